@@ -1,0 +1,38 @@
+"""What the judge knows about a submission when it diagnoses pitfalls.
+
+Built by grader/judge.py after the child's answers are in and the reference has run; read by the
+detectors in grader/pitfalls/. Lives in the trusted judge only. Tensors are torch tensors (the
+judge imports torch; nothing else in this module needs it at import time).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+@dataclass
+class ProbeEvidence:
+    name: str
+    spec: Any  # grader.taskspec.Probe
+    x: Any  # the input tensor as generated (the judge regenerates it from the seed)
+    params: dict[str, Any]  # reference parameter name -> value loaded for this probe
+    upstream: Any  # the upstream gradient used for backward
+    got: dict[str, Any] | None  # "out", "grad_input", "grad/<name>" from the child; None on error
+    expected: dict[str, Any]  # the same keys from the float64 reference
+    error: str | None = None  # exception text raised in the child for this probe
+    input_changed: bool = False  # input after forward differs from before
+    version_bumped: bool = False  # the input's version counter moved (an in-place write)
+    grad_none: list[str] = field(default_factory=list)  # parameters whose .grad stayed None
+
+
+@dataclass
+class Evidence:
+    task: Any  # grader.taskspec.TaskSpec
+    source: str
+    structure: dict  # the child's report on the fresh module: parameters, submodules
+    probes: dict[str, ProbeEvidence]
+    traced_ops: list[str]
+    # Build the reference (or a named mutant) with construction args, in the judge:
+    #   build("reference", args, kwargs) / build("<mutant-id>", args, kwargs)
+    build: Callable[..., Any] | None = None
+    exclude_mutant: str | None = None  # when proving a task, do not match this mutant by output
