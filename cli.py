@@ -62,10 +62,267 @@ def guarded(fn):
 
 
 # ---- quiz and bank commands (issue 2) -------------------------------------------------------
+# Exit codes: the interactive quiz exits 0 (practice, however it went; Ctrl-C and EOF end it with
+# the partial summary). `quiz --answers` exits 0 when every answer is correct and every id and
+# answer could be read, 1 otherwise, 2 when the answers file is unusable (missing, not a mapping).
+
+
+def _print_json(data: object) -> None:
+    import json
+
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+@app.command()
+@guarded
+def quiz(
+    topic: Optional[List[str]] = typer.Option(None, "--topic", help="Only this topic; repeatable."),
+    count: Optional[int] = typer.Option(None, "--count", help="How many questions (default: all)."),
+    difficulty: Optional[str] = typer.Option(None, "--difficulty", help="easy, medium or hard."),
+    lang: str = LangOpt,
+    seed: Optional[int] = typer.Option(None, "--seed", help="Same seed, same questions in the same order."),
+    shuffle: bool = typer.Option(False, "--shuffle", help="Shuffle the choices on screen."),
+    answers: Optional[Path] = typer.Option(None, "--answers", help="Grade a YAML file of id: answer instead."),
+    json_out: bool = JsonOpt,
+    bank: Optional[List[Path]] = BankOpt,
+) -> None:
+    """Practise questions in the terminal, or grade an answers file."""
+    from grader import banks
+    from grader import quiz as quizzes
+    from grader.errors import UsageError
+    from grader.render import quiz as render
+
+    if json_out and answers is None:
+        raise UsageError("--json needs --answers FILE (the interactive quiz has no JSON output)")
+    catalog = banks.load_catalog(bank)
+    questions = {qid: entry.question for qid, entry in catalog.questions.items()}
+    if answers is None:
+        session = quizzes.start_session(
+            questions.values(), topics=topic or [], difficulty=difficulty, count=count, seed=seed, lang=lang
+        )
+        render.play(session, shuffle=shuffle, shuffle_seed=seed)
+        return
+    report = quizzes.grade_answers_file(answers, questions, lang)
+    if json_out:
+        _print_json(report.to_dict())
+        for line in report.problems:
+            print(line, file=sys.stderr)
+    else:
+        render.answers_report(report, questions, lang)
+    raise typer.Exit(0 if report.all_correct else 1)
+
+
+@bank_app.command("list")
+@guarded
+def bank_list(
+    topic: Optional[List[str]] = typer.Option(None, "--topic", help="Only this topic; repeatable."),
+    json_out: bool = JsonOpt,
+    lang: str = LangOpt,
+    bank: Optional[List[Path]] = BankOpt,
+) -> None:
+    """List the questions of every loaded bank."""
+    from grader import banks
+    from grader import quiz as quizzes
+    from grader.render import quiz as render
+
+    catalog = banks.load_catalog(bank)
+    questions = [entry.question for entry in catalog.questions.values()]
+    quizzes.check_topics(topic or [], questions)
+    entries = [catalog.questions[q.id] for q in quizzes.filter_questions(questions, topics=topic or [])]
+    if json_out:
+        _print_json([banks.listing_json(entry) for entry in entries])
+    else:
+        render.bank_list(entries, lang)
+
+
+@bank_app.command("show")
+@guarded
+def bank_show(
+    question_id: str = typer.Argument(..., metavar="ID", help="The question's id."),
+    json_out: bool = JsonOpt,
+    lang: str = LangOpt,
+    bank: Optional[List[Path]] = BankOpt,
+) -> None:
+    """Show one question with its answer and explanation."""
+    from grader import banks
+    from grader.render import quiz as render
+
+    entry = banks.find_question(banks.load_catalog(bank), question_id)
+    if json_out:
+        _print_json(banks.question_json(entry))
+    else:
+        render.bank_entry(entry, lang)
+
+
+@bank_app.command("validate")
+@guarded
+def bank_validate(
+    paths: Optional[List[Path]] = typer.Argument(None, metavar="[PATH]...", help="Files or directories."),
+    bank: Optional[List[Path]] = BankOpt,
+) -> None:
+    """Check bank and task files: one FILE:LINE: id=ID: message line per problem on stdout; task
+    files are also proved against their mutants. Without PATH: the built-in banks plus --bank and
+    DLPREP_BANKS."""
+    from grader import banks
+
+    if paths:
+        catalog = banks.load_paths([*paths, *(bank or [])], strict=False)
+    else:
+        catalog = banks.load_catalog(bank, strict=False)
+    for line in catalog.problems:
+        typer.echo(line)
+    # Proving runs every mutant through the sandbox: only worth it once the files themselves are valid.
+    proofs = [] if catalog.problems else banks.prove_tasks(catalog) or []
+    for proof in proofs:
+        for line in proof.lines:
+            typer.echo(line)
+    failed = bool(catalog.problems) or not all(proof.ok for proof in proofs)
+    files, problems = len(catalog.files), len(catalog.problems)
+    verdict = f"{problems} problem{'s' * (problems != 1)}" if problems else "valid"
+    print(
+        f"dlprep: {len(catalog.questions)} questions, {len(catalog.tasks)} tasks in {files} files: {verdict}",
+        file=sys.stderr,
+    )
+    raise typer.Exit(1 if failed else 0)
+
+
+@bank_app.command("schema")
+@guarded
+def bank_schema() -> None:
+    """Print the JSON Schema of a bank file (for editor completion)."""
+    from grader.schema import json_schema
+
+    _print_json(json_schema())
+
 
 # ---- tasks and submit (issue 3) -------------------------------------------------------------
+# Exit codes: submit exits 0 on a pass, 1 on a fail or an error verdict (the report says which),
+# 2 for usage and a missing file, 3 when dlprep cannot grade (no isolation, a broken zygote).
+
+
+@app.command("tasks")
+@guarded
+def tasks_list(json_out: bool = JsonOpt, lang: str = LangOpt, bank: Optional[List[Path]] = BankOpt) -> None:
+    """List the coding tasks."""
+    from grader import banks, tasks
+    from grader.render import submit as render
+
+    specs = [entry.spec for entry in banks.load_catalog(bank).tasks.values()]
+    if json_out:
+        _print_json([tasks.task_json(spec, brief=True) for spec in specs])
+    else:
+        render.task_list(specs, lang)
+
+
+@task_app.command("show")
+@guarded
+def task_show(
+    task_id: str = typer.Argument(..., metavar="ID", help="The task's id (see `dlprep tasks`)."),
+    json_out: bool = JsonOpt,
+    lang: str = LangOpt,
+    bank: Optional[List[Path]] = BankOpt,
+) -> None:
+    """Show a task: prompt, signature, public examples, starter code."""
+    from grader import banks, tasks
+    from grader.render import submit as render
+
+    spec = tasks.find_task(banks.load_catalog(bank).tasks, task_id).spec
+    if json_out:
+        _print_json(tasks.task_json(spec))
+    else:
+        render.task_page(spec, tasks.public_examples(spec), lang)
+
+
+@task_app.command("start")
+@guarded
+def task_start(
+    task_id: str = typer.Argument(..., metavar="ID", help="The task's id."),
+    path: Optional[Path] = typer.Argument(None, metavar="[PATH]", help="Where to write (default ./ID.py)."),
+    bank: Optional[List[Path]] = BankOpt,
+) -> None:
+    """Write the task's starter code to a new file (never overwrites)."""
+    from grader import banks, tasks
+
+    written = tasks.write_starter(tasks.find_task(banks.load_catalog(bank).tasks, task_id).spec, path)
+    print(f"dlprep: wrote {written}; grade it with: dlprep submit {written}", file=sys.stderr)
+
+
+@app.command()
+@guarded
+def submit(
+    file: Path = typer.Argument(..., metavar="FILE", help="The Python file to grade."),
+    task_id: Optional[str] = typer.Option(None, "--task", help="The task (default: the one whose class FILE defines)."),
+    json_out: bool = typer.Option(False, "--json", help="Same as --format json."),
+    fmt: str = typer.Option("table", "--format", help="table, json, gradescope or exercism."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the report to this file instead of stdout."),
+    watch: bool = typer.Option(False, "--watch", help="Regrade every time FILE is saved (Ctrl-C stops)."),
+    lang: str = LangOpt,
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    insecure: bool = typer.Option(False, "--insecure", help="Grade even when no isolation layer works."),
+    bank: Optional[List[Path]] = BankOpt,
+) -> None:
+    """Grade a submitted module: outputs and gradients against a reference, and the pitfalls."""
+    from grader import submit as grading
+    from grader.errors import UsageError
+    from grader.formats import FORMATS
+
+    fmt = "json" if json_out else fmt
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
+    if device not in ("cpu", "cuda"):
+        raise UsageError(f"unknown device {device!r} (cpu or cuda)")
+    report = functools.partial(_report_submission, fmt=fmt, out=out, lang=lang)
+    options = dict(task_id=task_id, device=device, insecure=insecure, bank_paths=bank)
+    if watch:
+        raise typer.Exit(grading.watch(file, report, **options))
+    raise typer.Exit(report(grading.grade_file(file, **options)))
+
+
+def _report_submission(result, *, fmt: str, out: Optional[Path], lang: str) -> int:
+    """Print (or write to --out) one report; return the exit code of its verdict."""
+    from grader import formats
+    from grader.errors import EXIT_FAIL, EXIT_OK
+    from grader.render import submit as render
+
+    if fmt == "table":
+        from rich.console import Console
+
+        if out is None:
+            render.result_table(result, lang)
+        else:
+            with out.open("w", encoding="utf-8") as f:
+                render.result_table(result, lang, Console(file=f, width=120, no_color=True))
+    else:
+        text = formats.render(result, fmt)
+        if out is None:
+            typer.echo(text)
+        else:
+            out.write_text(text + "\n", encoding="utf-8")
+    return EXIT_OK if result.verdict == "pass" else EXIT_FAIL
+
 
 # ---- sandbox: doctor (issue 4) ----------------------------------------------------------------
+
+
+@app.command()
+@guarded
+def doctor(
+    json_out: bool = JsonOpt,
+    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+) -> None:
+    """Show the isolation layers a graded submission runs under here, and why any is off.
+    Exits 3 when no isolating layer works (submit would refuse to grade)."""
+    from grader.errors import UsageError
+    from grader.sandbox import doctor as sandbox_doctor
+
+    if device not in ("cpu", "cuda"):
+        raise UsageError(f"unknown device {device!r} (cpu or cuda)")
+    doc = sandbox_doctor.report(device)
+    if json_out:
+        _print_json(doc)
+    else:
+        typer.echo("\n".join(sandbox_doctor.lines(doc)))
+    raise typer.Exit(0 if doc["can_grade"] else EXIT_CANNOT)
 
 
 if __name__ == "__main__":

@@ -9,12 +9,24 @@ import re
 import string
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 LANGS = ("en", "zh")
 LETTERS = string.ascii_uppercase
 
-Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", min_length=1, max_length=80)]
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+def _slug(value: str) -> str:
+    # A human message instead of pydantic's regex dump: bank authors read it.
+    if not _SLUG.match(value):
+        raise ValueError(f"{value!r} must be lowercase letters, digits, '.', '_' or '-'")
+    return value
+
+
+_SLUG_SCHEMA = {"pattern": _SLUG.pattern}  # kept in the JSON Schema for editors
+Id = Annotated[str, Field(min_length=1, max_length=80, json_schema_extra=_SLUG_SCHEMA), AfterValidator(_slug)]
+Topic = Annotated[str, Field(min_length=1, max_length=40, json_schema_extra=_SLUG_SCHEMA), AfterValidator(_slug)]
 
 
 class Strict(BaseModel):
@@ -82,7 +94,7 @@ class Reference(Strict):
 
 class QuestionBase(Strict):
     id: Id
-    topic: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")]
+    topic: Topic
     difficulty: Literal["easy", "medium", "hard"]
     tags: list[str] = []
     prompt: Text  # may hold a fenced code block (```python ... ```), rendered highlighted
@@ -90,36 +102,39 @@ class QuestionBase(Strict):
     references: list[Reference] = []
 
 
-def _letter_index(letter: str) -> int:
-    return LETTERS.index(letter)
+def _check_letters(letters: list[str], info: ValidationInfo) -> None:
+    """Each answer letter must name a choice. A field validator (not a model one), so the error
+    points at the `answer:` line; choices are validated first (declared first)."""
+    choices = info.data.get("choices")
+    if choices is None:  # the choices themselves are broken: that error is reported already
+        return
+    valid = LETTERS[: len(choices)]
+    for letter in letters:
+        if letter not in valid:
+            raise ValueError(f"{letter!r} is not among the choices (A-{valid[-1]})")
 
 
 class ChoiceQuestion(QuestionBase):
     choices: list[Text] = Field(min_length=2, max_length=len(LETTERS))
-
-    def _check_letters(self, letters: list[str]) -> None:
-        for letter in letters:
-            if letter not in LETTERS or _letter_index(letter) >= len(self.choices):
-                valid = f"A-{LETTERS[len(self.choices) - 1]}"
-                raise ValueError(f"answer {letter!r} is not among the choices ({valid})")
 
 
 class SingleQuestion(ChoiceQuestion):
     type: Literal["single"]
     answer: str  # a letter: A is the first choice in the bank's order
 
-    @model_validator(mode="after")
-    def _answer_in_choices(self) -> "SingleQuestion":
-        self.answer = self.answer.strip().upper()
-        if len(self.answer) != 1:
-            raise ValueError(f"answer {self.answer!r} must be one letter")
-        self._check_letters([self.answer])
-        return self
+    @field_validator("answer")
+    @classmethod
+    def _answer_in_choices(cls, value: str, info: ValidationInfo) -> str:
+        value = value.strip().upper()
+        if len(value) != 1:
+            raise ValueError(f"{value!r} must be one letter")
+        _check_letters([value], info)
+        return value
 
 
 class MultiQuestion(ChoiceQuestion):
     type: Literal["multi"]
-    answer: list[str]  # letters; "AC" in YAML is accepted and split
+    answer: list[str]  # letters; "AC" or "A, C" in YAML is accepted and split
 
     @field_validator("answer", mode="before")
     @classmethod
@@ -128,13 +143,14 @@ class MultiQuestion(ChoiceQuestion):
             return [c for c in value.replace(",", "").replace(" ", "")]
         return value
 
-    @model_validator(mode="after")
-    def _answer_in_choices(self) -> "MultiQuestion":
-        self.answer = sorted({a.strip().upper() for a in self.answer})
-        if not self.answer:
-            raise ValueError("answer needs at least one letter")
-        self._check_letters(self.answer)
-        return self
+    @field_validator("answer")
+    @classmethod
+    def _answer_in_choices(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        value = sorted({a.strip().upper() for a in value})
+        if not value:
+            raise ValueError("needs at least one letter")
+        _check_letters(value, info)
+        return value
 
 
 class TrueFalseQuestion(QuestionBase):
@@ -174,3 +190,8 @@ class BankFile(Strict):
 
     title: Text | None = None
     questions: list[Question] = Field(min_length=1)
+
+
+def json_schema() -> dict:
+    """The JSON Schema of a bank file, for editor completion (`dlprep bank schema`)."""
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", **BankFile.model_json_schema()}

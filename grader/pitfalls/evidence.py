@@ -36,3 +36,4 @@ class Evidence:
     #   build("reference", args, kwargs) / build("<mutant-id>", args, kwargs)
     build: Callable[..., Any] | None = None
     exclude_mutant: str | None = None  # when proving a task, do not match this mutant by output
+    lang: str = "en"  # the language of the pitfall texts (the job's "lang", from --lang)

@@ -1,0 +1,289 @@
+"""Grade one answer to one question: choices, multi partial credit, numeric tolerance, and short
+free text by a rubric of key points.
+
+Free text is graded by matchers (substrings and regexes) with a negation check, not by a model:
+an embedding model tried here rated a negated, wrong answer above a correct paraphrase and could
+not read Chinese. Matching works on characters, so Chinese needs no spaces between words.
+"""
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from grader.schema import (
+    LETTERS,
+    ChoiceQuestion,
+    Matchers,
+    MultiQuestion,
+    NumericQuestion,
+    ShortQuestion,
+    SingleQuestion,
+    TrueFalseQuestion,
+)
+
+
+class AnswerFormError(ValueError):
+    """An answer that cannot be read for its question type (e.g. "Z" for four choices)."""
+
+
+@dataclass
+class AnswerResult:
+    id: str
+    type: str
+    score: float  # 0..1
+    correct: bool  # score == 1
+    feedback: str
+    given: Any  # the parsed answer, in answers-file form
+    answer: Any  # the correct answer, in answers-file form (the model answer for short)
+    explanation: str
+    points_hit: list[str] = field(default_factory=list)
+    points_missed: list[str] = field(default_factory=list)
+    misconceptions: list[str] = field(default_factory=list)  # asserted by the answer
+    model_answer: str | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+# ---- reading answers ------------------------------------------------------------------------
+
+_TRUE = {"true", "t", "yes", "y", "1", "对", "是", "正确"}
+_FALSE = {"false", "f", "no", "n", "0", "错", "否", "错误"}
+
+
+def parse_answer(question, raw: Any) -> Any:
+    """An answers-file or typed value in the form its question type needs; AnswerFormError when
+    it has the wrong form. Letters are case-insensitive; multi accepts "AC", "A,C" or [A, C]."""
+    if isinstance(question, SingleQuestion):
+        letters = _letters(question, raw)
+        if len(letters) != 1:
+            raise AnswerFormError(f"expected one letter {_letter_range(question)}")
+        return letters[0]
+    if isinstance(question, MultiQuestion):
+        letters = _letters(question, raw)
+        if not letters:
+            raise AnswerFormError(f"expected one or more letters {_letter_range(question)}, e.g. \"AC\"")
+        return "".join(sorted(set(letters)))
+    if isinstance(question, TrueFalseQuestion):
+        return _boolean(raw)
+    if isinstance(question, NumericQuestion):
+        return _number(raw)
+    if isinstance(question, ShortQuestion):
+        if not isinstance(raw, str) or not raw.strip():
+            raise AnswerFormError("expected a non-empty text answer")
+        return raw.strip()
+    raise AnswerFormError(f"unsupported question type {type(question).__name__}")
+
+
+def _letter_range(question: ChoiceQuestion) -> str:
+    return f"A-{LETTERS[len(question.choices) - 1]}"
+
+
+def _letters(question: ChoiceQuestion, raw: Any) -> list[str]:
+    if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
+        raw = ",".join(raw)
+    if not isinstance(raw, str):
+        raise AnswerFormError(f"expected letters {_letter_range(question)}, got {raw!r}")
+    letters = [c for c in raw.upper() if c not in " ,，、"]
+    for letter in letters:
+        if letter not in LETTERS[: len(question.choices)]:
+            raise AnswerFormError(f"{letter!r} is not a choice ({_letter_range(question)})")
+    return letters
+
+
+def _boolean(raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
+        return raw.strip().lower() in _TRUE
+    raise AnswerFormError(f"expected true or false, got {raw!r}")
+
+
+def _number(raw: Any) -> float:
+    # PyYAML reads 1e-5 (no dot) as a string, so numeric strings are accepted too.
+    if isinstance(raw, bool):
+        raise AnswerFormError(f"expected a number, got {raw!r}")
+    try:
+        value = float(raw.strip().replace("_", "") if isinstance(raw, str) else raw)
+    except (TypeError, ValueError):
+        raise AnswerFormError(f"expected a number, got {raw!r}") from None
+    if not math.isfinite(value):
+        raise AnswerFormError(f"expected a finite number, got {raw!r}")
+    return value
+
+
+def answer_form(question) -> Any:
+    """The correct answer as an answers file would write it."""
+    if isinstance(question, SingleQuestion):
+        return question.answer
+    if isinstance(question, MultiQuestion):
+        return "".join(question.answer)
+    if isinstance(question, ShortQuestion):
+        return question.model_answer.get("en")
+    return question.answer  # truefalse: bool; numeric: float
+
+
+# ---- grading --------------------------------------------------------------------------------
+
+
+def grade(question, raw: Any, lang: str = "en") -> AnswerResult:
+    """Grade one answer (raw: an answers-file or typed value). Raises AnswerFormError for an answer
+    of the wrong form, so the caller can report it or ask again."""
+    given = parse_answer(question, raw)
+    result = AnswerResult(
+        id=question.id,
+        type=question.type,
+        score=0.0,
+        correct=False,
+        feedback="",
+        given=given,
+        answer=answer_form(question),
+        explanation=question.explanation.get(lang),
+    )
+    if isinstance(question, ShortQuestion):
+        _grade_short(question, given, lang, result)
+    else:
+        result.score = _choice_score(question, given)
+    result.score = round(min(max(result.score, 0.0), 1.0), 6)
+    result.correct = result.score == 1.0
+    result.feedback = _feedback(question, result, lang)
+    return result
+
+
+def _choice_score(question, given: Any) -> float:
+    if isinstance(question, MultiQuestion):
+        right = sum(1 for letter in given if letter in question.answer)
+        wrong = len(given) - right
+        return max(0.0, (right - wrong) / len(question.answer))
+    if isinstance(question, NumericQuestion):
+        close = math.isclose(
+            given, question.answer, rel_tol=question.rel_tol or 0.0, abs_tol=question.abs_tol or 0.0
+        )
+        return 1.0 if close else 0.0
+    return 1.0 if given == question.answer else 0.0  # single, truefalse
+
+
+def _grade_short(question: ShortQuestion, text: str, lang: str, result: AnswerResult) -> None:
+    norm = normalise(text)
+    total = sum(point.weight for point in question.rubric)
+    hit = 0.0
+    for point in question.rubric:
+        if asserts(norm, point.match):
+            hit += point.weight
+            result.points_hit.append(point.point.get(lang))
+        else:
+            result.points_missed.append(point.point.get(lang))
+    penalty = 0.0
+    for wrong in question.misconceptions:
+        if asserts(norm, wrong.match):
+            penalty += wrong.penalty
+            result.misconceptions.append(wrong.claim.get(lang))
+    result.score = hit / total - penalty
+    result.model_answer = question.model_answer.get(lang)
+
+
+_FEEDBACK = {
+    "en": {
+        "correct": "Correct.",
+        "wrong": "Incorrect: the answer is {answer}.",
+        "partial": "Partly correct ({score:.0%}): the answer is {answer}.",
+        "short": "{hit} of {total} key points{misc}.",
+        "misc": "; misconceptions: {claims}",
+        "true": "true",
+        "false": "false",
+    },
+    "zh": {
+        "correct": "正确。",
+        "wrong": "错误：正确答案是 {answer}。",
+        "partial": "部分正确（{score:.0%}）：正确答案是 {answer}。",
+        "short": "命中 {hit}/{total} 个要点{misc}。",
+        "misc": "；误解：{claims}",
+        "true": "对",
+        "false": "错",
+    },
+}
+
+
+def _feedback(question, result: AnswerResult, lang: str) -> str:
+    words = _FEEDBACK["zh" if lang == "zh" else "en"]
+    if isinstance(question, ShortQuestion):
+        hit, missed = len(result.points_hit), len(result.points_missed)
+        misc = words["misc"].format(claims="; ".join(result.misconceptions)) if result.misconceptions else ""
+        return words["short"].format(hit=hit, total=hit + missed, misc=misc)
+    if result.correct:
+        return words["correct"]
+    answer = result.answer
+    if isinstance(question, TrueFalseQuestion):
+        answer = words["true" if answer else "false"]
+    elif isinstance(question, NumericQuestion):
+        answer = format_number(question)
+    key = "partial" if result.score > 0 else "wrong"
+    return words[key].format(answer=answer, score=result.score)
+
+
+def format_number(question: NumericQuestion) -> str:
+    """The expected number with its tolerance and unit, e.g. \"1024 ± 0\"."""
+    text = f"{question.answer:g}"
+    if question.abs_tol:
+        text += f" ± {question.abs_tol:g}"
+    elif question.rel_tol:
+        text += f" (± {question.rel_tol:.0%})"
+    return f"{text} {question.unit}" if question.unit else text
+
+
+# ---- free text: matching with negation ------------------------------------------------------
+
+# Where a clause ends: a negation before one of these does not reach past it ("not A, but B").
+_CLAUSE_END = re.compile(r"[.;:!?,。；：！？，、\n]|\b(?:but|rather|instead|whereas)\b|而是|但是|但|却|反而")
+# How far back a negation reaches inside a clause, in characters: "does not really make" fits.
+NEGATION_REACH = 24
+_NEGATION = re.compile(
+    r"\b(?:not|never|no|none|neither|nor|cannot|without)\b|n't\b|不|没有|没|并非|无法|未|非|无|别"
+)
+# Words that contain a negation character without negating ("different", "nonlinear", "whatever").
+_NOT_NEGATION = re.compile(r"\bnot only\b|\bno matter\b|不同|不断|不仅|不但|不管|不论|无论|无偏|非常|非线性")
+
+
+# Whitespace between two CJK characters carries no meaning (YAML's folded lines and learners put it
+# there), so it is dropped: "梯度 表现良好" matches "梯度表现良好".
+_CJK = r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]"
+_SPACE_IN_CJK = re.compile(rf"(?<={_CJK})\s+(?={_CJK})")
+
+
+def normalise(text: str) -> str:
+    """Fold width and case and collapse whitespace, so "ＬａｙｅｒＮｏｒｍ，" and "layernorm," match."""
+    text = unicodedata.normalize("NFKC", text).replace("\u2019", "'").replace("\u2018", "'")
+    text = _SPACE_IN_CJK.sub("", text)
+    return re.sub(r"\s+", " ", text.casefold()).strip()
+
+
+def asserts(norm_text: str, matchers: Matchers) -> bool:
+    """True when any matcher occurs in the (normalised) text outside the reach of a negation."""
+    return any(not negated(norm_text, start) for start in _match_starts(norm_text, matchers))
+
+
+def _match_starts(norm_text: str, matchers: Matchers):
+    for matcher in matchers.all():
+        if matcher.startswith("re:"):
+            for m in re.finditer(matcher[3:], norm_text, re.IGNORECASE):
+                yield m.start()
+        else:
+            needle = normalise(matcher)
+            start = norm_text.find(needle)
+            while start != -1:
+                yield start
+                start = norm_text.find(needle, start + 1)
+
+
+def negated(norm_text: str, start: int) -> bool:
+    """Whether a negation cue stands shortly before `start` in the same clause."""
+    before = norm_text[:start]
+    ends = list(_CLAUSE_END.finditer(before))
+    clause = before[ends[-1].end() :] if ends else before
+    # Blank out look-alikes at full length first, so slicing cannot cut one in half.
+    clause = _NOT_NEGATION.sub(lambda m: " " * len(m.group()), clause)
+    window = clause[-NEGATION_REACH:]
+    return _NEGATION.search(window) is not None

@@ -1,0 +1,252 @@
+"""Find and load question banks and coding-task files: the built-in ones shipped in questions/,
+instructor directories given with --bank, and the DLPREP_BANKS path list.
+
+Every *.yaml is read with line numbers; a top-level `questions:` makes it a bank (grader.schema),
+a top-level `task:` a task spec (grader.taskspec, imported only when a task file is present). All
+problems across all files are collected as `FILE:LINE: id=ID: message` lines, so `bank validate`
+reports them at once; other commands load strictly and refuse to start on a broken bank.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import TypeAdapter, ValidationError
+
+from grader import yamlsrc
+from grader.errors import BankError, UsageError
+from grader.schema import BankFile, NumericQuestion, Question, ShortQuestion
+
+ENV_VAR = "DLPREP_BANKS"
+_QUESTION = TypeAdapter(Question)
+
+
+@dataclass(frozen=True)
+class LoadedQuestion:
+    question: Any  # one of grader.schema's question models
+    file: Path
+    line: int
+
+
+@dataclass(frozen=True)
+class LoadedTask:
+    spec: Any  # grader.taskspec's task model
+    file: Path
+    dir: Path  # the YAML's directory: an instructor's reference .py lives beside it
+    line: int
+
+
+@dataclass
+class Catalog:
+    questions: dict[str, LoadedQuestion] = field(default_factory=dict)
+    tasks: dict[str, LoadedTask] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+
+def builtin_dir() -> Path:
+    """The shipped questions/ package directory (found through the package, so an installed
+    dlprep finds its banks wherever it lives)."""
+    import questions
+
+    return Path(questions.__file__).parent
+
+
+def env_paths() -> list[Path]:
+    return [Path(p) for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p.strip()]
+
+
+def load_catalog(bank_paths: list[Path] | None = None, *, strict: bool = True) -> Catalog:
+    """Load the built-in banks, then DLPREP_BANKS, then `bank_paths` (--bank). With strict=True any
+    problem raises BankError; with strict=False problems are collected in Catalog.problems."""
+    return load_paths([builtin_dir(), *env_paths(), *(bank_paths or [])], strict=strict)
+
+
+def load_paths(paths: list[Path], *, strict: bool = True) -> Catalog:
+    """Load exactly these files and directories (directories recursively, *.yaml)."""
+    catalog = Catalog()
+    for path in yaml_files(paths):
+        catalog.files.append(path)
+        _load_file(path, catalog)
+    if strict and catalog.problems:
+        count = len(catalog.problems)
+        raise BankError(
+            f"{count} problem{'s' * (count != 1)} in the question banks (see `dlprep bank validate`):",
+            catalog.problems,
+        )
+    return catalog
+
+
+def yaml_files(paths: list[Path]) -> list[Path]:
+    """Every *.yaml under the given directories, plus the given files themselves; each file once
+    even when reached twice (e.g. --bank pointing at the built-in directory)."""
+    seen: set[Path] = set()
+    out: list[Path] = []
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"no such bank file or directory: {path}")
+        found = sorted(path.rglob("*.yaml")) if path.is_dir() else [path]
+        for file in found:
+            key = file.resolve()
+            if key not in seen:
+                seen.add(key)
+                out.append(file)
+    return out
+
+
+def _load_file(path: Path, catalog: Catalog) -> None:
+    try:
+        source = yamlsrc.read(path)
+    except yamlsrc.SourceError as exc:
+        catalog.problems.extend(exc.problems)
+        return
+    data = source.data
+    if isinstance(data, dict) and "task" in data and "questions" not in data:
+        _load_task(path, source, catalog)
+    elif isinstance(data, dict) and "questions" in data:
+        _load_bank(path, source, catalog)
+    elif data is None:
+        catalog.problems.append(yamlsrc.problem(path, 1, "empty file"))
+    else:
+        msg = "not a bank or task file: needs a top-level `questions:` list or `task:` mapping"
+        catalog.problems.append(yamlsrc.problem(path, 1, msg))
+
+
+def _load_bank(path: Path, source: yamlsrc.Source, catalog: Catalog) -> None:
+    try:
+        questions = list(enumerate(BankFile.model_validate(source.data).questions))
+    except ValidationError as exc:
+        catalog.problems.extend(yamlsrc.validation_problems(path, source, exc))
+        questions = _valid_questions(source.data)
+    for index, question in questions:
+        line = source.lines.get(("questions", index), 1)
+        catalog.problems.extend(_content_problems(question, path, source, index))
+        earlier = catalog.questions.get(question.id)
+        if earlier:
+            catalog.problems.append(_duplicate(path, line, question.id, earlier))
+            continue
+        catalog.questions[question.id] = LoadedQuestion(question, path, line)
+
+
+def _valid_questions(data: dict) -> list[tuple[int, Any]]:
+    """The questions of a broken file that are valid on their own, so that their ids still take
+    part in the duplicate check (their problems are reported already)."""
+    items = data.get("questions")
+    valid = []
+    for index, item in enumerate(items if isinstance(items, list) else []):
+        try:
+            valid.append((index, _QUESTION.validate_python(item)))
+        except ValidationError:
+            pass
+    return valid
+
+
+def _load_task(path: Path, source: yamlsrc.Source, catalog: Catalog) -> None:
+    try:
+        # Imported only here: the quiz never pays for it unless a task file is present.
+        from grader.taskspec import TaskFile
+    except ImportError as exc:
+        catalog.problems.append(yamlsrc.problem(path, 1, f"cannot check task files: {exc}"))
+        return
+    try:
+        model = TaskFile.model_validate(source.data)
+    except ValidationError as exc:
+        catalog.problems.extend(yamlsrc.validation_problems(path, source, exc))
+        return
+    spec = model.task
+    line = source.lines.get(("task",), 1)
+    earlier = catalog.tasks.get(spec.id)
+    if earlier:
+        catalog.problems.append(_duplicate(path, line, spec.id, earlier))
+        return
+    catalog.tasks[spec.id] = LoadedTask(spec, path, path.parent, line)
+
+
+def _duplicate(path: Path, line: int, qid: str, earlier: LoadedQuestion | LoadedTask) -> str:
+    return yamlsrc.problem(path, line, f"duplicate id, also defined at {earlier.file}:{earlier.line}", qid)
+
+
+def _content_problems(question: Any, path: Path, source: yamlsrc.Source, index: int) -> list[str]:
+    """Checks the schema cannot express: a short question's model answer must earn full marks
+    against its own rubric in every language it is written in, or the rubric is wrong."""
+    if not isinstance(question, ShortQuestion):
+        return []
+    from grader.answers import grade
+
+    out = []
+    line = source.line_for(("questions", index, "model_answer"))
+    for lang in ("en", "zh"):
+        text = getattr(question.model_answer, lang)
+        if not (text or "").strip():
+            continue
+        result = grade(question, text, lang="en")
+        if result.correct:
+            continue
+        why = [f"missed: {'; '.join(result.points_missed)}"] if result.points_missed else []
+        why += [f"asserts misconception: {'; '.join(result.misconceptions)}"] if result.misconceptions else []
+        msg = f"model_answer.{lang} scores {result.score:.2f} against its own rubric ({', '.join(why)})"
+        out.append(yamlsrc.problem(path, line, msg, question.id))
+    return out
+
+
+def find_question(catalog: Catalog, qid: str) -> LoadedQuestion:
+    """The question with this id, or UsageError naming the closest ids."""
+    if qid in catalog.questions:
+        return catalog.questions[qid]
+    import difflib
+
+    close = difflib.get_close_matches(qid, list(catalog.questions), n=3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else ""
+    raise UsageError(f"unknown question id: {qid}{hint}")
+
+
+def prove_tasks(catalog: Catalog) -> list | None:
+    """Prove the loaded tasks (reference passes, every mutant caught and named) with
+    grader.mutation, which starts the sandbox and so is imported only here. None when there is
+    nothing to prove or grader.mutation does not exist in this build."""
+    if not catalog.tasks or importlib.util.find_spec("grader.mutation") is None:
+        return None
+    from grader.mutation import prove_tasks as prove
+
+    return prove(list(catalog.tasks.values()))
+
+
+def listing_json(loaded: LoadedQuestion) -> dict:
+    """A question as `bank list --json` prints it: what it asks, not its answer."""
+    q = loaded.question
+    return {
+        "id": q.id,
+        "type": q.type,
+        "topic": q.topic,
+        "difficulty": q.difficulty,
+        "tags": q.tags,
+        "prompt": _text(q.prompt),
+        "file": str(loaded.file),
+        "line": loaded.line,
+    }
+
+
+def question_json(loaded: LoadedQuestion) -> dict:
+    """A question as `bank show --json` prints it: both languages, the answer in answers-file form."""
+    from grader.answers import answer_form
+
+    q = loaded.question
+    out = listing_json(loaded)
+    if hasattr(q, "choices"):
+        out["choices"] = [_text(choice) for choice in q.choices]
+    out["answer"] = answer_form(q)
+    if isinstance(q, ShortQuestion):
+        out["model_answer"] = _text(q.model_answer)
+        out["rubric"] = [{"point": _text(p.point), "weight": p.weight} for p in q.rubric]
+    if isinstance(q, NumericQuestion):
+        out.update(abs_tol=q.abs_tol, rel_tol=q.rel_tol, unit=q.unit)
+    out["explanation"] = _text(q.explanation)
+    out["references"] = [r.model_dump() for r in q.references]
+    return out
+
+
+def _text(text) -> dict:
+    return {"en": text.en, "zh": text.zh}

@@ -1,0 +1,219 @@
+"""JUDGE side: runs in a trusted process forked from the zygote after the child has been reaped.
+
+Only now is the reference imported and the float64 truth computed, so no expected value existed while
+submission code ran. Everything the child left (its meta, its tensors) is untrusted data: tensors are
+parsed with safetensors (never pickle), and anything that is not exactly a torch.Tensor of the
+expected dtype and shape fails its check. The result is SubmissionResult.to_dict().
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+
+import torch
+
+from grader.outcome import ChildOutcome
+from grader.pitfalls.evidence import Evidence, ProbeEvidence
+from grader.probes import make_input, probe_params, upstream_grad
+from grader.results import CheckResult, ErrorInfo, PitfallResult, SubmissionResult
+from grader.taskspec import Probe, TaskSpec
+from grader.checks import build_checks, plan
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+MUTANTS_DIR = Path(__file__).parent / "mutants"
+# The submission's output kept in the result: enough to see a traceback or a debug print.
+OUTPUT_KEPT = 8000
+# Error kinds the child may report about itself (it cannot claim timeout or crashed).
+CHILD_ERROR_KINDS = {"syntax-error", "import-error", "missing-class", "constructor-error", "memory-limit"}
+STATUS_MESSAGES = {
+    "timeout": "the deadline passed before the submission answered",
+    "memory-limit": "the submission ran out of memory",
+    "crashed": "the submission's process ended before its answers were in",
+    "output-limit": "the submission's answers exceeded the size limit",
+}
+
+
+def judge_main(job: dict, outcome: ChildOutcome) -> dict:
+    spec = TaskSpec.model_validate(job["task"])
+    result = SubmissionResult(
+        task=spec.id, file=job["filename"], verdict="error", score=0.0,
+        max_score=sum(points for *_, points in plan(spec)),
+        output=_clip_output(outcome.stdout, outcome.stderr), duration_s=outcome.duration_s,
+    )
+    result.error = _error_of(outcome)
+    if result.error is None:
+        judge = Judgement(job, spec, outcome.meta, _parse_tensors(outcome.tensors))
+        result.checks = judge.checks()
+        result.pitfalls = _diagnose(judge.evidence(job.get("exclude_mutant")))
+        result.score = sum(c.points for c in result.checks if c.passed)
+        failed = any(not c.passed for c in result.checks) or any(p.severity == "error" for p in result.pitfalls)
+        result.verdict = "fail" if failed else "pass"
+    return result.to_dict()
+
+
+def _error_of(outcome: ChildOutcome) -> ErrorInfo | None:
+    if outcome.status != "ok":
+        detail = f" ({outcome.detail})" if outcome.detail else ""
+        return ErrorInfo(outcome.status, STATUS_MESSAGES.get(outcome.status, outcome.status) + detail)
+    meta = outcome.meta
+    if not isinstance(meta, dict):
+        return ErrorInfo("crashed", "the submission's process ended without a readable answer")
+    error = meta.get("error")
+    if error is None:
+        return None
+    if isinstance(error, dict) and error.get("kind") in CHILD_ERROR_KINDS:
+        return ErrorInfo(error["kind"], str(error.get("message", ""))[:4000])
+    return ErrorInfo("crashed", "the submission's answer was malformed")
+
+
+def _parse_tensors(data: bytes | None) -> dict:
+    """safetensors bytes -> tensors; unreadable bytes count as no answers at all."""
+    if not data:
+        return {}
+    try:
+        from safetensors.torch import load
+
+        return load(bytes(data))
+    except Exception:
+        return {}
+
+
+def _clip_output(stdout: str, stderr: str) -> str:
+    text = (stdout or "") + (stderr or "")
+    if len(text) <= OUTPUT_KEPT:
+        return text
+    return text[:OUTPUT_KEPT] + f"\n[output clipped: {len(text) - OUTPUT_KEPT} more characters not shown]"
+
+
+def load_class(reference: str, task_dir: str | None):
+    """`package.module:Class` (a dlprep module) or `file.py:Class` (beside the task's YAML)."""
+    target, name = reference.rsplit(":", 1)
+    if not target.endswith(".py"):
+        return getattr(importlib.import_module(target), name)
+    return _class_from_file(Path(task_dir or ".") / target, name)
+
+
+def _class_from_file(path: Path, name: str):
+    spec = importlib.util.spec_from_file_location(f"dlprep_trusted_{path.stem}", path)
+    if spec is None or spec.loader is None:
+        raise FileNotFoundError(path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return getattr(module, name)
+
+
+def mutant_path(file: str, task_dir: str | None) -> Path:
+    """A mutant file beside the task's YAML, else a built-in one in grader/mutants/."""
+    beside = Path(task_dir or ".") / file
+    return beside if task_dir and beside.is_file() else MUTANTS_DIR / file
+
+
+class Judgement:
+    """One submission's data, the float64 truth for every probe, and the checks built from both."""
+
+    def __init__(self, job: dict, spec: TaskSpec, meta: dict, tensors: dict):
+        self.job, self.spec, self.meta, self.tensors = job, spec, meta, tensors
+        self.seed = int(job["seed"])
+        self.reference = load_class(spec.reference, job.get("task_dir"))
+        self.truth = {p.name: self._expected(p) for p in spec.probes}
+
+    # -- the truth ------------------------------------------------------------------------------
+    def build(self, name: str, args=(), kwargs=None) -> torch.nn.Module:
+        """The reference ("reference") or a mutant (by id) built with the given arguments."""
+        if name == "reference":
+            return self.reference(*args, **(kwargs or {}))
+        mutant = next(m for m in self.spec.mutants if m.id == name)
+        cls = _class_from_file(mutant_path(mutant.file, self.job.get("task_dir")), self.spec.class_name)
+        return cls(*args, **(kwargs or {}))
+
+    def _expected(self, probe: Probe) -> dict:
+        args, kwargs = self.spec.build_for(probe).values()
+        ref = self.build("reference", args, kwargs)
+        dtype = DTYPES[probe.input.dtype]
+        params = self.probe_params(probe, ref)
+        ref.to(torch.float64)
+        with torch.no_grad():
+            for name, p in ref.named_parameters():
+                p.copy_(params[name])
+        x = make_input(self.seed, probe)
+        x64 = x.to(torch.float64).requires_grad_(True)
+        out = ref(x64)
+        upstream = upstream_grad(self.seed, probe.name, out.shape, dtype)
+        out.backward(upstream.to(torch.float64))
+        expected = {"out": out.detach(), "grad_input": x64.grad}
+        expected.update({f"grad/{n}": p.grad for n, p in ref.named_parameters()})
+        return {"x": x, "params": params, "upstream": upstream, "expected": expected}
+
+    def probe_params(self, probe: Probe, ref: torch.nn.Module) -> dict:
+        """The values loaded for this probe, in the probe's dtype (what the child loaded)."""
+        dtype = DTYPES[probe.input.dtype]
+        if probe.params == "init":
+            return {n: p.detach().to(dtype) for n, p in ref.named_parameters()}
+        shapes = {n: tuple(p.shape) for n, p in ref.named_parameters()}
+        return probe_params(self.seed, probe, shapes, dtype)
+
+    # -- what the child sent ----------------------------------------------------------------------
+    def probe_meta(self, name: str) -> dict:
+        """The child's report on a probe, reduced to well-typed fields."""
+        probes = self.meta.get("probes")
+        raw = probes.get(name) if isinstance(probes, dict) else None
+        raw = raw if isinstance(raw, dict) else {"error": "no report for this probe"}
+        error = raw.get("error")
+        grad_none = raw.get("grad_none")
+        return {
+            "error": None if error is None else str(error)[:2000],
+            "grad_none": [str(g) for g in grad_none] if isinstance(grad_none, list) else [],
+            "version_bumped": raw.get("version_bumped") is True,
+        }
+
+    def got(self, probe: Probe, key: str, like: torch.Tensor) -> tuple[torch.Tensor | None, str]:
+        """The child's tensor `key` if it is exactly a torch.Tensor of `like`'s shape and the probe's
+        dtype; else None and why."""
+        t = self.tensors.get(f"{probe.name}/{key}")
+        want = DTYPES[probe.input.dtype]
+        if t is None:
+            return None, "missing"
+        if type(t) is not torch.Tensor:
+            return None, f"a {type(t).__name__}, not a torch.Tensor"
+        if t.dtype != want:
+            return None, f"dtype {str(t.dtype).removeprefix('torch.')}, expected {probe.input.dtype}"
+        if tuple(t.shape) != tuple(like.shape):
+            return None, f"shape {list(t.shape)}, expected {list(like.shape)}"
+        return t, ""
+
+    def checks(self) -> list[CheckResult]:
+        return build_checks(self)
+
+    def evidence(self, exclude_mutant: str | None) -> Evidence:
+        """What the pitfall detectors see: every probe (diagnostic ones too) with inputs, loaded
+        parameters, the child's tensors and the truth."""
+        probes = {}
+        for probe in self.spec.probes:
+            truth, report = self.truth[probe.name], self.probe_meta(probe.name)
+            got = {key: self.got(probe, key, value)[0] for key, value in truth["expected"].items()}
+            after, _ = self.got(probe, "input_after", truth["x"])
+            probes[probe.name] = ProbeEvidence(
+                name=probe.name, spec=probe, x=truth["x"], params=truth["params"],
+                upstream=truth["upstream"], expected=truth["expected"],
+                got=None if got["out"] is None else got, error=report["error"],
+                input_changed=after is not None and not torch.equal(after, truth["x"]),
+                version_bumped=report["version_bumped"], grad_none=report["grad_none"],
+            )
+        structure = self.meta.get("structure")
+        ops = self.meta.get("traced_ops")
+        return Evidence(
+            task=self.spec, source=self.job["source"],
+            structure=structure if isinstance(structure, dict) else {},
+            probes=probes, traced_ops=[str(o) for o in ops] if isinstance(ops, list) else [],
+            build=self.build, exclude_mutant=exclude_mutant,
+        )
+
+
+def _diagnose(evidence: Evidence) -> list[PitfallResult]:
+    """The pitfall detectors (grader/pitfalls), when that package provides them."""
+    try:
+        from grader.pitfalls import diagnose
+    except ImportError:
+        return []
+    return diagnose(evidence)

@@ -1,0 +1,18 @@
+"""Mutant unstable-variance: the one-pass E[x^2] - E[x]^2, which cancels on offset rows."""
+import torch
+import torch.nn as nn
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, normalized_shape, eps=1e-5):
+        super().__init__()
+        self.shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(self.shape))
+        self.bias = nn.Parameter(torch.zeros(self.shape))
+
+    def forward(self, x):
+        dims = tuple(range(-len(self.shape), 0))
+        mean = x.mean(dims, keepdim=True)
+        var = (x * x).mean(dims, keepdim=True) - mean * mean
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias

@@ -1,0 +1,131 @@
+"""Prove a task: its reference passes every hidden check, and every declared mutant (a known-wrong
+variant) fails at least one hidden check and is named by its own pitfall id by some detector other
+than matching that very mutant.
+
+`dlprep bank validate` runs this on every loaded task. Each source goes through the real child via
+grader.submit.grade_source, exactly as a learner's file would, with one warm sandbox for the lot.
+A task whose hidden checks miss a mutant fails validation, naming the mutant and what (if anything)
+separated it from the reference: this is how an instructor learns their hidden tests are too weak.
+No torch here: the sandbox's zygote and judge do the numerics.
+"""
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from grader.errors import BankError
+from grader.results import SubmissionResult
+from grader.submit import grade_source, start_sandbox
+
+MUTANTS_DIR = Path(__file__).parent / "mutants"
+# Failing one of these catches a mutant even though they are public: they judge the whole module.
+MODULE_CHECK_KINDS = {"structure", "init", "input-unchanged", "forbidden-ops"}
+
+
+@dataclass
+class TaskProof:
+    task_id: str
+    ok: bool
+    lines: list[str] = field(default_factory=list)  # the summary first, then one line per problem
+
+
+def prove_tasks(tasks: list, sandbox=None) -> list[TaskProof]:
+    """Prove each grader.banks.LoadedTask. Without `sandbox`, one is started for all of them and
+    closed after. The sources run here are the task's own (its reference and mutants), trusted by
+    whoever validates the task, so validation also works where no isolation layer does."""
+    own = sandbox is None
+    if own:
+        sandbox = start_sandbox("cpu", insecure=True)
+    try:
+        return [prove_task(task, sandbox) for task in tasks]
+    finally:
+        if own:
+            sandbox.close()
+
+
+def prove_task(loaded, sandbox) -> TaskProof:
+    spec = loaded.spec
+    problems = []
+    reference = grade_source(reference_source(loaded), "reference.py", loaded, sandbox)
+    problems += _reference_problems(spec.id, reference)
+    proven = 0
+    for mutant in spec.mutants:
+        source = mutant_file(loaded, mutant.file).read_text(encoding="utf-8")
+        result = grade_source(source, Path(mutant.file).name, loaded, sandbox, exclude_mutant=mutant.id)
+        trouble = _mutant_problem(spec.id, mutant.id, result)
+        if trouble:
+            problems.append(trouble)
+        else:
+            proven += 1
+    hidden = sum(1 for c in reference.checks if c.hidden)
+    summary = (f"{spec.id}: {len(reference.checks)} checks ({hidden} hidden); "
+               f"{proven}/{len(spec.mutants)} mutants caught and named")
+    return TaskProof(spec.id, not problems, [summary, *problems])
+
+
+def _reference_problems(task_id: str, result: SubmissionResult) -> list[str]:
+    if result.error:
+        return [f"{task_id}: the reference could not be graded: {result.error.kind}: {result.error.message}"]
+    return [f"{task_id}: the reference fails {c.name}: {c.message or _err(c)}"
+            for c in result.checks if not c.passed]
+
+
+def _mutant_problem(task_id: str, mutant_id: str, result: SubmissionResult) -> str | None:
+    """None when the mutant is caught by a hidden (or whole-module) check and named by its id."""
+    if result.error:
+        return f"{task_id}: mutant {mutant_id} could not be graded: {result.error.kind}: {result.error.message}"
+    catching = [c.name for c in result.checks
+                if not c.passed and (c.hidden or c.kind in MODULE_CHECK_KINDS)]
+    if not catching:
+        return f"{task_id}: mutant {mutant_id} passes every hidden check; {_separation(result)}"
+    if mutant_id not in {p.id for p in result.pitfalls}:
+        named = ", ".join(p.id for p in result.pitfalls) or "nothing"
+        return (f"{task_id}: mutant {mutant_id} is caught ({', '.join(catching[:3])}) but not named "
+                f"(named: {named})")
+    return None
+
+
+def _separation(result: SubmissionResult) -> str:
+    """Which probe told the mutant from the reference, with the measured error, if any did."""
+    failed = [c for c in result.checks if not c.passed]
+    if failed:
+        c = failed[0]
+        return f"only public probe {c.name} separated it from the reference ({_err(c)})"
+    measured = [c for c in result.checks if c.max_rel_err is not None]
+    if not measured:
+        return "no probe separated it from the reference"
+    c = max(measured, key=lambda c: c.max_rel_err)
+    return (f"no probe separated it from the reference (largest difference: {c.name}, "
+            f"{_err(c)}, within tolerance)")
+
+
+def _err(check) -> str:
+    if check.max_rel_err is None:
+        return check.message or "no measurement"
+    return f"max abs error {check.max_abs_err:.3g}, relative {check.max_rel_err:.3g}"
+
+
+def reference_source(loaded) -> str:
+    """The reference as a submission: its file's text, with the task's class name bound to it."""
+    target, name = loaded.spec.reference.rsplit(":", 1)
+    if target.endswith(".py"):
+        path = Path(loaded.dir) / target
+    else:
+        found = importlib.util.find_spec(target)
+        if found is None or not found.origin:
+            raise BankError(f"{loaded.file}: reference module {target} not found")
+        path = Path(found.origin)
+    try:
+        source = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise BankError(f"{loaded.file}: cannot read the reference {path}: {exc.strerror}") from None
+    alias = f"\n{loaded.spec.class_name} = {name}\n" if name != loaded.spec.class_name else ""
+    return source + alias
+
+
+def mutant_file(loaded, file: str) -> Path:
+    """A mutant beside the task's YAML, else a built-in one: grader.judge.mutant_path's rule,
+    restated so validation need not import torch."""
+    beside = Path(loaded.dir) / file
+    return beside if beside.is_file() else MUTANTS_DIR / file

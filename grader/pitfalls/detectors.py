@@ -1,0 +1,131 @@
+"""Detectors every task shares: structure against the reference, writes into the input, gradients
+that never arrived, forbidden built-ins, and the plain fallback (wrong output or gradient, with the
+worst elements) when nothing more specific explains a failure.
+
+Task-specific behavioural detectors live beside this module (layernorm.py, residual.py); all of
+them register through grader.pitfalls.measure.detector.
+"""
+from __future__ import annotations
+
+from grader import forbidden
+from grader.compare import compare
+from grader.pitfalls.evidence import Evidence, ProbeEvidence
+from grader.pitfalls.measure import backward_ok, detector, error, fmt, forward_ok, grad_keys, out_of, tol
+
+WORST_QUOTED = 3  # elements quoted from a failed public probe
+
+
+@detector("extra-layers", "missing-affine", "affine-init", "param-names")
+def structure(ev: Evidence):
+    """The fresh module's parameters and parameter-holding submodules against the reference's."""
+    if ev.build is None or not ev.structure:
+        return
+    args, kwargs = ev.task.build.values()
+    ref = ev.build("reference", args, kwargs)
+    ref_params = {n: list(p.shape) for n, p in ref.named_parameters()}
+    ref_holders = {n for n, m in ref.named_modules() if n and any(True for _ in m.parameters(recurse=False))}
+    params = {p.get("name"): p for p in ev.structure.get("parameters") or [] if isinstance(p, dict)}
+    holders = {m.get("name"): m.get("type") for m in ev.structure.get("submodules") or [] if isinstance(m, dict)}
+    mapping = {k: v for k, v in (ev.structure.get("mapping") or {}).items() if k in params and v in ref_params}
+
+    extra = [f"{name} ({kind})" for name, kind in holders.items() if name not in ref_holders]
+    if extra:
+        yield "extra-layers", f"structure: {', '.join(extra)}: not in the reference"
+    yield from _affine(ev, ref_params, params, mapping)
+
+
+def _affine(ev: Evidence, ref_params: dict, params: dict, mapping: dict):
+    """Missing, misinitialised or renamed parameters, judged against the task's expectations."""
+    inits = {e.name: e.init for e in ev.task.parameters}
+    mapped = {ref: own for own, ref in mapping.items()}
+    missing = [n for n in ref_params if n not in mapped]
+    # An unmatched parameter of the right shape is the same parameter with a wrong initial value.
+    stand_ins = {n: own for n in missing for own, p in params.items()
+                 if own not in mapping and list(p.get("shape") or []) == ref_params[n]
+                 and own.rpartition(".")[0] == n.rpartition(".")[0]}
+    if missing and not stand_ins:
+        yield "missing-affine", f"structure: no parameter for {', '.join(missing)}"
+    wrong_init = [(own, ref) for ref, own in {**mapped, **stand_ins}.items()
+                  if inits.get(ref, "any") not in ("any", params[own].get("init"))]
+    if wrong_init:
+        yield "affine-init", "structure: " + ", ".join(
+            f"{own} starts as {params[own].get('init')}, expected {inits[ref]}" for own, ref in wrong_init)
+    renamed = [f"{own} stands for {ref}" for own, ref in mapping.items() if own != ref]
+    if renamed:
+        yield "param-names", "structure: " + ", ".join(renamed) + " (matched by initial value)"
+
+
+@detector("modifies-input")
+def input_writes(ev: Evidence):
+    for p in ev.probes.values():
+        if p.input_changed:
+            yield "modifies-input", f"probe {p.name}: the input's values changed during forward"
+            return
+        if p.version_bumped:
+            yield "modifies-input", f"probe {p.name}: an in-place write on the input (its version counter moved)"
+            return
+
+
+@detector("wrong-gradient")
+def missing_grads(ev: Evidence):
+    """A parameter whose .grad stayed None was cut off from the output (no_grad, .detach())."""
+    for p in ev.probes.values():
+        if p.grad_none and out_of(p) is not None:
+            yield "wrong-gradient", (
+                f"probe {p.name}: no gradient reached {', '.join(p.grad_none)} (.grad is None: detached)")
+            return
+
+
+@detector("forbidden-builtin")
+def forbidden_builtins(ev: Evidence):
+    found = forbidden.scan(ev.source, ev.task.forbidden.names)
+    if found:
+        yield "forbidden-builtin", "; ".join(f"line {f.line}: {f.text}" for f in found)
+    ops = forbidden.traced_matches(ev.traced_ops, ev.task.forbidden.ops)
+    if ops:
+        yield "forbidden-builtin", "traced in forward: " + ", ".join(ops)
+
+
+def fallback(ev: Evidence):
+    """When a graded probe fails and nothing specific explains it: say so plainly. Hidden probes are
+    named with their error only; a public one also quotes its worst elements."""
+    graded = [p for p in ev.probes.values() if not p.spec.diagnostic and out_of(p) is not None]
+    wrong = [p for p in graded if "forward" in p.spec.checks and not forward_ok(p)]
+    if wrong:
+        p = _pick(wrong)
+        yield "wrong-output", _describe(p, "out", "output")
+        return
+    wrong = [p for p in graded if "backward" in p.spec.checks and not backward_ok(p)]
+    if wrong:
+        p = _pick(wrong)
+        key = next(k for k in grad_keys(p) if not _key_ok(p, k))
+        yield "wrong-gradient", _describe(p, key, "output right, " + _grad_name(key))
+
+
+def _pick(probes: list[ProbeEvidence]) -> ProbeEvidence:
+    """A public probe when one failed (its elements may be shown), else the first."""
+    return next((p for p in probes if not p.spec.hidden), probes[0])
+
+
+def _key_ok(p: ProbeEvidence, key: str) -> bool:
+    got = (p.got or {}).get(key)
+    return got is not None and error(got, p.expected[key]) <= tol(p)
+
+
+def _grad_name(key: str) -> str:
+    return "input gradient" if key == "grad_input" else f"gradient of {key.split('/', 1)[1]}"
+
+
+def _describe(p: ProbeEvidence, key: str, what: str) -> str:
+    got = (p.got or {}).get(key)
+    if got is None:
+        return f"probe {p.name}: {what} missing"
+    text = f"probe {p.name}: {what} off by {fmt(error(got, p.expected[key]))} (relative)"
+    if p.spec.hidden:
+        return text
+    worst = compare(got, p.expected[key], tol(p)).worst[:WORST_QUOTED]
+    return text + "; worst: " + ", ".join(f"{m.index} got {_num(m.got)} expected {_num(m.expected)}" for m in worst)
+
+
+def _num(value: float | None) -> str:
+    return "nan" if value is None else f"{value:.6g}"

@@ -1,0 +1,212 @@
+"""Behavioural LayerNorm detectors: which wrong formula did the submission compute?
+
+The judge recomputes layer norm in float64 from each probe's input and loaded parameters under
+every combination of the known mistakes (unbiased variance, eps placement, normalized dims, missing
+affine, an extra ReLU) and finds the simplest combination that reproduces the submission's outputs
+on every ordinary probe. Compound mistakes are named together; when no combination fits, this
+detector says nothing (diagnose() then reports wrong-output with the worst elements). The offset
+probe (x + 1e4, float32) is left out of the search: there only the one-pass variance breaks.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import torch
+
+from grader.pitfalls.evidence import Evidence, ProbeEvidence
+from grader.pitfalls.measure import (
+    backward_ok, close, construction, detector, error, fmt, forward_ok, nonfinite, out_of, ran, tol,
+)
+
+DEFAULT_EPS = 1e-5  # nn.LayerNorm's, when a probe's construction does not name one
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way to compute layer norm; the default is the right one."""
+
+    unbiased: bool = False
+    eps: str = "inside"  # inside | outside (added to the std) | missing
+    dims: str = "trailing"  # trailing | last (only the last dim) | dim1 | features (all but batch)
+    affine: bool = True
+    relu: bool = False
+
+    def pitfalls(self) -> list[tuple[str, str]]:
+        """(pitfall id, what this variant does) for each way it departs from the right formula."""
+        found = []
+        if self.unbiased:
+            found.append(("unbiased-variance", "the variance divided by n-1"))
+        if self.eps != "inside":
+            what = "eps added to the std" if self.eps == "outside" else "no eps"
+            found.append(("eps-outside-sqrt" if self.eps == "outside" else "missing-eps", what))
+        if self.dims != "trailing":
+            found.append(("wrong-normalized-dims", f"the statistics taken over {_DIMS_TEXT[self.dims]}"))
+        if not self.affine:
+            found.append(("missing-affine", "no weight and bias applied"))
+        if self.relu:
+            found.append(("extra-activation", "a ReLU applied to the output"))
+        return found
+
+
+_DIMS_TEXT = {"last": "the last dim only", "dim1": "dim 1", "features": "every dim but the batch"}
+# Simplest first: the first variant that fits names the fewest mistakes.
+VARIANTS = sorted(
+    (Variant(u, e, d, a, r) for u, e, d, a, r in itertools.product(
+        (False, True), ("inside", "outside", "missing"), ("trailing", "last", "dim1", "features"),
+        (True, False), (False, True))),
+    key=lambda v: len(v.pitfalls()),
+)
+RIGHT = VARIANTS[0]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """What a probe's module was built with: the normalized dims and eps."""
+
+    k: int  # len(normalized_shape)
+    eps: float
+
+
+def setting(ev: Evidence, probe: ProbeEvidence) -> Setting | None:
+    args, kwargs = construction(ev, probe)
+    shape = args[0] if args else kwargs.get("normalized_shape")
+    eps = kwargs.get("eps", args[1] if len(args) > 1 else DEFAULT_EPS)
+    if isinstance(shape, int):
+        return Setting(1, float(eps))
+    if isinstance(shape, tuple) and shape and all(isinstance(d, int) for d in shape):
+        return Setting(len(shape), float(eps))
+    return None
+
+
+def compute(probe: ProbeEvidence, s: Setting, v: Variant, detach: str = "",
+            x: torch.Tensor | None = None) -> torch.Tensor | None:
+    """The variant's output in float64 on the probe's input (or on `x`, to differentiate); None
+    when the input has fewer dims than the normalized shape. `detach` may hold "mean" and/or "var".
+    (Where a variant's dims coincide with the right ones on some probe, it computes the same
+    formula there; the search tries simpler variants first, so that names nothing extra.)"""
+    x = probe.x.detach().double() if x is None else x
+    dims = _dims(x.ndim, s.k, v.dims)
+    if dims is None:
+        return None
+    mean = x.mean(dims, keepdim=True)
+    var = x.var(dims, keepdim=True, correction=1 if v.unbiased else 0)
+    mean = mean.detach() if "mean" in detach else mean
+    var = var.detach() if "var" in detach else var
+    if v.eps == "inside":
+        y = (x - mean) / torch.sqrt(var + s.eps)
+    else:
+        y = (x - mean) / (torch.sqrt(var) + (s.eps if v.eps == "outside" else 0.0))
+    if v.affine:
+        shape = x.shape[x.ndim - s.k:]
+        y = y * _param(probe, "weight", shape, 1.0) + _param(probe, "bias", shape, 0.0)
+    return torch.relu(y) if v.relu else y
+
+
+def _dims(ndim: int, k: int, how: str) -> tuple[int, ...] | None:
+    if k > ndim:
+        return None
+    trailing = tuple(range(ndim - k, ndim))
+    if ndim < 2:
+        return trailing
+    return {"trailing": trailing, "last": (ndim - 1,), "dim1": (1,), "features": tuple(range(1, ndim))}[how]
+
+
+def _param(probe: ProbeEvidence, name: str, shape, fill: float) -> torch.Tensor:
+    value = probe.params.get(name)
+    return value.detach().double() if value is not None else torch.full(tuple(shape), fill, dtype=torch.float64)
+
+
+def _searchable(ev: Evidence) -> list[tuple[ProbeEvidence, Setting]]:
+    """Ordinary probes with outputs and seeded parameters (not the offset or fresh-module ones)."""
+    chosen = []
+    for probe in ran(ev):
+        s = setting(ev, probe)
+        if s and probe.spec.input.kind != "offset" and probe.spec.params != "init":
+            chosen.append((probe, s))
+    return chosen
+
+
+def explain(probes: list[tuple[ProbeEvidence, Setting]]) -> Variant | None:
+    """The simplest variant reproducing every probe's output, or None."""
+    for v in VARIANTS:
+        fits = True
+        for probe, s in probes:
+            candidate = compute(probe, s, v)
+            if candidate is None or not close(out_of(probe), candidate, probe):
+                fits = False
+                break
+        if fits:
+            return v
+    return None
+
+
+@detector("unbiased-variance", "eps-outside-sqrt", "missing-eps", "wrong-normalized-dims",
+          "missing-affine", "extra-activation", "unstable-variance", "detached-statistics")
+def layernorm_formula(ev: Evidence):
+    probes = _searchable(ev)
+    if not probes or all(forward_ok(p) and backward_ok(p) for p, _ in probes) and not _offsets(ev):
+        return
+    v = explain(probes)
+    if v is None:
+        return
+    for pitfall, what in v.pitfalls():
+        yield pitfall, _formula_evidence(probes, v, what)
+    yield from _unstable(ev, v)
+    if v == RIGHT:
+        yield from _detached(probes)
+
+
+def _formula_evidence(probes, v: Variant, what: str) -> str:
+    """Name the probe where the variant is furthest from the reference, with both errors."""
+    probe, s = max(probes, key=lambda ps: error(compute(ps[0], ps[1], v), ps[0].expected["out"]))
+    off = error(out_of(probe), probe.expected["out"])
+    fit = error(out_of(probe), compute(probe, s, v))
+    text = f"probe {probe.name}: output off the reference by {fmt(off)} (relative), within {fmt(fit)} of the formula with {what}"
+    if v.unbiased and "n-1" in what:
+        n = math.prod(probe.x.shape[probe.x.ndim - s.k:])
+        text += f" (n={n}: ratio sqrt((n-1)/n) = {math.sqrt((n - 1) / n):.4f})"
+    return text
+
+
+def _offsets(ev: Evidence) -> list[tuple[ProbeEvidence, Setting]]:
+    return [(p, s) for p in ev.probes.values() if p.spec.input.kind == "offset"
+            and p.spec.input.dtype == "float32" and (s := setting(ev, p))]
+
+
+def _unstable(ev: Evidence, v: Variant):
+    """Right on ordinary rows, wrong where rows share a large offset: E[x^2]-E[x]^2 cancelled."""
+    for probe, s in _offsets(ev):
+        got = out_of(probe)
+        if got is None:
+            continue
+        want = compute(probe, s, v)
+        if want is not None and not close(got, want, probe):
+            detail = nonfinite(got) if not torch.isfinite(got).all() else f"off by {fmt(error(got, want))}"
+            yield "unstable-variance", (
+                f"probe {probe.name} (rows offset by 1e4, float32): {detail} "
+                f"(tolerance {tol(probe):.0e}), while every ordinary probe matches")
+            return
+
+
+def _detached(probes):
+    """Forward right, input gradient wrong: does it match the gradient with the statistics detached?"""
+    failing = [(p, s) for p, s in probes if not backward_ok(p) and "grad_input" in (p.got or {})]
+    if not failing:
+        return
+    for detach in ("mean var", "mean", "var"):
+        if all(close(p.got["grad_input"], _input_grad(p, s, detach), p) for p, s in failing):
+            p = failing[0][0]
+            off = error(p.got["grad_input"], p.expected["grad_input"])
+            yield "detached-statistics", (
+                f"probe {p.name}: output right, input gradient off by {fmt(off)} (relative); it equals "
+                f"the gradient with the {' and '.join(detach.split())} detached")
+            return
+
+
+def _input_grad(probe: ProbeEvidence, s: Setting, detach: str) -> torch.Tensor:
+    x = probe.x.detach().double().requires_grad_(True)
+    out = compute(probe, s, RIGHT, detach, x=x)
+    (grad,) = torch.autograd.grad(out, x, probe.upstream.double())
+    return grad

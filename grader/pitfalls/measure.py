@@ -1,0 +1,88 @@
+"""Shared measuring tools for the detectors: the detector registry, NaN-aware closeness and the
+facts of a probe (its tolerance, construction, dtype).
+
+A detector asks "does the submission's tensor equal this candidate's?", where the candidate may
+itself be NaN (a missing eps on a constant row is 0/0): positions that are non-finite in both count
+as equal, unlike in grader.compare, which judges against a finite truth.
+"""
+from __future__ import annotations
+
+from typing import Callable, Iterable
+
+import torch
+
+from grader.compare import MIN_SCALE, tolerance
+from grader.pitfalls.evidence import Evidence, ProbeEvidence
+
+Shown = tuple[str, str]  # (pitfall id, evidence)
+Detector = Callable[[Evidence], Iterable[Shown]]
+# (the pitfall ids a detector can show, the detector); diagnose() runs those the task applies.
+DETECTORS: list[tuple[frozenset[str], Detector]] = []
+
+
+def detector(*ids: str) -> Callable[[Detector], Detector]:
+    def register(fn: Detector) -> Detector:
+        DETECTORS.append((frozenset(ids), fn))
+        return fn
+
+    return register
+
+
+def tol(probe: ProbeEvidence) -> float:
+    """The probe's named tolerance, relative to the scale of the tensor compared."""
+    return tolerance(probe.spec.tolerance, probe.spec.input.dtype)
+
+
+def error(got: torch.Tensor, want: torch.Tensor) -> float:
+    """Max abs difference over the expected tensor's scale; inf when the non-finite positions
+    differ or the shapes do; 0 for two equal tensors (NaN in the same places included)."""
+    if tuple(got.shape) != tuple(want.shape):
+        return float("inf")
+    got, want = got.detach().double(), want.detach().double()
+    got_bad, want_bad = ~torch.isfinite(got), ~torch.isfinite(want)
+    if not torch.equal(got_bad, want_bad):
+        return float("inf")
+    finite = ~want_bad
+    if not finite.any():
+        return 0.0
+    scale = max(want[finite].abs().max().item(), MIN_SCALE)
+    return (got[finite] - want[finite]).abs().max().item() / scale
+
+
+def close(got: torch.Tensor | None, want: torch.Tensor | None, probe: ProbeEvidence) -> bool:
+    return got is not None and want is not None and error(got, want) <= tol(probe)
+
+
+def out_of(probe: ProbeEvidence) -> torch.Tensor | None:
+    return (probe.got or {}).get("out")
+
+
+def forward_ok(probe: ProbeEvidence) -> bool:
+    return close(out_of(probe), probe.expected.get("out"), probe)
+
+
+def grad_keys(probe: ProbeEvidence) -> list[str]:
+    return [k for k in probe.expected if k == "grad_input" or k.startswith("grad/")]
+
+
+def backward_ok(probe: ProbeEvidence) -> bool:
+    got = probe.got or {}
+    return all(close(got.get(k), probe.expected[k], probe) for k in grad_keys(probe))
+
+
+def ran(ev: Evidence) -> list[ProbeEvidence]:
+    """The probes whose forward produced an output, in task order."""
+    return [p for p in ev.probes.values() if out_of(p) is not None]
+
+
+def construction(ev: Evidence, probe: ProbeEvidence) -> tuple[tuple, dict]:
+    return ev.task.build_for(probe.spec).values()
+
+
+def fmt(value: float) -> str:
+    return "NaN/inf" if value == float("inf") else f"{value:.2g}"
+
+
+def nonfinite(t: torch.Tensor) -> str:
+    """'12/64 NaN or inf' for messages."""
+    return f"{int((~torch.isfinite(t)).sum())}/{t.numel()} NaN or inf"

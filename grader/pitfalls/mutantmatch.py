@@ -1,0 +1,85 @@
+"""Mutant matching: run each known-wrong variant of the task beside the reference, on the same
+inputs, parameters and upstream gradients, and name a mutant's pitfall when the submission's outputs
+and gradients equal the mutant's.
+
+Mutants are trusted files (dlprep's or the instructor's), built in the judge by Evidence.build. They
+run in the probe's own dtype, as a submission does, so a float32 failure (the one-pass variance)
+shows as it would in the child. When a task is being proved, the mutant under test is excluded: it
+must be named by some other detector.
+"""
+from __future__ import annotations
+
+import torch
+
+from grader.pitfalls.evidence import Evidence, ProbeEvidence
+from grader.pitfalls.measure import construction, error, fmt, out_of, tol
+
+
+def match_mutants(ev: Evidence, skip: set[str]):
+    """(mutant id, evidence) for each mutant reproducing the submission; ids in `skip` (already
+    shown) and the excluded mutant are not run."""
+    probes = [p for p in ev.probes.values() if out_of(p) is not None and p.spec.params != "init"]
+    if ev.build is None or not probes:
+        return
+    for mutant in ev.task.mutants:
+        if mutant.id in skip or mutant.id == ev.exclude_mutant:
+            continue
+        worst = _agreement(ev, mutant.id, probes)
+        if worst is not None:
+            yield mutant.id, (
+                f"outputs and gradients equal those of the known mistake '{mutant.id}' on "
+                f"{len(probes)} probes (largest difference {fmt(worst)}, relative)")
+
+
+def _agreement(ev: Evidence, mutant_id: str, probes: list[ProbeEvidence]) -> float | None:
+    """The largest difference from the mutant over all probes, or None when they disagree (or the
+    mutant agrees with the reference everywhere, which names nothing)."""
+    worst, separated = 0.0, False
+    for probe in probes:
+        theirs = _run(ev, mutant_id, probe)
+        if theirs is None or any(v is not None and k not in theirs for k, v in probe.got.items()):
+            return None
+        for key, want in theirs.items():
+            got = probe.got.get(key)
+            if got is None:
+                continue
+            expected = probe.expected.get(key)
+            wrong = expected is not None and error(want, expected) > tol(probe)
+            separated |= wrong
+            diff = error(got, want)
+            if diff > tol(probe) and not (wrong and _both_broken(probe, got, expected)):
+                return None
+            worst = max(worst, diff if diff != float("inf") else 0.0)
+    return worst if separated else None
+
+
+def _both_broken(probe: ProbeEvidence, got: torch.Tensor, expected: torch.Tensor) -> bool:
+    """On a loose-tolerance probe (x + 1e4) a broken formula gives rounding noise that differs
+    with the order of operations: being wrong there as the mutant is wrong counts as agreeing."""
+    return probe.spec.tolerance == "offset" and error(got, expected) > tol(probe)
+
+
+def _run(ev: Evidence, mutant_id: str, probe: ProbeEvidence) -> dict[str, torch.Tensor] | None:
+    """The mutant's output, input gradient and parameter gradients, keyed as the child keys them."""
+    args, kwargs = construction(ev, probe)
+    try:
+        return _forward_backward(ev.build(mutant_id, args, kwargs), probe)
+    except Exception:  # a mutant that fails on this probe cannot be matched on it
+        return None
+
+
+def _forward_backward(module: torch.nn.Module, probe: ProbeEvidence) -> dict[str, torch.Tensor]:
+    module = module.to(probe.x.dtype)
+    own = dict(module.named_parameters())
+    with torch.no_grad():
+        for name, value in probe.params.items():
+            if name in own and own[name].shape == value.shape:
+                own[name].copy_(value)
+    x = probe.x.detach().clone().requires_grad_(True)
+    out = module(x.clone())
+    found = {"out": out.detach()}
+    if out.requires_grad and "grad_input" in probe.expected:
+        out.backward(probe.upstream.to(out.dtype))
+        found["grad_input"] = x.grad
+        found.update({f"grad/{n}": p.grad for n, p in own.items() if p.grad is not None})
+    return found

@@ -1,0 +1,136 @@
+"""Behavioural residual-block detectors: where is the skip, where are the ReLUs?
+
+Two kinds of evidence. The diagnostic probe silences the branch (fc1, fc2 zeroed) and feeds a
+strictly positive input, where the block must be the identity: output relu(x) = x and dL/dx equal
+to the upstream gradient. And, on the ordinary probes, the judge recomputes the block in float64
+with the skip removed or the ReLUs moved, and names the simplest arrangement that reproduces the
+submission's outputs.
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from grader.pitfalls.evidence import Evidence, ProbeEvidence
+from grader.pitfalls.measure import (
+    backward_ok, close, detector, error, fmt, forward_ok, out_of, ran,
+)
+
+# Below this (relative to the input's scale) an output is "zero": the skip added nothing.
+ZERO = 1e-6
+_BRANCH = ("fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias")
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    """relu(fc2(relu(fc1 x)) + x) and its misplaced relatives; the default is the right one."""
+
+    skip: bool = True
+    inner_relu: bool = True
+    final: str = "after-add"  # after-add | before-add (relu(branch) + x) | none
+
+    def pitfalls(self) -> list[tuple[str, str]]:
+        found = []
+        if not self.skip:
+            found.append(("missing-skip", "no input added back"))
+        if not self.inner_relu or self.final != "after-add":
+            where = {"after-add": "after the addition", "before-add": "before the addition", "none": "nowhere"}
+            inner = "a ReLU between fc1 and fc2" if self.inner_relu else "no ReLU between fc1 and fc2"
+            found.append(("activation-placement", f"{inner} and the last ReLU {where[self.final]}"))
+        return found
+
+
+ARRANGEMENTS = sorted(
+    (Arrangement(s, i, f) for s, i, f in itertools.product(
+        (True, False), (True, False), ("after-add", "before-add", "none"))
+     if s or f != "before-add"),  # without a skip, before and after the addition are the same
+    key=lambda a: len(a.pitfalls()),
+)
+RIGHT = ARRANGEMENTS[0]
+
+
+def compute(probe: ProbeEvidence, a: Arrangement, x: torch.Tensor | None = None,
+            detach_skip: bool = False) -> torch.Tensor | None:
+    if not all(name in probe.params for name in _BRANCH):
+        return None
+    x = probe.x.detach().double() if x is None else x
+    w = {name: probe.params[name].detach().double() for name in _BRANCH}
+    hidden = F.linear(x, w["fc1.weight"], w["fc1.bias"])
+    branch = F.linear(F.relu(hidden) if a.inner_relu else hidden, w["fc2.weight"], w["fc2.bias"])
+    if a.final == "before-add":
+        branch = F.relu(branch)
+    out = branch + (x.detach() if detach_skip else x) if a.skip else branch
+    return F.relu(out) if a.final == "after-add" else out
+
+
+def _searchable(ev: Evidence) -> list[ProbeEvidence]:
+    return [p for p in ran(ev) if p.spec.params != "init" and not p.spec.diagnostic]
+
+
+def explain(probes: list[ProbeEvidence]) -> Arrangement | None:
+    for a in ARRANGEMENTS:
+        if all(close(out_of(p), compute(p, a), p) for p in probes):
+            return a
+    return None
+
+
+@detector("missing-skip", "activation-placement", "detached-skip")
+def residual_arrangement(ev: Evidence):
+    probes = [p for p in _searchable(ev) if compute(p, RIGHT) is not None]
+    if not probes or all(forward_ok(p) and backward_ok(p) for p in probes):
+        return
+    a = explain(probes)
+    if a is None:
+        return
+    for pitfall, what in a.pitfalls():
+        probe = max(probes, key=lambda p: error(compute(p, a), p.expected["out"]))
+        yield pitfall, (
+            f"probe {probe.name}: output off the reference by {fmt(error(out_of(probe), probe.expected['out']))} "
+            f"(relative), within {fmt(error(out_of(probe), compute(probe, a)))} of the block with {what}")
+    if a == RIGHT:
+        yield from _skip_gradient(probes)
+
+
+def _skip_gradient(probes: list[ProbeEvidence]):
+    """Forward right, input gradient equal to the branch's alone: the skip was detached."""
+    failing = [p for p in probes if not backward_ok(p) and "grad_input" in (p.got or {})]
+    if failing and all(close(p.got["grad_input"], _branch_only_grad(p), p) for p in failing):
+        p = failing[0]
+        yield "detached-skip", (
+            f"probe {p.name}: output right, input gradient off by "
+            f"{fmt(error(p.got['grad_input'], p.expected['grad_input']))} (relative); it equals the "
+            f"gradient through the branch alone")
+
+
+def _branch_only_grad(probe: ProbeEvidence) -> torch.Tensor:
+    x = probe.x.detach().double().requires_grad_(True)
+    out = compute(probe, RIGHT, x=x, detach_skip=True)
+    (grad,) = torch.autograd.grad(out, x, probe.upstream.double())
+    return grad
+
+
+@detector("missing-skip", "detached-skip")
+def silenced_branch(ev: Evidence):
+    """Branch zeroed, x > 0: the block is the identity, in value and in gradient."""
+    for p in ev.probes.values():
+        if not _is_silenced(p) or out_of(p) is None:
+            continue
+        out, x = out_of(p), p.x.double()
+        if not close(out, x, p):
+            if out.detach().double().abs().max().item() <= ZERO * x.abs().max().item():
+                yield "missing-skip", (
+                    f"probe {p.name} (branch zeroed, input > 0): output is 0 where relu(x) = x was expected")
+            continue
+        grad = (p.got or {}).get("grad_input")
+        if grad is not None and not close(grad, p.upstream.double(), p):
+            yield "detached-skip", (
+                f"probe {p.name} (branch zeroed, input > 0): dL/dx is off the upstream gradient by "
+                f"{fmt(error(grad, p.upstream.double()))} (relative); the skip must pass it through unchanged")
+
+
+def _is_silenced(p: ProbeEvidence) -> bool:
+    zeroed = all(name in p.params and not p.params[name].any() for name in _BRANCH)
+    return zeroed and p.spec.input.kind == "positive"

@@ -1,0 +1,204 @@
+"""Static AST rules: spot the line that makes a known mistake.
+
+These rules only *add* a pitfall (with its line) to a submission that fails on other evidence;
+they never fail one alone (diagnose() enforces that; forbidden built-ins live in grader/forbidden.py).
+They read the source as text, so they run in the judge without touching submission code. Pure
+Python: no torch here.
+"""
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+
+_STAT_CALLS = {"std", "var", "std_mean", "var_mean"}
+_REDUCTIONS = _STAT_CALLS | {"mean", "sum", "amax", "amin", "logsumexp"}
+_LAYERS = {"Linear", "Bilinear", "LazyLinear", "Conv1d", "Conv2d", "Conv3d", "Embedding"}
+_ACTIVATIONS = {"relu", "relu6", "gelu", "silu", "tanh", "sigmoid", "leaky_relu", "elu", "softplus"}
+_ACTIVATION_MODULES = {"ReLU", "ReLU6", "GELU", "SiLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "Softplus"}
+_DETACHING_CONTEXTS = {"no_grad", "inference_mode"}
+_MAX_EPS = 1e-2  # a literal this small added to a std is an eps, not a shift
+_SNIPPET = 70  # characters of code quoted in evidence
+
+# A detach in forward shows a different pitfall per task: the first id the task declares wins.
+DETACH_IDS = ("detached-statistics", "detached-skip", "wrong-gradient")
+
+
+@dataclass(frozen=True)
+class Finding:
+    ids: tuple[str, ...]  # pitfall ids this line may show, most specific first
+    line: int
+    code: str
+
+    @property
+    def evidence(self) -> str:
+        return f"line {self.line}: {self.code}"
+
+
+def scan(source: str, class_name: str | None = None) -> list[Finding]:
+    """Every finding in the task's class (all classes when it is not found), in line order."""
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return []
+    classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    chosen = [c for c in classes if c.name == class_name] or classes
+    findings = [f for cls in chosen for f in _scan_class(cls, source)]
+    return sorted(set(findings), key=lambda f: (f.line, f.ids))
+
+
+def _scan_class(cls: ast.ClassDef, source: str) -> list[Finding]:
+    is_norm = "norm" in cls.name.lower()
+    found = []
+    for node in ast.walk(cls):
+        found += _variance_rules(node, source)
+        if is_norm:
+            found += _norm_module_rules(node, source)
+        if _keyword_is(node, "inplace", True):
+            found.append(_finding(("modifies-input",), node, source))
+    for fn in cls.body:
+        if isinstance(fn, ast.FunctionDef) and fn.name == "forward":
+            found += _forward_rules(fn, source)
+    return found
+
+
+def _variance_rules(node: ast.AST, source: str) -> list[Finding]:
+    found = []
+    if isinstance(node, ast.Call) and _call_name(node) in _STAT_CALLS and _is_unbiased(node):
+        found.append(_finding(("unbiased-variance",), node, source))
+    if isinstance(node, ast.Call) and _call_name(node) in _REDUCTIONS and _reduces_dim1(node):
+        found.append(_finding(("wrong-normalized-dims",), node, source))
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        pair = (node.left, node.right)
+        if any(_is_std(a) and _is_eps(b) for a, b in (pair, pair[::-1])):
+            found.append(_finding(("eps-outside-sqrt",), node, source))
+    return found
+
+
+def _norm_module_rules(node: ast.AST, source: str) -> list[Finding]:
+    """A normalization module holds only its affine parameters and applies no activation."""
+    if not isinstance(node, ast.Call):
+        return []
+    name = _call_name(node)
+    if name in _LAYERS:
+        return [_finding(("extra-layers",), node, source)]
+    if name in _ACTIVATION_MODULES or name in _ACTIVATIONS or _clamps_at_zero(node):
+        return [_finding(("extra-activation",), node, source)]
+    return []
+
+
+def _forward_rules(fn: ast.FunctionDef, source: str) -> list[Finding]:
+    args = {a.arg for a in fn.args.args[1:] + fn.args.kwonlyargs}
+    found = []
+    for node in ast.walk(fn):
+        if isinstance(node, ast.Call) and _call_name(node) == "detach":
+            found.append(_finding(DETACH_IDS, node, source))
+        elif isinstance(node, ast.Attribute) and node.attr == "data":
+            found.append(_finding(DETACH_IDS, node, source))
+        elif isinstance(node, ast.withitem) and _call_name(node.context_expr) in _DETACHING_CONTEXTS:
+            found.append(_finding(DETACH_IDS, node.context_expr, source))
+        elif _writes_into(node, args):
+            found.append(_finding(("modifies-input",), node, source))
+    return found
+
+
+def _writes_into(node: ast.AST, args: set[str]) -> bool:
+    """`x += ...`, `x[i] = ...` or `x.add_(...)` where x is an argument of forward."""
+    if isinstance(node, ast.AugAssign):
+        return _root_name(node.target) in args
+    if isinstance(node, ast.Assign):
+        return any(isinstance(t, ast.Subscript) and _root_name(t) in args for t in node.targets)
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+        method = node.func.attr
+        in_place = method.endswith("_") and not method.startswith("_")
+        return in_place and _root_name(node.func.value) in args
+    return False
+
+
+def _is_unbiased(call: ast.Call) -> bool:
+    """torch's std/var divide by n-1 unless told unbiased=False or correction=0."""
+    for kw in call.keywords:
+        if kw.arg == "unbiased":
+            return not _is_const(kw.value, False)
+        if kw.arg == "correction":
+            return not _is_const(kw.value, 0)
+    return not any(_is_const(a, False) for a in call.args)
+
+
+def _reduces_dim1(call: ast.Call) -> bool:
+    dims = [kw.value for kw in call.keywords if kw.arg == "dim"]
+    if not dims and isinstance(call.func, ast.Attribute) and call.args:
+        dims = [call.args[0]]  # x.mean(1)
+    for dim in dims:
+        values = dim.elts if isinstance(dim, (ast.Tuple, ast.List)) else [dim]
+        if any(_is_const(v, 1) for v in values):
+            return True
+    return False
+
+
+def _is_std(node: ast.AST) -> bool:
+    """An expression that is a standard deviation: a std call, a sqrt, a **0.5, or a name like std."""
+    if isinstance(node, ast.Call):
+        name = _call_name(node)
+        if name in ("std", "sqrt"):
+            return True
+        return name == "pow" and any(_is_const(a, 0.5) for a in node.args)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        return _is_const(node.right, 0.5)
+    ident = _identifier(node).lower()
+    return "std" in ident or "sigma" in ident or ident == "sd"
+
+
+def _is_eps(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant) and isinstance(node.value, float):
+        return 0 < node.value <= _MAX_EPS
+    return "eps" in _identifier(node).lower()
+
+
+def _clamps_at_zero(call: ast.Call) -> bool:
+    """x.clamp(min=0) / torch.clamp(x, min=0) is a ReLU by another name."""
+    if _call_name(call) not in ("clamp", "clamp_min", "clip"):
+        return False
+    return any(kw.arg == "min" and _is_const(kw.value, 0) for kw in call.keywords)
+
+
+def _keyword_is(node: ast.AST, name: str, value: object) -> bool:
+    return isinstance(node, ast.Call) and any(
+        kw.arg == name and _is_const(kw.value, value) for kw in node.keywords
+    )
+
+
+def _call_name(node: ast.AST) -> str:
+    if not isinstance(node, ast.Call):
+        return ""
+    return _identifier(node.func)
+
+
+def _identifier(node: ast.AST) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return ""
+
+
+def _root_name(node: ast.AST) -> str:
+    """The variable at the root of x, x[i], x.data, x[i].y."""
+    while isinstance(node, (ast.Subscript, ast.Attribute)):
+        node = node.value
+    return node.id if isinstance(node, ast.Name) else ""
+
+
+def _is_const(node: ast.AST, value: object) -> bool:
+    # bool is an int in Python: keep True/1 and False/0 apart.
+    return (
+        isinstance(node, ast.Constant)
+        and type(node.value) is type(value)
+        and node.value == value
+    )
+
+
+def _finding(ids: tuple[str, ...], node: ast.AST, source: str) -> Finding:
+    code = " ".join((ast.get_source_segment(source, node) or "").split())
+    if len(code) > _SNIPPET:
+        code = code[: _SNIPPET - 3] + "..."
+    return Finding(ids, node.lineno, code)

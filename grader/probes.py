@@ -1,0 +1,99 @@
+"""Deterministic probe data: inputs, parameter values and upstream gradients.
+
+Everything is a pure function of (seed, probe name, what, shape, dtype), so the child makes the same
+values the judge regenerates later: nothing expected is ever sent to the child, and nothing the child
+sends back is trusted as an input. Values are drawn in float64 and then cast, so the float64 truth
+sees exactly the numbers the submission saw.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+
+import torch
+
+# x * 1e-3 gives a row variance of 1e-6, below the default eps (1e-5): where eps sits (inside or
+# outside the square root, or missing) changes the output by O(1) here and by ~4e-5 on randn rows.
+SMALL_VARIANCE_SCALE = 1e-3
+# x + 1e4: E[x^2] - E[x]^2 cancels ~8 digits in float32 and gives NaN or garbage, while a two-pass
+# variance stays within ~5e-3 (NUMERICS.md).
+OFFSET = 1e4
+# Constant rows of small integers have an exact mean, so x - mean is exactly 0: without eps the
+# output is 0/0 = NaN; the values stay small so float32 represents them exactly.
+CONSTANT_INT_RANGE = (-3, 4)
+# Strictly positive inputs (a residual block's diagnostics: relu(x) == x there).
+POSITIVE_LOW = 0.1
+# Norm weights 1 + 0.5 N(0,1) and biases 0.5 N(0,1): far enough from 1 and 0 that a submission
+# ignoring or swapping them fails, close enough that outputs keep the scale of a real model.
+NORM_WEIGHT_SPREAD = 0.5
+BIAS_SPREAD = 0.5
+
+
+def _generator(seed: int, *parts: object) -> torch.Generator:
+    """A CPU generator keyed by the seed and the parts (probe name, role, parameter name)."""
+    key = "\x1f".join([str(seed), *map(str, parts)]).encode()
+    digest = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "little")
+    return torch.Generator().manual_seed(digest & (2**63 - 1))
+
+
+def _dtype(name: str) -> torch.dtype:
+    return {"float32": torch.float32, "float64": torch.float64}[name]
+
+
+def make_input(seed: int, probe) -> torch.Tensor:
+    """The probe's input (a leaf, no grad) in its dtype. `probe` is a grader.taskspec.Probe."""
+    spec = probe.input
+    dtype = _dtype(spec.dtype)
+    if spec.kind == "values":
+        return torch.tensor(spec.values, dtype=torch.float64).to(dtype)
+    shape = tuple(spec.shape)
+    gen = _generator(seed, probe.name, "input")
+    if spec.kind == "constant-int":
+        low, high = CONSTANT_INT_RANGE
+        rows = torch.randint(low, high, (*shape[:-1], 1), generator=gen, dtype=torch.float64)
+        return rows.expand(shape).contiguous().to(dtype)
+    x = torch.randn(shape, generator=gen, dtype=torch.float64)
+    if spec.kind == "small-variance":
+        x = x * SMALL_VARIANCE_SCALE
+    elif spec.kind == "offset":
+        x = x + OFFSET
+    elif spec.kind == "positive":
+        x = x.abs() + POSITIVE_LOW
+    return x.to(dtype)
+
+
+def upstream_grad(seed: int, probe_name: str, shape, dtype: torch.dtype) -> torch.Tensor:
+    """A random upstream gradient: unlike `.sum()` (all ones), it weighs every output differently,
+    so a gradient that is right only on average still shows."""
+    gen = _generator(seed, probe_name, "upstream")
+    return torch.randn(tuple(shape), generator=gen, dtype=torch.float64).to(dtype)
+
+
+def param_values(seed: int, probe_name: str, ref_name: str, shape, dtype: torch.dtype) -> torch.Tensor:
+    """Seeded, non-trivial values for the reference parameter `ref_name` (weight != 1, bias != 0).
+    The kind of value follows the name and rank: biases 0.5 N(0,1); 1-D weights (norm gains)
+    1 + 0.5 N(0,1); 2-D weights as nn.Linear draws them, U(+-1/sqrt(fan_in))."""
+    shape = tuple(shape)
+    gen = _generator(seed, probe_name, "param", ref_name, shape)
+    noise = torch.randn(shape, generator=gen, dtype=torch.float64)
+    leaf = ref_name.rsplit(".", 1)[-1]
+    if leaf == "bias":
+        values = BIAS_SPREAD * noise
+    elif len(shape) >= 2:
+        bound = 1 / math.sqrt(math.prod(shape[1:]))
+        values = (torch.rand(shape, generator=gen, dtype=torch.float64) * 2 - 1) * bound
+    else:
+        values = 1 + NORM_WEIGHT_SPREAD * noise
+    return values.to(dtype)
+
+
+def probe_params(seed: int, probe, shapes: dict[str, tuple], dtype: torch.dtype) -> dict[str, torch.Tensor]:
+    """Values for every reference parameter of a `random` or `zero:<regex>` probe (not `init`)."""
+    values = {name: param_values(seed, probe.name, name, shape, dtype) for name, shape in shapes.items()}
+    if probe.params.startswith("zero:"):
+        pattern = re.compile(probe.params[5:])
+        for name in values:
+            if pattern.search(name):
+                values[name] = torch.zeros_like(values[name])
+    return values

@@ -1,0 +1,5 @@
+"""Reference modules: the truth the judge compares against, run in float64.
+
+Imported only by the trusted judge after the child's answers are in; the zygote and the child never
+import this package (the sandbox also makes it unreadable to the child).
+"""

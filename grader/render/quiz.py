@@ -1,0 +1,294 @@
+"""Rich rendering of the quiz and the bank commands, and the interactive quiz loop (ask, read,
+show feedback). Bank text is always wrapped in Text objects, never parsed as Rich markup: a
+question about `x[..., None]` must print as written.
+"""
+from __future__ import annotations
+
+import random
+import re
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from grader.answers import AnswerFormError, AnswerResult, answer_form, format_number
+from grader.quiz import AnswersReport, QuizSession, Summary, choice_order, to_bank_letters
+from grader.schema import LETTERS, ChoiceQuestion, MultiQuestion, NumericQuestion, ShortQuestion, TrueFalseQuestion
+
+_WORDS = {
+    "en": {
+        "answer_letter": "Your answer (a letter)",
+        "answer_letters": "Your answer (letters, e.g. AC)",
+        "answer_tf": "True or false? (t/f)",
+        "answer_number": "Your answer (a number)",
+        "answer_text": "Your answer (one line)",
+        "correct": "Correct",
+        "wrong": "Incorrect",
+        "partial": "Partly correct",
+        "the_answer": "The answer",
+        "hit": "Key points hit",
+        "missed": "Key points missed",
+        "misconceptions": "Misconceptions",
+        "model": "Model answer",
+        "explanation": "Explanation",
+        "ended": "Quiz ended early.",
+        "summary": "Summary",
+        "topic": "Topic",
+        "answered": "Answered",
+        "n_correct": "Correct",
+        "score": "Score",
+        "total": "Total",
+        "unanswered": "{n} not answered",
+        "try_again": "Cannot read that: {why}. Try again.",
+        "true": "true",
+        "false": "false",
+        "id": "Id",
+        "type": "Type",
+        "difficulty": "Difficulty",
+        "prompt": "Question",
+        "questions": "{n} questions",
+    },
+    "zh": {
+        "answer_letter": "你的答案（一个字母）",
+        "answer_letters": "你的答案（字母，如 AC）",
+        "answer_tf": "对还是错？（t/f 或 对/错）",
+        "answer_number": "你的答案（一个数）",
+        "answer_text": "你的答案（一行）",
+        "correct": "正确",
+        "wrong": "错误",
+        "partial": "部分正确",
+        "the_answer": "正确答案",
+        "hit": "命中的要点",
+        "missed": "遗漏的要点",
+        "misconceptions": "误解",
+        "model": "参考答案",
+        "explanation": "解析",
+        "ended": "测验提前结束。",
+        "summary": "小结",
+        "topic": "主题",
+        "answered": "已答",
+        "n_correct": "答对",
+        "score": "得分",
+        "total": "合计",
+        "unanswered": "{n} 题未答",
+        "try_again": "无法识别：{why}。请重新输入。",
+        "true": "对",
+        "false": "错",
+        "id": "编号",
+        "type": "类型",
+        "difficulty": "难度",
+        "prompt": "题目",
+        "questions": "共 {n} 题",
+    },
+}
+
+_FENCE = re.compile(r"```([\w+-]*)[^\n]*\n(.*?)```", re.DOTALL)
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False)
+
+
+def words(lang: str) -> dict[str, str]:
+    return _WORDS["zh" if lang == "zh" else "en"]
+
+
+def prompt_body(text: str) -> Group:
+    """Prose as plain Text and each fenced code block as highlighted Syntax."""
+    parts: list[Any] = []
+    pos = 0
+    for fence in _FENCE.finditer(text):
+        if text[pos : fence.start()].strip():
+            parts.append(Text(text[pos : fence.start()].strip("\n")))
+        from rich.syntax import Syntax  # pygments is loaded only for questions with code
+
+        code = fence.group(2).rstrip("\n")
+        parts.append(Syntax(code, fence.group(1) or "python", theme="ansi_dark", word_wrap=True))
+        pos = fence.end()
+    if text[pos:].strip():
+        parts.append(Text(text[pos:].strip("\n")))
+    return Group(*parts)
+
+
+def question_panel(question: Any, lang: str, order: list[int], title: str) -> Panel:
+    """The question with its choices labelled A, B, C… in on-screen `order`."""
+    parts: list[Any] = [prompt_body(question.prompt.get(lang))]
+    if isinstance(question, ChoiceQuestion):
+        parts.append(Text(""))
+        for shown, bank_index in enumerate(order):
+            parts.append(Text.assemble((f"{LETTERS[shown]}. ", "bold"), question.choices[bank_index].get(lang)))
+    return Panel(Group(*parts), title=Text(title), title_align="left", border_style="cyan")
+
+
+def _panel_title(question: Any, number: int | None = None, total: int | None = None) -> str:
+    head = f"{number}/{total} · " if number is not None else ""
+    return f"{head}{question.id} · {question.topic} · {question.difficulty}"
+
+
+def _answer_hint(question: Any, lang: str) -> str:
+    w = words(lang)
+    if isinstance(question, MultiQuestion):
+        return w["answer_letters"]
+    if isinstance(question, ChoiceQuestion):
+        return w["answer_letter"]
+    if isinstance(question, TrueFalseQuestion):
+        return w["answer_tf"]
+    if isinstance(question, NumericQuestion):
+        return w["answer_number"]
+    return w["answer_text"]
+
+
+def _shown_answer(question: Any, answer: Any, lang: str, order: list[int]) -> Text:
+    """The correct answer as the learner saw it: on-screen letters with the choices' text."""
+    if isinstance(question, ChoiceQuestion):
+        shown = Text()
+        for screen_index, bank_index in enumerate(order):
+            if LETTERS[bank_index] in answer:
+                shown.append(f"\n  {LETTERS[screen_index]}. ", style="bold")
+                shown.append(question.choices[bank_index].get(lang))
+        return shown
+    if isinstance(question, TrueFalseQuestion):
+        return Text(" " + words(lang)["true" if answer else "false"])
+    if isinstance(question, NumericQuestion):
+        return Text(" " + format_number(question))
+    return Text(" " + str(answer))
+
+
+def feedback(question: Any, result: AnswerResult, lang: str, order: list[int] | None = None) -> Group:
+    """Verdict, then for short answers the key points hit and missed and the model answer, then the
+    explanation."""
+    w = words(lang)
+    order = order if order is not None else choice_order(question, None)
+    verdict = "correct" if result.correct else "partial" if result.score > 0 else "wrong"
+    mark, style = {"correct": ("✓", "green"), "partial": ("~", "yellow"), "wrong": ("✗", "red")}[verdict]
+    head = Text.assemble((f"{mark} {w[verdict]}", f"bold {style}"), f"  ({result.score:.0%})")
+    parts: list[Any] = [head]
+    if isinstance(question, ShortQuestion):
+        parts.append(Text(result.feedback))
+        parts += _bullets(w["hit"], result.points_hit, "green")
+        parts += _bullets(w["missed"], result.points_missed, "red")
+        parts += _bullets(w["misconceptions"], result.misconceptions, "red")
+        parts += [Text(f"{w['model']}:", style="bold"), Text(f"  {result.model_answer}")]
+    elif not result.correct:
+        shown = _shown_answer(question, result.answer, lang, order)
+        parts.append(Text.assemble((f"{w['the_answer']}:", "bold"), shown))
+    parts += [Text(f"{w['explanation']}:", style="bold"), prompt_body(result.explanation)]
+    return Group(*parts)
+
+
+def _bullets(title: str, items: list[str], style: str) -> list[Text]:
+    if not items:
+        return []
+    return [Text(f"{title}:", style=f"bold {style}"), *(Text(f"  • {item}") for item in items)]
+
+
+def summary_table(summary: Summary, lang: str) -> Table:
+    w = words(lang)
+    table = Table(title=w["summary"], show_footer=True)
+    table.add_column(w["topic"], footer=w["total"])
+    table.add_column(w["answered"], justify="right", footer=str(summary.answered))
+    table.add_column(w["n_correct"], justify="right", footer=str(sum(r.correct for r in summary.topics)))
+    table.add_column(w["score"], justify="right", footer=f"{summary.score:g} / {summary.max_score}")
+    for row in summary.topics:
+        table.add_row(row.topic, str(row.answered), str(row.correct), f"{row.score:g} / {row.answered}")
+    if summary.asked > summary.answered:
+        table.caption = w["unanswered"].format(n=summary.asked - summary.answered)
+    return table
+
+
+# ---- the interactive quiz -------------------------------------------------------------------
+
+
+def play(session: QuizSession, *, shuffle_seed: int | None = None, shuffle: bool = False) -> Summary:
+    """Ask every question of the session on the terminal, with feedback after each. Ctrl-C or EOF
+    ends the quiz early; the summary of what was answered is shown either way."""
+    out = console()
+    rng = random.Random(shuffle_seed) if shuffle else None
+    lang = session.lang
+    try:
+        while (question := session.current) is not None:
+            order = choice_order(question, rng)
+            number = len(session.results) + 1
+            out.print(question_panel(question, lang, order, _panel_title(question, number, len(session.questions))))
+            result = _ask(out, session, question, order)
+            out.print(feedback(question, result, lang, order))
+            out.print()
+    except (KeyboardInterrupt, EOFError):
+        out.print()
+        out.print(Text(words(lang)["ended"], style="yellow"))
+    summary = session.summary()
+    out.print(summary_table(summary, lang))
+    return summary
+
+
+def _ask(out: Console, session: QuizSession, question: Any, order: list[int]) -> AnswerResult:
+    """Read answers until one has the right form (an empty line asks again)."""
+    hint = _answer_hint(question, session.lang)
+    while True:
+        typed = out.input(Text(f"{hint}: ", style="bold")).strip()
+        if not typed:
+            continue
+        if isinstance(question, ChoiceQuestion):
+            typed = to_bank_letters(typed, order)
+        try:
+            return session.answer(typed)
+        except AnswerFormError as exc:
+            out.print(Text(words(session.lang)["try_again"].format(why=exc), style="yellow"))
+
+
+# ---- answers files and banks ----------------------------------------------------------------
+
+
+def answers_report(report: AnswersReport, questions: dict[str, Any], lang: str) -> None:
+    out = console()
+    for result in report.results:
+        question = questions[result.id]
+        out.print(Text(result.id, style="bold cyan"))
+        out.print(feedback(question, result, lang))
+        out.print()
+    out.print(summary_table(report.summary, lang))
+    err = console(stderr=True)
+    for line in report.problems:
+        err.print(Text(line))
+
+
+def bank_list(loaded: list[Any], lang: str) -> None:
+    """One row per question; the prompt's first line is cut to the width the other columns leave
+    (ids are never cut: they are what the learner types)."""
+    from rich.cells import cell_len
+
+    w = words(lang)
+    out = console()
+    names = ("id", "topic", "type", "difficulty")
+    used = sum(max([cell_len(w[n]), *(cell_len(getattr(e.question, n)) for e in loaded)]) for n in names)
+    prompt_width = max(out.width - used - 3 * (len(names) + 1) - 1, 12)  # 3 cells per column: border, padding
+    table = Table(caption=w["questions"].format(n=len(loaded)))
+    for name in (*names, "prompt"):
+        table.add_column(w[name], no_wrap=True)
+    for entry in loaded:
+        q = entry.question
+        prompt = Text(q.prompt.get(lang).strip().splitlines()[0])
+        prompt.truncate(prompt_width, overflow="ellipsis")
+        table.add_row(q.id, q.topic, q.type, q.difficulty, prompt)
+    out.print(table)
+
+
+def bank_entry(entry: Any, lang: str) -> None:
+    """One question with its answer, explanation and (for short) rubric, for an instructor."""
+    q = entry.question
+    w = words(lang)
+    order = choice_order(q, None)
+    out = console()
+    out.print(question_panel(q, lang, order, _panel_title(q)))
+    out.print(Text(f"{entry.file}:{entry.line}", style="dim"))
+    if isinstance(q, ShortQuestion):
+        out.print(Text(f"{w['model']}:", style="bold"), Text(f"  {q.model_answer.get(lang)}"))
+        for point in q.rubric:
+            out.print(Text(f"  [{point.weight:g}] {point.point.get(lang)}: {' | '.join(point.match.all())}"))
+        for wrong in q.misconceptions:
+            out.print(Text(f"  [-{wrong.penalty:g}] {wrong.claim.get(lang)}: {' | '.join(wrong.match.all())}"))
+    else:
+        out.print(Text.assemble((f"{w['the_answer']}:", "bold"), _shown_answer(q, answer_form(q), lang, order)))
+    out.print(Text(f"{w['explanation']}:", style="bold"), prompt_body(q.explanation.get(lang)))

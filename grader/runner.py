@@ -1,0 +1,250 @@
+"""CHILD side: runs in the untrusted, locked-down process forked from the zygote.
+
+It imports the submission from the job's source text, reports the structure of a freshly built
+module, then runs every probe (graded and diagnostic) and sends what it saw: outputs, gradients, the
+input after forward, traced aten ops. It never sees an expected value and makes no verdict; the judge
+treats everything sent from here as untrusted data. Everything this module needs is imported at the
+top, because after lockdown dlprep's own files are no longer readable.
+"""
+from __future__ import annotations
+
+import re
+import sys
+import traceback
+import types
+from typing import Callable
+
+import torch
+from torch.utils._python_dispatch import TorchDispatchMode
+
+from grader.probes import make_input, probe_params, upstream_grad
+from grader.taskspec import Probe, TaskSpec
+
+Send = Callable[[dict, dict], None]
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+# An error message longer than this is clipped: it is shown, and a submission controls its length.
+MAX_MESSAGE = 2000
+
+
+class SubmissionError(Exception):
+    """Ends the run early with an error kind from the results' table (import-error, ...)."""
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+
+
+class OpRecorder(TorchDispatchMode):
+    """Records the aten ops a forward pass dispatches (evidence for forbidden built-ins: a fused
+    layer norm shows up as aten.native_layer_norm however it was reached)."""
+
+    def __init__(self):
+        super().__init__()
+        self.ops: set[str] = set()
+
+    @classmethod
+    def _should_skip_dynamo(cls) -> bool:
+        # Nothing is compiled here; without this, torch wraps __torch_dispatch__ in dynamo's
+        # disable(), whose first call imports torch._dynamo: 1.2 s per child on this machine.
+        return False
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.ops.add(str(func))
+        return func(*args, **(kwargs or {}))
+
+
+def child_main(job: dict, send: Send) -> None:
+    """Grade nothing, observe everything: import, build, run the probes, send once."""
+    spec = TaskSpec.model_validate(job["task"])
+    meta: dict = {"error": None, "classes": [], "structure": {}, "probes": {}, "traced_ops": []}
+    tensors: dict[str, torch.Tensor] = {}
+    try:
+        cls = _load_class(spec, job["source"], job["filename"], meta)
+        meta["structure"] = _structure(_build(cls, spec, spec.build, "constructor-error", job["filename"]), spec)
+        ops: set[str] = set()
+        for probe in spec.probes:
+            meta["probes"][probe.name] = _run_probe(cls, spec, probe, job, tensors, ops)
+        meta["traced_ops"] = sorted(ops)
+    except SubmissionError as exc:
+        meta["error"] = {"kind": exc.kind, "message": _clip(str(exc))}
+    except MemoryError:
+        meta["error"] = {"kind": "memory-limit", "message": "MemoryError"}
+    send(meta, tensors)
+
+
+def _load_class(spec: TaskSpec, source: str, filename: str, meta: dict) -> type:
+    """Compile and execute the source as the module `submission`; return the task's class."""
+    try:
+        code = compile(source, filename, "exec")
+    except SyntaxError as exc:
+        raise SubmissionError("syntax-error", f"line {exc.lineno}: {exc.msg}") from None
+    except ValueError as exc:  # e.g. a NUL byte in the source
+        raise SubmissionError("syntax-error", str(exc)) from None
+    module = types.ModuleType("submission")
+    module.__file__ = filename
+    sys.modules["submission"] = module
+    try:
+        exec(code, module.__dict__)
+    except Exception as exc:
+        _raise_if_memory(exc)
+        raise SubmissionError("import-error", _describe(exc, filename)) from None
+    classes = sorted(n for n, v in vars(module).items() if isinstance(v, type) and v.__module__ == "submission")
+    meta["classes"] = classes
+    cls = vars(module).get(spec.class_name)
+    if not isinstance(cls, type):
+        found = ", ".join(classes) or "none"
+        raise SubmissionError("missing-class", f"class {spec.class_name} is not defined (classes found: {found})")
+    if not issubclass(cls, torch.nn.Module):
+        raise SubmissionError("missing-class", f"{spec.class_name} is defined but is not a torch.nn.Module")
+    return cls
+
+
+def _build(cls: type, spec: TaskSpec, construct, kind: str, filename: str) -> torch.nn.Module:
+    args, kwargs = construct.values()
+    try:
+        module = cls(*args, **kwargs)
+    except Exception as exc:
+        _raise_if_memory(exc)
+        call = construct.call(spec.class_name)
+        raise SubmissionError(kind, f"{call} raised {_describe(exc, filename)}") from None
+    if not isinstance(module, torch.nn.Module):
+        raise SubmissionError(kind, f"{construct.call(spec.class_name)} did not return a torch.nn.Module")
+    return module
+
+
+def _structure(module: torch.nn.Module, spec: TaskSpec) -> dict:
+    """The fresh module as the judge's structure and init checks need it."""
+    params = [
+        {"name": name, "shape": list(p.shape), "dtype": str(p.dtype).removeprefix("torch."), "init": _init_of(p)}
+        for name, p in module.named_parameters()
+    ]
+    submodules = [
+        {"name": name, "type": type(m).__name__}
+        for name, m in module.named_modules()
+        if name and any(True for _ in m.parameters(recurse=False))
+    ]
+    return {"parameters": params, "submodules": submodules, "mapping": _mapping(module, spec)}
+
+
+def _init_of(p: torch.Tensor) -> str:
+    with torch.no_grad():
+        if bool((p == 1).all()):
+            return "ones"
+        if bool((p == 0).all()):
+            return "zeros"
+    return "other"
+
+
+def _mapping(module: torch.nn.Module, spec: TaskSpec) -> dict[str, str]:
+    """The submission's parameter name -> the reference's. By name first; with param_match by-init,
+    a remaining parameter initialised to ones (zeros) stands for the reference's ones (zeros), so
+    gamma/beta work as weight/bias."""
+    own = dict(module.named_parameters())
+    mapping = {name: name for name in own if name in {e.name for e in spec.parameters}}
+    if spec.param_match == "by-init":
+        for expectation in spec.parameters:
+            if expectation.name in mapping.values() or expectation.init == "any":
+                continue
+            for name, p in own.items():
+                if name not in mapping and _init_of(p) == expectation.init:
+                    mapping[name] = expectation.name
+                    break
+    return mapping
+
+
+def _run_probe(cls: type, spec: TaskSpec, probe: Probe, job: dict, tensors: dict, ops: set) -> dict:
+    """Build, load parameters, forward on a non-leaf input, backward with a random upstream
+    gradient. An exception here fails only this probe (memory exhaustion ends the run)."""
+    report = {"error": None, "grad_none": [], "version_bumped": False}
+    seed = job["seed"]
+    dtype = DTYPES[probe.input.dtype]
+    try:
+        module = _build(cls, spec, spec.build_for(probe), "probe", job["filename"])
+        module.to(dtype)
+        mapping = _mapping(module, spec)
+        _load_params(module, mapping, probe, seed, dtype)
+        leaf = make_input(seed, probe).requires_grad_(True)
+        x = leaf.clone()  # a non-leaf: an in-place write succeeds and shows, instead of raising
+        version = x._version
+        recorder = OpRecorder()
+        with recorder:
+            out = module(x)
+        ops.update(recorder.ops)
+        report["version_bumped"] = x._version != version
+        tensors[f"{probe.name}/input_after"] = x.detach().clone()
+        if not isinstance(out, torch.Tensor):
+            raise SubmissionError("probe", f"forward returned {type(out).__name__}, not a torch.Tensor")
+        tensors[f"{probe.name}/out"] = out.detach()
+        if "backward" in probe.checks:
+            upstream = upstream_grad(seed, probe.name, out.shape, dtype).to(out.dtype)
+            out.backward(upstream)
+            _collect_grads(module, mapping, probe.name, leaf, tensors, report)
+    except SubmissionError as exc:
+        if exc.kind == "memory-limit":
+            raise
+        report["error"] = _clip(str(exc))
+    except Exception as exc:
+        _raise_if_memory(exc)
+        report["error"] = _clip(_describe(exc, job["filename"]))
+    return report
+
+
+def _load_params(module: torch.nn.Module, mapping: dict, probe: Probe, seed: int, dtype) -> None:
+    if probe.params == "init":
+        return
+    own = dict(module.named_parameters())
+    shapes = {ref: tuple(own[name].shape) for name, ref in mapping.items()}
+    values = probe_params(seed, probe, shapes, dtype)
+    with torch.no_grad():
+        for name, ref in mapping.items():
+            own[name].copy_(values[ref])
+
+
+def _collect_grads(module, mapping: dict, probe_name: str, leaf, tensors: dict, report: dict) -> None:
+    if leaf.grad is not None:
+        tensors[f"{probe_name}/grad_input"] = leaf.grad
+    own = dict(module.named_parameters())
+    for name, ref in mapping.items():
+        grad = own[name].grad
+        if grad is None:
+            report["grad_none"].append(ref)
+        else:
+            tensors[f"{probe_name}/grad/{ref}"] = grad
+
+
+def _raise_if_memory(exc: BaseException) -> None:
+    """An allocation that failed anywhere is the memory limit, not the submission's own error."""
+    if isinstance(exc, MemoryError) or (
+        isinstance(exc, RuntimeError) and re.search(r"can't allocate memory|DefaultCPUAllocator", str(exc))
+    ):
+        raise SubmissionError("memory-limit", _clip(_describe(exc, ""))) from None
+
+
+def _describe(exc: BaseException, filename: str) -> str:
+    """`TypeError: ... (line 12)`: the exception and the last line of the submission it came from."""
+    text = f"{type(exc).__name__}: {exc}"
+    lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__) if filename and f.filename == filename]
+    return f"{text} (line {lines[-1]})" if lines else text
+
+
+def _clip(text: str) -> str:
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + " [clipped]"
+
+
+def _warm_up() -> None:
+    """Run a tiny module through the same paths a probe takes (construction, parameter loading,
+    seeded draws, a traced forward, backward). The zygote imports this module once and forks every
+    child and judge from it, so they start with torch's lazy initialisation done: ~0.3 s less per
+    submission on this machine. Single-threaded and CPU-only, so forking afterwards is safe."""
+    layer = torch.nn.Linear(4, 4)
+    with torch.no_grad():
+        layer.weight.copy_(torch.randn(4, 4, generator=torch.Generator().manual_seed(0)))
+    for dtype in DTYPES.values():
+        layer.to(dtype)
+        leaf = torch.randn(2, 4, dtype=dtype).requires_grad_(True)
+        with OpRecorder():
+            out = torch.relu(layer(leaf.clone()) + leaf).mean(-1, keepdim=True).sqrt()
+        out.backward(torch.ones_like(out))
+
+
+_warm_up()

@@ -1,0 +1,80 @@
+"""The untrusted child, from fork to exit: wire its pipes, lock down, then run the child entry.
+
+Runs in a fork of the grading slot. Until TAG_READY is written, only dlprep's code has run here, so
+the first byte on the answer pipe is trustworthy; everything after it may be forged.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Callable, NoReturn
+
+from grader.sandbox import lockdown, wire
+
+ANSWER_FD = 3  # the answer pipe's number in the child, after the standard three
+EXIT_MEMORY = 113  # the entry ran out of memory (MemoryError, or torch's failed allocation)
+EXIT_ERROR = 1  # the entry raised
+MEMORY_MESSAGES = ("can't allocate memory", "out of memory", "not enough memory")
+
+
+def main(job: dict, plan: lockdown.Plan, entry: Callable, fds: tuple[int, int, int], cpu_seconds: float) -> NoReturn:
+    """fds: the write ends of the answer, stdout and stderr pipes."""
+    answer, out, err = fds
+    os.dup2(out, 1)
+    os.dup2(err, 2)
+    os.dup2(answer, ANSWER_FD)
+    os.closerange(ANSWER_FD + 1, os.sysconf("SC_OPEN_MAX"))  # the zygote's control pipes above all
+    try:
+        lockdown.apply(plan, cpu_seconds)
+        os.chdir(plan.scratch)
+    except lockdown.LockdownError as exc:
+        wire.write_all(ANSWER_FD, wire.TAG_FAILED)
+        wire.write_json(ANSWER_FD, {"layer": exc.layer, "reason": exc.reason})
+        os._exit(EXIT_ERROR)
+    wire.write_all(ANSWER_FD, wire.TAG_READY)
+    os._exit(_run(entry, job))
+
+
+def _run(entry: Callable, job: dict) -> int:
+    try:
+        entry(job, make_send(ANSWER_FD))
+        code = 0
+    except BaseException as exc:  # the submission's own SystemExit included: it ended the entry
+        code = EXIT_MEMORY if is_memory_error(exc) else EXIT_ERROR
+        traceback.print_exc()
+    _flush()
+    return code
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # a submission may have replaced or closed them
+            pass
+
+
+def is_memory_error(exc: BaseException) -> bool:
+    return isinstance(exc, MemoryError) or (
+        isinstance(exc, RuntimeError) and any(m in str(exc) for m in MEMORY_MESSAGES)
+    )
+
+
+def make_send(fd: int) -> Callable[[dict, dict], None]:
+    """The `send` handed to the child entry: one answer, meta as JSON, tensors as safetensors."""
+    sent = False
+
+    def send(meta: dict, tensors: dict) -> None:
+        nonlocal sent
+        if sent:
+            raise RuntimeError("send() may be called once")
+        sent = True
+        from safetensors.torch import save  # imported by the zygote already
+
+        _flush()  # the child is killed once its answer is in: what it printed must be out first
+
+        plain = {k: t.detach().cpu().contiguous() for k, t in tensors.items()}
+        wire.write_answer(fd, meta, save(plain))
+
+    return send

@@ -1,0 +1,116 @@
+"""The CLI side of the sandbox: start the zygote, send it jobs, read its replies. No torch here.
+
+`Sandbox()` starts the zygote at once and returns; the zygote imports torch and probes the layers
+while the CLI reads the submission and loads the task. Every wait on the zygote has a deadline, so a
+dead or stuck zygote becomes CannotGrade (exit 3), never a hang.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from grader.errors import CannotGrade
+from grader.sandbox import wire
+from grader.sandbox.lockdown import ISOLATING
+
+START_DEADLINE_S = 120.0  # torch's import plus the probe; ~2 s here, far more on a cold disk
+JUDGE_DEADLINE_S = 60.0
+REPLY_MARGIN_S = 10.0  # slot fork, reaping and the judge's import on top of the two deadlines
+LOG_TAIL = 2000
+GRADER_ROOT = str(Path(__file__).resolve().parent.parent.parent)  # the dir holding grader/: the zygote runs this code
+BOOT = "import sys; sys.path.insert(0, sys.argv[1]); from grader.sandbox.zygote import main; main(sys.argv[2:])"
+# The zygote's whole environment: nothing of the user's (tokens, paths) reaches a child's memory.
+ZYGOTE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+PASSED_ENV = ("CUDA_VISIBLE_DEVICES",)
+
+
+class Sandbox:
+    """sb = Sandbox(device="cpu"); sb.run(job, deadline_s) -> the judge's dict; sb.close()."""
+
+    def __init__(self, device: str = "cpu", insecure: bool = False):
+        if device not in ("cpu", "cuda"):
+            raise ValueError(f"device must be cpu or cuda, not {device!r}")
+        self.device, self.insecure = device, insecure
+        self._hello: dict | None = None
+        self._base = tempfile.mkdtemp(prefix="dlprep-sandbox-")
+        self._log = open(Path(self._base, "zygote.log"), "w+b")
+        control_r, self._control = os.pipe()
+        self._reply, reply_w = os.pipe()
+        env = ZYGOTE_ENV | {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
+        args = [str(control_r), str(reply_w), device, self._base, str(os.getpid())]
+        self._proc = subprocess.Popen(
+            [sys.executable, "-I", "-c", BOOT, GRADER_ROOT, *args],
+            pass_fds=(control_r, reply_w), stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
+            env=env, cwd=self._base, start_new_session=True,
+        )
+        os.close(control_r)
+        os.close(reply_w)
+
+    def layers(self) -> dict[str, str]:
+        """Isolation layer -> "on" | "off: why" (waits for the zygote's start-up probe)."""
+        return dict(self._ready()["layers"])
+
+    def run(self, job: dict, deadline_s: float = 10.0) -> dict:
+        """Grade one job: the child gets deadline_s of wall-clock time; returns the judge's dict."""
+        layers = self.layers()
+        if not self.insecure and not any(layers.get(name) == "on" for name in ISOLATING):
+            raise CannotGrade(
+                "no isolation layer works here (" + "; ".join(f"{n}: {layers.get(n)}" for n in ISOLATING)
+                + "); pass --insecure to grade without isolation"
+            )
+        request = {"job": job, "deadline_s": deadline_s, "judge_deadline_s": JUDGE_DEADLINE_S}
+        try:
+            wire.write_json(self._control, request)
+            reply = wire.read_json(self._reply, time.monotonic() + deadline_s + JUDGE_DEADLINE_S + REPLY_MARGIN_S)
+        except (OSError, wire.WireError, ValueError) as exc:
+            self._fail(f"the grading process stopped answering ({exc})")
+        if not reply.get("ok"):
+            raise CannotGrade(f"grading failed inside dlprep: {reply.get('error')}")
+        return reply["result"]
+
+    def _ready(self) -> dict:
+        if self._hello is None:
+            try:
+                self._hello = wire.read_json(self._reply, time.monotonic() + START_DEADLINE_S)
+            except (OSError, wire.WireError, ValueError) as exc:
+                self._fail(f"the grading process did not start ({exc})")
+        return self._hello
+
+    def _fail(self, message: str):
+        """Kill the zygote and raise CannotGrade with the end of its log."""
+        self._kill()
+        self._log.seek(0)
+        tail = self._log.read().decode("utf-8", "replace")[-LOG_TAIL:].strip()
+        raise CannotGrade(message + (f":\n{tail}" if tail else ""))
+
+    def _kill(self) -> None:
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)  # the zygote and its slot (its process group)
+        except ProcessLookupError:
+            pass
+        self._proc.wait()
+
+    def close(self) -> None:
+        """Kill and reap the zygote and everything it started; remove the sandbox's directory."""
+        if self._proc.returncode is None:
+            self._kill()
+        for fd in (self._control, self._reply):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        self._control = self._reply = -1
+        self._log.close()
+        shutil.rmtree(self._base, ignore_errors=True)
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

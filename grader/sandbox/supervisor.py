@@ -1,0 +1,204 @@
+"""The grading slot's watch over one untrusted child: deadline, capped output, capped answer, reaping.
+
+Runs in the slot (a fork of the zygote that holds one job). The status it reports comes from how
+the child ended, never from anything the child wrote.
+"""
+from __future__ import annotations
+
+import os
+import select
+import signal
+import time
+from typing import Callable
+
+from grader.outcome import ChildOutcome
+from grader.sandbox import child, lockdown, wire
+
+ANSWER_CAP = 64 << 20  # a LayerNorm answer is kilobytes; a 300 MB one is refused unread
+OUTPUT_KEEP = 64 << 10  # per stream; the rest of a flood is read and dropped
+READ_CHUNK = 1 << 16
+
+
+class SandboxFault(Exception):
+    """dlprep's own failure (a lockdown that failed, a broken pipe): not the submission's."""
+
+
+class Capped:
+    """A stream's first OUTPUT_KEEP bytes and a count of the rest."""
+
+    def __init__(self) -> None:
+        self.kept = bytearray()
+        self.dropped = 0
+
+    def feed(self, data: bytes) -> None:
+        room = max(0, OUTPUT_KEEP - len(self.kept))
+        self.kept += data[:room]
+        self.dropped += len(data) - min(room, len(data))
+
+    def text(self) -> str:
+        text = self.kept.decode("utf-8", errors="replace")
+        if self.dropped:
+            text += f"\n[output truncated: {self.dropped} more bytes not shown, limit {OUTPUT_KEEP}]"
+        return text
+
+
+class Answer:
+    """The answer pipe's bytes: the trusted tag, then one frame of declared length."""
+
+    def __init__(self) -> None:
+        self.buf = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        self.buf += data
+
+    @property
+    def tag(self) -> bytes:
+        return bytes(self.buf[:1])
+
+    @property
+    def declared(self) -> int | None:
+        head = self.buf[1 : 1 + wire.LENGTH.size]
+        return wire.LENGTH.unpack(head)[0] if len(head) == wire.LENGTH.size else None
+
+    @property
+    def body(self) -> bytes:
+        return bytes(self.buf[1 + wire.LENGTH.size :])
+
+    def complete(self) -> bool:
+        return self.declared is not None and len(self.body) >= self.declared
+
+
+def run(job: dict, plan: lockdown.Plan, entry: Callable, deadline_s: float) -> ChildOutcome:
+    """Fork the child, watch it until it answers, ends or runs out of time; reap it."""
+    pipes = [os.pipe() for _ in range(3)]  # answer, stdout, stderr
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:
+        for r, _ in pipes:
+            os.close(r)
+        child.main(job, plan, entry, tuple(w for _, w in pipes), deadline_s)
+    for _, w in pipes:
+        os.close(w)
+    reads = [r for r, _ in pipes]
+    try:
+        return _watch(pid, reads, start, deadline_s, plan)
+    finally:
+        for r in reads:
+            os.close(r)
+
+
+def _watch(pid: int, reads: list[int], start: float, deadline_s: float, plan: lockdown.Plan) -> ChildOutcome:
+    answer, out, err = Answer(), Capped(), Capped()
+    sinks = dict(zip(reads, (answer, out, err)))
+    pidfd = os.pidfd_open(pid)
+    for fd in reads:
+        os.set_blocking(fd, False)
+    status, detail, exited = None, "", False
+    try:
+        while status is None:
+            left = start + deadline_s - time.monotonic()
+            if left <= 0:
+                status, detail = "timeout", f"no answer within {deadline_s:g} s"
+                break
+            ready, _, _ = select.select([*sinks, pidfd], [], [], left)
+            for fd in ready:
+                if fd != pidfd and not _drain(fd, sinks[fd]):
+                    del sinks[fd]
+            status, detail = _judge_answer(answer)
+            if status is None and pidfd in ready:
+                exited = True
+                for fd in list(sinks):  # what it wrote just before it ended
+                    _drain(fd, sinks[fd])
+                status, detail = _judge_answer(answer)
+                break
+    finally:
+        _kill(pid, plan)
+        os.close(pidfd)
+    _, wait_status, usage = os.wait4(pid, 0)
+    if status is None:
+        status, detail = _ended(answer, wait_status, usage, deadline_s)
+    meta, tensors = None, None
+    if status == "ok":
+        try:
+            meta, tensors = wire.decode_answer(answer.body[: answer.declared])
+        except ValueError as exc:
+            status, detail = "crashed", f"sent a malformed answer ({exc})"
+    return ChildOutcome(
+        status=status, detail=detail, meta=meta, tensors=tensors, stdout=out.text(), stderr=err.text(),
+        duration_s=time.monotonic() - start, layers=dict(plan.layers),
+    )
+
+
+def _drain(fd: int, sink) -> bool:
+    """Read what is there; False at end of file."""
+    while True:
+        try:
+            data = os.read(fd, READ_CHUNK)
+        except BlockingIOError:
+            return True
+        if not data:
+            return False
+        sink.feed(data)
+        if isinstance(sink, Answer) and (sink.complete() or (sink.declared or 0) > ANSWER_CAP):
+            return True  # decide before reading further
+
+
+def _judge_answer(answer: Answer) -> tuple[str | None, str]:
+    if answer.tag == wire.TAG_FAILED:
+        return None, ""  # decided once the child has ended and the reason is in
+    declared = answer.declared
+    if declared is not None and declared > ANSWER_CAP:
+        return "output-limit", f"declared an answer of {declared} bytes; the limit is {ANSWER_CAP}"
+    if answer.complete():
+        return "ok", ""
+    return None, ""
+
+
+def _ended(answer: Answer, wait_status: int, usage, deadline_s: float) -> tuple[str, str]:
+    """How a child that ended without a whole answer is reported."""
+    if answer.tag != wire.TAG_READY:
+        raise SandboxFault(_lockdown_failure(answer, wait_status))
+    if os.WIFEXITED(wait_status):
+        code = os.WEXITSTATUS(wait_status)
+        if code == child.EXIT_MEMORY:
+            return "memory-limit", "ran out of memory"
+        sent = f" after sending {len(answer.body)} of {answer.declared} bytes" if answer.declared else ""
+        return "crashed", f"exited with code {code} before answering{sent}"
+    sig = os.WTERMSIG(wait_status)
+    cpu = usage.ru_utime + usage.ru_stime
+    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= lockdown.cpu_limit(deadline_s)):
+        return "timeout", f"used its CPU time limit ({cpu:.1f} s)"
+    if sig == signal.SIGKILL:  # not ours and not the CPU limit: the kernel's out-of-memory killer
+        return "memory-limit", "killed by SIGKILL (out of memory)"
+    return "crashed", f"killed by {signal.Signals(sig).name}"
+
+
+def _lockdown_failure(answer: Answer, wait_status: int) -> str:
+    if answer.tag == wire.TAG_FAILED and answer.complete():
+        reason = answer.body[: answer.declared].decode("utf-8", "replace")
+        return f"the child's lockdown failed: {reason}"
+    return f"the child ended during lockdown (wait status {wait_status})"
+
+
+def _kill(pid: int, plan: lockdown.Plan) -> None:
+    """SIGKILL the child's process group (its own session), the child, and with the uid layer
+    everything running as the slot's uid."""
+    for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
+        try:
+            kill()
+        except (ProcessLookupError, PermissionError):
+            pass
+    if plan.on("uid"):
+        _kill_uid(plan.slot_uid)
+
+
+def _kill_uid(uid: int) -> None:
+    """kill(-1) as the uid itself reaches every process of that uid and nothing else."""
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)

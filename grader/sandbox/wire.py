@@ -1,0 +1,88 @@
+"""Byte framing on the sandbox's pipes: CLI <-> zygote (JSON messages) and child -> slot (an answer).
+
+Everything here runs on both sides without torch. A frame is an 8-byte big-endian length and that
+many bytes; the reader learns the length first, so it can refuse an oversized frame before reading it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import select
+import struct
+import time
+
+LENGTH = struct.Struct("!Q")
+META_LENGTH = struct.Struct("!I")
+
+# The child's first byte on the answer pipe, written by trusted code before the submission runs.
+TAG_READY = b"R"  # every planned layer is in force
+TAG_FAILED = b"F"  # lockdown failed; a JSON frame with the reason follows
+
+
+class WireError(Exception):
+    """A peer closed the pipe, broke the framing or missed its deadline."""
+
+
+def write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def write_frame(fd: int, payload: bytes) -> None:
+    write_all(fd, LENGTH.pack(len(payload)))
+    write_all(fd, payload)
+
+
+def write_json(fd: int, message: dict) -> None:
+    write_frame(fd, json.dumps(message).encode())
+
+
+def read_exact(fd: int, n: int, deadline: float | None = None) -> bytes:
+    """Read n bytes; WireError on EOF first or once `deadline` (time.monotonic) passes."""
+    chunks, got = [], 0
+    while got < n:
+        if deadline is not None:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                raise WireError("timed out")
+        chunk = os.read(fd, min(n - got, 1 << 20))
+        if not chunk:
+            raise WireError("pipe closed")
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def read_length(fd: int, deadline: float | None = None) -> int:
+    return LENGTH.unpack(read_exact(fd, LENGTH.size, deadline))[0]
+
+
+def read_json(fd: int, deadline: float | None = None, limit: int = 1 << 30) -> dict:
+    n = read_length(fd, deadline)
+    if n > limit:
+        raise WireError(f"message of {n} bytes is over the {limit}-byte limit")
+    return json.loads(read_exact(fd, n, deadline))
+
+
+def write_answer(fd: int, meta: dict, tensor_bytes: bytes) -> None:
+    """The child's answer, one frame: JSON meta, then safetensors bytes. The length goes first and
+    the tensor bytes are not copied, so an oversized answer is refused before it is even built."""
+    meta_bytes = json.dumps(meta).encode()
+    head = META_LENGTH.pack(len(meta_bytes)) + meta_bytes
+    write_all(fd, LENGTH.pack(len(head) + len(tensor_bytes)) + head)
+    write_all(fd, tensor_bytes)
+
+
+def decode_answer(payload: bytes) -> tuple[dict, bytes]:
+    """Split an answer; ValueError when the (untrusted) payload is malformed."""
+    if len(payload) < META_LENGTH.size:
+        raise ValueError("answer shorter than its header")
+    (n,) = META_LENGTH.unpack_from(payload)
+    end = META_LENGTH.size + n
+    if end > len(payload):
+        raise ValueError("answer's meta length runs past its end")
+    meta = json.loads(payload[META_LENGTH.size:end])
+    if not isinstance(meta, dict):
+        raise ValueError("answer's meta is not a JSON object")
+    return meta, payload[end:]

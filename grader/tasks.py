@@ -1,0 +1,56 @@
+"""The coding-task commands' logic: find a task, describe it, write its starter file.
+No torch: listing and showing tasks stays as fast as the quiz."""
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+
+from grader.errors import UsageError
+
+
+def find_task(tasks: dict, task_id: str):
+    """The loaded task with this id (grader.banks.LoadedTask), or a usage error naming close ids."""
+    if task_id in tasks:
+        return tasks[task_id]
+    close = difflib.get_close_matches(task_id, list(tasks), n=3)
+    hint = f" (did you mean {', '.join(close)}?)" if close else f" (tasks: {', '.join(sorted(tasks)) or 'none'})"
+    raise UsageError(f"unknown task: {task_id}{hint}")
+
+
+def public_examples(spec) -> list[dict]:
+    """The public probes as shown to the learner: construction, dtype and input values (explicit
+    values only; a seeded public input is described by its shape and kind)."""
+    examples = []
+    for probe in spec.probes:
+        if probe.hidden or probe.diagnostic:
+            continue
+        spec_in = probe.input
+        shown = spec_in.values if spec_in.kind == "values" else f"{spec_in.kind} of shape {spec_in.shape}"
+        examples.append({"name": probe.name, "build": spec.build_for(probe).call(spec.class_name),
+                         "dtype": spec_in.dtype, "input": shown})
+    return examples
+
+
+def task_json(spec, brief: bool = False) -> dict:
+    """A task as `dlprep tasks --json` (brief) and `dlprep task show --json` print it."""
+    data = {"id": spec.id, "title": spec.title.model_dump(), "class_name": spec.class_name,
+            "signature": spec.signature}
+    if not brief:
+        data.update(prompt=spec.prompt.model_dump(), starter=spec.starter, examples=public_examples(spec),
+                    hidden_checks=sum(len(p.checks) for p in spec.graded_probes() if p.hidden))
+    return data
+
+
+def write_starter(spec, path: Path | None) -> Path:
+    """Write the starter code to `path` (default ./<id>.py); never overwrite an existing file."""
+    path = path or Path(f"{spec.id}.py")
+    if path.is_dir():
+        path = path / f"{spec.id}.py"
+    try:
+        with path.open("x", encoding="utf-8") as f:  # "x": fails if the file exists
+            f.write(spec.starter)
+    except FileExistsError:
+        raise UsageError(f"{path} already exists; dlprep never overwrites it (choose another PATH)") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    return path

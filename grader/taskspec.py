@@ -1,0 +1,222 @@
+"""The schema of a coding-task file (top-level `task:`), validated by the same loader as the banks.
+
+A task says what a submission must define, how to build it, which inputs probe it (hidden checks and
+public examples), which reference module is the truth, which built-ins are forbidden, and which
+pitfalls and mutants apply. No torch here: the CLI and `bank validate` load tasks without it; the
+child and the judge rebuild the spec from the job's JSON with `TaskSpec.model_validate`.
+"""
+from __future__ import annotations
+
+import re
+import zlib
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from grader.schema import Id, Strict, Text
+
+Dtype = Literal["float32", "float64"]
+InputKind = Literal["randn", "small-variance", "offset", "constant-int", "positive", "values"]
+# Named tolerance families; grader.compare maps (family, dtype) to numbers and says why.
+ToleranceName = Literal["tight", "offset"]
+CheckName = Literal["forward", "backward"]
+Identifier = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+# "grader.references.layernorm:LayerNorm" (a module of dlprep) or "ref.py:LayerNorm" (a file beside
+# an instructor's YAML).
+REFERENCE_PATTERN = r"^([A-Za-z_][\w.]*|[\w./-]+\.py):[A-Za-z_]\w*$"
+
+
+class Construct(Strict):
+    """Construction arguments. JSON has no tuples: a list argument is passed as a tuple, so
+    `args: [[4, 6]]` builds `LayerNorm((4, 6))`."""
+
+    args: list[Any] = []
+    kwargs: dict[str, Any] = {}
+
+    def values(self) -> tuple[tuple, dict]:
+        return tuple(_tuples(a) for a in self.args), {k: _tuples(v) for k, v in self.kwargs.items()}
+
+    def call(self, class_name: str) -> str:
+        """The construction as Python source, for messages: `LayerNorm((4, 6), eps=0.01)`."""
+        args, kwargs = self.values()
+        parts = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()]
+        return f"{class_name}({', '.join(parts)})"
+
+
+def _tuples(value: Any) -> Any:
+    return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+class InputSpec(Strict):
+    """How a probe's input is made (grader/probes.py): seeded, or explicit `values` for examples."""
+
+    shape: list[int] | None = None
+    dtype: Dtype = "float32"
+    kind: InputKind | None = None  # default: values when `values` is given, else randn
+    values: list[Any] | None = None  # nested lists of numbers, for public examples
+
+    @field_validator("shape")
+    @classmethod
+    def _positive(cls, shape: list[int] | None) -> list[int] | None:
+        if shape is not None and (not shape or any(d < 1 for d in shape)):
+            raise ValueError("shape needs at least one dimension, each >= 1")
+        return shape
+
+    @model_validator(mode="after")
+    def _values_or_shape(self) -> "InputSpec":
+        if self.kind is None:
+            self.kind = "values" if self.values is not None else "randn"
+        if self.kind == "values":
+            if self.values is None:
+                raise ValueError("kind: values needs `values`")
+            self.shape = _nested_shape(self.values)
+        elif self.values is not None:
+            raise ValueError("`values` is only for kind: values")
+        elif self.shape is None:
+            raise ValueError(f"kind: {self.kind} needs a `shape`")
+        return self
+
+
+def _nested_shape(values: Any) -> list[int]:
+    """The shape of a rectangular nested list of numbers; ValueError if ragged or not numbers."""
+    if isinstance(values, (int, float)) and not isinstance(values, bool):
+        return []
+    if not isinstance(values, list) or not values:
+        raise ValueError("values must be a non-empty nested list of numbers")
+    shapes = [_nested_shape(v) for v in values]
+    if any(s != shapes[0] for s in shapes):
+        raise ValueError("values must be rectangular (every row the same length)")
+    return [len(values), *shapes[0]]
+
+
+class Probe(Strict):
+    """One input run through the submission and the reference. A graded probe yields the checks
+    `<name>/forward` and `<name>/backward`; a diagnostic probe is evidence for pitfalls only."""
+
+    name: Id
+    hidden: bool = True  # hidden: reported by name only; public: shown with inputs and expected values
+    diagnostic: bool = False
+    build: Construct | None = None  # None: the task's basic construction
+    input: InputSpec
+    # random: seeded non-trivial values; init: the fresh module's own; zero:<regex>: random, then
+    # zero the reference parameters whose names match (e.g. zero:^fc\d to silence a branch).
+    params: str = "random"
+    tolerance: ToleranceName = "tight"
+    checks: list[CheckName] = ["forward", "backward"]
+    points: float = Field(1.0, ge=0)
+
+    @field_validator("params")
+    @classmethod
+    def _params_mode(cls, mode: str) -> str:
+        if mode in ("random", "init"):
+            return mode
+        if not mode.startswith("zero:"):
+            raise ValueError("params must be random, init or zero:<regex>")
+        try:
+            re.compile(mode[5:])
+        except re.error as exc:
+            raise ValueError(f"bad regex {mode[5:]!r}: {exc}") from None
+        return mode
+
+    @field_validator("checks")
+    @classmethod
+    def _some_check(cls, checks: list[str]) -> list[str]:
+        if not checks:
+            raise ValueError("a probe needs at least one check (forward, backward)")
+        return checks
+
+
+class ParamExpectation(Strict):
+    """A parameter of the reference (by its name there) and what its fresh value must be."""
+
+    name: str
+    init: Literal["ones", "zeros", "any"] = "any"
+
+
+class Forbidden(Strict):
+    """Built-ins a submission must not use. `names`: attribute or imported names found in the
+    source (AST, fails the submission); `ops`: regexes over the aten ops traced in the child."""
+
+    names: list[str] = []
+    ops: list[str] = []
+
+    @field_validator("ops")
+    @classmethod
+    def _compile(cls, ops: list[str]) -> list[str]:
+        for op in ops:
+            try:
+                re.compile(op)
+            except re.error as exc:
+                raise ValueError(f"bad regex {op!r}: {exc}") from None
+        return ops
+
+    def __bool__(self) -> bool:
+        return bool(self.names or self.ops)
+
+
+class CheckPoints(Strict):
+    """Points of the whole-module checks; each probe check carries the probe's own points."""
+
+    structure: float = Field(1.0, ge=0)
+    init: float = Field(1.0, ge=0)
+    dtype_shape: float = Field(1.0, ge=0)
+    input_unchanged: float = Field(1.0, ge=0)
+    forbidden_ops: float = Field(1.0, ge=0)
+
+
+class MutantRef(Strict):
+    """A known-wrong variant: a .py file defining the task's class, relative to the task file's
+    directory, else to grader/mutants/."""
+
+    id: Id
+    file: str = Field(pattern=r"^[\w./-]+\.py$")
+
+
+class TaskSpec(Strict):
+    id: Id
+    title: Text
+    prompt: Text
+    class_name: str = Identifier
+    signature: str  # shown to the learner, e.g. "LayerNorm(normalized_shape, eps=1e-5)"
+    reference: str = Field(pattern=REFERENCE_PATTERN)
+    build: Construct  # the basic construction; failing it is `constructor-error`
+    param_match: Literal["by-name", "by-init"] = "by-name"
+    parameters: list[ParamExpectation] = []
+    forbidden: Forbidden = Forbidden()
+    starter: str
+    points: CheckPoints = CheckPoints()
+    deadline_s: float = Field(10.0, gt=0, le=600)
+    seed: int | None = None  # None: a fixed seed derived from the id (reports are reproducible)
+    probes: list[Probe] = Field(min_length=1)
+    pitfalls: list[Id] = []
+    mutants: list[MutantRef] = []
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> "TaskSpec":
+        for what, names in (
+            ("probe", [p.name for p in self.probes]),
+            ("mutant", [m.id for m in self.mutants]),
+            ("parameter", [p.name for p in self.parameters]),
+        ):
+            dupes = sorted({n for n in names if names.count(n) > 1})
+            if dupes:
+                raise ValueError(f"duplicate {what} names: {', '.join(dupes)}")
+        if not any(not p.diagnostic for p in self.probes):
+            raise ValueError("needs at least one graded (non-diagnostic) probe")
+        return self
+
+    @property
+    def default_seed(self) -> int:
+        return self.seed if self.seed is not None else zlib.crc32(self.id.encode())
+
+    def graded_probes(self) -> list[Probe]:
+        return [p for p in self.probes if not p.diagnostic]
+
+    def build_for(self, probe: Probe) -> Construct:
+        return probe.build or self.build
+
+
+class TaskFile(Strict):
+    """One YAML task file."""
+
+    task: TaskSpec

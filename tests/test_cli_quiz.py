@@ -1,0 +1,159 @@
+"""`dlprep quiz`: the answers-file mode with --json and its exit codes, and the interactive quiz
+driven through a real pseudo-terminal (pexpect)."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+from typer.testing import CliRunner
+
+import cli
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).parent / "banks"
+runner = CliRunner()
+
+
+def quiz(*args: str):
+    return runner.invoke(cli.app, ["quiz", "--bank", str(FIXTURES), *args])
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "answers.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_answers_json_all_correct_exits_0(tmp_path):
+    answers = write(tmp_path, "t-single: b\nt-multi: [A, B]\nt-tf: yes\nt-num: 1024\nt-short: 梯度经恒等路径直接传播，缓解梯度消失\n")
+    result = quiz("--answers", str(answers), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)  # stdout holds the JSON document alone
+    assert [r["id"] for r in data["results"]] == ["t-single", "t-multi", "t-tf", "t-num", "t-short"]
+    assert all(r["correct"] and r["score"] == 1.0 for r in data["results"])
+    assert (data["score"], data["max_score"], data["problems"]) == (5.0, 5, [])
+    short = data["results"][-1]
+    assert short["points_missed"] == [] and short["model_answer"].startswith("The identity path")
+
+
+def test_answers_json_wrong_and_partial_exit_1(tmp_path):
+    answers = write(tmp_path, "t-multi: A\nt-single: C\n")
+    result = quiz("--answers", str(answers), "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    multi, single = data["results"]
+    assert (multi["score"], multi["correct"]) == (0.5, False)
+    assert (single["score"], single["feedback"]) == (0.0, "Incorrect: the answer is B.")
+    assert (data["score"], data["max_score"]) == (0.5, 2)
+
+
+def test_unknown_ids_and_wrong_forms_are_reported_not_crashes(tmp_path):
+    answers = write(tmp_path, "t-single: B\nno-such-question: A\nt-num: lots\n")
+    result = quiz("--answers", str(answers), "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    expected = [
+        f"{answers}:2: id=no-such-question: unknown question id",
+        f"{answers}:3: id=t-num: cannot read the answer: expected a number, got 'lots'",
+    ]
+    assert data["problems"] == expected
+    assert result.stderr.splitlines() == expected  # diagnostics on stderr too
+    assert [r["id"] for r in data["results"]] == ["t-single"]
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "message"),
+    [
+        (None, [], "no such answers file"),
+        ("just text\n", [], "a YAML mapping of question id to answer"),
+        ("t-single: B\n", ["--bank", "/no/such/dir"], "no such bank file or directory"),
+    ],
+)
+def test_unusable_input_exits_2_without_traceback(tmp_path, content, args, message):
+    path = write(tmp_path, content) if content is not None else tmp_path / "missing.yaml"
+    result = quiz("--answers", str(path), "--json", *args)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_json_without_answers_is_a_usage_error():
+    result = quiz("--json")
+    assert result.exit_code == 2
+    assert "--json needs --answers FILE" in result.stderr
+
+
+def test_answers_as_tables_in_chinese(tmp_path):
+    answers = write(tmp_path, "t-multi: A\n")
+    result = quiz("--answers", str(answers), "--lang", "zh")
+    assert result.exit_code == 1
+    assert "部分正确" in result.stdout and "小结" in result.stdout
+    assert "正确答案" in result.stdout and "bias" in result.stdout  # the missed choice is shown
+
+
+# ---- the interactive quiz in a real pseudo-terminal ------------------------------------------
+
+TITLE = r"(\d)/(\d) · (t-[a-z]+) ·"
+PROMPT = r"\): "  # every answer prompt ends with "(...): "
+
+
+def spawn(*args: str) -> pexpect.spawn:
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="120", LINES="40")
+    command = [str(ROOT / "cli.py"), "quiz", "--bank", str(FIXTURES), "--topic", "fx-norm", *args]
+    return pexpect.spawn(sys.executable, command, env=env, encoding="utf-8", dimensions=(40, 120), timeout=20)
+
+
+def read_question(child: pexpect.spawn) -> str:
+    child.expect(TITLE)
+    qid = child.match.group(3)
+    child.expect(PROMPT)
+    return qid
+
+
+def test_interactive_quiz_answers_and_summary():
+    child = spawn("--seed", "1", "--shuffle")
+    typed = {}
+    for _ in range(3):
+        qid = read_question(child)
+        screen = child.before
+        if qid == "t-single":
+            # Choices are shuffled on screen: type the letter shown next to the right choice.
+            typed[qid] = screen.split(". \x1b[0mThe last (feature) dimension")[0][-1]
+        elif qid == "t-multi":
+            typed[qid] = ",".join(screen.split(f". \x1b[0m{name} ")[0][-1] for name in ("weight", "bias"))
+            child.sendline("Z")  # a wrong form is refused and asked again
+            child.expect("Cannot read that: 'Z' is not a choice")
+            child.expect(PROMPT)
+        else:
+            typed[qid] = "1024"
+        child.sendline(typed[qid])
+        child.expect("✓ Correct")
+    assert (typed["t-single"], typed["t-multi"]) != ("B", "A,B"), "the choices were not shuffled"
+    child.expect("Summary")
+    child.expect(r"fx-norm\s*│\s*3\s*│\s*3\s*│\s*3 / 3")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+@pytest.mark.parametrize("stop", ["ctrl-c", "eof"])
+def test_ctrl_c_and_eof_end_with_the_partial_summary(stop):
+    child = spawn("--seed", "1", "--count", "3")
+    answers = {"t-single": "B", "t-multi": "ABC", "t-num": "1000"}
+    qid = read_question(child)
+    child.sendline(answers[qid])
+    child.expect("Explanation")
+    read_question(child)
+    child.sendintr() if stop == "ctrl-c" else child.sendeof()
+    child.expect("Quiz ended early.")
+    child.expect("Summary")
+    child.expect(r"fx-norm\s*│\s*1\s*│")
+    child.expect("2 not answered")
+    child.expect(pexpect.EOF)
+    assert "Traceback" not in child.before
+    child.close()
+    assert child.exitstatus == 0

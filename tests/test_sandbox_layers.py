@@ -1,0 +1,339 @@
+"""Each isolation layer, proven to bite: first alone, in a child forked from the test process with
+just that layer applied (so one layer cannot hide another's hole), then all together in the real
+sandbox's locked-down child. Nothing here is skipped on this machine kind (Debian 12, root, Landlock
+in the kernel); the uid layer is off here by design, so its detection is what is tested."""
+from __future__ import annotations
+
+import ctypes
+import errno
+import json
+import os
+import resource
+import socket
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.errors import CannotGrade
+from grader.sandbox import Sandbox, landlock_rules, lockdown
+from grader.sandbox.supervisor import ANSWER_CAP, OUTPUT_KEEP
+
+REPO = Path(__file__).resolve().parent.parent
+SECRETS = [REPO / "grader" / "judge.py", REPO / "questions" / "tasks" / "layernorm.yaml", REPO / "cli.py"]
+libc = ctypes.CDLL(None, use_errno=True)
+SYS_CLONE3, SYS_PTRACE, PTRACE_ATTACH = 435, 101, 16
+
+
+# ---- one layer at a time ---------------------------------------------------------------------
+
+def in_child(*layers: str, scratch: Path | None = None, attempt) -> dict:
+    """Fork, apply exactly `layers` (in lockdown order), run attempt() -> JSON-able, return it."""
+    plan = lockdown.Plan(
+        device="cpu", scratch=str(scratch or "/nonexistent"),
+        read_rules=landlock_rules.plan(landlock_rules.dlprep_paths(REPO / "grader")),
+        landlock_abi=landlock_rules.abi(), address_space=1 << 30,
+        layers={name: "on" for name in layers},
+    )
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            lockdown.apply(plan, cpu_seconds=5)
+            out = {"ok": attempt()}
+        except BaseException as exc:  # noqa: BLE001 - reported to the test
+            out = {"error": repr(exc)}
+        os.write(w, json.dumps(out).encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        data = f.read()
+    os.waitpid(pid, 0)
+    result = json.loads(data)
+    assert "ok" in result, result
+    return result["ok"]
+
+
+def errno_of(fn) -> int:
+    """The errno fn() fails with, 0 when it succeeds."""
+    try:
+        fn()
+    except OSError as exc:
+        return exc.errno
+    return 0
+
+
+def raw_errno(result: int) -> int:
+    return ctypes.get_errno() if result == -1 else 0
+
+
+def test_network_namespace_reaches_no_listener_on_the_host():
+    server = socket.create_server(("127.0.0.1", 0))
+    port = server.getsockname()[1]
+    abstract = socket.socket(socket.AF_UNIX)
+    abstract.bind(b"\0dlprep-test-abstract")
+    abstract.listen()
+    got = in_child("namespaces", attempt=lambda: [
+        errno_of(lambda: socket.create_connection(("127.0.0.1", port), timeout=1)),
+        errno_of(lambda: socket.socket(socket.AF_UNIX).connect(b"\0dlprep-test-abstract")),
+    ])
+    assert got[0] in (errno.ENETUNREACH, errno.ECONNREFUSED) and got[1] == errno.ECONNREFUSED
+    for listener in (server, abstract):
+        listener.settimeout(0.1)
+        with pytest.raises(TimeoutError):
+            listener.accept()
+        listener.close()
+
+
+def test_scratch_tmpfs_fills_up_and_leaves_nothing_on_the_host(tmp_path):
+    def fill():
+        chunk = b"x" * (1 << 20)
+        for i in range(200):
+            try:
+                Path(f"f{i}").write_bytes(chunk)
+            except OSError as exc:
+                return [i, exc.errno]
+        return [200, 0]
+
+    def attempt():
+        os.chdir(tmp_path)
+        return fill()
+
+    written, err = in_child("namespaces", "scratch-tmpfs", scratch=tmp_path, attempt=attempt)
+    assert err == errno.ENOSPC and written <= lockdown.SCRATCH_BYTES >> 20
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_rlimits_bound_memory_file_size_files_and_cores(tmp_path):
+    def attempt():
+        os.chdir(tmp_path)
+        try:
+            bytearray(2 << 30)
+            memory = "allocated"
+        except MemoryError:
+            memory = "MemoryError"
+        big = errno_of(lambda: Path("big").write_bytes(b"x" * (lockdown.FILE_SIZE + 1)))
+        files = []
+        many = errno_of(lambda: [files.append(open("/dev/null")) for _ in range(lockdown.OPEN_FILES + 1)])
+        return [memory, big, many, resource.getrlimit(resource.RLIMIT_CORE)[0]]
+
+    assert in_child("rlimits", attempt=attempt) == ["MemoryError", errno.EFBIG, errno.EMFILE, 0]
+
+
+def test_landlock_hides_dlprep_and_allows_writes_only_in_scratch(tmp_path):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    import torch  # noqa: F401  (a library the child must still read)
+
+    torch_init = sys.modules["torch"].__file__
+
+    def attempt():
+        return [
+            [errno_of(lambda p=p: open(p, "rb")) for p in SECRETS],
+            errno_of(lambda: open(torch_init, "rb").close()),
+            errno_of(lambda: open(tmp_path / "outside", "w")),
+            errno_of(lambda: (scratch / "inside").write_text("ok")),
+        ]
+
+    secrets, library, outside, inside = in_child("no-new-privs", "landlock", scratch=scratch, attempt=attempt)
+    assert secrets == [errno.EACCES] * len(SECRETS)
+    assert (library, outside, inside) == (0, errno.EACCES, 0)
+    assert not (tmp_path / "outside").exists()
+
+
+def test_landlock_plan_splits_a_site_dir_that_holds_dlprep(tmp_path):
+    site = tmp_path / "site-packages"
+    for d in ("torch", "grader/references", "numpy"):
+        (site / d).mkdir(parents=True)
+    (site / "cli.py").write_text("")
+    rules = dict(landlock_rules._split(str(tmp_path), {str(site / "grader"), str(site / "cli.py")}))
+    assert rules[str(site)] == landlock_rules.LIST  # names only
+    assert rules[str(site / "torch")] == rules[str(site / "numpy")] == landlock_rules.READ
+    assert not any("grader" in p or p.endswith("cli.py") for p in rules)
+
+
+def test_landlock_scope_stops_signals_to_other_processes(tmp_path):
+    parent = os.getpid()
+    got = in_child("no-new-privs", "landlock", scratch=tmp_path,
+                   attempt=lambda: [errno_of(lambda: os.kill(parent, 0)), errno_of(lambda: os.kill(os.getpid(), 0))])
+    assert got == [errno.EPERM, 0]
+
+
+def test_seccomp_denies_sockets_processes_and_namespaces():
+    def attempt():
+        import threading
+
+        families = [socket.AF_INET, socket.AF_INET6, socket.AF_UNIX, socket.AF_NETLINK]
+        box = []
+        t = threading.Thread(target=lambda: box.append("thread ran"))
+        t.start()
+        t.join()
+        return {
+            "sockets": [errno_of(lambda f=f: socket.socket(f, socket.SOCK_DGRAM if f == socket.AF_NETLINK else socket.SOCK_STREAM)) for f in families],
+            "socketpair": errno_of(socket.socketpair),
+            "fork": errno_of(os.fork),
+            "clone3": raw_errno(libc.syscall(SYS_CLONE3, None, 0)),
+            "exec": errno_of(lambda: os.execv("/bin/true", ["true"])),
+            "unshare": raw_errno(libc.unshare(lockdown.CLONE_NEWNET)),
+            "ptrace": raw_errno(libc.syscall(SYS_PTRACE, PTRACE_ATTACH, os.getppid(), 0, 0)),
+            "kill parent": errno_of(lambda: os.kill(os.getppid(), 0)),
+            "kill padded parent": raw_errno(libc.syscall(62, (1 << 32) | os.getppid(), 0)),
+            "kill self": errno_of(lambda: os.kill(os.getpid(), 0)),
+            "thread": box,
+        }
+
+    got = in_child("seccomp", attempt=attempt)
+    assert got["sockets"] == [errno.EPERM] * 4 and got["socketpair"] == errno.EPERM
+    assert got["fork"] == got["exec"] == got["unshare"] == got["ptrace"] == errno.EPERM
+    assert got["clone3"] == errno.ENOSYS  # so glibc falls back to clone, whose flags are checked
+    assert got["kill parent"] == got["kill padded parent"] == errno.EPERM and got["kill self"] == 0
+    assert got["thread"] == ["thread ran"]  # threads stay allowed
+
+
+def test_session_and_no_new_privs():
+    def attempt():
+        status = Path("/proc/self/status").read_text()
+        return [os.getsid(0) == os.getpid(), "NoNewPrivs:\t1" in status]
+
+    assert in_child("session", "no-new-privs", attempt=attempt) == [True, True]
+
+
+def test_pdeathsig_kills_the_child_when_its_slot_dies():
+    r, w = os.pipe()
+    slot = os.fork()
+    if slot == 0:
+        grandchild = os.fork()
+        if grandchild == 0:
+            lockdown.parent_death_signal(None, 0)
+            os.write(w, b"ready")
+            time.sleep(30)
+            os._exit(0)
+        os.write(w, f"{grandchild:>10}".encode())
+        os._exit(0)  # the slot dies; the kernel must kill its child
+    os.close(w)
+    data = b""
+    while len(data) < 15:
+        data += os.read(r, 64)
+    os.waitpid(slot, 0)
+    pid = int(data.replace(b"ready", b""))
+    for _ in range(100):
+        if not Path(f"/proc/{pid}").exists() or "State:\tZ" in Path(f"/proc/{pid}/status").read_text():
+            break
+        time.sleep(0.02)
+    else:
+        pytest.fail("the child outlived its slot")
+
+
+def test_uid_layer_detection(tmp_path):
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    (private / "python").write_text("")
+    tmp_path.chmod(0o755)
+    assert "is not readable by an unprivileged uid" in lockdown.uid_blocker([str(private / "python")])
+    assert lockdown.uid_blocker(["/usr/lib"]) is None
+
+
+# ---- all layers together, in the real sandbox ------------------------------------------------
+
+ENTRY = {"child_entry": "tests.sandbox_entries:run_source", "judge_entry": "tests.sandbox_entries:echo_judge"}
+
+
+def run(sandbox, source: str, deadline_s: float = 3.0, **extra) -> dict:
+    return sandbox.run({**ENTRY, "source": source, **extra}, deadline_s=deadline_s)
+
+
+def test_layers_in_force(sandbox):
+    layers = sandbox.layers()
+    for name in ("session", "namespaces", "scratch-tmpfs", "rlimits", "no-new-privs", "landlock",
+                 "landlock-scope", "pdeathsig", "seccomp"):
+        assert layers[name] == "on", (name, layers[name])
+    # A pyenv under /root (0700) cannot be run by another uid: the layer says so instead of failing.
+    if "/root/" in sys.executable:
+        assert layers["uid"].startswith("off: /root")
+
+
+def test_locked_down_child_sees_all_layers_at_once(sandbox):
+    source = f"""
+import os, socket
+def err(fn):
+    try:
+        fn()
+    except OSError as e:
+        return e.errno
+    return 0
+report['secrets'] = [err(lambda p=p: open(p)) for p in {[str(p) for p in SECRETS]!r}]
+report['socket'] = err(lambda: socket.socket())
+report['fork'] = err(os.fork)
+report['write_tmp'] = err(lambda: open('/tmp/dlprep-sandbox-test', 'w'))
+report['cwd_write'] = err(lambda: open('scratch-file', 'w').write('ok'))
+report['env'] = sorted(os.environ)
+"""
+    got = run(sandbox, source)
+    assert got["status"] == "ok", got
+    meta = got["meta"]
+    assert meta["secrets"] == [errno.EACCES] * len(SECRETS)
+    assert meta["socket"] == meta["fork"] == errno.EPERM
+    assert meta["write_tmp"] == errno.EACCES and meta["cwd_write"] == 0
+    assert set(meta["env"]) <= set(lockdown.SAFE_ENV) | {"HOME", "TMPDIR"}
+    assert not Path("/tmp/dlprep-sandbox-test").exists()
+
+
+def test_the_child_side_holds_no_reference_or_judge(sandbox):
+    got = run(sandbox, "import sys\nreport['mods'] = sorted(m for m in sys.modules if m.startswith('grader'))")
+    held = [m for m in got["meta"]["mods"] if m.startswith(("grader.references", "grader.mutants", "grader.judge"))]
+    assert held == []
+
+
+@pytest.mark.parametrize(
+    "source, status, detail",
+    [
+        ("while True: pass", "timeout", "no answer within"),
+        ("import time\ntime.sleep(60)", "timeout", "no answer within"),
+        ("import os\nos._exit(0)", "crashed", "exited with code 0 before answering"),
+        ("import ctypes\nctypes.string_at(0)", "crashed", "killed by SIGSEGV"),
+        ("import torch\nx = torch.empty(5 * 10**9)", "memory-limit", "ran out of memory"),
+        ("import torch\ntensors = {'x': torch.zeros(20 * 10**6)}", "output-limit", f"the limit is {ANSWER_CAP}"),
+    ],
+)
+def test_supervisor_names_how_the_child_ended(sandbox, source, status, detail):
+    started = time.monotonic()
+    got = run(sandbox, source, deadline_s=1.5)
+    assert (got["status"], detail in got["detail"]) == (status, True), got["detail"]
+    assert time.monotonic() - started < 6
+
+
+def test_output_is_capped_and_a_flood_drained(sandbox):
+    got = run(sandbox, "import sys\nsys.stdout.write('y' * (20 << 20))\nsys.stderr.write('e')")
+    assert got["status"] == "ok"
+    assert got["stdout"].startswith("y" * 100) and "output truncated" in got["stdout"]
+    assert len(got["stdout"]) < OUTPUT_KEEP + 200 and got["stderr"] == "e"
+
+
+def test_answer_round_trip(sandbox):
+    got = run(sandbox, "import torch\nprint('hello')\nreport['n'] = 3\ntensors = {'t': torch.arange(3.0)}")
+    assert got["meta"] == {"n": 3} and got["tensors"] == {"t": [0.0, 1.0, 2.0]} and got["stdout"] == "hello\n"
+
+
+def test_dead_zygote_is_cannot_grade_not_a_hang():
+    sandbox = Sandbox()
+    try:
+        sandbox.layers()
+        os.kill(sandbox._proc.pid, 9)
+        started = time.monotonic()
+        with pytest.raises(CannotGrade):
+            run(sandbox, "pass")
+        assert time.monotonic() - started < 5
+    finally:
+        sandbox.close()
+
+
+def test_refuses_to_grade_without_isolation():
+    sandbox = Sandbox()
+    try:
+        sandbox._hello = {"layers": {name: "off: test" for name in lockdown.LAYERS}}
+        with pytest.raises(CannotGrade, match="--insecure"):
+            run(sandbox, "pass")
+    finally:
+        sandbox.close()
