@@ -211,7 +211,8 @@ def _feedback(question, result: AnswerResult, lang: str) -> str:
     words = _FEEDBACK["zh" if lang == "zh" else "en"]
     if isinstance(question, ShortQuestion):
         hit, missed = len(result.points_hit), len(result.points_missed)
-        misc = words["misc"].format(claims="; ".join(result.misconceptions)) if result.misconceptions else ""
+        claims = "; ".join(claim.rstrip(".。") for claim in result.misconceptions)
+        misc = words["misc"].format(claims=claims) if claims else ""
         return words["short"].format(hit=hit, total=hit + missed, misc=misc)
     if result.correct:
         return words["correct"]

@@ -176,6 +176,8 @@ def _run_probe(cls: type, spec: TaskSpec, probe: Probe, job: dict, tensors: dict
             raise SubmissionError("probe", f"forward returned {type(out).__name__}, not a torch.Tensor")
         tensors[f"{probe.name}/out"] = out.detach()
         if "backward" in probe.checks:
+            if not out.requires_grad:
+                raise SubmissionError("probe", "the output does not require grad: no gradient can reach the input")
             upstream = upstream_grad(seed, probe.name, out.shape, dtype).to(out.dtype)
             out.backward(upstream)
             _collect_grads(module, mapping, probe.name, leaf, tensors, report)

@@ -28,17 +28,19 @@ class Source:
     data: Any
     lines: dict[PathKey, int] = field(default_factory=dict)
 
-    def line_for(self, loc: tuple) -> int:
-        """The line of the deepest known path along `loc`. Unknown elements are skipped: pydantic
-        puts the union tag (("questions", 0, "single", "answer")) and validator names into locs,
-        and a missing field has no line of its own, so it lands on its parent's."""
+    def known_path(self, loc: tuple) -> PathKey:
+        """The part of a pydantic error location that exists in the file. Other elements are
+        skipped: pydantic puts the union tag (("questions", 0, "single", "answer")) and validator
+        names into locs, and a missing field has no line of its own."""
         path: PathKey = ()
-        line = self.lines.get((), 1)
         for part in loc:
             if path + (part,) in self.lines:
                 path += (part,)
-                line = self.lines[path]
-        return line
+        return path
+
+    def line_for(self, loc: tuple) -> int:
+        """The line of the deepest known path along `loc` (a missing field: its parent's)."""
+        return self.lines.get(self.known_path(loc), 1)
 
 
 class SourceError(Exception):
@@ -144,10 +146,10 @@ def _owner_id(data: Any, loc: tuple) -> str | None:
 def _message(err: dict, source: Source) -> str:
     kind, ctx = err["type"], err.get("ctx") or {}
     where = _field_name(err["loc"], source)
-    if kind == "extra_forbidden":
-        return f"unknown field '{err['loc'][-1]}'"
-    if kind == "missing":
-        return f"missing field '{err['loc'][-1]}'"
+    if kind == "extra_forbidden":  # the field exists in the file: `where` ends with it
+        return f"unknown field '{where or err['loc'][-1]}'"
+    if kind == "missing":  # it does not: `where` is its parent
+        return f"missing field '{where + '.' if where else ''}{err['loc'][-1]}'"
     if kind == "union_tag_not_found":
         return f"missing field {ctx.get('discriminator', 'type')}"
     if kind == "union_tag_invalid":
@@ -167,10 +169,7 @@ def _field_name(loc: tuple, source: Source) -> str:
     """The field's name inside its question or task, e.g. rubric[1].match.en: the owner's own path,
     union tags and validator names are left out. An error above any question (the `questions`
     list itself) names the top-level field."""
-    path: PathKey = ()
-    for part in loc:
-        if path + (part,) in source.lines:  # else a union tag or a validator's name
-            path += (part,)
+    path = source.known_path(loc)
     owner_depth = {"questions": 2, "task": 1}.get(path[0], 0) if path else 0
     if len(path) < owner_depth:
         owner_depth = 0

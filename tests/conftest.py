@@ -36,3 +36,14 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("-", "sandbox layers this run graded with")
         for name, state in _SANDBOXES[0]._hello["layers"].items():
             terminalreporter.write_line(f"{name:<15} {state}")
+
+
+# ---- grading (issue 3): the shipped task specs, loaded once -------------------------------------
+@pytest.fixture(scope="session")
+def builtin_tasks():
+    """grader.banks.LoadedTask by id, for the shipped tasks only (no question bank involved)."""
+    from pathlib import Path
+
+    from grader import banks
+
+    return banks.load_paths([Path(__file__).resolve().parent.parent / "questions" / "tasks"]).tasks

@@ -50,6 +50,8 @@ questions:
 # (case, text to replace in GOOD, replacement, the expected problem after "FILE:")
 BAD = [
     ("unknown field", "    answer: B\n", "    answer: B\n    anwser: B\n", "13: id=q-single: unknown field 'anwser'"),
+    ("nested unknown field", "prompt: {en: Why?}", "prompt: {en: Why?, fr: Pourquoi?}", "19: id=q-short: unknown field 'prompt.fr'"),
+    ("nested missing field", "      - point: {en: identity}\n", "      - weight: 2\n", "21: id=q-short: missing field 'rubric[0].point'"),
     ("missing field", "    explanation:\n      en: Because.\n", "", "2: id=q-single: missing field 'explanation'"),
     ("bad difficulty", "difficulty: hard", "difficulty: extreme", "17: id=q-short: difficulty: must be one of easy, medium, hard"),
     ("answer not a choice", "answer: B", "answer: C", "12: id=q-single: answer: 'C' is not among the choices (A-B)"),

@@ -88,16 +88,20 @@ def _norm_module_rules(node: ast.AST, source: str) -> list[Finding]:
 
 def _forward_rules(fn: ast.FunctionDef, source: str) -> list[Finding]:
     args = {a.arg for a in fn.args.args[1:] + fn.args.kwonlyargs}
-    found = []
+    writes = [n for n in ast.walk(fn) if _writes_into(n, args)]
+    # `.data` inside a write into the input (x.data.copy_(out.data)) is the vehicle of the write,
+    # reported as modifies-input, not a detach.
+    in_writes = {id(inner) for w in writes for inner in ast.walk(w)}
+    found = [_finding(("modifies-input",), w, source) for w in writes]
     for node in ast.walk(fn):
+        if id(node) in in_writes:
+            continue
         if isinstance(node, ast.Call) and _call_name(node) == "detach":
             found.append(_finding(DETACH_IDS, node, source))
         elif isinstance(node, ast.Attribute) and node.attr == "data":
             found.append(_finding(DETACH_IDS, node, source))
         elif isinstance(node, ast.withitem) and _call_name(node.context_expr) in _DETACHING_CONTEXTS:
             found.append(_finding(DETACH_IDS, node.context_expr, source))
-        elif _writes_into(node, args):
-            found.append(_finding(("modifies-input",), node, source))
     return found
 
 

@@ -184,15 +184,19 @@ def _bullets(title: str, items: list[str], style: str) -> list[Text]:
     return [Text(f"{title}:", style=f"bold {style}"), *(Text(f"  • {item}") for item in items)]
 
 
+def _points(score: float) -> str:
+    return f"{round(score, 2):g}"  # partial credit: 2.67, not 2.666667
+
+
 def summary_table(summary: Summary, lang: str) -> Table:
     w = words(lang)
     table = Table(title=w["summary"], show_footer=True)
     table.add_column(w["topic"], footer=w["total"])
     table.add_column(w["answered"], justify="right", footer=str(summary.answered))
     table.add_column(w["n_correct"], justify="right", footer=str(sum(r.correct for r in summary.topics)))
-    table.add_column(w["score"], justify="right", footer=f"{summary.score:g} / {summary.max_score}")
+    table.add_column(w["score"], justify="right", footer=f"{_points(summary.score)} / {summary.max_score}")
     for row in summary.topics:
-        table.add_row(row.topic, str(row.answered), str(row.correct), f"{row.score:g} / {row.answered}")
+        table.add_row(row.topic, str(row.answered), str(row.correct), f"{_points(row.score)} / {row.answered}")
     if summary.asked > summary.answered:
         table.caption = w["unanswered"].format(n=summary.asked - summary.answered)
     return table

@@ -67,7 +67,9 @@ class Sandbox:
         request = {"job": job, "deadline_s": deadline_s, "judge_deadline_s": JUDGE_DEADLINE_S}
         try:
             wire.write_json(self._control, request)
-            reply = wire.read_json(self._reply, time.monotonic() + deadline_s + JUDGE_DEADLINE_S + REPLY_MARGIN_S)
+            deadline = time.monotonic() + deadline_s + JUDGE_DEADLINE_S + REPLY_MARGIN_S
+            reply = wire.read_json(self._reply, deadline)
+            wire.read_json(self._reply, deadline)  # the zygote has reaped the job's slot
         except (OSError, wire.WireError, ValueError) as exc:
             self._fail(f"the grading process stopped answering ({exc})")
         if not reply.get("ok"):

@@ -4,7 +4,7 @@ It holds imported code and nothing of any job: the job goes straight from the CL
 slot, so no submission, task or result lingers in memory a later child could read. A slot forks the
 untrusted child, watches it (grader.sandbox.supervisor), and once the child is reaped becomes the
 judge: only then are the reference and expected values imported and computed, in a process that never
-forks again. The zygote replies for a slot that died without replying.
+forks again. The zygote replies for a slot that died without replying, and after each job says it has reaped it.
 """
 from __future__ import annotations
 
@@ -104,6 +104,7 @@ def serve(control: int, reply: int, plan: lockdown.Plan) -> None:
         _, status = os.waitpid(slot, 0)
         if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
             wire.write_json(reply, {"ok": False, "error": _slot_death(status)})
+        wire.write_json(reply, {"reaped": True})  # so run() returns with no process of the job left
 
 
 def _slot_death(status: int) -> str:

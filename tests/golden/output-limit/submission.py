@@ -3,11 +3,15 @@ import torch.nn as nn
 
 
 class LayerNorm(nn.Module):
+    calls = 0
+
     def __init__(self, normalized_shape, eps=1e-5):
         super().__init__()
         self.weight = nn.Parameter(torch.ones(normalized_shape))
         self.bias = nn.Parameter(torch.zeros(normalized_shape))
 
     def forward(self, x):
-        # 100 MB of output that needs no gradient: over the answer size cap on its own
-        return torch.zeros(25 * 2**20, requires_grad=False)
+        LayerNorm.calls += 1
+        if LayerNorm.calls == 1:  # 100 MB once: over the answer size cap on its own
+            return torch.zeros(25 * 2**20)
+        return x * self.weight + self.bias

@@ -13,7 +13,7 @@ class LayerNorm(nn.Module):
         self.eps = eps
         self.weight = nn.Parameter(torch.ones(self.normalized_shape))
         self.bias = nn.Parameter(torch.zeros(self.normalized_shape))
-        self.head = nn.Sequential(nn.Linear(4, 4), nn.Tanh())
+        self.head = nn.Sequential(nn.Linear(4, 4))
 
     def forward(self, x):
         dims = tuple(range(-len(self.normalized_shape), 0))

@@ -16,6 +16,6 @@ class LayerNorm(nn.Module):
 
     def forward(self, x):
         dims = tuple(range(-len(self.normalized_shape), 0))
-        x.sub_(x.mean(dims, keepdim=True).detach())
+        x.sub_(x.mean(dims, keepdim=True))
         var = x.var(dims, keepdim=True, unbiased=False)
         return x / torch.sqrt(var + self.eps) * self.weight + self.bias

@@ -1,0 +1,76 @@
+"""diagnose(): the order in which the detectors speak, and which of them may.
+
+It runs in the trusted judge. Behavioural and structural detectors come first, then
+mutant matching for what they did not name, then a plain fallback (wrong-output / wrong-gradient)
+when the submission fails and nothing explains it; static AST rules only add to a submission that
+already fails. Only the pitfall ids the task applies are reported.
+"""
+from __future__ import annotations
+
+import os
+
+from grader.pitfalls import detectors, layernorm, residual  # noqa: F401  (they register detectors)
+from grader.pitfalls import registry, static
+from grader.pitfalls.evidence import Evidence
+from grader.pitfalls.measure import DETECTORS, backward_ok, forward_ok, out_of
+from grader.pitfalls.mutantmatch import match_mutants
+from grader.results import PitfallResult
+
+EVIDENCE_LINES = 3  # evidence lines kept per pitfall (a rule may fire on many lines)
+
+
+def diagnose(ev: Evidence) -> list[PitfallResult]:
+    applicable = [i for i in (ev.task.pitfalls or registry.ids_for(ev.task.id)) if i in registry.PITFALLS]
+    shown: dict[str, list[str]] = {}
+
+    def add(found):
+        for pitfall, text in found:
+            if pitfall in applicable and text not in shown.setdefault(pitfall, []):
+                shown[pitfall].append(text)
+
+    for ids, detect in DETECTORS:
+        if ids & set(applicable):
+            add(_guarded(detect, ev))
+    failing = _fails(ev) or any(registry.get(i).severity == "error" for i in shown)
+    if failing:
+        add(match_mutants(ev, skip=set(shown)))
+        if not any(registry.get(i).severity == "error" for i in shown):
+            add(detectors.fallback(ev))
+        _add_static(ev, applicable, shown)
+    return [registry.get(i).result("; ".join(shown[i][:EVIDENCE_LINES]), task=ev.task.id, lang=ev.lang)
+            for i in sorted(shown, key=lambda i: (registry.get(i).severity != "error", applicable.index(i)))]
+
+
+def _fails(ev: Evidence) -> bool:
+    """Does some graded probe fail on its own evidence (an exception, a wrong tensor, a write)?"""
+    for p in ev.probes.values():
+        if p.spec.diagnostic:
+            continue
+        if p.error or p.input_changed or p.version_bumped or out_of(p) is None:
+            return True
+        if ("forward" in p.spec.checks and not forward_ok(p)) or (
+                "backward" in p.spec.checks and not backward_ok(p)):
+            return True
+    return False
+
+
+def _add_static(ev: Evidence, applicable: list[str], shown: dict[str, list[str]]) -> None:
+    """A static finding joins a pitfall already shown among its candidates, else names the first
+    candidate the task applies."""
+    for finding in static.scan(ev.source, ev.task.class_name):
+        candidates = [i for i in finding.ids if i in applicable]
+        if not candidates:
+            continue
+        target = next((i for i in candidates if i in shown), candidates[0])
+        if finding.evidence not in shown.setdefault(target, []):
+            shown[target].append(finding.evidence)
+
+
+def _guarded(detect, ev: Evidence):
+    """A detector that trips over odd evidence must not cost the learner their result."""
+    try:
+        return list(detect(ev))
+    except Exception:
+        if os.environ.get("DLPREP_DEBUG"):
+            raise
+        return []

@@ -1,0 +1,30 @@
+"""Hostile: Reads dlprep's task file (hidden checks, tolerances).
+Its benign twin is this file without the attack blocks (tests/test_hostile.py)."""
+import torch
+import torch.nn as nn
+
+# >>> attack
+import sys
+from pathlib import Path
+
+TASK = Path(sys.modules["grader"].__file__).parent.parent / "questions" / "tasks" / "layernorm.yaml"
+TASK.read_text()
+# <<< attack
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, normalized_shape, eps=1e-5):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(self.normalized_shape))
+        self.bias = nn.Parameter(torch.zeros(self.normalized_shape))
+
+    def forward(self, x):
+        dims = tuple(range(-len(self.normalized_shape), 0))
+        mean = x.mean(dim=dims, keepdim=True)
+        var = ((x - mean) ** 2).mean(dim=dims, keepdim=True)
+        out = (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
+        return out

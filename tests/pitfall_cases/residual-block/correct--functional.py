@@ -1,0 +1,16 @@
+"""F.relu throughout, named intermediate values."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, in_channels):
+        super().__init__()
+        self.fc1 = nn.Linear(in_channels, in_channels)
+        self.fc2 = nn.Linear(in_channels, in_channels)
+
+    def forward(self, x):
+        hidden = F.relu(self.fc1(x))
+        branch = self.fc2(hidden)
+        return F.relu(branch + x)

@@ -1,0 +1,140 @@
+"""Hostile submissions through the real grading path (grade_source -> sandbox -> runner -> judge).
+
+Each file in tests/hostile/ is a working solution with an attack added between `# >>> attack` and
+`# <<< attack` markers. The hostile file must not pass, must end with the error kind its attack
+earns (where one applies), within a bounded time, and leave no trace on the host: no new file in
+$HOME, /tmp or the cwd, no process, no connection to listeners on 127.0.0.1, ::1 and a UNIX socket.
+Its benign twin (the same file, the attack blocks removed) must pass: a sandbox that broke every
+submission would fail here.
+"""
+from __future__ import annotations
+
+import os
+import re
+import socket
+import time
+from pathlib import Path
+
+import pytest
+
+from grader.banks import load_catalog
+from grader.submit import grade_source
+
+HOSTILE_DIR = Path(__file__).parent / "hostile"
+NAMES = sorted(p.stem for p in HOSTILE_DIR.glob("*.py"))
+ATTACK = re.compile(r"^[ \t]*# >>> attack\n.*?^[ \t]*# <<< attack\n", re.MULTILINE | re.DOTALL)
+DEADLINE_S = 3.0
+BOUND_S = 15.0  # the deadline, the judge and a 200 MB drain on 2 busy cores
+# The source's placeholders for the listeners the test opens.
+PORT, UNIX_PATH = "47281", "/tmp/dlprep-hostile.sock"
+TRACE_NAMES = ("dlprep-hostile", "fill-", "leak.py", "HANDLES")  # what the attacks write
+KIND = {
+    "loop_at_import": "timeout", "loop_in_forward": "timeout", "sleep_ignoring_sigterm": "timeout",
+    "alloc_20gb": "memory-limit",
+    "exit_at_import": "crashed", "os_exit_in_forward": "crashed", "segfault": "crashed",
+    "big_result": "output-limit",
+}
+
+
+def benign(source: str) -> str:
+    return ATTACK.sub("", source)
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    return load_catalog().tasks
+
+
+@pytest.fixture(scope="module")
+def listeners(tmp_path_factory):
+    """TCP on 127.0.0.1 and ::1 (one port), and a UNIX socket: none may ever see a connection."""
+    tcp4 = socket.create_server(("127.0.0.1", 0))
+    port = tcp4.getsockname()[1]
+    tcp6 = socket.create_server(("::1", port), family=socket.AF_INET6)
+    path = str(tmp_path_factory.mktemp("sock") / "listener.sock")
+    unix = socket.socket(socket.AF_UNIX)
+    unix.bind(path)
+    unix.listen()
+    socks = [tcp4, tcp6, unix]
+    for s in socks:
+        s.setblocking(False)
+    yield {"port": str(port), "unix": path, "sockets": socks}
+    for s in socks:
+        s.close()
+
+
+def task_for(source: str, tasks):
+    return tasks["residual-block" if "class ResidualBlock" in source else "layernorm"]
+
+
+def traces(*dirs: Path) -> set[str]:
+    """Files the attacks would leave. Matched by name: other processes share /tmp and the cwd."""
+    return {str(p) for d in dirs if d.is_dir() for p in d.iterdir() if p.name.startswith(TRACE_NAMES)}
+
+
+def zygote_family(sandbox) -> list[int]:
+    """Processes forked from the zygote (slots, children, daemons): they share its command line."""
+    mine = Path(f"/proc/{sandbox._proc.pid}/cmdline").read_bytes()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and int(entry.name) != sandbox._proc.pid:
+            try:
+                if (entry / "cmdline").read_bytes() == mine:
+                    found.append(int(entry.name))
+            except OSError:
+                pass
+    return found
+
+
+def connections(listeners) -> list[str]:
+    got = []
+    for s in listeners["sockets"]:
+        try:
+            conn, addr = s.accept()
+            got.append(f"{s.family.name}: {addr!r}")
+            conn.close()
+        except BlockingIOError:
+            pass
+    return got
+
+
+def grade(name: str, tasks, sandbox, listeners, attack: bool = True):
+    source = (HOSTILE_DIR / f"{name}.py").read_text()
+    source = source.replace(PORT, listeners["port"]).replace(UNIX_PATH, listeners["unix"])
+    if not attack:
+        source = benign(source)
+    return grade_source(source, f"{name}.py", task_for(source, tasks), sandbox, deadline_s=DEADLINE_S)
+
+
+def test_there_are_enough_hostile_files_each_with_an_attack():
+    assert len(NAMES) >= 25
+    for name in NAMES:
+        source = (HOSTILE_DIR / f"{name}.py").read_text()
+        assert benign(source) != source and "attack" not in benign(source).split('"""', 2)[2], name
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_hostile_submission_fails_and_leaves_no_trace(name, tasks, sandbox, listeners):
+    watched = [Path.home(), Path("/tmp"), Path.cwd()]
+    before = traces(*watched)
+    started = time.monotonic()
+    result = grade(name, tasks, sandbox, listeners)
+    elapsed = time.monotonic() - started
+    assert result.verdict != "pass", result
+    if name in KIND:
+        assert result.error is not None and result.error.kind == KIND[name], result.error
+    assert elapsed < BOUND_S
+    assert traces(*watched) == before
+    assert zygote_family(sandbox) == []
+    assert connections(listeners) == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_benign_twin_passes(name, tasks, sandbox, listeners):
+    result = grade(name, tasks, sandbox, listeners, attack=False)
+    assert result.verdict == "pass", (result.error, [c.name for c in result.checks if not c.passed])
+
+
+def test_a_flood_is_shown_capped(tasks, sandbox, listeners):
+    result = grade("stdout_flood", tasks, sandbox, listeners)
+    assert "truncated" in result.output and len(result.output) < 1 << 20

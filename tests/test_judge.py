@@ -1,0 +1,150 @@
+"""The judge on its own: what it makes of the child's outcome. The child's side is produced here by
+calling grader.runner.child_main in this (test) process, then tampered with the way a hostile child
+could; everything the child sends must be validated, never believed."""
+from __future__ import annotations
+
+import pytest
+import torch
+from safetensors.torch import save
+
+from grader.judge import judge_main
+from grader.outcome import ChildOutcome
+from grader.runner import child_main
+
+CORRECT = """
+import torch
+import torch.nn as nn
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, in_channels):
+        super().__init__()
+        self.fc1 = nn.Linear(in_channels, in_channels)
+        self.fc2 = nn.Linear(in_channels, in_channels)
+
+    def forward(self, x):
+        return torch.relu(self.fc2(torch.relu(self.fc1(x))) + x)
+"""
+
+
+@pytest.fixture(scope="module")
+def job(builtin_tasks):
+    loaded = builtin_tasks["residual-block"]
+    return {"task": loaded.spec.model_dump(mode="json"), "task_dir": str(loaded.dir), "source": CORRECT,
+            "filename": "submission.py", "seed": 11, "device": "cpu", "mode": "grade"}
+
+
+def run_child(job) -> tuple[dict, dict]:
+    sent = {}
+    child_main(job, lambda meta, tensors: sent.update(meta=meta, tensors=dict(tensors)))
+    return sent["meta"], sent["tensors"]
+
+
+def judge(job, meta, tensors, **outcome) -> dict:
+    blob = save({k: v.contiguous() for k, v in tensors.items()}) if tensors is not None else None
+    return judge_main(job, ChildOutcome(status=outcome.pop("status", "ok"), meta=meta, tensors=blob, **outcome))
+
+
+def check(result, name) -> dict:
+    return next(c for c in result["checks"] if c["name"] == name)
+
+
+def test_an_honest_correct_answer_passes(job):
+    result = judge(job, *run_child(job))
+    assert result["verdict"] == "pass" and result["score"] == result["max_score"] == len(result["checks"])
+
+
+@pytest.mark.parametrize("status", ["timeout", "memory-limit", "crashed", "output-limit"])
+def test_the_supervisors_status_is_the_error_kind(job, status):
+    result = judge(job, None, None, status=status, detail="why", stdout="PASS\n")
+    assert result["verdict"] == "error" and result["error"]["kind"] == status and "why" in result["error"]["message"]
+    assert result["score"] == 0 and result["max_score"] == 15 and result["checks"] == []
+    assert result["output"] == "PASS\n"  # shown, not believed
+
+
+def test_no_readable_answer_is_a_crash(job):
+    assert judge(job, None, None)["error"]["kind"] == "crashed"
+
+
+def test_a_child_cannot_claim_a_verdict_or_an_unknown_error(job):
+    meta, tensors = run_child(job)
+    forged = dict(meta, verdict="pass", error={"kind": "pass", "message": "all good"})
+    assert judge(job, forged, tensors)["error"]["kind"] == "crashed"
+
+
+def test_child_reported_errors_become_error_kinds(job):
+    meta = {"error": {"kind": "missing-class", "message": "class ResidualBlock is not defined"}}
+    result = judge(job, meta, {})
+    assert result["verdict"] == "error" and result["error"] == {"kind": "missing-class", "message": meta["error"]["message"]}
+
+
+def test_unreadable_tensor_bytes_fail_every_numeric_check(job):
+    meta, _ = run_child(job)
+    result = judge_main(job, ChildOutcome(status="ok", meta=meta, tensors=b"\x00garbage-not-safetensors"))
+    assert result["verdict"] == "fail"
+    assert not check(result, "rows-2d/forward")["passed"] and "missing" in check(result, "rows-2d/forward")["message"]
+
+
+def test_wrong_dtype_fails_its_check_and_dtype_shape(job):
+    meta, tensors = run_child(job)
+    tensors["rows-2d/out"] = tensors["rows-2d/out"].double()
+    result = judge(job, meta, tensors)
+    assert not check(result, "rows-2d/forward")["passed"] and "dtype float64" in check(result, "rows-2d/forward")["message"]
+    assert not check(result, "dtype-shape")["passed"]
+    assert check(result, "batch-3d/forward")["passed"]
+
+
+def test_hidden_shape_is_not_revealed(job):
+    meta, tensors = run_child(job)
+    tensors["rows-2d/out"] = tensors["rows-2d/out"][:1]
+    message = check(judge(job, meta, tensors), "rows-2d/forward")["message"]
+    assert "wrong shape" in message and "[8, 16]" not in message
+
+
+def test_a_changed_input_fails_input_unchanged(job):
+    meta, tensors = run_child(job)
+    tensors["batch-3d/input_after"] = tensors["batch-3d/input_after"] + 1
+    result = judge(job, meta, tensors)
+    assert not check(result, "input-unchanged")["passed"] and "batch-3d" in check(result, "input-unchanged")["message"]
+
+
+def test_a_missing_parameter_gradient_fails_backward(job):
+    meta, tensors = run_child(job)
+    del tensors["wide/grad/fc2.bias"]
+    result = judge(job, meta, tensors)
+    assert "gradient of fc2.bias: missing" in check(result, "wide/backward")["message"]
+    assert check(result, "wide/forward")["passed"]
+
+
+def test_grad_none_is_named(job):
+    meta, tensors = run_child(job)
+    meta["probes"]["wide"]["grad_none"] = ["fc1.weight"]
+    assert "no gradient reached: fc1.weight" in check(judge(job, meta, tensors), "wide/backward")["message"]
+
+
+def test_structure_compares_with_the_reference(job):
+    meta, tensors = run_child(job)
+    meta["structure"]["parameters"].append({"name": "fc3.weight", "shape": [16, 16], "init": "other"})
+    meta["structure"]["submodules"].append({"name": "fc3", "type": "Linear"})
+    message = check(judge(job, meta, tensors), "structure")["message"]
+    assert "unexpected parameters: fc3.weight" in message and "fc3 (Linear)" in message
+
+
+def test_evidence_reaches_the_pitfall_detectors(job, monkeypatch):
+    seen = {}
+
+    def diagnose(ev):
+        seen["ev"] = ev
+        return []
+
+    import grader.pitfalls
+
+    monkeypatch.setattr(grader.pitfalls, "diagnose", diagnose, raising=False)
+    judge(dict(job, exclude_mutant="m1"), *run_child(job))
+    ev = seen["ev"]
+    assert ev.exclude_mutant == "m1" and set(ev.probes) == {p["name"] for p in job["task"]["probes"]}
+    skip = ev.probes["skip-only"]  # the diagnostic probe: branch zeroed, so out == x
+    assert torch.allclose(skip.got["out"].double(), skip.x.double())
+    assert torch.equal(skip.expected["out"], skip.x.double())
+    ref = ev.build("reference", (4,), {})
+    assert isinstance(ref, torch.nn.Module) and sum(p.numel() for p in ref.parameters()) == 2 * (16 + 4)
