@@ -26,7 +26,28 @@ from grader.schema import (
 
 
 class AnswerFormError(ValueError):
-    """An answer that cannot be read for its question type (e.g. "Z" for four choices)."""
+    """An answer that cannot be read for its question type (e.g. "Z" for four choices). str() is
+    English (problem lines); `message(lang)` is what the interactive quiz shows."""
+
+    def __init__(self, kind: str, **params: Any):
+        self.kind, self.params = kind, params
+        super().__init__(self.message("en"))
+
+    def message(self, lang: str) -> str:
+        en, zh = _FORM_MESSAGES[self.kind]
+        return (zh if lang == "zh" else en).format(**self.params)
+
+
+_FORM_MESSAGES = {
+    "one-letter": ("expected one letter {range}", "需要一个字母 {range}"),
+    "letters": ('expected one or more letters {range}, e.g. "AC"', '需要一个或多个字母 {range}，如 "AC"'),
+    "not-letters": ("expected letters {range}, got {got!r}", "需要字母 {range}，收到 {got!r}"),
+    "not-a-choice": ("{letter!r} is not a choice ({range})", "{letter!r} 不是选项（{range}）"),
+    "boolean": ("expected true or false, got {got!r}", "需要 对/错（true/false），收到 {got!r}"),
+    "number": ("expected a number, got {got!r}", "需要一个数，收到 {got!r}"),
+    "finite": ("expected a finite number, got {got!r}", "需要一个有限的数，收到 {got!r}"),
+    "text": ("expected a non-empty text answer", "需要非空的文字答案"),
+}
 
 
 @dataclass
@@ -60,12 +81,12 @@ def parse_answer(question, raw: Any) -> Any:
     if isinstance(question, SingleQuestion):
         letters = _letters(question, raw)
         if len(letters) != 1:
-            raise AnswerFormError(f"expected one letter {_letter_range(question)}")
+            raise AnswerFormError("one-letter", range=_letter_range(question))
         return letters[0]
     if isinstance(question, MultiQuestion):
         letters = _letters(question, raw)
         if not letters:
-            raise AnswerFormError(f"expected one or more letters {_letter_range(question)}, e.g. \"AC\"")
+            raise AnswerFormError("letters", range=_letter_range(question))
         return "".join(sorted(set(letters)))
     if isinstance(question, TrueFalseQuestion):
         return _boolean(raw)
@@ -73,9 +94,9 @@ def parse_answer(question, raw: Any) -> Any:
         return _number(raw)
     if isinstance(question, ShortQuestion):
         if not isinstance(raw, str) or not raw.strip():
-            raise AnswerFormError("expected a non-empty text answer")
+            raise AnswerFormError("text")
         return raw.strip()
-    raise AnswerFormError(f"unsupported question type {type(question).__name__}")
+    raise TypeError(f"unsupported question type {type(question).__name__}")
 
 
 def _letter_range(question: ChoiceQuestion) -> str:
@@ -86,11 +107,11 @@ def _letters(question: ChoiceQuestion, raw: Any) -> list[str]:
     if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
         raw = ",".join(raw)
     if not isinstance(raw, str):
-        raise AnswerFormError(f"expected letters {_letter_range(question)}, got {raw!r}")
+        raise AnswerFormError("not-letters", range=_letter_range(question), got=raw)
     letters = [c for c in raw.upper() if c not in " ,，、"]
     for letter in letters:
         if letter not in LETTERS[: len(question.choices)]:
-            raise AnswerFormError(f"{letter!r} is not a choice ({_letter_range(question)})")
+            raise AnswerFormError("not-a-choice", letter=letter, range=_letter_range(question))
     return letters
 
 
@@ -99,19 +120,19 @@ def _boolean(raw: Any) -> bool:
         return raw
     if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
         return raw.strip().lower() in _TRUE
-    raise AnswerFormError(f"expected true or false, got {raw!r}")
+    raise AnswerFormError("boolean", got=raw)
 
 
 def _number(raw: Any) -> float:
     # PyYAML reads 1e-5 (no dot) as a string, so numeric strings are accepted too.
     if isinstance(raw, bool):
-        raise AnswerFormError(f"expected a number, got {raw!r}")
+        raise AnswerFormError("number", got=raw)
     try:
         value = float(raw.strip().replace("_", "") if isinstance(raw, str) else raw)
     except (TypeError, ValueError):
-        raise AnswerFormError(f"expected a number, got {raw!r}") from None
+        raise AnswerFormError("number", got=raw) from None
     if not math.isfinite(value):
-        raise AnswerFormError(f"expected a finite number, got {raw!r}")
+        raise AnswerFormError("finite", got=raw)
     return value
 
 

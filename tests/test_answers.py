@@ -141,6 +141,13 @@ def test_wrong_answer_forms_are_clear_problems(question, given, message):
         grade(question, given)
 
 
+def test_wrong_form_messages_in_chinese():
+    with pytest.raises(AnswerFormError) as info:
+        grade(single(), "E", lang="zh")
+    assert info.value.message("zh") == "'E' 不是选项（A-D）"
+    assert str(info.value) == "'E' is not a choice (A-D)"  # problem lines stay English
+
+
 def test_truefalse_wrong_form():
     question = TrueFalseQuestion.model_validate({**BASE, "id": "tf", "type": "truefalse", "answer": False})
     with pytest.raises(AnswerFormError, match="expected true or false"):

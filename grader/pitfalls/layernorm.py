@@ -161,9 +161,10 @@ def layernorm_formula(ev: Evidence):
 def _formula_evidence(probes, v: Variant, what: str) -> str:
     """Name the probe where the variant is furthest from the reference, with both errors."""
     probe, s = max(probes, key=lambda ps: error(compute(ps[0], ps[1], v), ps[0].expected["out"]))
-    off = error(out_of(probe), probe.expected["out"])
-    fit = error(out_of(probe), compute(probe, s, v))
-    text = f"probe {probe.name}: output off the reference by {fmt(off)} (relative), within {fmt(fit)} of the formula with {what}"
+    got = out_of(probe)
+    off = error(got, probe.expected["out"])
+    miss = f"has {nonfinite(got)}" if off == float("inf") else f"is off the reference by {fmt(off)} (relative)"
+    text = f"probe {probe.name}: output {miss}, within {fmt(error(got, compute(probe, s, v)))} of the formula with {what}"
     if v.unbiased and "n-1" in what:
         n = math.prod(probe.x.shape[probe.x.ndim - s.k:])
         text += f" (n={n}: ratio sqrt((n-1)/n) = {math.sqrt((n - 1) / n):.4f})"

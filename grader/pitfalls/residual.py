@@ -88,7 +88,7 @@ def residual_arrangement(ev: Evidence):
     for pitfall, what in a.pitfalls():
         probe = max(probes, key=lambda p: error(compute(p, a), p.expected["out"]))
         yield pitfall, (
-            f"probe {probe.name}: output off the reference by {fmt(error(out_of(probe), probe.expected['out']))} "
+            f"probe {probe.name}: output is off the reference by {fmt(error(out_of(probe), probe.expected['out']))} "
             f"(relative), within {fmt(error(out_of(probe), compute(probe, a)))} of the block with {what}")
     if a == RIGHT:
         yield from _skip_gradient(probes)

@@ -239,7 +239,7 @@ def _ask(out: Console, session: QuizSession, question: Any, order: list[int]) ->
         try:
             return session.answer(typed)
         except AnswerFormError as exc:
-            out.print(Text(words(session.lang)["try_again"].format(why=exc), style="yellow"))
+            out.print(Text(words(session.lang)["try_again"].format(why=exc.message(session.lang)), style="yellow"))
 
 
 # ---- answers files and banks ----------------------------------------------------------------

@@ -140,5 +140,5 @@ def task_page(spec, examples: list[dict], lang: str = "en", console: Console | N
         for example in examples:
             console.print(Text(f"  {example['name']}: {example['build']}, {w['input']} ({example['dtype']}) = {example['input']}"))
     console.print(Text(w["starter"], style="bold"))
-    console.print(Syntax(spec.starter, "python", theme="ansi_dark"))
+    console.print(Syntax(spec.starter, "python", theme="ansi_dark", word_wrap=True))
     console.print(Text(w["start_with"].format(id=spec.id), style="dim"))

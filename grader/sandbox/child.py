@@ -40,7 +40,9 @@ def _run(entry: Callable, job: dict) -> int:
     try:
         entry(job, make_send(ANSWER_FD))
         code = 0
-    except BaseException as exc:  # the submission's own SystemExit included: it ended the entry
+    except SystemExit as exc:  # the submission's sys.exit(): report the code it chose
+        code = exc.code if isinstance(exc.code, int) else EXIT_ERROR
+    except BaseException as exc:
         code = EXIT_MEMORY if is_memory_error(exc) else EXIT_ERROR
         traceback.print_exc()
     _flush()

@@ -98,12 +98,15 @@ def serve(control: int, reply: int, plan: lockdown.Plan) -> None:
             length = wire.read_length(control)
         except wire.WireError:
             return
+        import time as _t; F0=_t.perf_counter()
         slot = os.fork()
         if slot == 0:
+            print(f"TRACE fork-slot {1000*(_t.perf_counter()-F0):.1f}", file=sys.stderr, flush=True)
             _slot(control, length, reply, plan)
         _, status = os.waitpid(slot, 0)
         if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
             wire.write_json(reply, {"ok": False, "error": _slot_death(status)})
+        print(f"TRACE slot-total {1000*(_t.perf_counter()-F0):.1f}", file=sys.stderr, flush=True)
         wire.write_json(reply, {"reaped": True})  # so run() returns with no process of the job left
 
 
@@ -129,6 +132,7 @@ def _slot(control: int, length: int, reply: int, plan: lockdown.Plan) -> None:
 
 
 def grade(request: dict, plan: lockdown.Plan) -> dict:
+    import time as _t; T0=_t.perf_counter()
     job, deadline_s = request["job"], float(request["deadline_s"])
     entry = resolve(job["child_entry"])
     check_clean()
@@ -141,7 +145,12 @@ def grade(request: dict, plan: lockdown.Plan) -> dict:
         if per_job_dir:
             shutil.rmtree(per_job_dir, ignore_errors=True)
     signal.alarm(int(request.get("judge_deadline_s", DEFAULT_JUDGE_DEADLINE_S)))  # SIGALRM ends the slot
-    result = resolve(job["judge_entry"])(job, outcome)
+    T1=_t.perf_counter()
+    j = resolve(job["judge_entry"])
+    T2=_t.perf_counter()
+    result = j(job, outcome)
+    T3=_t.perf_counter()
+    print(f"TRACE child {1000*(T1-T0):.1f} import-judge {1000*(T2-T1):.1f} judge {1000*(T3-T2):.1f} childdur {1000*outcome.duration_s:.1f}", file=sys.stderr, flush=True)
     signal.alarm(0)
     return result
 

@@ -1,0 +1,77 @@
+"""Per-submission grading time with the warm zygote, and the cold path for comparison.
+
+Warm: one Sandbox, a correct LayerNorm graded N times through grade_source (fork the slot, fork and
+lock down the child, run every probe, reap, judge, reply); the median is the figure. Goal: <= 60 ms
+on the 2-core machine kind. Cold: a fresh Sandbox (a `python -I` importing torch, the layer probe)
+plus its first grade, as a one-off `dlprep submit` pays it. Run: python benchmarks/grading_time.py
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from grader.banks import load_catalog  # noqa: E402
+from grader.sandbox import Sandbox  # noqa: E402
+from grader.submit import grade_source  # noqa: E402
+
+GOAL_MS = 60.0
+LAYERNORM = '''
+import torch
+import torch.nn as nn
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, normalized_shape, eps=1e-5):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(self.normalized_shape))
+        self.bias = nn.Parameter(torch.zeros(self.normalized_shape))
+
+    def forward(self, x):
+        dims = tuple(range(-len(self.normalized_shape), 0))
+        mean = x.mean(dim=dims, keepdim=True)
+        var = ((x - mean) ** 2).mean(dim=dims, keepdim=True)
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
+'''
+
+
+def grade_ms(sandbox: Sandbox, task) -> float:
+    start = time.perf_counter()
+    result = grade_source(LAYERNORM, "layernorm.py", task, sandbox)
+    if result.verdict != "pass":
+        raise SystemExit(f"the benchmark's LayerNorm did not pass: {result.error}")
+    return (time.perf_counter() - start) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=30)
+    args = parser.parse_args()
+    task = load_catalog().tasks["layernorm"]
+    checks = len(task.spec.probes)
+
+    start = time.perf_counter()
+    with Sandbox() as sandbox:
+        first = grade_ms(sandbox, task)
+        cold_ms = (time.perf_counter() - start) * 1000
+        warm = [grade_ms(sandbox, task) for _ in range(args.runs)]
+        layers = sandbox.layers()
+    median = statistics.median(warm)
+    on = ", ".join(name for name, state in layers.items() if state == "on")
+    print(f"layers on: {on}")
+    print(f"cold: {cold_ms:7.0f} ms  (new zygote: torch import + layer probe + first grade of {first:.0f} ms)")
+    print(f"warm: {median:7.1f} ms  median of {args.runs} (min {min(warm):.1f}, max {max(warm):.1f}), "
+          f"{checks} probes per LayerNorm; goal <= {GOAL_MS:.0f} ms: {'met' if median <= GOAL_MS else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

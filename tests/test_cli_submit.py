@@ -1,0 +1,100 @@
+"""The tasks and submit commands through Typer's CliRunner: output on stdout, exit codes, files
+written only where asked and never over an existing one."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from cli import app
+
+GOLDEN = Path(__file__).parent / "golden"
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_tasks_json_lists_both_tasks():
+    result = invoke("tasks", "--json")
+    assert result.exit_code == 0
+    assert {t["id"]: t["class_name"] for t in json.loads(result.stdout)} == {
+        "layernorm": "LayerNorm", "residual-block": "ResidualBlock"}
+
+
+def test_task_show_json_has_prompt_signature_examples_but_no_hidden_inputs():
+    result = invoke("task", "show", "layernorm", "--json")
+    assert result.exit_code == 0
+    doc = json.loads(result.stdout)
+    assert doc["prompt"]["en"] and doc["prompt"]["zh"] and doc["signature"].startswith("LayerNorm(")
+    assert doc["examples"] == [{"name": "example", "build": "LayerNorm(4)", "dtype": "float32",
+                                "input": [[1.0, 2.0, 3.0, 4.0], [-1.0, 0.5, 0.0, 2.5]]}]
+    assert doc["hidden_checks"] > 10 and "small-variance" not in result.stdout
+
+
+def test_task_show_in_chinese_and_unknown_task():
+    assert "残差块" in invoke("task", "show", "residual-block", "--lang", "zh").stdout
+    unknown = invoke("task", "show", "layer-norm")
+    assert unknown.exit_code == 2 and "did you mean layernorm" in unknown.stderr
+
+
+def test_task_start_writes_the_starter_and_never_overwrites(tmp_path):
+    target = tmp_path / "mine.py"
+    assert invoke("task", "start", "layernorm", target).exit_code == 0
+    assert "class LayerNorm(nn.Module)" in target.read_text()
+    target.write_text("# my work\n")
+    again = invoke("task", "start", "layernorm", target)
+    assert again.exit_code == 2 and "already exists" in again.stderr
+    assert target.read_text() == "# my work\n"
+    assert invoke("task", "start", "residual-block", tmp_path).exit_code == 0  # a directory: ID.py in it
+    assert (tmp_path / "residual-block.py").is_file()
+
+
+def test_submit_json_pass_exits_0_with_inferred_task():
+    result = invoke("submit", GOLDEN / "article-residual-block" / "submission.py", "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["task"] == "residual-block" and doc["verdict"] == "pass" and doc["error"] is None
+
+
+def test_submit_fail_exits_1_and_writes_gradescope_to_out(tmp_path):
+    out = tmp_path / "results.json"
+    result = invoke("submit", GOLDEN / "article-layernorm" / "submission.py", "--format", "gradescope", "--out", out)
+    assert result.exit_code == 1 and result.stdout == ""
+    doc = json.loads(out.read_text())
+    assert doc["score"] < doc["max_score"]
+    assert {t["visibility"] for t in doc["tests"]} == {"visible", "after_published"}
+
+
+def test_submit_usage_errors_exit_2(tmp_path):
+    missing = invoke("submit", tmp_path / "nope.py")
+    assert missing.exit_code == 2 and "no such file" in missing.stderr
+    fmt = invoke("submit", GOLDEN / "article-layernorm" / "submission.py", "--format", "xml")
+    assert fmt.exit_code == 2 and "unknown format" in fmt.stderr
+
+
+def test_submit_bad_file_is_an_error_verdict_exit_1():
+    result = invoke("submit", GOLDEN / "bad-file" / "submission.py", "--task", "layernorm", "--format", "exercism")
+    assert result.exit_code == 1
+    doc = json.loads(result.stdout)
+    assert doc["status"] == "error" and doc["message"].startswith("bad-file: ")
+
+
+def test_watch_regrades_after_a_save(tmp_path, sandbox):
+    from grader import submit
+
+    path = tmp_path / "ln.py"
+    path.write_text((GOLDEN / "article-residual-block" / "submission.py").read_text().replace("out += residual", "out = out"))
+    verdicts = []
+
+    def report(result):
+        verdicts.append(result.verdict)
+        if len(verdicts) == 1:
+            path.write_text((GOLDEN / "article-residual-block" / "submission.py").read_text())
+            return 1
+        raise KeyboardInterrupt  # the learner presses Ctrl-C
+
+    assert submit.watch(path, report, sandbox=sandbox) == 1
+    assert verdicts == ["fail", "pass"]

@@ -1,0 +1,86 @@
+"""Reports: dlprep's JSON schema, Gradescope's results.json and exercism's version 3, each a function
+of one SubmissionResult; strict JSON even when an error was NaN."""
+from __future__ import annotations
+
+import json
+
+from grader import formats
+from grader.results import CheckResult, ErrorInfo, Mismatch, PitfallResult, SubmissionResult
+
+
+def result(**overrides) -> SubmissionResult:
+    checks = [
+        CheckResult("structure", "structure", False, True, "2 parameters as expected"),
+        CheckResult("example/forward", "forward", False, False, "output: 2 / 8 elements off", 0.5, 0.25,
+                    shape=[2, 4], mismatched=2, total=8,
+                    worst=[Mismatch([0, 1], 1.5, 1.0), Mismatch([1, 3], None, 2.0)]),
+        CheckResult("rows-2d/backward", "backward", True, False, "gradient of input: 3 / 128 elements off",
+                    float("inf"), float("nan"), points=2.0),
+        CheckResult("rows-2d/forward", "forward", True, True, "", 1e-7, 2e-8),
+    ]
+    pitfalls = [PitfallResult("eps-outside-sqrt", "error", "eps added to the std", "Put eps inside.",
+                              "torch.sqrt(var + eps)", "line 14: std + 1e-5")]
+    base = dict(task="layernorm", file="ln.py", verdict="fail", score=2.0, max_score=5.0, checks=checks,
+                pitfalls=pitfalls, duration_s=0.12, output="debug print\n")
+    base.update(overrides)
+    return SubmissionResult(**base)
+
+
+def test_json_has_the_issue_schema_and_is_strict():
+    doc = json.loads(formats.to_json(result()))  # json.loads accepts NaN: check the text too
+    assert "NaN" not in formats.to_json(result()) and "Infinity" not in formats.to_json(result())
+    assert {"task", "file", "verdict", "score", "max_score", "checks", "pitfalls", "error", "duration_s"} <= set(doc)
+    for c in doc["checks"]:
+        assert {"name", "kind", "hidden", "passed", "message", "max_abs_err", "max_rel_err"} <= set(c)
+    assert doc["checks"][2]["max_abs_err"] is None and doc["checks"][2]["max_rel_err"] is None
+    assert doc["pitfalls"][0] == {"id": "eps-outside-sqrt", "severity": "error", "title": "eps added to the std",
+                                  "explanation": "Put eps inside.", "fix": "torch.sqrt(var + eps)",
+                                  "evidence": "line 14: std + 1e-5"}
+    assert doc["error"] is None
+
+
+def test_json_shows_worst_elements_of_public_failures_only():
+    checks = json.loads(formats.to_json(result()))["checks"]
+    assert checks[1]["worst"] == [{"index": [0, 1], "got": 1.5, "expected": 1.0}, {"index": [1, 3], "got": None, "expected": 2.0}]
+    assert checks[1]["mismatched"] == 2 and checks[1]["total"] == 8
+    assert "worst" not in checks[2] and "worst" not in checks[0]
+
+
+def test_gradescope_results():
+    doc = json.loads(formats.to_gradescope(result()))
+    assert doc["score"] == 2.0 and doc["max_score"] == 5.0
+    tests = {t["name"]: t for t in doc["tests"]}
+    assert tests["structure"] == {"name": "structure", "score": 1.0, "max_score": 1.0, "status": "passed",
+                                  "output": "2 parameters as expected", "visibility": "visible"}
+    assert tests["rows-2d/backward"]["visibility"] == "after_published"
+    assert tests["rows-2d/backward"]["status"] == "failed" and tests["rows-2d/backward"]["score"] == 0.0
+    assert tests["rows-2d/backward"]["max_score"] == 2.0
+    assert "Mismatched elements: 2 / 8" in tests["example/forward"]["output"]
+    assert "index (1, 3): got nan, expected 2" in tests["example/forward"]["output"]
+    assert "eps-outside-sqrt" in doc["output"] and "debug print" in doc["output"]
+
+
+def test_exercism_version_3():
+    doc = json.loads(formats.to_exercism(result()))
+    assert doc["version"] == 3 and doc["status"] == "fail" and "message" not in doc
+    assert [t["status"] for t in doc["tests"]] == ["pass", "fail", "fail", "pass"]
+    assert all({"name", "status", "test_code"} <= set(t) for t in doc["tests"])
+    assert "eps-outside-sqrt" in doc["tests"][1]["message"]  # the first failed test carries the pitfalls
+    assert all(len(t.get("output", "")) <= formats.EXERCISM_OUTPUT_MAX for t in doc["tests"])
+
+
+def test_exercism_error_and_output_clipped():
+    flood = "x" * 5000
+    doc = json.loads(formats.to_exercism(result(verdict="error", checks=[CheckResult("structure", "structure", False, False)],
+                                                  pitfalls=[], error=ErrorInfo("timeout", "no answer within 2 s"),
+                                                  output=flood)))
+    assert doc["status"] == "error" and doc["message"] == "timeout: no answer within 2 s"
+    output = doc["tests"][0]["output"]
+    assert len(output) == formats.EXERCISM_OUTPUT_MAX and output.endswith("[clipped]")
+
+
+def test_pass_maps_to_pass_everywhere():
+    passing = result(verdict="pass", checks=[CheckResult("structure", "structure", False, True)], pitfalls=[])
+    assert json.loads(formats.to_exercism(passing))["status"] == "pass"
+    assert json.loads(formats.to_gradescope(passing))["tests"][0]["status"] == "passed"
+    assert json.loads(formats.render(passing, "json"))["verdict"] == "pass"

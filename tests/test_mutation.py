@@ -1,0 +1,129 @@
+"""Proving tasks (grader/mutation.py): the reference passes, every mutant is caught by a hidden check
+and named by its own id without matching itself; `dlprep bank validate` prints the report, and an
+instructor's task whose hidden probes are too weak fails validation naming the mutant it missed.
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from cli import app
+from grader.mutation import prove_tasks
+from grader.pitfalls import registry
+
+ROOT = Path(__file__).resolve().parent.parent
+MUTANTS = ROOT / "grader" / "mutants"
+MUTANT_DIRS = {"layernorm": "layernorm", "residual-block": "residual_block"}
+
+
+def test_builtin_tasks_are_proved(sandbox, builtin_tasks):
+    proofs = {p.task_id: p for p in prove_tasks(list(builtin_tasks.values()), sandbox)}
+    for task_id, mutants in (("layernorm", 13), ("residual-block", 6)):
+        proof = proofs[task_id]
+        assert proof.ok, proof.lines
+        assert re.fullmatch(
+            rf"{task_id}: \d+ checks \(\d+ hidden\); {mutants}/{mutants} mutants caught and named", proof.lines[0])
+        assert len(proof.lines) == 1
+
+
+@pytest.mark.parametrize("task_id", MUTANT_DIRS)
+def test_every_mutant_file_is_declared_and_every_id_has_a_mutant(builtin_tasks, task_id):
+    spec = builtin_tasks[task_id].spec
+    declared = {m.id: m.file for m in spec.mutants}
+    on_disk = {f"{MUTANT_DIRS[task_id]}/{p.name}" for p in (MUTANTS / MUTANT_DIRS[task_id]).glob("*.py")}
+    assert set(declared.values()) == on_disk
+    assert all(Path(f).stem.replace("_", "-") == i for i, f in declared.items())
+    wanted = set(registry.ids_for(task_id)) - {"wrong-output", "param-names"}
+    assert set(declared) == wanted
+
+
+# An instructor's LayerNorm task with no offset probe: the one-pass variance slips through it.
+WEAK_TASK = {"task": {
+    "id": "weak-norm",
+    "title": {"en": "A weakly tested LayerNorm"},
+    "prompt": {"en": "Write LayerNorm(n, eps=1e-5)."},
+    "class_name": "LayerNorm",
+    "signature": "LayerNorm(n, eps=1e-5)",
+    "reference": "ref.py:LayerNorm",
+    "build": {"args": [16]},
+    "parameters": [{"name": "weight", "init": "ones"}, {"name": "bias", "init": "zeros"}],
+    "starter": "import torch\n",
+    "probes": [
+        {"name": "rows", "input": {"shape": [8, 16]}},
+        {"name": "tiny-rows", "input": {"shape": [4, 16], "kind": "small-variance"}},
+    ],
+    "pitfalls": ["eps-outside-sqrt", "unstable-variance", "wrong-output"],
+    "mutants": [{"id": "eps-outside-sqrt", "file": "mutants/eps.py"},
+                {"id": "unstable-variance", "file": "mutants/one_pass.py"}],
+}}
+
+
+@pytest.fixture
+def weak_task(tmp_path) -> Path:
+    (tmp_path / "mutants").mkdir()
+    shutil.copy(ROOT / "grader" / "references" / "layernorm.py", tmp_path / "ref.py")
+    shutil.copy(MUTANTS / "layernorm" / "eps_outside_sqrt.py", tmp_path / "mutants" / "eps.py")
+    shutil.copy(MUTANTS / "layernorm" / "unstable_variance.py", tmp_path / "mutants" / "one_pass.py")
+    (tmp_path / "weak.yaml").write_text(yaml.safe_dump(WEAK_TASK, sort_keys=False), encoding="utf-8")
+    return tmp_path
+
+
+def test_bank_validate_fails_a_task_whose_hidden_checks_miss_a_mutant(weak_task):
+    result = CliRunner().invoke(app, ["bank", "validate", str(weak_task)])
+    lines = result.stdout.splitlines()
+    assert result.exit_code == 1, result.output
+    assert re.fullmatch(r"weak-norm: \d+ checks \(\d+ hidden\); 1/2 mutants caught and named", lines[0])
+    (missed,) = lines[1:]
+    assert missed.startswith("weak-norm: mutant unstable-variance passes every hidden check; "
+                             "no probe separated it from the reference (largest difference: ")
+    assert re.search(r"relative [0-9.e+-]+, within tolerance\)$", missed)
+
+
+def test_bank_validate_prints_the_proof_of_the_shipped_tasks():
+    result = CliRunner().invoke(app, ["bank", "validate", str(ROOT / "questions" / "tasks")])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == [
+        line for line in result.stdout.splitlines() if re.fullmatch(r"[\w-]+: \d+ checks .*", line)]
+    assert re.search(r"^layernorm: \d+ checks \(\d+ hidden\); 13/13 mutants caught and named$", result.stdout, re.M)
+    assert re.search(r"^residual-block: .*; 6/6 mutants caught and named$", result.stdout, re.M)
+
+
+def test_a_mutant_named_only_by_matching_itself_is_not_proved(sandbox, weak_task, builtin_tasks):
+    """Rename the eps mutant to an id no detector shows for it: it is caught but not named."""
+    from grader.banks import load_paths
+
+    data = yaml.safe_load((weak_task / "weak.yaml").read_text())
+    data["task"]["mutants"] = [{"id": "missing-eps", "file": "mutants/eps.py"}]
+    data["task"]["pitfalls"] = ["missing-eps", "wrong-output"]
+    (weak_task / "weak.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
+    (proof,) = prove_tasks(list(load_paths([weak_task]).tasks.values()), sandbox)
+    assert not proof.ok
+    assert proof.lines[1].startswith("weak-norm: mutant missing-eps is caught (tiny-rows/forward")
+    assert proof.lines[1].endswith("but not named (named: wrong-output)")
+
+
+def test_the_reference_must_pass(sandbox, weak_task):
+    from grader.banks import load_paths
+
+    """Outputs are compared with the reference itself, but its fresh module must still meet the
+    task's own expectations: here its weight starts at 2, not at ones."""
+    broken = (weak_task / "ref.py").read_text().replace(
+        "torch.ones(self.normalized_shape)", "torch.full(self.normalized_shape, 2.0)")
+    (weak_task / "ref.py").write_text(broken)
+    (proof,) = prove_tasks(list(load_paths([weak_task]).tasks.values()), sandbox)
+    assert not proof.ok
+    assert proof.lines[1] == "weak-norm: the reference fails init: weight starts as other, expected ones"
+
+
+def test_reference_source_binds_the_task_class_name(builtin_tasks):
+    from grader.mutation import reference_source
+
+    source = reference_source(builtin_tasks["layernorm"])
+    assert "class LayerNorm(nn.Module)" in source
+    assert textwrap.dedent(source).count("LayerNorm =") == 0  # same name: no alias needed

@@ -1,0 +1,147 @@
+"""Pitfall diagnosis end to end: real submissions (tests/pitfall_cases/<task>/) graded through the
+real sandbox, one warm zygote for the lot.
+
+A case file `<pitfall-id>--<style>.py` makes that mistake and must be named with it; every id of
+the contract has two cases in different styles. `correct--<style>.py` is right and must pass with
+nothing of severity error or warning named. `layernorm/article.py` is the source article's code.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from grader.pitfalls import registry
+from grader.submit import grade_source
+
+CASES = Path(__file__).parent / "pitfall_cases"
+TASKS = ("layernorm", "residual-block")
+
+
+def cases(prefix_ok) -> list:
+    return [pytest.param(task, path, id=f"{task}/{path.stem}")
+            for task in TASKS for path in sorted((CASES / task).glob("*.py")) if prefix_ok(path.stem)]
+
+
+MISTAKES = cases(lambda stem: "--" in stem and not stem.startswith("correct--"))
+CORRECT = cases(lambda stem: stem.startswith("correct--"))
+
+
+@pytest.fixture(scope="module")
+def grade(sandbox, builtin_tasks):
+    """Grade a case file (once per module) or a source string in the shared sandbox."""
+    done = {}
+
+    def run(task: str, path: Path | None = None, source: str | None = None):
+        key = (task, path, source)
+        if key not in done:
+            text = source if source is not None else path.read_text(encoding="utf-8")
+            done[key] = grade_source(text, path.name if path else "submission.py", builtin_tasks[task], sandbox)
+        return done[key]
+
+    return run
+
+
+def named(result) -> dict[str, str]:
+    return {p.id: p.evidence for p in result.pitfalls}
+
+
+@pytest.mark.parametrize("task, path", MISTAKES)
+def test_each_mistake_is_named(grade, task, path):
+    pitfall = path.stem.split("--")[0]
+    result = grade(task, path)
+    assert pitfall in named(result), [(p.id, p.evidence) for p in result.pitfalls]
+    assert named(result)[pitfall]  # always with evidence
+    expected_verdict = "pass" if registry.get(pitfall).severity == "note" else "fail"
+    assert result.verdict == expected_verdict
+
+
+@pytest.mark.parametrize("task, path", CORRECT)
+def test_correct_implementations_raise_no_alarm(grade, task, path):
+    result = grade(task, path)
+    assert result.verdict == "pass", [(c.name, c.message) for c in result.checks if not c.passed]
+    assert [p.id for p in result.pitfalls if p.severity in ("error", "warning")] == []
+
+
+@pytest.mark.parametrize("task", TASKS)
+def test_every_contract_id_has_two_cases_in_different_styles(task):
+    styles = Counter(p.stem.split("--")[0] for p in (CASES / task).glob("*--*.py"))
+    assert {pid for pid in registry.ids_for(task) if styles[pid] < 2} == set()
+    assert styles["correct"] >= 3
+
+
+def test_article_layernorm_is_named_with_its_six_mistakes_and_evidence(grade):
+    result = grade("layernorm", CASES / "layernorm" / "article.py")
+    evidence = named(result)
+    assert result.verdict == "fail"
+    assert evidence["extra-layers"].startswith("structure: fc1 (Linear), fc2 (Linear)")
+    assert "line 9: nn.ReLU()" in evidence["extra-activation"]
+    assert evidence["unbiased-variance"] == "line 13: x.std(dim=1, keepdim=True)"
+    assert evidence["eps-outside-sqrt"] == "line 14: std + 1e-5"
+    assert "line 12: x.mean(dim=1, keepdim=True)" in evidence["wrong-normalized-dims"]
+    assert evidence["missing-affine"] == "structure: no parameter for weight, bias"
+
+
+def test_article_residual_block_passes_clean(grade):
+    result = grade("residual-block", CASES / "residual-block" / "correct--article.py")
+    assert result.verdict == "pass" and result.pitfalls == []
+
+
+@pytest.mark.parametrize("case, probe", [
+    ("eps-outside-sqrt--sqrt-then-eps", "small-variance"),
+    ("unbiased-variance--hand-written", "small-n"),
+    ("missing-eps--rsqrt", "constant-rows"),
+    ("unstable-variance--square-mean", "large-offset"),
+    ("wrong-normalized-dims--last-dim", "tuple-shape-4d"),
+])
+def test_behavioural_evidence_names_the_probe_and_the_measured_error(grade, case, probe):
+    pitfall = case.split("--")[0]
+    evidence = named(grade("layernorm", CASES / "layernorm" / f"{case}.py"))[pitfall]
+    assert re.match(rf"probe {probe}\b.*(off the reference by [0-9.e+-]+|NaN or inf)", evidence), evidence
+
+
+def test_compound_mistakes_are_each_named(grade):
+    source = (CASES / "layernorm" / "extra-activation--functional-relu.py").read_text()
+    source = source.replace("correction=0", "correction=1")  # and the unbiased variance
+    assert {"extra-activation", "unbiased-variance"} <= set(named(grade("layernorm", source=source)))
+
+
+def test_unexplained_failure_on_a_hidden_probe_quotes_no_values(grade):
+    """A wrong output no known mistake explains is reported plainly; a hidden probe is named with
+    its error only, never its elements."""
+    source = (CASES / "layernorm" / "correct--two-pass.py").read_text()
+    source = source.replace("return centred /", "scale = 1.5 if x.dim() == 4 else 1.0\n        return scale * centred /")
+    result = grade("layernorm", source=source)
+    assert [p.id for p in result.pitfalls] == ["wrong-output"]
+    assert re.fullmatch(r"probe tuple-shape-4d: output off by [0-9.e+-]+ \(relative\)", result.pitfalls[0].evidence)
+
+
+def test_residual_diagnostic_probe_is_evidence_for_a_missing_skip(grade):
+    evidence = named(grade("residual-block", CASES / "residual-block" / "missing-skip--sequential-branch.py"))
+    assert "probe skip-only (branch zeroed, input > 0): output is 0" in evidence["missing-skip"]
+
+
+def test_registry_texts_are_bilingual_and_fixes_are_one_line_of_code():
+    for pitfall in registry.PITFALLS.values():
+        for text in (pitfall.title, pitfall.explanation):
+            assert text["en"].strip() and re.search(r"[\u4e00-\u9fff]", text["zh"]), pitfall.id
+        for fix in pitfall.fix.values():
+            assert "\n" not in fix
+            ast.parse(fix.strip())  # code, not prose
+    zh = registry.get("unbiased-variance").result("line 3: x.std()", task="layernorm", lang="zh")
+    assert zh.title == "用了无偏方差（除以 n-1）" and zh.fix.startswith("var = x.var(")
+
+
+def test_the_contract_ids_and_severities():
+    assert registry.ids_for("layernorm") == [
+        "extra-layers", "extra-activation", "unbiased-variance", "eps-outside-sqrt", "missing-eps",
+        "unstable-variance", "wrong-normalized-dims", "missing-affine", "affine-init",
+        "detached-statistics", "forbidden-builtin", "modifies-input", "wrong-gradient", "wrong-output",
+        "param-names"]
+    assert set(registry.ids_for("residual-block")) == {
+        "missing-skip", "detached-skip", "activation-placement", "extra-layers", "modifies-input",
+        "wrong-gradient", "wrong-output"}
+    assert {p.id for p in registry.PITFALLS.values() if p.severity != "error"} == {"param-names"}
