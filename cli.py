@@ -272,7 +272,7 @@ def submit(
     if device not in ("cpu", "cuda"):
         raise UsageError(f"unknown device {device!r} (cpu or cuda)")
     report = functools.partial(_report_submission, fmt=fmt, out=out, lang=lang)
-    options = dict(task_id=task_id, device=device, insecure=insecure, bank_paths=bank)
+    options = dict(task_id=task_id, device=device, insecure=insecure, bank_paths=bank, lang=lang)
     if watch:
         raise typer.Exit(grading.watch(file, report, **options))
     raise typer.Exit(report(grading.grade_file(file, **options)))

@@ -15,7 +15,7 @@ import torch
 
 from grader.outcome import ChildOutcome
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
-from grader.probes import make_input, probe_params, upstream_grad
+from grader.probes import backward, make_input, probe_params, upstream_grad
 from grader.results import CheckResult, ErrorInfo, PitfallResult, SubmissionResult
 from grader.taskspec import Probe, TaskSpec
 from grader.checks import build_checks, plan
@@ -140,7 +140,7 @@ class Judgement:
         x64 = x.to(torch.float64).requires_grad_(True)
         out = ref(x64)
         upstream = upstream_grad(self.seed, probe.name, out.shape, dtype)
-        out.backward(upstream.to(torch.float64))
+        backward(out, upstream)
         expected = {"out": out.detach(), "grad_input": x64.grad}
         expected.update({f"grad/{n}": p.grad for n, p in ref.named_parameters()})
         return {"x": x, "params": params, "upstream": upstream, "expected": expected}
@@ -206,7 +206,7 @@ class Judgement:
             task=self.spec, source=self.job["source"],
             structure=structure if isinstance(structure, dict) else {},
             probes=probes, traced_ops=[str(o) for o in ops] if isinstance(ops, list) else [],
-            build=self.build, exclude_mutant=exclude_mutant,
+            build=self.build, exclude_mutant=exclude_mutant, lang=str(self.job.get("lang") or "en"),
         )
 
 

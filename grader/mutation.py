@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.errors import BankError
+from grader.pitfalls import registry
 from grader.results import SubmissionResult
 from grader.submit import grade_source, start_sandbox
 
@@ -46,7 +47,7 @@ def prove_tasks(tasks: list, sandbox=None) -> list[TaskProof]:
 
 def prove_task(loaded, sandbox) -> TaskProof:
     spec = loaded.spec
-    problems = []
+    problems = _declaration_problems(spec)
     reference = grade_source(reference_source(loaded), "reference.py", loaded, sandbox)
     problems += _reference_problems(spec.id, reference)
     proven = 0
@@ -62,6 +63,19 @@ def prove_task(loaded, sandbox) -> TaskProof:
     summary = (f"{spec.id}: {len(reference.checks)} checks ({hidden} hidden); "
                f"{proven}/{len(spec.mutants)} mutants caught and named")
     return TaskProof(spec.id, not problems, [summary, *problems])
+
+
+def _declaration_problems(spec) -> list[str]:
+    """Pitfall and mutant ids dlprep cannot name: such a mutant could never be proved."""
+    known = registry.PITFALLS
+    problems = [f"{spec.id}: unknown pitfall id {i} (known: {', '.join(known)})"
+                for i in spec.pitfalls if i not in known]
+    for mutant in spec.mutants:
+        if mutant.id not in known:
+            problems.append(f"{spec.id}: mutant {mutant.id} is not a pitfall id, so no detector can name it")
+        elif spec.pitfalls and mutant.id not in spec.pitfalls:
+            problems.append(f"{spec.id}: mutant {mutant.id} is not among the task's pitfalls")
+    return problems
 
 
 def _reference_problems(task_id: str, result: SubmissionResult) -> list[str]:

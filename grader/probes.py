@@ -70,6 +70,13 @@ def upstream_grad(seed: int, probe_name: str, shape, dtype: torch.dtype) -> torc
     return torch.randn(tuple(shape), generator=gen, dtype=torch.float64).to(dtype)
 
 
+def backward(out: torch.Tensor, upstream: torch.Tensor) -> None:
+    """out.backward(upstream), as the gradient of the scalar sum(out * upstream): the same gradients
+    exactly (d sum / d out = upstream, times 1), but torch's autograd only imports sympy (~0.4 s per
+    fresh process) when it is handed an explicit gradient tensor."""
+    (out * upstream.to(out.dtype)).sum().backward()
+
+
 def param_values(seed: int, probe_name: str, ref_name: str, shape, dtype: torch.dtype) -> torch.Tensor:
     """Seeded, non-trivial values for the reference parameter `ref_name` (weight != 1, bias != 0).
     The kind of value follows the name and rank: biases 0.5 N(0,1); 1-D weights (norm gains)

@@ -17,7 +17,7 @@ from typing import Callable
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from grader.probes import make_input, probe_params, upstream_grad
+from grader.probes import backward, make_input, probe_params, upstream_grad
 from grader.taskspec import Probe, TaskSpec
 
 Send = Callable[[dict, dict], None]
@@ -38,9 +38,9 @@ class OpRecorder(TorchDispatchMode):
     """Records the aten ops a forward pass dispatches (evidence for forbidden built-ins: a fused
     layer norm shows up as aten.native_layer_norm however it was reached)."""
 
-    def __init__(self):
+    def __init__(self, ops: set[str]):
         super().__init__()
-        self.ops: set[str] = set()
+        self.ops = ops  # shared across probes; filled even when forward raises
 
     @classmethod
     def _should_skip_dynamo(cls) -> bool:
@@ -56,6 +56,10 @@ class OpRecorder(TorchDispatchMode):
 def child_main(job: dict, send: Send) -> None:
     """Grade nothing, observe everything: import, build, run the probes, send once."""
     spec = TaskSpec.model_validate(job["task"])
+    if job.get("device") == "cuda":
+        # Exact float32 matmuls and convolutions, as on the CPU: TF32 would be ~1e-3 off.
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
     meta: dict = {"error": None, "classes": [], "structure": {}, "probes": {}, "traced_ops": []}
     tensors: dict[str, torch.Tensor] = {}
     try:
@@ -156,20 +160,18 @@ def _run_probe(cls: type, spec: TaskSpec, probe: Probe, job: dict, tensors: dict
     """Build, load parameters, forward on a non-leaf input, backward with a random upstream
     gradient. An exception here fails only this probe (memory exhaustion ends the run)."""
     report = {"error": None, "grad_none": [], "version_bumped": False}
-    seed = job["seed"]
+    seed, device = job["seed"], job.get("device", "cpu")
     dtype = DTYPES[probe.input.dtype]
     try:
         module = _build(cls, spec, spec.build_for(probe), "probe", job["filename"])
-        module.to(dtype)
+        module.to(device=device, dtype=dtype)
         mapping = _mapping(module, spec)
         _load_params(module, mapping, probe, seed, dtype)
-        leaf = make_input(seed, probe).requires_grad_(True)
+        leaf = make_input(seed, probe).to(device).requires_grad_(True)
         x = leaf.clone()  # a non-leaf: an in-place write succeeds and shows, instead of raising
         version = x._version
-        recorder = OpRecorder()
-        with recorder:
+        with OpRecorder(ops):
             out = module(x)
-        ops.update(recorder.ops)
         report["version_bumped"] = x._version != version
         tensors[f"{probe.name}/input_after"] = x.detach().clone()
         if not isinstance(out, torch.Tensor):
@@ -178,8 +180,7 @@ def _run_probe(cls: type, spec: TaskSpec, probe: Probe, job: dict, tensors: dict
         if "backward" in probe.checks:
             if not out.requires_grad:
                 raise SubmissionError("probe", "the output does not require grad: no gradient can reach the input")
-            upstream = upstream_grad(seed, probe.name, out.shape, dtype).to(out.dtype)
-            out.backward(upstream)
+            backward(out, upstream_grad(seed, probe.name, out.shape, dtype).to(out.device))
             _collect_grads(module, mapping, probe.name, leaf, tensors, report)
     except SubmissionError as exc:
         if exc.kind == "memory-limit":
@@ -234,19 +235,19 @@ def _clip(text: str) -> str:
 
 
 def _warm_up() -> None:
-    """Run a tiny module through the same paths a probe takes (construction, parameter loading,
-    seeded draws, a traced forward, backward). The zygote imports this module once and forks every
-    child and judge from it, so they start with torch's lazy initialisation done: ~0.3 s less per
-    submission on this machine. Single-threaded and CPU-only, so forking afterwards is safe."""
+    """Run a tiny module through the paths a probe takes up to backward (construction, parameter
+    loading, seeded draws, a traced forward). The zygote imports this module once and forks every
+    child and judge from it, so they start with torch's lazy initialisation done. No backward here:
+    it starts autograd's device threads, after which a CUDA build refuses backward in every forked
+    child ("Unable to handle autograd's threading in combination with fork-based multiprocessing")."""
     layer = torch.nn.Linear(4, 4)
     with torch.no_grad():
         layer.weight.copy_(torch.randn(4, 4, generator=torch.Generator().manual_seed(0)))
     for dtype in DTYPES.values():
         layer.to(dtype)
         leaf = torch.randn(2, 4, dtype=dtype).requires_grad_(True)
-        with OpRecorder():
-            out = torch.relu(layer(leaf.clone()) + leaf).mean(-1, keepdim=True).sqrt()
-        out.backward(torch.ones_like(out))
+        with OpRecorder(set()):
+            torch.relu(layer(leaf.clone()) + leaf).mean(-1, keepdim=True).sqrt()
 
 
 _warm_up()

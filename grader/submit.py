@@ -37,6 +37,7 @@ def grade_file(
     *,
     seed: int | None = None,
     deadline_s: float | None = None,
+    lang: str = "en",
 ) -> SubmissionResult:
     """Grade one file. With `sandbox` given it is reused (and left open): --watch and batch grading
     keep one warm zygote."""
@@ -49,14 +50,15 @@ def grade_file(
         sandbox = start_sandbox(device, insecure)
     try:
         loaded = find_task(source, task_id, bank_paths)
-        return grade_source(source, path.name, loaded, sandbox, seed=seed, deadline_s=deadline_s, device=device)
+        return grade_source(source, path.name, loaded, sandbox, seed=seed, deadline_s=deadline_s, device=device,
+                            lang=lang)
     finally:
         if own:
             sandbox.close()
 
 
 def watch(path: Path | str, report, *, task_id=None, device="cpu", insecure=False, bank_paths=None,
-          sandbox=None) -> int:
+          sandbox=None, lang="en") -> int:
     """Grade now and again after every save, with one warm sandbox; `report(result) -> exit code`.
     Ctrl-C ends it with the last grade's exit code."""
     path = Path(path)
@@ -68,7 +70,7 @@ def watch(path: Path | str, report, *, task_id=None, device="cpu", insecure=Fals
                 current = path.stat().st_mtime_ns if path.exists() else None
                 if current is not None and current != stamp:  # a file mid-save may be briefly absent
                     stamp = current
-                    code = report(grade_file(path, task_id, device, insecure, bank_paths, sandbox))
+                    code = report(grade_file(path, task_id, device, insecure, bank_paths, sandbox, lang=lang))
                 time.sleep(WATCH_POLL_S)
         except KeyboardInterrupt:
             return code
@@ -84,6 +86,7 @@ def grade_source(
     seed: int | None = None,
     deadline_s: float | None = None,
     device: str = "cpu",
+    lang: str = "en",
 ) -> SubmissionResult:
     """Grade source text against a loaded task (grader.banks.LoadedTask) in a running sandbox.
     The mutation prover and batch grading call this directly."""
@@ -99,6 +102,7 @@ def grade_source(
         "child_entry": CHILD_ENTRY,
         "judge_entry": JUDGE_ENTRY,
         "exclude_mutant": exclude_mutant,
+        "lang": lang,  # the language of the pitfall texts the judge writes
     }
     started = time.monotonic()
     answer = sandbox.run(job, deadline_s=deadline_s or spec.deadline_s)

@@ -25,7 +25,7 @@ def sandbox():
     """The real sandbox (zygote + locked-down children), shared: starting one costs a torch import."""
     from grader.sandbox import Sandbox
 
-    sb = Sandbox(device="cpu")
+    sb = Sandbox(device="cpu", preload=("tests.sandbox_entries",))
     _SANDBOXES.append(sb)
     yield sb
     sb.close()

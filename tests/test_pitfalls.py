@@ -119,6 +119,14 @@ def test_unexplained_failure_on_a_hidden_probe_quotes_no_values(grade):
     assert re.fullmatch(r"probe tuple-shape-4d: output off by [0-9.e+-]+ \(relative\)", result.pitfalls[0].evidence)
 
 
+def test_a_static_rule_does_not_claim_a_write_the_child_did_not_see(grade):
+    """inplace=True on an intermediate is harmless: a failing block is not told it modifies x."""
+    source = (CASES / "residual-block" / "activation-placement--no-inner-relu.py").read_text()
+    source = source.replace("return F.relu(self.fc2(self.fc1(x)) + x)",
+                            "return nn.ReLU(inplace=True)(self.fc2(self.fc1(x)) + x)")
+    assert [p.id for p in grade("residual-block", source=source).pitfalls] == ["activation-placement"]
+
+
 def test_residual_diagnostic_probe_is_evidence_for_a_missing_skip(grade):
     evidence = named(grade("residual-block", CASES / "residual-block" / "missing-skip--sequential-branch.py"))
     assert "probe skip-only (branch zeroed, input > 0): output is 0" in evidence["missing-skip"]
@@ -145,3 +153,50 @@ def test_the_contract_ids_and_severities():
         "missing-skip", "detached-skip", "activation-placement", "extra-layers", "modifies-input",
         "wrong-gradient", "wrong-output"}
     assert {p.id for p in registry.PITFALLS.values() if p.severity != "error"} == {"param-names"}
+
+
+def test_pitfall_texts_follow_the_language_of_the_job(sandbox, builtin_tasks):
+    source = (CASES / "layernorm" / "missing-eps--rsqrt.py").read_text()
+    result = grade_source(source, "s.py", builtin_tasks["layernorm"], sandbox, lang="zh")
+    (pitfall,) = [p for p in result.pitfalls if p.id == "missing-eps"]
+    assert pitfall.title == "分母里没有 eps" and "常数行" in pitfall.explanation
+    assert pitfall.fix == "x_hat = (x - mean) / torch.sqrt(var + self.eps)"
+
+
+# ---- mutant matching on its own: the other detectors switched off ---------------------------
+def evidence_here(loaded, source: str, exclude: str | None = None):
+    """The judge's Evidence for `source`, with the child's code run in this test process (these are
+    trusted test files; production never runs submission code outside the child)."""
+    from grader.judge import Judgement
+    from grader.runner import child_main
+
+    spec = loaded.spec
+    job = {"task": spec.model_dump(mode="json"), "task_dir": str(loaded.dir), "source": source,
+           "filename": "s.py", "seed": spec.default_seed, "device": "cpu", "mode": "grade"}
+    sent = {}
+    child_main(job, lambda meta, tensors: sent.update(meta=meta, tensors=tensors))
+    return Judgement(job, spec, sent["meta"], sent["tensors"]).evidence(exclude)
+
+
+@pytest.mark.parametrize("case, mutant", [
+    ("unbiased-variance--torch-std", "unbiased-variance"),
+    ("detached-statistics--no-grad", "detached-statistics"),
+    ("wrong-gradient--custom-backward", None),  # right forward, but not the detached mutant's gradient
+    ("correct--two-pass", None),
+])
+def test_a_submission_matches_the_mutant_making_its_mistake(builtin_tasks, case, mutant):
+    from grader.pitfalls.mutantmatch import match_mutants
+
+    ev = evidence_here(builtin_tasks["layernorm"], (CASES / "layernorm" / f"{case}.py").read_text())
+    matches = dict(match_mutants(ev, skip=set()))
+    assert list(matches) == ([mutant] if mutant else [])
+    if mutant:
+        assert matches[mutant].startswith(f"outputs and gradients equal those of the known mistake '{mutant}'")
+
+
+def test_the_excluded_mutant_is_not_matched(builtin_tasks):
+    from grader.pitfalls.mutantmatch import match_mutants
+
+    source = (CASES / "layernorm" / "unbiased-variance--torch-std.py").read_text()
+    ev = evidence_here(builtin_tasks["layernorm"], source, exclude="unbiased-variance")
+    assert list(match_mutants(ev, skip=set())) == []

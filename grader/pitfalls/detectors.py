@@ -43,16 +43,21 @@ def _affine(ev: Evidence, ref_params: dict, params: dict, mapping: dict):
     stand_ins = {n: own for n in missing for own, p in params.items()
                  if own not in mapping and list(p.get("shape") or []) == ref_params[n]
                  and own.rpartition(".")[0] == n.rpartition(".")[0]}
-    if missing and not stand_ins:
-        yield "missing-affine", f"structure: no parameter for {', '.join(missing)}"
+    if absent := [n for n in missing if n not in stand_ins]:
+        yield "missing-affine", f"structure: no parameter for {', '.join(absent)}"
     wrong_init = [(own, ref) for ref, own in {**mapped, **stand_ins}.items()
                   if inits.get(ref, "any") not in ("any", params[own].get("init"))]
     if wrong_init:
         yield "affine-init", "structure: " + ", ".join(
-            f"{own} starts as {params[own].get('init')}, expected {inits[ref]}" for own, ref in wrong_init)
+            f"{own} starts as {_init_text(params[own].get('init'))}, expected {inits[ref]}" for own, ref in wrong_init)
     renamed = [f"{own} stands for {ref}" for own, ref in mapping.items() if own != ref]
     if renamed:
         yield "param-names", "structure: " + ", ".join(renamed) + " (matched by initial value)"
+
+
+def _init_text(label) -> str:
+    """The child labels a fresh parameter ones, zeros or other."""
+    return label if label in ("ones", "zeros") else "other values"
 
 
 @detector("modifies-input")

@@ -17,10 +17,14 @@ from grader.pitfalls.mutantmatch import match_mutants
 from grader.results import PitfallResult
 
 EVIDENCE_LINES = 3  # evidence lines kept per pitfall (a rule may fire on many lines)
+# The child observes every write into the input exactly, so a static write it did not see was
+# harmless (ReLU(inplace=True) on an intermediate): such findings only add their line.
+CONFIRM_ONLY = {"modifies-input"}
 
 
 def diagnose(ev: Evidence) -> list[PitfallResult]:
-    applicable = [i for i in (ev.task.pitfalls or registry.ids_for(ev.task.id)) if i in registry.PITFALLS]
+    declared = ev.task.pitfalls or registry.ids_for(ev.task.id) or registry.GENERIC
+    applicable = [i for i in declared if i in registry.PITFALLS]
     shown: dict[str, list[str]] = {}
 
     def add(found):
@@ -56,12 +60,14 @@ def _fails(ev: Evidence) -> bool:
 
 def _add_static(ev: Evidence, applicable: list[str], shown: dict[str, list[str]]) -> None:
     """A static finding joins a pitfall already shown among its candidates, else names the first
-    candidate the task applies."""
+    candidate the task applies (unless that one needs confirming)."""
     for finding in static.scan(ev.source, ev.task.class_name):
         candidates = [i for i in finding.ids if i in applicable]
-        if not candidates:
+        target = next((i for i in candidates if i in shown), None)
+        if target is None and candidates and candidates[0] not in CONFIRM_ONLY:
+            target = candidates[0]
+        if target is None:
             continue
-        target = next((i for i in candidates if i in shown), candidates[0])
         if finding.evidence not in shown.setdefault(target, []):
             shown[target].append(finding.evidence)
 

@@ -19,6 +19,7 @@ from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.pitfalls.measure import (
     backward_ok, close, construction, detector, error, fmt, forward_ok, nonfinite, out_of, ran, tol,
 )
+from grader.probes import OFFSET
 
 DEFAULT_EPS = 1e-5  # nn.LayerNorm's, when a probe's construction does not name one
 
@@ -146,26 +147,26 @@ def explain(probes: list[tuple[ProbeEvidence, Setting]]) -> Variant | None:
           "missing-affine", "extra-activation", "unstable-variance", "detached-statistics")
 def layernorm_formula(ev: Evidence):
     probes = _searchable(ev)
-    if not probes or all(forward_ok(p) and backward_ok(p) for p, _ in probes) and not _offsets(ev):
+    if not probes or all(forward_ok(p) and backward_ok(p) for p in ran(ev)):
         return
     v = explain(probes)
     if v is None:
         return
     for pitfall, what in v.pitfalls():
-        yield pitfall, _formula_evidence(probes, v, what)
+        yield pitfall, _formula_evidence(probes, v, pitfall, what)
     yield from _unstable(ev, v)
     if v == RIGHT:
         yield from _detached(probes)
 
 
-def _formula_evidence(probes, v: Variant, what: str) -> str:
+def _formula_evidence(probes, v: Variant, pitfall: str, what: str) -> str:
     """Name the probe where the variant is furthest from the reference, with both errors."""
     probe, s = max(probes, key=lambda ps: error(compute(ps[0], ps[1], v), ps[0].expected["out"]))
     got = out_of(probe)
     off = error(got, probe.expected["out"])
     miss = f"has {nonfinite(got)}" if off == float("inf") else f"is off the reference by {fmt(off)} (relative)"
     text = f"probe {probe.name}: output {miss}, within {fmt(error(got, compute(probe, s, v)))} of the formula with {what}"
-    if v.unbiased and "n-1" in what:
+    if pitfall == "unbiased-variance":
         n = math.prod(probe.x.shape[probe.x.ndim - s.k:])
         text += f" (n={n}: ratio sqrt((n-1)/n) = {math.sqrt((n - 1) / n):.4f})"
     return text
@@ -186,14 +187,14 @@ def _unstable(ev: Evidence, v: Variant):
         if want is not None and not close(got, want, probe):
             detail = nonfinite(got) if not torch.isfinite(got).all() else f"off by {fmt(error(got, want))}"
             yield "unstable-variance", (
-                f"probe {probe.name} (rows offset by 1e4, float32): {detail} "
+                f"probe {probe.name} (rows offset by {OFFSET:.0e}, float32): {detail} "
                 f"(tolerance {tol(probe):.0e}), while every ordinary probe matches")
             return
 
 
 def _detached(probes):
     """Forward right, input gradient wrong: does it match the gradient with the statistics detached?"""
-    failing = [(p, s) for p, s in probes if not backward_ok(p) and "grad_input" in (p.got or {})]
+    failing = [(p, s) for p, s in probes if not backward_ok(p) and (p.got or {}).get("grad_input") is not None]
     if not failing:
         return
     for detach in ("mean var", "mean", "var"):
@@ -209,5 +210,5 @@ def _detached(probes):
 def _input_grad(probe: ProbeEvidence, s: Setting, detach: str) -> torch.Tensor:
     x = probe.x.detach().double().requires_grad_(True)
     out = compute(probe, s, RIGHT, detach, x=x)
-    (grad,) = torch.autograd.grad(out, x, probe.upstream.double())
+    (grad,) = torch.autograd.grad((out * probe.upstream.double()).sum(), x)  # see grader.probes.backward
     return grad

@@ -58,7 +58,9 @@ def out_of(probe: ProbeEvidence) -> torch.Tensor | None:
 
 
 def forward_ok(probe: ProbeEvidence) -> bool:
-    return close(out_of(probe), probe.expected.get("out"), probe)
+    if "forward" not in probe.verdicts:
+        probe.verdicts["forward"] = close(out_of(probe), probe.expected.get("out"), probe)
+    return probe.verdicts["forward"]
 
 
 def grad_keys(probe: ProbeEvidence) -> list[str]:
@@ -66,8 +68,10 @@ def grad_keys(probe: ProbeEvidence) -> list[str]:
 
 
 def backward_ok(probe: ProbeEvidence) -> bool:
-    got = probe.got or {}
-    return all(close(got.get(k), probe.expected[k], probe) for k in grad_keys(probe))
+    if "backward" not in probe.verdicts:
+        got = probe.got or {}
+        probe.verdicts["backward"] = all(close(got.get(k), probe.expected[k], probe) for k in grad_keys(probe))
+    return probe.verdicts["backward"]
 
 
 def ran(ev: Evidence) -> list[ProbeEvidence]:

@@ -13,6 +13,7 @@ import torch
 
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.pitfalls.measure import construction, error, fmt, out_of, tol
+from grader.probes import backward
 
 
 def match_mutants(ev: Evidence, skip: set[str]):
@@ -79,7 +80,7 @@ def _forward_backward(module: torch.nn.Module, probe: ProbeEvidence) -> dict[str
     out = module(x.clone())
     found = {"out": out.detach()}
     if out.requires_grad and "grad_input" in probe.expected:
-        out.backward(probe.upstream.to(out.dtype))
+        backward(out, probe.upstream)  # no explicit grad tensor: autograd would import sympy (0.4 s)
         found["grad_input"] = x.grad
         found.update({f"grad/{n}": p.grad for n, p in own.items() if p.grad is not None})
     return found

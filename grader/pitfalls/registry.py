@@ -159,6 +159,11 @@ PITFALLS: dict[str, Pitfall] = {p.id: p for p in [
 ]}
 
 
+# What an instructor's task that lists no pitfalls of its own is diagnosed with: the mistakes any
+# module can make.
+GENERIC = ["extra-layers", "modifies-input", "wrong-gradient", "wrong-output"]
+
+
 def get(pitfall_id: str) -> Pitfall:
     return PITFALLS[pitfall_id]
 

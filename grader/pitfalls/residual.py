@@ -96,7 +96,7 @@ def residual_arrangement(ev: Evidence):
 
 def _skip_gradient(probes: list[ProbeEvidence]):
     """Forward right, input gradient equal to the branch's alone: the skip was detached."""
-    failing = [p for p in probes if not backward_ok(p) and "grad_input" in (p.got or {})]
+    failing = [p for p in probes if not backward_ok(p) and (p.got or {}).get("grad_input") is not None]
     if failing and all(close(p.got["grad_input"], _branch_only_grad(p), p) for p in failing):
         p = failing[0]
         yield "detached-skip", (
@@ -108,7 +108,7 @@ def _skip_gradient(probes: list[ProbeEvidence]):
 def _branch_only_grad(probe: ProbeEvidence) -> torch.Tensor:
     x = probe.x.detach().double().requires_grad_(True)
     out = compute(probe, RIGHT, x=x, detach_skip=True)
-    (grad,) = torch.autograd.grad(out, x, probe.upstream.double())
+    (grad,) = torch.autograd.grad((out * probe.upstream.double()).sum(), x)  # see grader.probes.backward
     return grad
 
 

@@ -7,6 +7,7 @@ task file is wrapped in Text objects, never parsed as Rich markup.
 from __future__ import annotations
 
 from rich.console import Console
+from rich.padding import Padding
 from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
@@ -57,7 +58,7 @@ def result_table(result: SubmissionResult, lang: str = "en", console: Console | 
     w = _w(lang)
     title = Text(f"{result.task}  {result.file}")
     if result.error:
-        console.print(Text(f"{w['error']}: {result.error.kind}", style="bold red"), title)
+        console.print(title, Text(f"{w['error']}: {result.error.kind}", style="bold red"))
         console.print(Text(result.error.message))
     else:
         table = Table(title=title, show_lines=False)
@@ -84,9 +85,10 @@ def _failure(check: CheckResult, w: dict, console: Console) -> None:
     console.print(Text(f"✗ {check.name}: ", style="red") + Text(check.message))
     if check.hidden or not check.worst:
         return
-    console.print(Text(f"  {w['shape']}: {check.shape}"))
-    console.print(Text(f"  {w['mismatched']}: {check.mismatched} / {check.total}"))
-    console.print(Text(f"  {w['abs']}: {_err(check.max_abs_err)}  {w['rel']}: {_err(check.max_rel_err)}"))
+    lines = (f"{w['shape']}: {check.shape}", f"{w['mismatched']}: {check.mismatched} / {check.total}",
+             f"{w['abs']}: {_err(check.max_abs_err)}  {w['rel']}: {_err(check.max_rel_err)}")
+    for line in lines:
+        console.print(Padding(Text(line), (0, 0, 0, 2), expand=False))
     table = Table(box=None, padding=(0, 2))
     for column in (w["index"], w["obtained"], w["expected"]):
         table.add_column(column)
@@ -104,7 +106,7 @@ def _pitfalls(result: SubmissionResult, w: dict, console: Console) -> None:
         console.print(Text(f"[{p.severity}] {p.id}: ", style=colours.get(p.severity, "")) + Text(p.title))
         for line in (p.explanation, f"{w['fix']}: {p.fix}" if p.fix else "", p.evidence):
             if line:
-                console.print(Text("    " + line))
+                console.print(Padding(Text(line), (0, 0, 0, 4), expand=False))  # wrapped lines keep the indent
 
 
 def _output(output: str, w: dict, console: Console) -> None:

@@ -1,7 +1,9 @@
-"""The untrusted child, from fork to exit: wire its pipes, lock down, then run the child entry.
+"""The untrusted child, from fork to exit: wire its pipes, lock down, wait for the job, run the entry.
 
-Runs in a fork of the grading slot. Until TAG_READY is written, only dlprep's code has run here, so
-the first byte on the answer pipe is trustworthy; everything after it may be forged.
+The slot forks its child before the job arrives, so the fork and the whole lockdown happen while the
+grader is idle. Until TAG_READY is written only dlprep's code has run here, so the first byte on the
+answer pipe is trustworthy; everything after it may be forged. The child entry must already be
+imported (the zygote preloads it): once locked down, the child cannot read dlprep's files.
 """
 from __future__ import annotations
 
@@ -12,28 +14,57 @@ from typing import Callable, NoReturn
 
 from grader.sandbox import lockdown, wire
 
-ANSWER_FD = 3  # the answer pipe's number in the child, after the standard three
+ANSWER_FD, JOB_FD = 3, 4  # the pipes' numbers in the child, after the standard three
 EXIT_MEMORY = 113  # the entry ran out of memory (MemoryError, or torch's failed allocation)
 EXIT_ERROR = 1  # the entry raised
 MEMORY_MESSAGES = ("can't allocate memory", "out of memory", "not enough memory")
+IDLE_CPU_S = 60.0  # RLIMIT_CPU until the job says its deadline (waiting for it costs no CPU)
 
 
-def main(job: dict, plan: lockdown.Plan, entry: Callable, fds: tuple[int, int, int], cpu_seconds: float) -> NoReturn:
-    """fds: the write ends of the answer, stdout and stderr pipes."""
-    answer, out, err = fds
+def main(plan: lockdown.Plan, fds: tuple[int, int, int, int]) -> NoReturn:
+    """fds: the write ends of the answer, stdout and stderr pipes, and the read end of the job pipe.
+    Never returns: an exception unwinding out of here would go on running the slot's code."""
+    try:
+        _main(plan, fds)
+    finally:
+        os._exit(EXIT_ERROR)
+
+
+def _main(plan: lockdown.Plan, fds: tuple[int, int, int, int]) -> NoReturn:
+    answer, out, err, job = fds
     os.dup2(out, 1)
     os.dup2(err, 2)
     os.dup2(answer, ANSWER_FD)
-    os.closerange(ANSWER_FD + 1, os.sysconf("SC_OPEN_MAX"))  # the zygote's control pipes above all
+    os.dup2(job, JOB_FD)
+    os.closerange(JOB_FD + 1, os.sysconf("SC_OPEN_MAX"))  # the zygote's control pipes above all
     try:
-        lockdown.apply(plan, cpu_seconds)
-        os.chdir(plan.scratch)
+        lockdown.apply(plan, IDLE_CPU_S)
+        _enter_scratch(plan.scratch)
     except lockdown.LockdownError as exc:
         wire.write_all(ANSWER_FD, wire.TAG_FAILED)
         wire.write_json(ANSWER_FD, {"layer": exc.layer, "reason": exc.reason})
         os._exit(EXIT_ERROR)
     wire.write_all(ANSWER_FD, wire.TAG_READY)
-    os._exit(_run(entry, job))
+    try:
+        request = wire.read_json(JOB_FD)
+    except (wire.WireError, ValueError):
+        os._exit(0)  # no job: the grader is closing
+    os.close(JOB_FD)
+    lockdown.limit_cpu(request["deadline_s"])
+    os._exit(_run(entry_of(request["job"]["child_entry"]), request["job"]))
+
+
+def _enter_scratch(path: str) -> None:
+    try:
+        os.chdir(path)
+    except OSError as exc:
+        raise lockdown.LockdownError("scratch", str(exc)) from exc
+
+
+def entry_of(name: str) -> Callable:
+    """"module:function" from what is imported already (the files are out of reach now)."""
+    module, _, function = name.partition(":")
+    return getattr(sys.modules[module], function)
 
 
 def _run(entry: Callable, job: dict) -> int:

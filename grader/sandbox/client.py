@@ -33,17 +33,20 @@ PASSED_ENV = ("CUDA_VISIBLE_DEVICES",)
 class Sandbox:
     """sb = Sandbox(device="cpu"); sb.run(job, deadline_s) -> the judge's dict; sb.close()."""
 
-    def __init__(self, device: str = "cpu", insecure: bool = False):
+    def __init__(self, device: str = "cpu", insecure: bool = False, preload: tuple[str, ...] = ()):
+        """preload: modules holding child entries besides grader.runner (a locked-down child
+        cannot import anything of dlprep's, so the zygote imports them first)."""
         if device not in ("cpu", "cuda"):
             raise ValueError(f"device must be cpu or cuda, not {device!r}")
         self.device, self.insecure = device, insecure
         self._hello: dict | None = None
         self._base = tempfile.mkdtemp(prefix="dlprep-sandbox-")
+        os.chmod(self._base, 0o711)  # a child under the uid layer must reach its scratch; no listing
         self._log = open(Path(self._base, "zygote.log"), "w+b")
         control_r, self._control = os.pipe()
         self._reply, reply_w = os.pipe()
         env = ZYGOTE_ENV | {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
-        args = [str(control_r), str(reply_w), device, self._base, str(os.getpid())]
+        args = [str(control_r), str(reply_w), device, self._base, str(os.getpid()), ",".join(preload)]
         self._proc = subprocess.Popen(
             [sys.executable, "-I", "-c", BOOT, GRADER_ROOT, *args],
             pass_fds=(control_r, reply_w), stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,

@@ -17,7 +17,12 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.sandbox import landlock_rules, seccomp_filter
+from grader.sandbox import landlock_rules
+
+try:  # imported here, in the zygote: a locked-down child can no longer read it
+    from grader.sandbox import seccomp_filter
+except (OSError, RuntimeError) as exc:  # pyseccomp loads the system's libseccomp at import
+    seccomp_filter, SECCOMP_MISSING = None, f"libseccomp cannot be loaded ({exc})"
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWNET = 0x40000000
@@ -79,7 +84,8 @@ def scratch_tmpfs(plan: Plan, cpu_seconds: float) -> None:
     """A size- and inode-capped tmpfs over scratch, seen by this child only; gone when it exits."""
     if not plan.on("namespaces"):  # never mount over the host's own view
         raise OSError("needs the private mount namespace")
-    opts = f"size={SCRATCH_BYTES},nr_inodes={SCRATCH_INODES},mode=0700".encode()
+    owner = f",uid={plan.slot_uid},gid={plan.slot_uid}" if plan.on("uid") else ""  # writable after setuid
+    opts = f"size={SCRATCH_BYTES},nr_inodes={SCRATCH_INODES},mode=0700{owner}".encode()
     flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
     _check(_libc.mount(b"tmpfs", plan.scratch.encode(), b"tmpfs", flags, opts), "mount tmpfs")
 
@@ -89,10 +95,14 @@ def cpu_limit(cpu_seconds: float) -> int:
     return math.ceil(cpu_seconds) + 1
 
 
-def rlimits(plan: Plan, cpu_seconds: float) -> None:
+def limit_cpu(cpu_seconds: float) -> None:
     cpu = cpu_limit(cpu_seconds)  # SIGXCPU at the soft limit, SIGKILL a second later
+    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+
+
+def rlimits(plan: Plan, cpu_seconds: float) -> None:
+    limit_cpu(cpu_seconds)
     limits = {
-        resource.RLIMIT_CPU: (cpu, cpu + 1),
         resource.RLIMIT_FSIZE: (FILE_SIZE, FILE_SIZE),
         resource.RLIMIT_NOFILE: (OPEN_FILES, OPEN_FILES),
         resource.RLIMIT_CORE: (0, 0),
@@ -154,6 +164,8 @@ def parent_death_signal(plan: Plan, cpu_seconds: float) -> None:
 
 
 def seccomp(plan: Plan, cpu_seconds: float) -> None:
+    if seccomp_filter is None:
+        raise OSError(SECCOMP_MISSING)
     seccomp_filter.load(os.getpid())
 
 

@@ -40,6 +40,7 @@ def probe(plan: lockdown.Plan, secret_file: str) -> dict[str, str]:
         try:
             found = lockdown.apply(plan, PROBE_CPU_S, strict=False)
             found.update(_bites(found, secret_file))
+            found.update(_scratch_usable(found, plan.scratch))
             wire.write_json(w, found)
         finally:
             os._exit(0)
@@ -55,6 +56,19 @@ def probe(plan: lockdown.Plan, secret_file: str) -> dict[str, str]:
         except ProcessLookupError:
             pass
         os.waitpid(pid, 0)
+
+
+def _scratch_usable(found: dict[str, str], scratch: str) -> dict[str, str]:
+    """A child must be able to work in scratch; under the uid layer that takes ownership."""
+    try:
+        os.chdir(scratch)
+        with open("probe", "w") as f:
+            f.write("ok")
+    except OSError as exc:
+        if found.get("uid") == "on":
+            return {"uid": f"off: the slot uid cannot write in scratch ({exc})"}
+        raise
+    return {}
 
 
 def _bites(found: dict[str, str], secret_file: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ import os
 import select
 import signal
 import time
+from dataclasses import dataclass
 from typing import Callable
 
 from grader.outcome import ChildOutcome
@@ -61,30 +62,67 @@ class Answer:
         return wire.LENGTH.unpack(head)[0] if len(head) == wire.LENGTH.size else None
 
     @property
-    def body(self) -> bytes:
-        return bytes(self.buf[1 + wire.LENGTH.size :])
+    def received(self) -> int:
+        """Bytes of the frame's payload read so far (counted, not copied: this runs per chunk)."""
+        return max(0, len(self.buf) - 1 - wire.LENGTH.size)
+
+    def payload(self) -> bytes:
+        return bytes(self.buf[1 + wire.LENGTH.size : 1 + wire.LENGTH.size + (self.declared or 0)])
 
     def complete(self) -> bool:
-        return self.declared is not None and len(self.body) >= self.declared
+        return self.declared is not None and self.received >= self.declared
 
 
-def run(job: dict, plan: lockdown.Plan, entry: Callable, deadline_s: float) -> ChildOutcome:
-    """Fork the child, watch it until it answers, ends or runs out of time; reap it."""
+@dataclass
+class Child:
+    """A forked child, locked down (or locking down) and waiting for its job."""
+
+    pid: int
+    job_w: int
+    reads: list[int]  # answer, stdout, stderr
+
+    def close(self) -> None:
+        for fd in (self.job_w, *self.reads):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def spawn(plan: lockdown.Plan) -> Child:
+    """Fork the child now, before there is a job: its fork and lockdown cost the grader nothing."""
     pipes = [os.pipe() for _ in range(3)]  # answer, stdout, stderr
-    start = time.monotonic()
+    job_r, job_w = os.pipe()
     pid = os.fork()
     if pid == 0:
+        os.close(job_w)
         for r, _ in pipes:
             os.close(r)
-        child.main(job, plan, entry, tuple(w for _, w in pipes), deadline_s)
+        child.main(plan, (*(w for _, w in pipes), job_r))
+    os.close(job_r)
     for _, w in pipes:
         os.close(w)
-    reads = [r for r, _ in pipes]
+    return Child(pid, job_w, [r for r, _ in pipes])
+
+
+def run(proc: Child, job: dict, plan: lockdown.Plan, deadline_s: float, meanwhile: Callable[[], None]) -> ChildOutcome:
+    """Hand the child its job, call meanwhile() (the child runs on the other core), then watch it
+    until it answers, ends or runs out of time; reap it."""
+    start = time.monotonic()
     try:
-        return _watch(pid, reads, start, deadline_s, plan)
+        wire.write_json(proc.job_w, {"job": job, "deadline_s": deadline_s})
+    except BrokenPipeError:
+        pass  # it died in lockdown: the answer pipe says why
+    try:
+        try:
+            meanwhile()
+        except BaseException:
+            _kill(proc.pid, plan)
+            os.waitpid(proc.pid, 0)
+            raise
+        return _watch(proc.pid, proc.reads, start, deadline_s, plan)
     finally:
-        for r in reads:
-            os.close(r)
+        proc.close()
 
 
 def _watch(pid: int, reads: list[int], start: float, deadline_s: float, plan: lockdown.Plan) -> ChildOutcome:
@@ -93,7 +131,7 @@ def _watch(pid: int, reads: list[int], start: float, deadline_s: float, plan: lo
     pidfd = os.pidfd_open(pid)
     for fd in reads:
         os.set_blocking(fd, False)
-    status, detail, exited = None, "", False
+    status, detail = None, ""
     try:
         while status is None:
             left = start + deadline_s - time.monotonic()
@@ -106,7 +144,6 @@ def _watch(pid: int, reads: list[int], start: float, deadline_s: float, plan: lo
                     del sinks[fd]
             status, detail = _judge_answer(answer)
             if status is None and pidfd in ready:
-                exited = True
                 for fd in list(sinks):  # what it wrote just before it ended
                     _drain(fd, sinks[fd])
                 status, detail = _judge_answer(answer)
@@ -120,7 +157,7 @@ def _watch(pid: int, reads: list[int], start: float, deadline_s: float, plan: lo
     meta, tensors = None, None
     if status == "ok":
         try:
-            meta, tensors = wire.decode_answer(answer.body[: answer.declared])
+            meta, tensors = wire.decode_answer(answer.payload())
         except ValueError as exc:
             status, detail = "crashed", f"sent a malformed answer ({exc})"
     return ChildOutcome(
@@ -162,7 +199,7 @@ def _ended(answer: Answer, wait_status: int, usage, deadline_s: float) -> tuple[
         code = os.WEXITSTATUS(wait_status)
         if code == child.EXIT_MEMORY:
             return "memory-limit", "ran out of memory"
-        sent = f" after sending {len(answer.body)} of {answer.declared} bytes" if answer.declared else ""
+        sent = f" after sending {answer.received} of {answer.declared} bytes" if answer.declared else ""
         return "crashed", f"exited with code {code} before answering{sent}"
     sig = os.WTERMSIG(wait_status)
     cpu = usage.ru_utime + usage.ru_stime
@@ -175,7 +212,7 @@ def _ended(answer: Answer, wait_status: int, usage, deadline_s: float) -> tuple[
 
 def _lockdown_failure(answer: Answer, wait_status: int) -> str:
     if answer.tag == wire.TAG_FAILED and answer.complete():
-        reason = answer.body[: answer.declared].decode("utf-8", "replace")
+        reason = answer.payload().decode("utf-8", "replace")
         return f"the child's lockdown failed: {reason}"
     return f"the child ended during lockdown (wait status {wait_status})"
 

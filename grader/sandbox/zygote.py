@@ -1,17 +1,20 @@
 """The warm zygote: a `python -I` process that imports torch once, then forks a grading slot per job.
 
 It holds imported code and nothing of any job: the job goes straight from the CLI's pipe into the
-slot, so no submission, task or result lingers in memory a later child could read. A slot forks the
-untrusted child, watches it (grader.sandbox.supervisor), and once the child is reaped becomes the
-judge: only then are the reference and expected values imported and computed, in a process that never
-forks again. The zygote replies for a slot that died without replying, and after each job says it has reaped it.
+slot, so no submission, task or result lingers in memory a later child could read. Each slot is
+forked ahead of its job and forks its child at once, which locks itself down and waits: the forks
+and the lockdown happen while the grader is idle. Given the job, the slot hands it to the child,
+watches it (grader.sandbox.supervisor), and once the child is reaped becomes the judge: only then
+are expected values computed, in a process that never forks again.
 """
 from __future__ import annotations
 
 import ctypes
 import importlib
+import itertools
 import json
 import os
+import select
 import shutil
 import signal
 import sys
@@ -22,14 +25,15 @@ from grader.sandbox import landlock_rules, lockdown, probe_layers, supervisor, w
 
 # Never in the zygote or a child: a submission could call the reference or find expected values.
 FORBIDDEN = ("grader.references", "grader.mutants", "grader.judge")
-CHILD_PRELOAD = ("grader.runner",)  # imported once here when present, so each child starts warm
+CHILD_PRELOAD = ("grader.runner",)  # imported once here when present: the children cannot import
 DEFAULT_JUDGE_DEADLINE_S = 60.0  # the judge is trusted, but it runs the reference: bound it too
 PR_SET_PDEATHSIG = 1
 
 
 def main(argv: list[str]) -> None:
-    """argv: control fd, reply fd, device, base dir, the CLI's pid."""
+    """argv: control fd, reply fd, device, base dir, the CLI's pid, extra child modules (comma-separated)."""
     control, reply, device, base, cli_pid = int(argv[0]), int(argv[1]), argv[2], argv[3], int(argv[4])
+    preload = [*CHILD_PRELOAD, *filter(None, argv[5].split(","))]
     _follow(cli_pid)
     import numpy  # noqa: F401  (the child's libraries, imported once)
     import safetensors.torch  # noqa: F401
@@ -39,7 +43,7 @@ def main(argv: list[str]) -> None:
     # cpuinfo reads /proc and /sys on first use; a locked-down child no longer can (and then picks
     # slow kernels), so detect the CPU here, which runs no tensor op.
     torch.backends.cpu.get_cpu_capability()
-    _preload()
+    _preload(preload)
     plan = make_plan(device, base)
     plan.layers = probe_layers.probe(plan, secret_file=str(Path(__file__).resolve()))
     wire.write_json(reply, {"layers": plan.layers, "pid": os.getpid()})
@@ -53,12 +57,12 @@ def _follow(parent: int) -> None:
         os._exit(1)
 
 
-def _preload() -> None:
-    for name in CHILD_PRELOAD:
+def _preload(names: list[str]) -> None:
+    for name in names:
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != name:
+            if exc.name != name or name not in CHILD_PRELOAD:  # only the default may be missing
                 raise
     check_clean()
 
@@ -92,22 +96,46 @@ def _mapped_bytes() -> int:
 
 
 def serve(control: int, reply: int, plan: lockdown.Plan) -> None:
-    """One slot per job until the CLI closes the control pipe."""
-    while True:
-        try:
-            length = wire.read_length(control)
-        except wire.WireError:
-            return
-        import time as _t; F0=_t.perf_counter()
-        slot = os.fork()
-        if slot == 0:
-            print(f"TRACE fork-slot {1000*(_t.perf_counter()-F0):.1f}", file=sys.stderr, flush=True)
-            _slot(control, length, reply, plan)
-        _, status = os.waitpid(slot, 0)
+    """Keep a slot (and its locked-down child) waiting for the next job, until the CLI closes the
+    control pipe. As soon as a slot takes a job, the next one is forked, so back-to-back jobs do not
+    wait for forks and lockdown. A slot writes a byte on `taken` when it takes a job (TOOK) or finds
+    the control pipe closed (CLOSED); the zygote replies for a slot that died after taking a job
+    without replying, and after each job says it has reaped it."""
+    taken_r, taken_w = os.pipe()
+    slots = itertools.count()
+    idle = _fork_slot(control, reply, (taken_r, taken_w), plan, next(slots))
+    while _took_job(idle, taken_r):
+        running = idle
+        idle = _fork_slot(control, reply, (taken_r, taken_w), plan, next(slots))
+        _, status = os.waitpid(running, 0)
         if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
             wire.write_json(reply, {"ok": False, "error": _slot_death(status)})
-        print(f"TRACE slot-total {1000*(_t.perf_counter()-F0):.1f}", file=sys.stderr, flush=True)
         wire.write_json(reply, {"reaped": True})  # so run() returns with no process of the job left
+
+
+TOOK, CLOSED = b"T", b"C"
+
+
+def _fork_slot(control: int, reply: int, taken: tuple[int, int], plan: lockdown.Plan, n: int) -> int:
+    plan.slot_uid = lockdown.SLOT_UID_BASE + n % 2  # two slots live at once: a uid each
+    slot = os.fork()
+    if slot == 0:
+        os.close(taken[0])
+        _slot(control, reply, taken[1], plan)
+    return slot
+
+
+def _took_job(slot: int, taken_r: int) -> bool:
+    """Wait for the idle slot to take a job (True), or to find the CLI gone or die idle (False)."""
+    pidfd = os.pidfd_open(slot)
+    try:
+        ready, _, _ = select.select([taken_r, pidfd], [], [])
+    finally:
+        os.close(pidfd)
+    if taken_r in ready:
+        return os.read(taken_r, 1) == TOOK
+    os.waitpid(slot, 0)
+    return False
 
 
 def _slot_death(status: int) -> str:
@@ -118,44 +146,46 @@ def _slot_death(status: int) -> str:
     return f"the grading slot exited with code {os.WEXITSTATUS(status)}"
 
 
-def _slot(control: int, length: int, reply: int, plan: lockdown.Plan) -> None:
-    """Read the job, grade it, write the reply, exit 0 (any other end: the zygote replies)."""
+def _slot(control: int, reply: int, taken: int, plan: lockdown.Plan) -> None:
+    """Fork the child, wait for a job, grade it, write the reply, exit 0 (any other end after taking
+    the job: the zygote replies)."""
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    per_job_dir = None
+    if not plan.on("scratch-tmpfs"):  # no private tmpfs: a fresh directory, removed afterwards
+        per_job_dir = plan.scratch = tempfile.mkdtemp(dir=plan.scratch)
+        if plan.on("uid"):
+            os.chown(per_job_dir, plan.slot_uid, plan.slot_uid)
+    proc = supervisor.spawn(plan)
+    try:
+        length = wire.read_length(control)
+    except wire.WireError:
+        os.kill(proc.pid, signal.SIGKILL)
+        os.write(taken, CLOSED)
+        os._exit(0)
+    os.write(taken, TOOK)
     try:
         request = json.loads(wire.read_exact(control, length))
         os.close(control)
-        message = {"ok": True, "result": grade(request, plan)}
+        message = {"ok": True, "result": grade(request, proc, plan)}
     except Exception as exc:  # noqa: BLE001 - reported to the CLI as dlprep's failure
         message = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        if per_job_dir:
+            shutil.rmtree(per_job_dir, ignore_errors=True)
     wire.write_json(reply, message)
     os._exit(0)
 
 
-def grade(request: dict, plan: lockdown.Plan) -> dict:
-    import time as _t; T0=_t.perf_counter()
+def grade(request: dict, proc: supervisor.Child, plan: lockdown.Plan) -> dict:
     job, deadline_s = request["job"], float(request["deadline_s"])
-    entry = resolve(job["child_entry"])
-    check_clean()
-    per_job_dir = None
-    if not plan.on("scratch-tmpfs"):  # no private tmpfs: a fresh directory, removed afterwards
-        per_job_dir = plan.scratch = tempfile.mkdtemp(dir=plan.scratch)
-    try:
-        outcome = supervisor.run(job, plan, entry, deadline_s)
-    finally:
-        if per_job_dir:
-            shutil.rmtree(per_job_dir, ignore_errors=True)
+    child_module = job["child_entry"].partition(":")[0]
+    if child_module not in sys.modules:
+        os.kill(proc.pid, signal.SIGKILL)
+        raise supervisor.SandboxFault(f"the child entry's module {child_module} was not preloaded by the zygote")
+    judge_module, _, judge_name = job["judge_entry"].partition(":")
+    # The judge's code loads while the child runs; the reference runs only once the child is reaped.
+    outcome = supervisor.run(proc, job, plan, deadline_s, lambda: importlib.import_module(judge_module))
     signal.alarm(int(request.get("judge_deadline_s", DEFAULT_JUDGE_DEADLINE_S)))  # SIGALRM ends the slot
-    T1=_t.perf_counter()
-    j = resolve(job["judge_entry"])
-    T2=_t.perf_counter()
-    result = j(job, outcome)
-    T3=_t.perf_counter()
-    print(f"TRACE child {1000*(T1-T0):.1f} import-judge {1000*(T2-T1):.1f} judge {1000*(T3-T2):.1f} childdur {1000*outcome.duration_s:.1f}", file=sys.stderr, flush=True)
+    result = getattr(sys.modules[judge_module], judge_name)(job, outcome)
     signal.alarm(0)
     return result
-
-
-def resolve(entry: str):
-    """"package.module:function" -> the function."""
-    module, _, name = entry.partition(":")
-    return getattr(importlib.import_module(module), name)

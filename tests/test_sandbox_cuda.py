@@ -1,0 +1,79 @@
+"""The sandbox on --device cuda. CI has no GPU, so this file skips there; run it on a GPU machine:
+python -m pytest -q tests/test_sandbox_cuda.py. The zygote must not initialise CUDA (a forked CUDA
+context is unusable); each child initialises its own before Landlock and seccomp, and memory is
+bounded without RLIMIT_AS (which breaks CUDA's start-up)."""
+from __future__ import annotations
+
+import errno
+from pathlib import Path
+
+import pytest
+
+from grader.sandbox import Sandbox
+
+pytestmark = pytest.mark.skipif(not Path("/dev/nvidiactl").exists(), reason="no NVIDIA GPU here")
+ENTRY = {"child_entry": "tests.sandbox_entries:run_source", "judge_entry": "tests.sandbox_entries:echo_judge"}
+SECRET = Path(__file__).resolve().parent.parent / "grader" / "judge.py"
+
+
+@pytest.fixture(scope="module")
+def cuda_sandbox():
+    with Sandbox(device="cuda", preload=("tests.sandbox_entries",)) as sb:
+        yield sb
+
+
+def run(sb, source: str, deadline_s: float = 20.0) -> dict:
+    return sb.run({**ENTRY, "source": source}, deadline_s=deadline_s)
+
+
+def test_layers_on_cuda(cuda_sandbox):
+    layers = cuda_sandbox.layers()
+    for name in ("cuda-memory", "rlimits", "landlock", "seccomp", "namespaces"):
+        assert layers[name] == "on", (name, layers[name])
+
+
+def test_zygote_never_initialises_cuda(cuda_sandbox):
+    cuda_sandbox.layers()
+    maps = Path(f"/proc/{cuda_sandbox._proc.pid}/maps").read_text()
+    assert "libcuda.so" not in maps
+
+
+def test_locked_down_child_computes_on_the_gpu(cuda_sandbox):
+    got = run(cuda_sandbox, f"""
+import socket, torch
+x = torch.randn(64, 128, device="cuda", requires_grad=True)
+ln = torch.nn.LayerNorm(128).cuda()
+y = ln(x @ torch.eye(128, device="cuda"))  # cuBLAS loads after lockdown
+y.backward(torch.ones_like(y))
+report["device"] = str(y.device)
+def err(fn):
+    try:
+        fn()
+    except OSError as e:
+        return e.errno
+    return 0
+report["secret"] = err(lambda: open({str(SECRET)!r}))
+report["socket"] = err(socket.socket)
+tensors = {{"grad": x.grad}}
+""")
+    assert got["status"] == "ok", (got["detail"], got["stderr"][-2000:])
+    assert got["meta"] == {"device": "cuda:0", "secret": errno.EACCES, "socket": errno.EPERM}
+    assert len(got["tensors"]["grad"]) == 64
+
+
+@pytest.mark.parametrize("where", ["cuda", "cpu"])
+def test_memory_bombs_are_memory_limit(cuda_sandbox, where):
+    got = run(cuda_sandbox, f"import torch\nx = torch.empty(50 * 2**30, dtype=torch.uint8, device={where!r})")
+    assert got["status"] == "memory-limit", (got["detail"], got["stderr"][-2000:])
+
+
+def test_correct_solutions_pass_on_cuda(cuda_sandbox):
+    from grader.banks import load_catalog
+    from grader.submit import grade_source
+    from test_hostile import HOSTILE_DIR, benign  # benign twins are correct solutions
+
+    tasks = load_catalog().tasks
+    for name, task in (("segfault", "layernorm"), ("nan_outputs", "residual-block")):
+        source = benign((HOSTILE_DIR / f"{name}.py").read_text())
+        result = grade_source(source, f"{name}.py", tasks[task], cuda_sandbox, device="cuda", deadline_s=30)
+        assert result.verdict == "pass", (task, result.error, [c.message for c in result.checks if not c.passed][:3])
