@@ -274,8 +274,12 @@ def submit(
     report = functools.partial(_report_submission, fmt=fmt, out=out, lang=lang)
     options = dict(task_id=task_id, device=device, insecure=insecure, bank_paths=bank, lang=lang)
     if watch:
-        raise typer.Exit(grading.watch(file, report, **options))
+        raise typer.Exit(grading.watch(file, report, warn=_warn, **options))
     raise typer.Exit(report(grading.grade_file(file, **options)))
+
+
+def _warn(message: str) -> None:
+    print(f"dlprep: {message}", file=sys.stderr)
 
 
 def _report_submission(result, *, fmt: str, out: Optional[Path], lang: str) -> int:
@@ -285,13 +289,11 @@ def _report_submission(result, *, fmt: str, out: Optional[Path], lang: str) -> i
     from grader.render import submit as render
 
     if fmt == "table":
-        from rich.console import Console
-
         if out is None:
             render.result_table(result, lang)
         else:
             with out.open("w", encoding="utf-8") as f:
-                render.result_table(result, lang, Console(file=f, width=120, no_color=True))
+                render.result_table(result, lang, file=f)
     else:
         text = formats.render(result, fmt)
         if out is None:

@@ -70,7 +70,8 @@ def _structure(j, check: CheckResult) -> None:
     mapped = {v: k for k, v in mapping.items() if v in ref_params}
     if missing := [n for n in ref_params if n not in mapped]:
         problems.append("missing parameters: " + ", ".join(missing))
-    if extra := [n for n in params if mapping.get(n) not in ref_params]:
+    # Unmapped, or a second parameter claiming a reference name already taken (a lying mapping).
+    if extra := [n for n in params if mapping.get(n) not in ref_params or mapped[mapping[n]] != n]:
         problems.append("unexpected parameters: " + ", ".join(extra))
     for ref_name, own in mapped.items():
         if list(params[own].get("shape") or []) != ref_params[ref_name]:
@@ -194,7 +195,7 @@ def _record(check: CheckResult, probe: Probe, comparisons: dict, problems: list 
     """Fill a probe check from its comparisons: the worst error over them, and for a public probe
     the shape and worst elements of the first one that failed."""
     problems = list(problems or [])
-    problems += [f"{label}: {c.mismatched} / {c.total} elements off" for label, c in comparisons.items() if not c.passed]
+    problems += [f"{label}: {_off(c, probe.hidden)} elements off" for label, c in comparisons.items() if not c.passed]
     check.passed = not problems
     check.message = "; ".join(problems)
     errors = [c for c in comparisons.values() if c.max_rel_err is not None]
@@ -205,6 +206,14 @@ def _record(check: CheckResult, probe: Probe, comparisons: dict, problems: list 
     if not probe.hidden and failed is not None:
         check.shape = list(failed.shape) if failed.shape is not None else None
         check.mismatched, check.total, check.worst = failed.mismatched, failed.total, failed.worst
+
+
+def _off(c: cmp.Comparison, hidden: bool) -> str:
+    """"3 / 128", or for a hidden probe a percentage: the count would give away the input's size."""
+    if not hidden:
+        return f"{c.mismatched} / {c.total}"
+    share = 100 * c.mismatched / max(c.total, 1)
+    return f"{share:.0f}% of the" if share >= 1 else "under 1% of the"
 
 
 def _finite(value: float | None) -> float | None:

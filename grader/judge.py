@@ -13,12 +13,12 @@ from pathlib import Path
 
 import torch
 
+from grader.checks import build_checks, plan
 from grader.outcome import ChildOutcome
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.probes import backward, make_input, probe_params, upstream_grad
 from grader.results import CheckResult, ErrorInfo, PitfallResult, SubmissionResult
 from grader.taskspec import Probe, TaskSpec
-from grader.checks import build_checks, plan
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 MUTANTS_DIR = Path(__file__).parent / "mutants"
@@ -116,6 +116,7 @@ class Judgement:
         self.job, self.spec, self.meta, self.tensors = job, spec, meta, tensors
         self.seed = int(job["seed"])
         self.reference = load_class(spec.reference, job.get("task_dir"))
+        self._mutants: dict[str, type] = {}
         self.truth = {p.name: self._expected(p) for p in spec.probes}
 
     # -- the truth ------------------------------------------------------------------------------
@@ -123,9 +124,11 @@ class Judgement:
         """The reference ("reference") or a mutant (by id) built with the given arguments."""
         if name == "reference":
             return self.reference(*args, **(kwargs or {}))
-        mutant = next(m for m in self.spec.mutants if m.id == name)
-        cls = _class_from_file(mutant_path(mutant.file, self.job.get("task_dir")), self.spec.class_name)
-        return cls(*args, **(kwargs or {}))
+        if name not in self._mutants:  # the detectors build each mutant once per probe: load it once
+            mutant = next(m for m in self.spec.mutants if m.id == name)
+            path = mutant_path(mutant.file, self.job.get("task_dir"))
+            self._mutants[name] = _class_from_file(path, self.spec.class_name)
+        return self._mutants[name](*args, **(kwargs or {}))
 
     def _expected(self, probe: Probe) -> dict:
         args, kwargs = self.spec.build_for(probe).values()

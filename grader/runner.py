@@ -56,6 +56,7 @@ class OpRecorder(TorchDispatchMode):
 def child_main(job: dict, send: Send) -> None:
     """Grade nothing, observe everything: import, build, run the probes, send once."""
     spec = TaskSpec.model_validate(job["task"])
+    torch.manual_seed(job["seed"])  # the submission's own random draws (an nn.Linear's init) repeat too
     if job.get("device") == "cuda":
         # Exact float32 matmuls and convolutions, as on the CPU: TF32 would be ~1e-3 off.
         torch.backends.cuda.matmul.allow_tf32 = False
@@ -233,21 +234,3 @@ def _describe(exc: BaseException, filename: str) -> str:
 def _clip(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + " [clipped]"
 
-
-def _warm_up() -> None:
-    """Run a tiny module through the paths a probe takes up to backward (construction, parameter
-    loading, seeded draws, a traced forward). The zygote imports this module once and forks every
-    child and judge from it, so they start with torch's lazy initialisation done. No backward here:
-    it starts autograd's device threads, after which a CUDA build refuses backward in every forked
-    child ("Unable to handle autograd's threading in combination with fork-based multiprocessing")."""
-    layer = torch.nn.Linear(4, 4)
-    with torch.no_grad():
-        layer.weight.copy_(torch.randn(4, 4, generator=torch.Generator().manual_seed(0)))
-    for dtype in DTYPES.values():
-        layer.to(dtype)
-        leaf = torch.randn(2, 4, dtype=dtype).requires_grad_(True)
-        with OpRecorder(set()):
-            torch.relu(layer(leaf.clone()) + leaf).mean(-1, keepdim=True).sqrt()
-
-
-_warm_up()

@@ -58,9 +58,10 @@ def grade_file(
 
 
 def watch(path: Path | str, report, *, task_id=None, device="cpu", insecure=False, bank_paths=None,
-          sandbox=None, lang="en") -> int:
+          sandbox=None, lang="en", warn=lambda message: None) -> int:
     """Grade now and again after every save, with one warm sandbox; `report(result) -> exit code`.
-    Ctrl-C ends it with the last grade's exit code."""
+    A save that cannot be graded (no task matches its classes yet) is passed to `warn` and watching
+    goes on. Ctrl-C ends it with the last grade's exit code."""
     path = Path(path)
     code = 0
     with nullcontext(sandbox) if sandbox else start_sandbox(device, insecure) as sandbox:
@@ -70,7 +71,10 @@ def watch(path: Path | str, report, *, task_id=None, device="cpu", insecure=Fals
                 current = path.stat().st_mtime_ns if path.exists() else None
                 if current is not None and current != stamp:  # a file mid-save may be briefly absent
                     stamp = current
-                    code = report(grade_file(path, task_id, device, insecure, bank_paths, sandbox, lang=lang))
+                    try:
+                        code = report(grade_file(path, task_id, device, insecure, bank_paths, sandbox, lang=lang))
+                    except UsageError as exc:
+                        warn(str(exc))
                 time.sleep(WATCH_POLL_S)
         except KeyboardInterrupt:
             return code
@@ -129,7 +133,7 @@ def read_submission(path: Path) -> tuple[str, str]:
     if size > MAX_SOURCE_BYTES:
         return "", f"{path.name} is {size} bytes; a submission may be at most {MAX_SOURCE_BYTES} bytes"
     try:
-        return path.read_bytes().decode("utf-8"), ""
+        return path.read_bytes().decode("utf-8-sig"), ""  # an editor's BOM is not part of the source
     except UnicodeDecodeError as exc:
         return "", f"{path.name} is not UTF-8 text (byte {exc.start})"
 

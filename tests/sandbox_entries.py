@@ -25,3 +25,10 @@ def echo_judge(job: dict, outcome) -> dict:
         "stdout": outcome.stdout, "stderr": outcome.stderr, "duration_s": outcome.duration_s,
         "layers": outcome.layers, "modules": sorted(m for m in __import__("sys").modules if m.startswith("grader.")),
     }
+
+
+def slow_judge(job: dict, outcome) -> dict:
+    import time
+
+    time.sleep(30)
+    return {}

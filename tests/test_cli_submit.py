@@ -85,16 +85,22 @@ def test_submit_bad_file_is_an_error_verdict_exit_1():
 def test_watch_regrades_after_a_save(tmp_path, sandbox):
     from grader import submit
 
-    path = tmp_path / "ln.py"
+    path = tmp_path / "block.py"
     path.write_text((GOLDEN / "article-residual-block" / "submission.py").read_text().replace("out += residual", "out = out"))
-    verdicts = []
+    verdicts, warnings = [], []
+    good = (GOLDEN / "article-residual-block" / "submission.py").read_text()
 
     def report(result):
         verdicts.append(result.verdict)
         if len(verdicts) == 1:
-            path.write_text((GOLDEN / "article-residual-block" / "submission.py").read_text())
+            path.write_text("class Unfinished: pass\n")  # the next save matches no task yet
             return 1
         raise KeyboardInterrupt  # the learner presses Ctrl-C
 
-    assert submit.watch(path, report, sandbox=sandbox) == 1
+    def warn(message):
+        warnings.append(message)
+        path.write_text(good)  # ... and the one after is finished
+
+    assert submit.watch(path, report, sandbox=sandbox, warn=warn) == 1
+    assert len(warnings) == 1 and "no task matches" in warnings[0]
     assert verdicts == ["fail", "pass"]

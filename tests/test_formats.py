@@ -14,7 +14,7 @@ def result(**overrides) -> SubmissionResult:
         CheckResult("example/forward", "forward", False, False, "output: 2 / 8 elements off", 0.5, 0.25,
                     shape=[2, 4], mismatched=2, total=8,
                     worst=[Mismatch([0, 1], 1.5, 1.0), Mismatch([1, 3], None, 2.0)]),
-        CheckResult("rows-2d/backward", "backward", True, False, "gradient of input: 3 / 128 elements off",
+        CheckResult("rows-2d/backward", "backward", True, False, "gradient of input: 2% of the elements off",
                     float("inf"), float("nan"), points=2.0),
         CheckResult("rows-2d/forward", "forward", True, True, "", 1e-7, 2e-8),
     ]
@@ -84,3 +84,21 @@ def test_pass_maps_to_pass_everywhere():
     assert json.loads(formats.to_exercism(passing))["status"] == "pass"
     assert json.loads(formats.to_gradescope(passing))["tests"][0]["status"] == "passed"
     assert json.loads(formats.render(passing, "json"))["verdict"] == "pass"
+
+
+def test_the_table_follows_pytest_approx_for_public_failures():
+    import io
+
+    from grader.render.submit import result_table
+
+    out = io.StringIO()
+    result_table(result(output="x" * 3000), "en", file=out)
+    text = out.getvalue()
+    assert "✓ │ structure" in text and "✗ │ rows-2d/backward (hidden)" in text and "5.00e-01" in text
+    shape, mismatched = text.index("Shape: [2, 4]"), text.index("Mismatched elements: 2 / 8")
+    index = text.index("Index")
+    assert shape < mismatched < index and "Obtained" in text and "Expected" in text
+    assert "(1, 3)" in text and "nan" in text  # a NaN element is shown, not hidden
+    assert "[error] eps-outside-sqrt" in text and "Fix: torch.sqrt(var + eps)" in text
+    assert "[output clipped: 1000 more characters" in text
+    assert text.rstrip().endswith("FAIL  Score: 2 / 5")

@@ -148,3 +148,11 @@ def test_evidence_reaches_the_pitfall_detectors(job, monkeypatch):
     assert torch.equal(skip.expected["out"], skip.x.double())
     ref = ev.build("reference", (4,), {})
     assert isinstance(ref, torch.nn.Module) and sum(p.numel() for p in ref.parameters()) == 2 * (16 + 4)
+
+
+def test_a_mapping_that_claims_one_reference_name_twice_fails_structure(job):
+    meta, tensors = run_child(job)
+    meta["structure"]["parameters"].append({"name": "spare", "shape": [16, 16], "init": "other"})
+    meta["structure"]["mapping"]["spare"] = "fc1.weight"
+    result = judge(job, meta, tensors)
+    assert not check(result, "structure")["passed"] and "unexpected parameters: " in check(result, "structure")["message"]

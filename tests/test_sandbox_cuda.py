@@ -5,6 +5,7 @@ bounded without RLIMIT_AS (which breaks CUDA's start-up)."""
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
 
 import pytest
@@ -33,9 +34,12 @@ def test_layers_on_cuda(cuda_sandbox):
 
 
 def test_zygote_never_initialises_cuda(cuda_sandbox):
+    """Initialising CUDA opens /dev/nvidiactl and maps device memory: the zygote has done neither."""
     cuda_sandbox.layers()
-    maps = Path(f"/proc/{cuda_sandbox._proc.pid}/maps").read_text()
-    assert "libcuda.so" not in maps
+    proc = Path(f"/proc/{cuda_sandbox._proc.pid}")
+    opened = [os.readlink(fd) for fd in (proc / "fd").iterdir()]
+    assert not [f for f in opened if f.startswith("/dev/nvidia")]
+    assert "/dev/nvidia" not in (proc / "maps").read_text()
 
 
 def test_locked_down_child_computes_on_the_gpu(cuda_sandbox):

@@ -317,9 +317,10 @@ def test_answer_round_trip(sandbox):
 
 
 def test_dead_zygote_is_cannot_grade_not_a_hang():
-    sandbox = Sandbox()
+    sandbox = Sandbox()  # without preload: the test entries cannot run in its children
     try:
-        sandbox.layers()
+        with pytest.raises(CannotGrade, match="tests.sandbox_entries was not preloaded"):
+            run(sandbox, "pass")
         os.kill(sandbox._proc.pid, 9)
         started = time.monotonic()
         with pytest.raises(CannotGrade):
@@ -337,3 +338,35 @@ def test_refuses_to_grade_without_isolation():
             run(sandbox, "pass")
     finally:
         sandbox.close()
+
+
+def test_a_failed_lockdown_is_dlprep_s_fault_not_the_submission_s():
+    from grader.sandbox import supervisor, wire
+
+    answer = supervisor.Answer()
+    reason = b'{"layer": "seccomp", "reason": "boom"}'
+    answer.feed(wire.TAG_FAILED + wire.LENGTH.pack(len(reason)) + reason)
+    with pytest.raises(supervisor.SandboxFault, match="seccomp.*boom"):
+        supervisor._ended(answer, 256, None, 1.0)
+
+
+def test_doctor_prints_the_layers_and_exits_0_when_isolated():
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    result = CliRunner().invoke(app, ["doctor", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["can_grade"] and doc["layers"]["seccomp"] == "on" and doc["landlock_abi"] >= 1
+
+
+def test_a_judge_past_its_deadline_is_cannot_grade(sandbox, monkeypatch):
+    from grader.sandbox import client
+
+    monkeypatch.setattr(client, "JUDGE_DEADLINE_S", 1.0)
+    started = time.monotonic()
+    with pytest.raises(CannotGrade, match="judge did not finish"):
+        sandbox.run({**ENTRY, "judge_entry": "tests.sandbox_entries:slow_judge", "source": "pass"}, deadline_s=3)
+    assert time.monotonic() - started < 5
+    assert run(sandbox, "report['after'] = 1")["meta"] == {"after": 1}  # and the sandbox goes on

@@ -2,6 +2,7 @@
 fail with the check that shows it, and a file is refused or its task inferred before any grading."""
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pytest
@@ -193,6 +194,8 @@ def test_hidden_checks_reveal_no_inputs_public_ones_show_worst_elements(sandbox,
     assert public.worst and all(m.got is not None and m.expected is not None for m in public.worst)
     assert hidden.hidden and hidden.worst == [] and hidden.shape is None
     assert hidden.max_abs_err > 1e-3  # the error size is reported, the values are not
+    assert "% of the elements off" in hidden.message and "/ 128" not in hidden.message  # nor the size
+    assert re.fullmatch(r"output: [1-8] / 8 elements off", public.message)
 
 
 def test_the_articles_layernorm_fails_and_its_residual_block_passes(sandbox, builtin_tasks):
@@ -247,6 +250,12 @@ def test_bad_file_is_refused_before_any_sandbox_work(tmp_path, content, why):
     assert read_submission(path)[1]
 
 
+def test_a_byte_order_mark_is_not_part_of_the_source(tmp_path):
+    path = tmp_path / "bom.py"
+    path.write_bytes(b"\xef\xbb\xbfclass LayerNorm: pass\n")
+    assert read_submission(path) == ("class LayerNorm: pass\n", "")
+
+
 def test_the_task_is_inferred_from_the_class_defined():
     assert defined_classes(HEADER + VAR_BIASED) == {"LayerNorm"}
     assert defined_classes("class ResidualBlock(nn.Module):\n    def f(self:\n") == {"ResidualBlock"}
@@ -261,3 +270,30 @@ def test_inference_and_unknown_tasks(tmp_path, builtin_tasks, monkeypatch):
         submit.find_task("class Foo: pass", None, None)
     with pytest.raises(UsageError, match="unknown task"):
         submit.find_task("", "layer-norm", None)
+
+
+def test_an_instructors_task_with_its_reference_beside_the_yaml(tmp_path, sandbox):
+    from pathlib import Path
+
+    from grader import banks
+
+    root = Path(__file__).resolve().parent.parent
+    text = (root / "questions/tasks/residual-block.yaml").read_text(encoding="utf-8")
+    text = text.replace("id: residual-block", "id: my-block").replace(
+        '"grader.references.residual_block:ResidualBlock"', '"ref_block.py:ResidualBlock"')
+    (tmp_path / "my-block.yaml").write_text(text, encoding="utf-8")
+    reference = (root / "grader/references/residual_block.py").read_text(encoding="utf-8")
+    (tmp_path / "ref_block.py").write_text(reference.replace("F.relu(branch + x)", "F.relu(branch) + x"), encoding="utf-8")
+    task = banks.load_paths([tmp_path]).tasks["my-block"]
+    article = (root / "tests/golden/article-residual-block/submission.py").read_text()
+    result = grade_source(article, "submission.py", task, sandbox, deadline_s=20)
+    assert result.task == "my-block" and result.verdict == "fail"  # this instructor's block adds x after the ReLU
+    assert "rows-2d/forward" in failed(result)
+
+
+def test_reports_are_deterministic_even_for_a_submissions_own_random_init(sandbox, builtin_tasks):
+    from pathlib import Path
+
+    source = (Path(__file__).parent / "golden/article-layernorm/submission.py").read_text()
+    first, second = (grade_source(source, "a.py", builtin_tasks["layernorm"], sandbox, deadline_s=20) for _ in range(2))
+    assert [(c.name, c.max_abs_err) for c in first.checks] == [(c.name, c.max_abs_err) for c in second.checks]

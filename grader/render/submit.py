@@ -53,8 +53,9 @@ def _num(value: float | None) -> str:
     return "nan" if value is None else f"{value:.6g}"
 
 
-def result_table(result: SubmissionResult, lang: str = "en", console: Console | None = None) -> None:
-    console = console or Console()
+def result_table(result: SubmissionResult, lang: str = "en", file=None) -> None:
+    """The report as a table; to `file` (--out) as plain text, 120 columns wide."""
+    console = Console(file=file, width=120, no_color=True) if file else Console()
     w = _w(lang)
     title = Text(f"{result.task}  {result.file}")
     if result.error:

@@ -1,14 +1,20 @@
 """The sandbox that runs submitted code: a warm zygote, a locked-down child per submission, a judge.
 
-    sb = Sandbox(device="cpu")           # starts the zygote now; returns at once
+    sb = Sandbox(device="cpu")           # starts the zygote now; returns at once (preload=(...))
     result = sb.run(job, deadline_s=10)  # the judge's dict (see docs/DESIGN.md, flow 2)
     sb.layers()                          # {"seccomp": "on", "uid": "off: ...", ...}
     sb.close()                           # or use it as a context manager
 
 Processes. The CLI (no torch) starts the zygote (`python -I`, torch imported, idle; client.py,
-zygote.py). Per job the zygote forks a slot, which reads the job, forks the child, supervises it
-(supervisor.py) and, after the child is reaped, runs the judge itself and replies. The zygote never
-sees a job, so nothing of one submission survives into the next one's memory.
+zygote.py). The zygote keeps one grading slot forked ahead of the next job, and the slot forks its
+child at once: the child locks itself down and waits, so forks and lockdown cost a job nothing. The
+slot reads the job from the CLI's pipe, hands it to the child, supervises it (supervisor.py) and,
+once the child is reaped, imports and runs the judge itself and replies; the zygote then says the
+slot is reaped, so run() returns with no process of that job left. The zygote never reads a job, so
+nothing of one submission survives into the memory a later child is forked from. Child entries must
+be imported by the zygote (`grader.runner` always; others through `preload=`), because a locked-down
+child can no longer read dlprep's files; the zygote refuses to hold grader.references, grader.mutants
+or grader.judge.
 
 Layers, applied by the child to itself in this order (lockdown.py), each probed at start-up in a
 throwaway child (probe_layers.py) and skipped with a reason where it does not work here:
@@ -26,8 +32,9 @@ throwaway child (probe_layers.py) and skipped with a reason where it does not wo
                   except dlprep's own files (grader/, questions/, cli.py, the source checkout, an
                   installed distribution's files); read-write on scratch only
   landlock-scope  (ABI >= 6) no TCP bind/connect, no signals and abstract UNIX sockets outside
-  uid             an unprivileged uid per slot, when it can read the interpreter (a pyenv under
-                  /root, mode 0700, cannot: reported off with that reason)
+  uid             an unprivileged uid per slot (two, alternating), when it can read the interpreter
+                  (a pyenv under /root, mode 0700, cannot: reported off with that reason); after a
+                  job everything of that uid is killed
   pdeathsig       SIGKILL when the slot dies, set after the uid change, then getppid() re-checked
   seccomp         socket (every family), ptrace, process_vm_*, fork/vfork/clone without
                   CLONE_THREAD/clone3 (ENOSYS, so glibc falls back to clone), exec, mount/unshare/

@@ -106,7 +106,6 @@ def make_send(fd: int) -> Callable[[dict, dict], None]:
         from safetensors.torch import save  # imported by the zygote already
 
         _flush()  # the child is killed once its answer is in: what it printed must be out first
-
         plain = {k: t.detach().cpu().contiguous() for k, t in tensors.items()}
         wire.write_answer(fd, meta, save(plain))
 

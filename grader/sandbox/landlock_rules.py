@@ -52,15 +52,21 @@ def dlprep_paths(grader_dir: Path) -> set[str]:
     own = {str(grader_dir), str(root / "questions"), str(root / "cli.py")}
     if not _is_site_dir(root):
         own.add(str(root))  # a checkout: its tests, docs and .git are dlprep's too
-    try:
-        dist = importlib.metadata.distribution("dlprep")
-    except importlib.metadata.PackageNotFoundError:
-        return own
-    for file in dist.files or []:
-        path = Path(dist.locate_file(file)).resolve()
-        top = path.parts[: len(Path(dist.locate_file("")).resolve().parts) + 1]
-        own.add(str(Path(*top)))  # the top-level entry in its site dir
+    # Every installed copy: an editable install has a dist-info with its finder and .pth in
+    # site-packages as well as the checkout's egg-info.
+    for dist in importlib.metadata.distributions(name="dlprep"):
+        base = Path(dist.locate_file("")).resolve()
+        for file in dist.files or []:
+            path = Path(dist.locate_file(file)).resolve()
+            if path.is_relative_to(base) and path != base:
+                own.add(str(_top_entry(base, path)))
     return own
+
+
+def _top_entry(base: Path, path: Path) -> Path:
+    """The entry of `base` that holds `path`; inside the shared __pycache__, the file itself."""
+    parts = path.relative_to(base).parts
+    return base.joinpath(*parts[: 2 if parts[0] == "__pycache__" else 1])
 
 
 def _is_site_dir(path: Path) -> bool:
@@ -88,15 +94,15 @@ def _under(path: str, parent: str) -> bool:
 
 
 def _split(path: str, excluded: set[str]) -> list[tuple[str, int]]:
-    if any(_under(path, x) for x in excluded):
-        return []
+    if any(_under(p, x) for p in (path, os.path.realpath(path)) for x in excluded):
+        return []  # a link into dlprep's files counts as dlprep's
     if not any(_under(x, path) for x in excluded):
         return [(path, READ)]
     rules = [(path, LIST)]  # names only, so that imports can still scan it
     for entry in sorted(os.scandir(path), key=lambda e: e.name):
         if entry.is_dir(follow_symlinks=False):
             rules.extend(_split(entry.path, excluded))
-        elif not any(_under(entry.path, x) for x in excluded):
+        elif _split(entry.path, excluded):  # a file, or a link: allowed unless it leads to dlprep
             rules.append((entry.path, READ & FILE_RIGHTS))
     return rules
 

@@ -33,7 +33,7 @@ SCRATCH_BYTES = 64 << 20  # the tmpfs size: many small files cannot fill the hos
 SCRATCH_INODES = 4096
 AS_HEADROOM = 2 << 30  # address space the child may add to what the zygote already maps (torch)
 DATA_LIMIT_CUDA = 8 << 30  # on CUDA (RLIMIT_AS breaks its start-up) private data is bounded instead
-CUDA_MEMORY_FRACTION = 0.5  # of the GPU's memory, per child
+CUDA_MEMORY_FRACTION = 0.5  # of the GPU's memory per child: the running one and the next, idle one
 FILE_SIZE = 16 << 20
 OPEN_FILES = 64
 SLOT_UID_BASE = 61000  # an unprivileged uid per concurrent slot, when the uid layer is on
@@ -84,7 +84,9 @@ def scratch_tmpfs(plan: Plan, cpu_seconds: float) -> None:
     """A size- and inode-capped tmpfs over scratch, seen by this child only; gone when it exits."""
     if not plan.on("namespaces"):  # never mount over the host's own view
         raise OSError("needs the private mount namespace")
-    owner = f",uid={plan.slot_uid},gid={plan.slot_uid}" if plan.on("uid") else ""  # writable after setuid
+    # Owned by the slot uid unless that layer is off (the probe decides uid after this layer).
+    uid_off = plan.layers.get("uid", "").startswith("off")
+    owner = "" if uid_off else f",uid={plan.slot_uid},gid={plan.slot_uid}"
     opts = f"size={SCRATCH_BYTES},nr_inodes={SCRATCH_INODES},mode=0700{owner}".encode()
     flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
     _check(_libc.mount(b"tmpfs", plan.scratch.encode(), b"tmpfs", flags, opts), "mount tmpfs")

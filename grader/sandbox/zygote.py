@@ -13,6 +13,7 @@ import ctypes
 import importlib
 import itertools
 import json
+import math
 import os
 import select
 import shutil
@@ -28,6 +29,7 @@ FORBIDDEN = ("grader.references", "grader.mutants", "grader.judge")
 CHILD_PRELOAD = ("grader.runner",)  # imported once here when present: the children cannot import
 DEFAULT_JUDGE_DEADLINE_S = 60.0  # the judge is trusted, but it runs the reference: bound it too
 PR_SET_PDEATHSIG = 1
+TOOK, CLOSED = b"T", b"C"  # a slot's byte to the zygote: it took a job / the CLI closed the pipe
 
 
 def main(argv: list[str]) -> None:
@@ -113,9 +115,6 @@ def serve(control: int, reply: int, plan: lockdown.Plan) -> None:
         wire.write_json(reply, {"reaped": True})  # so run() returns with no process of the job left
 
 
-TOOK, CLOSED = b"T", b"C"
-
-
 def _fork_slot(control: int, reply: int, taken: tuple[int, int], plan: lockdown.Plan, n: int) -> int:
     plan.slot_uid = lockdown.SLOT_UID_BASE + n % 2  # two slots live at once: a uid each
     slot = os.fork()
@@ -185,7 +184,8 @@ def grade(request: dict, proc: supervisor.Child, plan: lockdown.Plan) -> dict:
     judge_module, _, judge_name = job["judge_entry"].partition(":")
     # The judge's code loads while the child runs; the reference runs only once the child is reaped.
     outcome = supervisor.run(proc, job, plan, deadline_s, lambda: importlib.import_module(judge_module))
-    signal.alarm(int(request.get("judge_deadline_s", DEFAULT_JUDGE_DEADLINE_S)))  # SIGALRM ends the slot
+    judge_deadline_s = float(request.get("judge_deadline_s", DEFAULT_JUDGE_DEADLINE_S))
+    signal.alarm(max(1, math.ceil(judge_deadline_s)))  # SIGALRM ends the slot; the zygote says why
     result = getattr(sys.modules[judge_module], judge_name)(job, outcome)
     signal.alarm(0)
     return result
