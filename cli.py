@@ -28,7 +28,13 @@ app.add_typer(task_app, name="task")
 BankOpt = typer.Option(
     None, "--bank", help="A directory (or file) of extra banks and tasks; repeatable. Also DLPREP_BANKS."
 )
-LangOpt = typer.Option("en", "--lang", help="Language: en or zh (falls back to the other).")
+def _check_lang(value: str) -> str:
+    if value not in ("en", "zh"):
+        raise typer.BadParameter(f"must be en or zh, not {value!r}")
+    return value
+
+
+LangOpt = typer.Option("en", "--lang", help="Language: en or zh (falls back to the other).", callback=_check_lang)
 JsonOpt = typer.Option(False, "--json", help="Print one JSON document on stdout.")
 
 
@@ -176,14 +182,15 @@ def bank_validate(
     for proof in proofs:
         for line in proof.lines:
             typer.echo(line)
-    failed = bool(catalog.problems) or not all(proof.ok for proof in proofs)
+    unproved = sum(not proof.ok for proof in proofs)
     files, problems = len(catalog.files), len(catalog.problems)
-    verdict = f"{problems} problem{'s' * (problems != 1)}" if problems else "valid"
+    verdict = (f"{problems} problem{'s' * (problems != 1)}" if problems
+               else f"{unproved} task{'s' * (unproved != 1)} not proved" if unproved else "valid")
     print(
         f"dlprep: {len(catalog.questions)} questions, {len(catalog.tasks)} tasks in {files} files: {verdict}",
         file=sys.stderr,
     )
-    raise typer.Exit(1 if failed else 0)
+    raise typer.Exit(1 if problems or unproved else 0)
 
 
 @bank_app.command("schema")
@@ -271,6 +278,9 @@ def submit(
         raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     if device not in ("cpu", "cuda"):
         raise UsageError(f"unknown device {device!r} (cpu or cuda)")
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):  # before grading, not after
+        raise UsageError(f"cannot write the report to {out}: " + ("it is a directory" if out.is_dir()
+                         else f"no directory {out.parent}"))
     report = functools.partial(_report_submission, fmt=fmt, out=out, lang=lang)
     options = dict(task_id=task_id, device=device, insecure=insecure, bank_paths=bank, lang=lang)
     if watch:

@@ -47,7 +47,11 @@ _FORM_MESSAGES = {
     "number": ("expected a number, got {got!r}", "需要一个数，收到 {got!r}"),
     "finite": ("expected a finite number, got {got!r}", "需要一个有限的数，收到 {got!r}"),
     "text": ("expected a non-empty text answer", "需要非空的文字答案"),
+    "too-long": ("the answer has {length} characters; at most {limit}", "答案有 {length} 个字符，最多 {limit} 个"),
 }
+
+# A short answer is a few sentences; a cap keeps a pasted book from tying up the grader.
+MAX_ANSWER_CHARS = 5000
 
 
 @dataclass
@@ -71,8 +75,8 @@ class AnswerResult:
 
 # ---- reading answers ------------------------------------------------------------------------
 
-_TRUE = {"true", "t", "yes", "y", "1", "对", "是", "正确"}
-_FALSE = {"false", "f", "no", "n", "0", "错", "否", "错误"}
+_TRUE = {"true", "t", "yes", "y", "1", "✓", "✔", "对", "是", "正确", "对的", "是的"}
+_FALSE = {"false", "f", "no", "n", "0", "✗", "✘", "×", "错", "否", "错误", "错的", "不对", "不是", "不正确"}
 
 
 def parse_answer(question, raw: Any) -> Any:
@@ -91,10 +95,12 @@ def parse_answer(question, raw: Any) -> Any:
     if isinstance(question, TrueFalseQuestion):
         return _boolean(raw)
     if isinstance(question, NumericQuestion):
-        return _number(raw)
+        return _number(raw, question.unit)
     if isinstance(question, ShortQuestion):
         if not isinstance(raw, str) or not raw.strip():
             raise AnswerFormError("text")
+        if len(raw) > MAX_ANSWER_CHARS:
+            raise AnswerFormError("too-long", limit=MAX_ANSWER_CHARS, length=len(raw))
         return raw.strip()
     raise TypeError(f"unsupported question type {type(question).__name__}")
 
@@ -103,32 +109,62 @@ def _letter_range(question: ChoiceQuestion) -> str:
     return f"A-{LETTERS[len(question.choices) - 1]}"
 
 
+# Between and around letters: separators ("A, C", "A/C", "A、C") and the marks learners copy from
+# how choices are printed ("(A)", "A.", "B)"). Anything else (a word, a digit) is not an answer.
+_LETTER_DECORATION = re.compile(r"[\s,;/、()\[\].:]+")
+
+
 def _letters(question: ChoiceQuestion, raw: Any) -> list[str]:
+    """The letters of a choice answer, duplicates kept (multi treats "AAC" as "AC")."""
     if isinstance(raw, list) and all(isinstance(item, str) for item in raw):
         raw = ",".join(raw)
     if not isinstance(raw, str):
         raise AnswerFormError("not-letters", range=_letter_range(question), got=raw)
-    letters = [c for c in raw.upper() if c not in " ,，、"]
+    # NFKC: full-width "Ａ，Ｃ" from a Chinese input method reads as "A,C".
+    text = unicodedata.normalize("NFKC", raw)
+    letters = _LETTER_DECORATION.sub("", text).upper()
+    if letters and not (letters.isascii() and letters.isalpha()):
+        raise AnswerFormError("not-letters", range=_letter_range(question), got=raw)
     for letter in letters:
         if letter not in LETTERS[: len(question.choices)]:
+            # "A and C", "option B": words, not a stray letter; say what an answer looks like.
+            words = _LETTER_DECORATION.split(text.strip())
+            if len(words) > 1 and any(len(word) > 1 for word in words):
+                raise AnswerFormError("not-letters", range=_letter_range(question), got=raw)
             raise AnswerFormError("not-a-choice", letter=letter, range=_letter_range(question))
-    return letters
+    return list(letters)
 
 
 def _boolean(raw: Any) -> bool:
     if isinstance(raw, bool):
         return raw
-    if isinstance(raw, str) and raw.strip().lower() in _TRUE | _FALSE:
-        return raw.strip().lower() in _TRUE
+    if isinstance(raw, int) and raw in (0, 1):  # YAML reads an unquoted 1 or 0 as a number
+        return bool(raw)
+    if isinstance(raw, str):
+        word = unicodedata.normalize("NFKC", raw).strip().rstrip(".。!！").lower()
+        if word in _TRUE | _FALSE:
+            return word in _TRUE
     raise AnswerFormError("boolean", got=raw)
 
 
-def _number(raw: Any) -> float:
+# "1,024": commas only between groups of three digits, so a decimal comma ("1,5") is refused rather
+# than read as 15.
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
+
+
+def _number(raw: Any, unit: str | None = None) -> float:
     # PyYAML reads 1e-5 (no dot) as a string, so numeric strings are accepted too.
     if isinstance(raw, bool):
         raise AnswerFormError("number", got=raw)
+    text = raw
+    if isinstance(raw, str):
+        text = unicodedata.normalize("NFKC", raw).strip().replace("_", "")
+        if unit and text.lower().endswith(unit.lower()):  # "0.5 %" when the question's unit is %
+            text = text[: -len(unit)].strip()
+        if _THOUSANDS.match(text):
+            text = text.replace(",", "")
     try:
-        value = float(raw.strip().replace("_", "") if isinstance(raw, str) else raw)
+        value = float(text)
     except (TypeError, ValueError):
         raise AnswerFormError("number", got=raw) from None
     if not math.isfinite(value):
@@ -300,9 +336,14 @@ def _match_starts(norm_text: str, matchers: Matchers):
                 start = norm_text.find(needle, start + 1)
 
 
+# Characters before a match that can matter: the reach plus the longest look-alike. Looking no
+# further keeps grading linear in the answer's length, however many matches it holds.
+_LOOKBACK = NEGATION_REACH + 16
+
+
 def negated(norm_text: str, start: int) -> bool:
     """Whether a negation cue stands shortly before `start` in the same clause."""
-    before = norm_text[:start]
+    before = norm_text[max(0, start - _LOOKBACK) : start]
     ends = list(_CLAUSE_END.finditer(before))
     clause = before[ends[-1].end() :] if ends else before
     # Blank out look-alikes at full length first, so slicing cannot cut one in half.

@@ -66,7 +66,7 @@ def load_catalog(bank_paths: list[Path] | None = None, *, strict: bool = True) -
 
 
 def load_paths(paths: list[Path], *, strict: bool = True) -> Catalog:
-    """Load exactly these files and directories (directories recursively, *.yaml)."""
+    """Load exactly these files and directories (directories recursively: see `yaml_files`)."""
     catalog = Catalog()
     for path in yaml_files(paths):
         catalog.files.append(path)
@@ -80,21 +80,37 @@ def load_paths(paths: list[Path], *, strict: bool = True) -> Catalog:
     return catalog
 
 
+# Instructors write both extensions; hidden entries (.git, .github workflows, editor backups) are
+# never banks, even inside a bank directory.
+BANK_SUFFIXES = (".yaml", ".yml")
+
+
 def yaml_files(paths: list[Path]) -> list[Path]:
-    """Every *.yaml under the given directories, plus the given files themselves; each file once
-    even when reached twice (e.g. --bank pointing at the built-in directory)."""
+    """Every *.yaml and *.yml under the given directories (hidden ones skipped), plus the given
+    files themselves; each file once even when reached twice (e.g. --bank pointing at the built-in
+    directory). A missing path, or a directory without any, is a usage error."""
     seen: set[Path] = set()
     out: list[Path] = []
     for path in paths:
         if not path.exists():
             raise UsageError(f"no such bank file or directory: {path}")
-        found = sorted(path.rglob("*.yaml")) if path.is_dir() else [path]
+        found = _bank_files_in(path) if path.is_dir() else [path]
+        if not found:
+            raise UsageError(f"no bank or task files (*.yaml, *.yml) in {path}")
         for file in found:
             key = file.resolve()
             if key not in seen:
                 seen.add(key)
                 out.append(file)
     return out
+
+
+def _bank_files_in(directory: Path) -> list[Path]:
+    return sorted(
+        file for file in directory.rglob("*")
+        if file.suffix in BANK_SUFFIXES and file.is_file()
+        and not any(part.startswith(".") for part in file.relative_to(directory).parts)
+    )
 
 
 def _load_file(path: Path, catalog: Catalog) -> None:
@@ -157,12 +173,16 @@ def _load_task(path: Path, source: yamlsrc.Source, catalog: Catalog) -> None:
         catalog.problems.extend(yamlsrc.validation_problems(path, source, exc))
         return
     spec = model.task
+    from grader.taskfiles import task_problems
+
+    catalog.problems.extend(task_problems(spec, path, source))
     line = source.lines.get(("task",), 1)
     earlier = catalog.tasks.get(spec.id)
     if earlier:
         catalog.problems.append(_duplicate(path, line, spec.id, earlier))
         return
-    catalog.tasks[spec.id] = LoadedTask(spec, path, path.parent, line)
+    # Absolute: the judge resolves the reference and mutants from its own working directory.
+    catalog.tasks[spec.id] = LoadedTask(spec, path, path.resolve().parent, line)
 
 
 def _duplicate(path: Path, line: int, qid: str, earlier: LoadedQuestion | LoadedTask) -> str:
@@ -196,11 +216,24 @@ def find_question(catalog: Catalog, qid: str) -> LoadedQuestion:
     """The question with this id, or UsageError naming the closest ids."""
     if qid in catalog.questions:
         return catalog.questions[qid]
-    import difflib
-
-    close = difflib.get_close_matches(qid, list(catalog.questions), n=3)
+    close = close_ids(qid, list(catalog.questions))
     hint = f" (did you mean {', '.join(close)}?)" if close else ""
     raise UsageError(f"unknown question id: {qid}{hint}")
+
+
+def close_ids(wanted: str, ids: list[str], n: int = 3) -> list[str]:
+    """Ids like `wanted`: typos first (difflib), then ids sharing a word with it, so that
+    `layernorm-eps` finds `ln-eps-placement`."""
+    import difflib
+    import re
+
+    close = difflib.get_close_matches(wanted, ids, n=n, cutoff=0.6)
+    words = {w for w in re.split(r"[-_.\s]+", wanted.lower()) if len(w) >= 3}
+    shared = sorted(
+        (i for i in ids if i not in close and words & set(re.split(r"[-_.]+", i))),
+        key=lambda i: (-len(words & set(re.split(r"[-_.]+", i))), i),
+    )
+    return (close + shared)[:n]
 
 
 def prove_tasks(catalog: Catalog) -> list | None:

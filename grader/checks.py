@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 
 from grader import compare as cmp
-from grader.forbidden import scan, traced_matches
+from grader.forbidden import scan, trace_gap, traced_matches
 from grader.results import CheckResult
 from grader.taskspec import Probe, TaskSpec
 
@@ -139,6 +139,8 @@ def _forbidden_ops(j, check: CheckResult) -> None:
     parts = [f"line {f.line}: {f.text}" for f in findings]
     if traced:
         parts.append("traced ops: " + ", ".join(traced))
+    if gap := trace_gap(ops if isinstance(ops, list) else [], any(k.endswith("/out") for k in j.tensors)):
+        parts.append(gap)
     check.passed = not parts
     check.message = "; ".join(parts)
 

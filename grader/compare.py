@@ -7,6 +7,7 @@ LayerNorm is 1e-4..6e-4 off in absolute terms while exact to ~1e-6 of the gradie
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
@@ -68,6 +69,11 @@ def compare(got: torch.Tensor, expected: torch.Tensor, rel_tol: float) -> Compar
     got64 = got.detach().to(torch.float64)
     scale = max(expected.abs().max().item() if total else 0.0, MIN_SCALE)
     err = (got64 - expected).abs()
+    max_abs = err.max().item() if total else 0.0
+    if math.isfinite(max_abs) and max_abs <= rel_tol * scale:
+        # A finite maximum means every element of both tensors is finite, so the masks below would
+        # change nothing and mark nothing: a passing grade makes ~50 comparisons, skip their work.
+        return Comparison(True, max_abs, max_abs / scale, total=total, shape=list(expected.shape))
     err = torch.where(torch.isfinite(got64) | ~torch.isfinite(expected), err, torch.inf)
     err = torch.where(torch.isnan(err), torch.inf, err)
     bad = err > rel_tol * scale

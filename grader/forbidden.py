@@ -5,7 +5,16 @@ reports it, so it can only ever count against the submission.
 
 A name counts only when it is reached from torch (`nn.LayerNorm`, `F.layer_norm`,
 `from torch.nn import LayerNorm`, `getattr(F, "layer_norm")`), so the task's own class named
-`LayerNorm` and `super(LayerNorm, self)` are fine.
+`LayerNorm` and `super(LayerNorm, self)` are fine. So is a self-test under
+`if __name__ == "__main__":` comparing with torch's own module: that block never runs when graded
+(the submission is imported as `submission`), unless the file rebinds `__name__`.
+
+Because the trace is the child's own report, a submission can switch it off (patch the grader's
+recorder, pop torch's dispatch mode) and hide a fused norm reached by a computed name. Two
+tripwires make that fail instead of pass, where anything is forbidden: reaching for the grader's
+modules or the dispatch-mode switches in the source, and a trace that came back empty although
+forward produced outputs (every torch computation dispatches aten ops). Determined obfuscation can
+still beat them; they make the easy ways fail.
 """
 from __future__ import annotations
 
@@ -30,8 +39,11 @@ def scan(source: str, names: list[str]) -> list[Finding]:
         return []
     forbidden = set(names)
     aliases = _torch_aliases(tree)
+    skipped = _main_block_nodes(tree)
     findings = []
     for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
         if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "torch":
             findings += [Finding(node.lineno, a.name, f"from {node.module} import {a.name}")
                          for a in node.names if a.name in forbidden]
@@ -39,7 +51,50 @@ def scan(source: str, names: list[str]) -> list[Finding]:
             findings.append(Finding(node.lineno, node.attr, ast.unparse(node)))
         elif isinstance(node, ast.Call) and _is_getattr_of_torch(node, aliases, forbidden):
             findings.append(Finding(node.lineno, node.args[1].value, ast.unparse(node)))
+    if forbidden:
+        findings += _tampering(tree)
     return sorted(set(findings), key=lambda f: (f.line, f.text))
+
+
+def trace_gap(ops: list, produced_output: bool) -> str | None:
+    """Why the child's op trace cannot be believed, or None: no op at all recorded while forward
+    returned tensors means the recorder was switched off."""
+    if produced_output and not ops:
+        return "the op trace came back empty although forward returned outputs (the trace was tampered with)"
+    return None
+
+
+# What only a submission hiding from the op trace reaches for: torch's switches for dispatch modes
+# and the grader's recorder. (Importing grader itself is caught by module name.)
+_TRACE_SWITCHES = {"_python_dispatch", "_pop_torch_dispatch_stack", "_push_on_torch_dispatch_stack",
+                   "_unset_dispatch_mode", "_set_dispatch_mode", "_DisableTorchDispatch", "_disable_current_modes",
+                   "_pop_mode_temporarily", "OpRecorder", "TorchDispatchMode"}
+_GRADER_MODULE = re.compile(r"^grader(\.|$)")
+TAMPERING = "grader internals"  # Finding.name of a tampering finding
+
+
+def _tampering(tree: ast.Module) -> list[Finding]:
+    """Reaching into the grader or torch's dispatch-mode machinery: `import grader.runner`,
+    `sys.modules["grader.runner"]`, `torch._C._pop_torch_dispatch_mode()`. Docstrings and other
+    bare string statements are prose, not access."""
+    prose = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            hit = any(_GRADER_MODULE.match(a.name) for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            hit = bool(_GRADER_MODULE.match(node.module or "")) or any(a.name in _TRACE_SWITCHES for a in node.names)
+        elif isinstance(node, ast.Attribute):
+            hit = node.attr in _TRACE_SWITCHES
+        elif isinstance(node, ast.Name):
+            hit = node.id in _TRACE_SWITCHES
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose:
+            hit = bool(_GRADER_MODULE.match(node.value)) or node.value in _TRACE_SWITCHES
+        else:
+            hit = False
+        if hit:
+            found.append(Finding(node.lineno, TAMPERING, ast.unparse(node)[:70]))
+    return found
 
 
 def traced_matches(ops: list[str], patterns: list[str]) -> list[str]:
@@ -59,6 +114,21 @@ def _torch_aliases(tree: ast.AST) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "torch":
             aliases.update(a.asname or a.name for a in node.names)
     return aliases
+
+
+def _main_block_nodes(tree: ast.Module) -> set[int]:
+    """The nodes inside the bodies of top-level `if __name__ == "__main__":` blocks (not their
+    else branches, which do run); none when the source assigns `__name__` anywhere."""
+    if any(isinstance(n, ast.Name) and n.id == "__name__" and not isinstance(n.ctx, ast.Load) for n in ast.walk(tree)):
+        return set()
+    return {id(inner) for node in tree.body if isinstance(node, ast.If) and _is_main_test(node.test)
+            for stmt in node.body for inner in ast.walk(stmt)}
+
+
+def _is_main_test(test: ast.AST) -> bool:
+    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
+            and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
+            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value == "__main__")
 
 
 def _root(node: ast.AST) -> str | None:

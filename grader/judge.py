@@ -4,6 +4,10 @@ Only now is the reference imported and the float64 truth computed, so no expecte
 submission code ran. Everything the child left (its meta, its tensors) is untrusted data: tensors are
 parsed with safetensors (never pickle), and anything that is not exactly a torch.Tensor of the
 expected dtype and shape fails its check. The result is SubmissionResult.to_dict().
+
+The slot imports this module while the child runs (on the other core), so everything the judge
+needs that is not the reference or a mutant (checks, the pitfall detectors) is imported at the top:
+their import is then off the critical path.
 """
 from __future__ import annotations
 
@@ -15,9 +19,10 @@ import torch
 
 from grader.checks import build_checks, plan
 from grader.outcome import ChildOutcome
+from grader.pitfalls.diagnosis import diagnose
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.probes import backward, make_input, probe_params, upstream_grad
-from grader.results import CheckResult, ErrorInfo, PitfallResult, SubmissionResult
+from grader.results import CheckResult, ErrorInfo, SubmissionResult
 from grader.taskspec import Probe, TaskSpec
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
@@ -45,7 +50,7 @@ def judge_main(job: dict, outcome: ChildOutcome) -> dict:
     if result.error is None:
         judge = Judgement(job, spec, outcome.meta, _parse_tensors(outcome.tensors))
         result.checks = judge.checks()
-        result.pitfalls = _diagnose(judge.evidence(job.get("exclude_mutant")))
+        result.pitfalls = diagnose(judge.evidence(job.get("exclude_mutant")))
         result.score = sum(c.points for c in result.checks if c.passed)
         failed = any(not c.passed for c in result.checks) or any(p.severity == "error" for p in result.pitfalls)
         result.verdict = "fail" if failed else "pass"
@@ -196,10 +201,15 @@ class Judgement:
             truth, report = self.truth[probe.name], self.probe_meta(probe.name)
             got = {key: self.got(probe, key, value)[0] for key, value in truth["expected"].items()}
             after, _ = self.got(probe, "input_after", truth["x"])
+            # An output refused without an error of the child's (float16, a wrong shape) says why.
+            refused = None if got["out"] is not None else self.got(probe, "out", truth["expected"]["out"])[1]
+            if refused and probe.hidden and refused.startswith("shape"):
+                refused = "has the wrong shape"
             probes[probe.name] = ProbeEvidence(
                 name=probe.name, spec=probe, x=truth["x"], params=truth["params"],
                 upstream=truth["upstream"], expected=truth["expected"],
-                got=None if got["out"] is None else got, error=report["error"],
+                got=None if got["out"] is None else got,
+                error=report["error"] or (f"output {refused}" if refused else None),
                 input_changed=after is not None and not torch.equal(after, truth["x"]),
                 version_bumped=report["version_bumped"], grad_none=report["grad_none"],
             )
@@ -211,12 +221,3 @@ class Judgement:
             probes=probes, traced_ops=[str(o) for o in ops] if isinstance(ops, list) else [],
             build=self.build, exclude_mutant=exclude_mutant, lang=str(self.job.get("lang") or "en"),
         )
-
-
-def _diagnose(evidence: Evidence) -> list[PitfallResult]:
-    """The pitfall detectors (grader/pitfalls), when that package provides them."""
-    try:
-        from grader.pitfalls import diagnose
-    except ImportError:
-        return []
-    return diagnose(evidence)

@@ -7,6 +7,7 @@ in what order), so a spaced-repetition scheduler can later order due questions f
 from __future__ import annotations
 
 import random
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -85,7 +86,7 @@ def to_bank_letters(typed: str, order: list[int]) -> str:
     """Map letters typed against the on-screen order back to the bank's letters. Characters that are
     not on-screen letters pass through, so the grader reports them as it would in an answers file."""
     out = []
-    for char in typed.upper():
+    for char in unicodedata.normalize("NFKC", typed).upper():  # full-width Ａ is the screen's A
         index = LETTERS.find(char)
         out.append(LETTERS[order[index]] if 0 <= index < len(order) else char)
     return "".join(out)

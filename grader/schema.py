@@ -71,6 +71,12 @@ class Matchers(Strict):
                 raise ValueError("empty matcher")
         return items
 
+    @model_validator(mode="after")
+    def _not_empty(self) -> "Matchers":
+        if not self.en and not self.zh:
+            raise ValueError("needs at least one matcher (under en or zh)")
+        return self
+
     def all(self) -> list[str]:
         return [*self.en, *self.zh]
 
@@ -122,12 +128,23 @@ class SingleQuestion(ChoiceQuestion):
     type: Literal["single"]
     answer: str  # a letter: A is the first choice in the bank's order
 
+    @field_validator("answer", mode="before")
+    @classmethod
+    def _one_letter(cls, value: object) -> object:
+        # The two slips instructors make, each with its fix: a choice's index, a multi answer.
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ValueError(f"must be a letter (A is the first choice), not the number {value}")
+        if isinstance(value, list):
+            raise ValueError(f"must be one letter, not a list {value!r} (several correct choices: type: multi)")
+        return value
+
     @field_validator("answer")
     @classmethod
     def _answer_in_choices(cls, value: str, info: ValidationInfo) -> str:
         value = value.strip().upper()
         if len(value) != 1:
-            raise ValueError(f"{value!r} must be one letter")
+            hint = " (several correct choices: type: multi)" if len(value) > 1 else ""
+            raise ValueError(f"{value!r} must be one letter{hint}")
         _check_letters([value], info)
         return value
 
@@ -141,16 +158,21 @@ class MultiQuestion(ChoiceQuestion):
     def _split(cls, value: object) -> object:
         if isinstance(value, str):
             return [c for c in value.replace(",", "").replace(" ", "")]
+        if isinstance(value, list) and any(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            raise ValueError(f"must be letters (A is the first choice), not the numbers {value!r}")
         return value
 
     @field_validator("answer")
     @classmethod
     def _answer_in_choices(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        value = sorted({a.strip().upper() for a in value})
-        if not value:
+        letters = [a.strip().upper() for a in value]
+        if not letters:
             raise ValueError("needs at least one letter")
-        _check_letters(value, info)
-        return value
+        twice = sorted({a for a in letters if letters.count(a) > 1})
+        if twice:  # "AAC" is a typo for some other letter more often than not
+            raise ValueError(f"letter {', '.join(twice)} is listed more than once")
+        _check_letters(letters, info)
+        return sorted(letters)
 
 
 class TrueFalseQuestion(QuestionBase):
@@ -160,9 +182,10 @@ class TrueFalseQuestion(QuestionBase):
 
 class NumericQuestion(QuestionBase):
     type: Literal["numeric"]
-    answer: float
-    abs_tol: float | None = Field(None, ge=0)
-    rel_tol: float | None = Field(None, ge=0)
+    # Finite only: no answer is close to .nan, and an infinite tolerance accepts anything.
+    answer: float = Field(allow_inf_nan=False)
+    abs_tol: float | None = Field(None, ge=0, allow_inf_nan=False)
+    rel_tol: float | None = Field(None, ge=0, allow_inf_nan=False)
     unit: str | None = None
 
     @model_validator(mode="after")

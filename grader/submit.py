@@ -128,7 +128,7 @@ def start_sandbox(device: str, insecure: bool):
 def read_submission(path: Path) -> tuple[str, str]:
     """The source text, or "" and why the file cannot be graded. A missing path is a usage error."""
     if not path.is_file():
-        raise UsageError(f"no such file: {path}")
+        raise UsageError(f"{path} is a directory; submit one .py file" if path.is_dir() else f"no such file: {path}")
     size = path.stat().st_size
     if size > MAX_SOURCE_BYTES:
         return "", f"{path.name} is {size} bytes; a submission may be at most {MAX_SOURCE_BYTES} bytes"

@@ -34,8 +34,11 @@ class Source:
         names into locs, and a missing field has no line of its own."""
         path: PathKey = ()
         for part in loc:
-            if path + (part,) in self.lines:
-                path += (part,)
+            # Lines are keyed by the key's text: `1: x` is recorded as "1", pydantic says 1.
+            for candidate in (part, str(part)):
+                if path + (candidate,) in self.lines:
+                    path += (candidate,)
+                    break
         return path
 
     def line_for(self, loc: tuple) -> int:
@@ -81,17 +84,28 @@ def parse(text: str, path: Path | str = "<string>") -> Source:
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
         raise SourceError([_syntax_problem(path, exc)]) from None
+    except yaml.reader.ReaderError as exc:  # a control character: PyYAML gives its offset only
+        line = text.count("\n", 0, exc.position) + 1
+        raise SourceError([problem(path, line, f"control character U+{exc.character:04X} is not allowed in YAML")]) from None
     except yaml.YAMLError as exc:
         raise SourceError([problem(path, 1, f"YAML error: {exc}")]) from None
+    except RecursionError:
+        raise SourceError([problem(path, 1, f"nested more than {MAX_DEPTH} levels deep")]) from None
     finally:
         loader.dispose()
     source = Source(data, {(): 1})
-    duplicates: list[str] = []
     if node is not None:
-        _record_lines(node, (), source.lines, duplicates, path)
-    if duplicates:
-        raise SourceError(duplicates)
+        _record_lines(node, source.lines, path)
     return source
+
+
+# Hints for the syntax errors instructors meet most, keyed by a fragment of PyYAML's message.
+_SYNTAX_HINTS = {
+    "found character '\\t'": "indent with spaces, not tabs",
+    "tab character": "indent with spaces, not tabs",
+    "but found another document": "one YAML document per file: remove the `---` line and put every "
+    "question under the one `questions:` list",
+}
 
 
 def _syntax_problem(path: Path | str, exc: yaml.MarkedYAMLError) -> str:
@@ -100,24 +114,47 @@ def _syntax_problem(path: Path | str, exc: yaml.MarkedYAMLError) -> str:
     what = exc.problem or "syntax error"
     if exc.context:
         what = f"{what} ({exc.context})"
-    return problem(path, line, f"YAML syntax error: {what}")
+    hints = [hint for fragment, hint in _SYNTAX_HINTS.items() if fragment in what]
+    return problem(path, line, f"YAML syntax error: {what}" + (f"; {hints[0]}" if hints else ""))
 
 
-def _record_lines(node: yaml.Node, path: PathKey, lines: dict, duplicates: list, file) -> None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
-            child = path + (key,)
-            line = key_node.start_mark.line + 1
-            if child in lines:
-                duplicates.append(problem(file, line, f"duplicate key '{key}' (first on line {lines[child]})"))
-                continue
-            lines[child] = line
-            _record_lines(value_node, child, lines, duplicates, file)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            lines[path + (index,)] = item.start_mark.line + 1
-            _record_lines(item, path + (index,), lines, duplicates, file)
+# Real banks are a few levels deep and a few thousand nodes; these bounds stop junk and alias bombs
+# ("billion laughs": aliases of aliases expand exponentially) before validation walks them.
+MAX_DEPTH = 64
+MAX_NODES = 200_000
+
+
+def _record_lines(root: yaml.Node, lines: dict, file) -> None:
+    """Record the line of every key and item, walking the tree as aliases expand it (validation sees
+    the same expansion); SourceError for duplicate keys (PyYAML silently keeps the last), too deep
+    nesting or too many nodes."""
+    duplicates: list[tuple[int, str]] = []
+    stack: list[tuple[yaml.Node, PathKey]] = [(root, ())]
+    visited = 0
+    while stack:
+        node, path = stack.pop()
+        visited += 1
+        if visited > MAX_NODES:
+            raise SourceError([problem(file, 1, f"more than {MAX_NODES} YAML nodes (after expanding aliases)")])
+        if len(path) > MAX_DEPTH:
+            line = node.start_mark.line + 1
+            raise SourceError([problem(file, line, f"nested more than {MAX_DEPTH} levels deep")])
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else str(key_node.value)
+                child = path + (key,)
+                line = key_node.start_mark.line + 1
+                if child in lines:
+                    duplicates.append((line, f"duplicate key '{key}' (first on line {lines[child]})"))
+                    continue
+                lines[child] = line
+                stack.append((value_node, child))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                lines[path + (index,)] = item.start_mark.line + 1
+                stack.append((item, path + (index,)))
+    if duplicates:
+        raise SourceError([problem(file, line, msg) for line, msg in sorted(duplicates)])
 
 
 def validation_problems(file: Path | str, source: Source, exc: ValidationError) -> list[str]:
@@ -144,12 +181,14 @@ def _owner_id(data: Any, loc: tuple) -> str | None:
 
 
 def _message(err: dict, source: Source) -> str:
-    kind, ctx = err["type"], err.get("ctx") or {}
+    kind, ctx, given = err["type"], err.get("ctx") or {}, err.get("input")
     where = _field_name(err["loc"], source)
     if kind == "extra_forbidden":  # the field exists in the file: `where` ends with it
         return f"unknown field '{where or err['loc'][-1]}'"
     if kind == "missing":  # it does not: `where` is its parent
         return f"missing field '{where + '.' if where else ''}{err['loc'][-1]}'"
+    if kind == "invalid_key":
+        return f"{where}: a field name must be text, not {_shown(given)}"
     if kind == "union_tag_not_found":
         return f"missing field {ctx.get('discriminator', 'type')}"
     if kind == "union_tag_invalid":
@@ -157,12 +196,45 @@ def _message(err: dict, source: Source) -> str:
     if kind == "literal_error":
         return f"{where}: must be one of {_unquote(ctx.get('expected', ''))}"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
-        return f"{where}: must be a mapping" if where else "must be a mapping"
+        # `- hello` as a question: no field inside it to name, so name its place in the file.
+        return _not_a_mapping(where or _place(err["loc"], source), ctx.get("class_name"), given)
+    if given is None and kind.endswith("_type"):
+        return f"{where}: is empty" if where else "is empty"
+    if kind == "string_type" and isinstance(given, (bool, int, float)):
+        # YAML turned the author's text into another type: yes -> true, 1e-5 stays text, 12 -> 12.
+        what = "true/false" if isinstance(given, bool) else "a number"
+        return f"{where}: must be text, but YAML reads {_shown(given)} as {what} (put it in quotes)"
+    if kind in ("too_short", "too_long"):
+        bound = "at least" if kind == "too_short" else "at most"
+        limit = ctx.get("min_length" if kind == "too_short" else "max_length")
+        return f"{where}: needs {bound} {limit} item{'s' * (limit != 1)}, has {ctx.get('actual_length')}"
     msg = err["msg"]
     msg = re.sub(r"^(Value|Assertion) error, ", "", msg)
     msg = re.sub(r"^Input should be", "must be", msg)
     msg = msg[:1].lower() + msg[1:]
     return f"{where}: {msg}" if where else msg
+
+
+def _not_a_mapping(where: str, model: str | None, given: Any) -> str:
+    """A mapping expected: say what the file holds instead, and for text fields what to write."""
+    name = where or "this"
+    got = "is empty" if given is None else f"must be a mapping, not {_shown(given)}"
+    if model == "Text":
+        return f"{name}: {got} (write text as {{en: ..., zh: ...}}; either language may be left out)"
+    return f"{name}: {got}"
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _place(loc: tuple, source: Source) -> str:
+    """A path in the file as an author reads it: questions[3].rubric[0]."""
+    text = ""
+    for part in source.known_path(loc):
+        text += f"[{part}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text
 
 
 def _field_name(loc: tuple, source: Source) -> str:

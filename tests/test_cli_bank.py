@@ -129,7 +129,7 @@ def test_validate_without_path_uses_builtin_and_dlprep_banks(tmp_path, monkeypat
     monkeypatch.setenv("DLPREP_BANKS", str(tmp_path))
     result = bank("validate")
     assert result.exit_code == 1
-    assert result.stdout == f"{tmp_path}/bad.yaml:1: questions: list should have at least 1 item after validation, not 0\n"
+    assert result.stdout == f"{tmp_path}/bad.yaml:1: questions: needs at least 1 item, has 0\n"
 
 
 def test_validate_prints_task_proofs_and_fails_on_a_weak_task(monkeypatch):

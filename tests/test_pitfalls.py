@@ -150,8 +150,8 @@ def test_the_contract_ids_and_severities():
         "detached-statistics", "forbidden-builtin", "modifies-input", "wrong-gradient", "wrong-output",
         "param-names"]
     assert set(registry.ids_for("residual-block")) == {
-        "missing-skip", "detached-skip", "activation-placement", "extra-layers", "modifies-input",
-        "wrong-gradient", "wrong-output"}
+        "missing-skip", "detached-skip", "activation-placement", "extra-layers", "missing-parameters",
+        "modifies-input", "wrong-gradient", "wrong-output"}
     assert {p.id for p in registry.PITFALLS.values() if p.severity != "error"} == {"param-names"}
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 from grader import forbidden
 from grader.compare import compare
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
-from grader.pitfalls.measure import backward_ok, detector, error, fmt, forward_ok, grad_keys, out_of, tol
+from grader.pitfalls.measure import backward_ok, detector, error, fmt, forward_ok, grad_keys, out_of, ran, tol
 
 WORST_QUOTED = 3  # elements quoted from a failed public probe
 
 
-@detector("extra-layers", "missing-affine", "affine-init", "param-names")
+@detector("extra-layers", "missing-affine", "missing-parameters", "affine-init", "param-names")
 def structure(ev: Evidence):
     """The fresh module's parameters and parameter-holding submodules against the reference's."""
     if ev.build is None or not ev.structure:
@@ -27,24 +27,39 @@ def structure(ev: Evidence):
     params = {p.get("name"): p for p in ev.structure.get("parameters") or [] if isinstance(p, dict)}
     holders = {m.get("name"): m.get("type") for m in ev.structure.get("submodules") or [] if isinstance(m, dict)}
     mapping = {k: v for k, v in (ev.structure.get("mapping") or {}).items() if k in params and v in ref_params}
+    stand_ins = _stand_ins(ref_params, params, mapping)
 
     extra = [f"{name} ({kind})" for name, kind in holders.items() if name not in ref_holders]
-    if extra:
-        yield "extra-layers", f"structure: {', '.join(extra)}: not in the reference"
-    yield from _affine(ev, ref_params, params, mapping)
+    # A parameter of its own (a learnable scale or gate), not inside an extra layer named above.
+    loose = [f"{name} (shape {params[name].get('shape')})" for name in params
+             if name not in mapping and name not in stand_ins.values()
+             and str(name).rpartition(".")[0] not in set(holders) - ref_holders]
+    if extra or loose:
+        yield "extra-layers", "structure: " + "; ".join(
+            ([", ".join(extra) + ": not in the reference"] if extra else [])
+            + (["extra parameters " + ", ".join(loose)] if loose else []))
+    yield from _affine(ev, ref_params, params, mapping, stand_ins)
 
 
-def _affine(ev: Evidence, ref_params: dict, params: dict, mapping: dict):
+def _stand_ins(ref_params: dict, params: dict, mapping: dict) -> dict[str, str]:
+    """reference name -> the unmatched parameter of its shape and submodule standing in for it: the
+    same parameter with a wrong initial value."""
+    mapped = set(mapping.values())
+    return {n: own for n in ref_params if n not in mapped for own, p in params.items()
+            if own not in mapping and list(p.get("shape") or []) == ref_params[n]
+            and own.rpartition(".")[0] == n.rpartition(".")[0]}
+
+
+def _affine(ev: Evidence, ref_params: dict, params: dict, mapping: dict, stand_ins: dict):
     """Missing, misinitialised or renamed parameters, judged against the task's expectations."""
     inits = {e.name: e.init for e in ev.task.parameters}
     mapped = {ref: own for own, ref in mapping.items()}
     missing = [n for n in ref_params if n not in mapped]
-    # An unmatched parameter of the right shape is the same parameter with a wrong initial value.
-    stand_ins = {n: own for n in missing for own, p in params.items()
-                 if own not in mapping and list(p.get("shape") or []) == ref_params[n]
-                 and own.rpartition(".")[0] == n.rpartition(".")[0]}
     if absent := [n for n in missing if n not in stand_ins]:
-        yield "missing-affine", f"structure: no parameter for {', '.join(absent)}"
+        # One finding, two ids: a norm's missing weight/bias is its affine part; elsewhere (a Linear
+        # built with bias=False) it is a missing parameter. diagnose() keeps the one the task applies.
+        for pitfall in ("missing-affine", "missing-parameters"):
+            yield pitfall, f"structure: no parameter for {', '.join(absent)}"
     wrong_init = [(own, ref) for ref, own in {**mapped, **stand_ins}.items()
                   if inits.get(ref, "any") not in ("any", params[own].get("init"))]
     if wrong_init:
@@ -89,6 +104,8 @@ def forbidden_builtins(ev: Evidence):
     ops = forbidden.traced_matches(ev.traced_ops, ev.task.forbidden.ops)
     if ops:
         yield "forbidden-builtin", "traced in forward: " + ", ".join(ops)
+    if ev.task.forbidden.ops and (gap := forbidden.trace_gap(ev.traced_ops, bool(ran(ev)))):
+        yield "forbidden-builtin", gap
 
 
 def fallback(ev: Evidence):
@@ -105,6 +122,21 @@ def fallback(ev: Evidence):
         p = _pick(wrong)
         key = next(k for k in grad_keys(p) if not _key_ok(p, k))
         yield "wrong-gradient", _describe(p, key, "output right, " + _grad_name(key))
+        return
+    yield from _failed_runs(ev)
+
+
+def _failed_runs(ev: Evidence):
+    """No tensor to compare: forward raised or returned something that is not the output tensor
+    (a tuple, a numpy array, float16), or backward raised. Name it with the child's own words."""
+    failed = [p for p in ev.probes.values() if not p.spec.diagnostic and p.error]
+    if not failed:
+        return
+    p = _pick(failed)
+    if out_of(p) is None:
+        yield "wrong-output", f"probe {p.name}: no output to compare: {p.error}"
+    else:
+        yield "wrong-gradient", f"probe {p.name}: backward failed: {p.error}"
 
 
 def _pick(probes: list[ProbeEvidence]) -> ProbeEvidence:

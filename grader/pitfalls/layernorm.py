@@ -30,7 +30,7 @@ class Variant:
 
     unbiased: bool = False
     eps: str = "inside"  # inside | outside (added to the std) | missing
-    dims: str = "trailing"  # trailing | last (only the last dim) | dim1 | features (all but batch)
+    dims: str = "trailing"  # trailing | last (only the last dim) | dim0 (the batch) | dim1 | features (all but batch)
     affine: bool = True
     relu: bool = False
 
@@ -51,11 +51,12 @@ class Variant:
         return found
 
 
-_DIMS_TEXT = {"last": "the last dim only", "dim1": "dim 1", "features": "every dim but the batch"}
+_DIMS_TEXT = {"last": "the last dim only", "dim0": "dim 0 (across the batch)", "dim1": "dim 1",
+              "features": "every dim but the batch"}
 # Simplest first: the first variant that fits names the fewest mistakes.
 VARIANTS = sorted(
     (Variant(u, e, d, a, r) for u, e, d, a, r in itertools.product(
-        (False, True), ("inside", "outside", "missing"), ("trailing", "last", "dim1", "features"),
+        (False, True), ("inside", "outside", "missing"), ("trailing", "last", "dim0", "dim1", "features"),
         (True, False), (False, True))),
     key=lambda v: len(v.pitfalls()),
 )
@@ -111,7 +112,8 @@ def _dims(ndim: int, k: int, how: str) -> tuple[int, ...] | None:
     trailing = tuple(range(ndim - k, ndim))
     if ndim < 2:
         return trailing
-    return {"trailing": trailing, "last": (ndim - 1,), "dim1": (1,), "features": tuple(range(1, ndim))}[how]
+    return {"trailing": trailing, "last": (ndim - 1,), "dim0": (0,), "dim1": (1,),
+            "features": tuple(range(1, ndim))}[how]
 
 
 def _param(probe: ProbeEvidence, name: str, shape, fill: float) -> torch.Tensor:

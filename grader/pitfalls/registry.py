@@ -52,10 +52,10 @@ _RB_RETURN = "return F.relu(self.fc2(F.relu(self.fc1(x))) + x)"
 
 PITFALLS: dict[str, Pitfall] = {p.id: p for p in [
     _p("extra-layers", (LAYERNORM, RESIDUAL),
-       "Extra layers with parameters", "多余的带参数层",
-       "The module holds parameter layers the reference does not have; they change the function "
-       "it computes.",
-       "模块里有参考实现没有的带参数层，它们改变了模块计算的函数。",
+       "Extra layers or parameters", "多余的层或参数",
+       "The module holds parameters or parameter layers the reference does not have (a Linear, a "
+       "learnable scale or gate); they change the function it computes and its state_dict.",
+       "模块里有参考实现没有的参数或带参数层（Linear、可学习的缩放或门控），它们改变了模块计算的函数和 state_dict。",
        {LAYERNORM: "self.weight = nn.Parameter(torch.ones(normalized_shape))  # no nn.Linear",
         RESIDUAL: "self.fc1, self.fc2 = nn.Linear(c, c), nn.Linear(c, c)  # nothing else"}),
     _p("extra-activation", (LAYERNORM,),
@@ -151,6 +151,12 @@ PITFALLS: dict[str, Pitfall] = {p.id: p for p in [
        "which defeats the identity path.",
        "输出正确，但没有梯度经过跳跃路径（x.detach()、x.data、no_grad），恒等路径失去作用。",
        "return F.relu(self.fc2(F.relu(self.fc1(x))) + x)  # no x.detach()"),
+    _p("missing-parameters", (RESIDUAL,),
+       "Missing parameters", "缺少参数",
+       "fc1 and fc2 are nn.Linear layers with a bias; without one (bias=False) the block computes a "
+       "different function and has fewer parameters to learn.",
+       "fc1 和 fc2 都是带偏置的 nn.Linear；缺少偏置（bias=False）时残差块计算的是另一个函数，可学习的参数也更少。",
+       "self.fc1 = nn.Linear(in_channels, in_channels)  # bias=True, the default"),
     _p("activation-placement", (RESIDUAL,),
        "ReLU in the wrong place", "ReLU 位置错误",
        "The block is relu(fc2(relu(fc1(x))) + x): one ReLU between the layers, one after the addition.",

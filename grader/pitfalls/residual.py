@@ -31,21 +31,23 @@ class Arrangement:
     skip: bool = True
     inner_relu: bool = True
     final: str = "after-add"  # after-add | before-add (relu(branch) + x) | none
+    input_relu: bool = False  # the "pre-activation" order: relu(x) feeds fc1
 
     def pitfalls(self) -> list[tuple[str, str]]:
         found = []
         if not self.skip:
             found.append(("missing-skip", "no input added back"))
-        if not self.inner_relu or self.final != "after-add":
+        if not self.inner_relu or self.final != "after-add" or self.input_relu:
             where = {"after-add": "after the addition", "before-add": "before the addition", "none": "nowhere"}
             inner = "a ReLU between fc1 and fc2" if self.inner_relu else "no ReLU between fc1 and fc2"
-            found.append(("activation-placement", f"{inner} and the last ReLU {where[self.final]}"))
+            first = "a ReLU on the input before fc1, " if self.input_relu else ""
+            found.append(("activation-placement", f"{first}{inner} and the last ReLU {where[self.final]}"))
         return found
 
 
 ARRANGEMENTS = sorted(
-    (Arrangement(s, i, f) for s, i, f in itertools.product(
-        (True, False), (True, False), ("after-add", "before-add", "none"))
+    (Arrangement(s, i, f, r) for s, i, f, r in itertools.product(
+        (True, False), (True, False), ("after-add", "before-add", "none"), (False, True))
      if s or f != "before-add"),  # without a skip, before and after the addition are the same
     key=lambda a: len(a.pitfalls()),
 )
@@ -58,7 +60,7 @@ def compute(probe: ProbeEvidence, a: Arrangement, x: torch.Tensor | None = None,
         return None
     x = probe.x.detach().double() if x is None else x
     w = {name: probe.params[name].detach().double() for name in _BRANCH}
-    hidden = F.linear(x, w["fc1.weight"], w["fc1.bias"])
+    hidden = F.linear(F.relu(x) if a.input_relu else x, w["fc1.weight"], w["fc1.bias"])
     branch = F.linear(F.relu(hidden) if a.inner_relu else hidden, w["fc2.weight"], w["fc2.bias"])
     if a.final == "before-add":
         branch = F.relu(branch)

@@ -16,6 +16,9 @@ _LAYERS = {"Linear", "Bilinear", "LazyLinear", "Conv1d", "Conv2d", "Conv3d", "Em
 _ACTIVATIONS = {"relu", "relu6", "gelu", "silu", "tanh", "sigmoid", "leaky_relu", "elu", "softplus"}
 _ACTIVATION_MODULES = {"ReLU", "ReLU6", "GELU", "SiLU", "Tanh", "Sigmoid", "LeakyReLU", "ELU", "Softplus"}
 _DETACHING_CONTEXTS = {"no_grad", "inference_mode"}
+# `.detach()` on the way out of torch (t.detach().numpy(), .tolist(), .item()) converts a value; it
+# is not a detach inside the computation.
+_LEAVES_TORCH = {"numpy", "tolist", "item"}
 _MAX_EPS = 1e-2  # a literal this small added to a std is an eps, not a shift
 _SNIPPET = 70  # characters of code quoted in evidence
 
@@ -65,7 +68,7 @@ def _variance_rules(node: ast.AST, source: str) -> list[Finding]:
     found = []
     if isinstance(node, ast.Call) and _call_name(node) in _STAT_CALLS and _is_unbiased(node):
         found.append(_finding(("unbiased-variance",), node, source))
-    if isinstance(node, ast.Call) and _call_name(node) in _REDUCTIONS and _reduces_dim1(node):
+    if isinstance(node, ast.Call) and _call_name(node) in _REDUCTIONS and _reduces_leading_dim(node):
         found.append(_finding(("wrong-normalized-dims",), node, source))
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
         pair = (node.left, node.right)
@@ -92,9 +95,11 @@ def _forward_rules(fn: ast.FunctionDef, source: str) -> list[Finding]:
     # `.data` inside a write into the input (x.data.copy_(out.data)) is the vehicle of the write,
     # reported as modifies-input, not a detach.
     in_writes = {id(inner) for w in writes for inner in ast.walk(w)}
+    converting = {id(inner) for node in ast.walk(fn)
+                  if isinstance(node, ast.Attribute) and node.attr in _LEAVES_TORCH for inner in ast.walk(node.value)}
     found = [_finding(("modifies-input",), w, source) for w in writes]
     for node in ast.walk(fn):
-        if id(node) in in_writes:
+        if id(node) in in_writes or id(node) in converting:
             continue
         if isinstance(node, ast.Call) and _call_name(node) == "detach":
             found.append(_finding(DETACH_IDS, node, source))
@@ -128,13 +133,15 @@ def _is_unbiased(call: ast.Call) -> bool:
     return not any(_is_const(a, False) for a in call.args)
 
 
-def _reduces_dim1(call: ast.Call) -> bool:
+def _reduces_leading_dim(call: ast.Call) -> bool:
+    """A reduction over dim 1 (the article's channels) or dim 0 (the batch): a layer norm reduces
+    over trailing dims, which an int dim only names from the end (-1)."""
     dims = [kw.value for kw in call.keywords if kw.arg == "dim"]
     if not dims and isinstance(call.func, ast.Attribute) and call.args:
         dims = [call.args[0]]  # x.mean(1)
     for dim in dims:
         values = dim.elts if isinstance(dim, (ast.Tuple, ast.List)) else [dim]
-        if any(_is_const(v, 1) for v in values):
+        if any(_is_const(v, 1) or _is_const(v, 0) for v in values):
             return True
     return False
 

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from grader.answers import AnswerFormError, AnswerResult, answer_form, format_number
 from grader.quiz import AnswersReport, QuizSession, Summary, choice_order, to_bank_letters
+from grader.render.wrap import prose
 from grader.schema import LETTERS, ChoiceQuestion, MultiQuestion, NumericQuestion, ShortQuestion, TrueFalseQuestion
 
 _WORDS = {
@@ -101,14 +102,14 @@ def prompt_body(text: str) -> Group:
     pos = 0
     for fence in _FENCE.finditer(text):
         if text[pos : fence.start()].strip():
-            parts.append(Text(text[pos : fence.start()].strip("\n")))
+            parts.append(prose(text[pos : fence.start()].strip("\n")))
         from rich.syntax import Syntax  # pygments is loaded only for questions with code
 
         code = fence.group(2).rstrip("\n")
         parts.append(Syntax(code, fence.group(1) or "python", theme="ansi_dark", word_wrap=True))
         pos = fence.end()
     if text[pos:].strip():
-        parts.append(Text(text[pos:].strip("\n")))
+        parts.append(prose(text[pos:].strip("\n")))
     return Group(*parts)
 
 
@@ -118,7 +119,8 @@ def question_panel(question: Any, lang: str, order: list[int], title: str) -> Pa
     if isinstance(question, ChoiceQuestion):
         parts.append(Text(""))
         for shown, bank_index in enumerate(order):
-            parts.append(Text.assemble((f"{LETTERS[shown]}. ", "bold"), question.choices[bank_index].get(lang)))
+            choice = Text.assemble((f"{LETTERS[shown]}. ", "bold"), question.choices[bank_index].get(lang))
+            parts.append(prose(choice, hang=3))
     return Panel(Group(*parts), title=Text(title), title_align="left", border_style="cyan")
 
 
@@ -166,11 +168,11 @@ def feedback(question: Any, result: AnswerResult, lang: str, order: list[int] | 
     head = Text.assemble((f"{mark} {w[verdict]}", f"bold {style}"), f"  ({result.score:.0%})")
     parts: list[Any] = [head]
     if isinstance(question, ShortQuestion):
-        parts.append(Text(result.feedback))
+        parts.append(prose(result.feedback))
         parts += _bullets(w["hit"], result.points_hit, "green")
         parts += _bullets(w["missed"], result.points_missed, "red")
         parts += _bullets(w["misconceptions"], result.misconceptions, "red")
-        parts += [Text(f"{w['model']}:", style="bold"), Text(f"  {result.model_answer}")]
+        parts += [Text(f"{w['model']}:", style="bold"), prose(f"  {result.model_answer}", hang=2)]
     elif not result.correct:
         shown = _shown_answer(question, result.answer, lang, order)
         parts.append(Text.assemble((f"{w['the_answer']}:", "bold"), shown))
@@ -178,10 +180,10 @@ def feedback(question: Any, result: AnswerResult, lang: str, order: list[int] | 
     return Group(*parts)
 
 
-def _bullets(title: str, items: list[str], style: str) -> list[Text]:
+def _bullets(title: str, items: list[str], style: str) -> list[Any]:
     if not items:
         return []
-    return [Text(f"{title}:", style=f"bold {style}"), *(Text(f"  • {item}") for item in items)]
+    return [Text(f"{title}:", style=f"bold {style}"), *(prose(f"  • {item}", hang=4) for item in items)]
 
 
 def _points(score: float) -> str:
@@ -288,7 +290,7 @@ def bank_entry(entry: Any, lang: str) -> None:
     out.print(question_panel(q, lang, order, _panel_title(q)))
     out.print(Text(f"{entry.file}:{entry.line}", style="dim"))
     if isinstance(q, ShortQuestion):
-        out.print(Text(f"{w['model']}:", style="bold"), Text(f"  {q.model_answer.get(lang)}"))
+        out.print(Text(f"{w['model']}:", style="bold"), prose(f"  {q.model_answer.get(lang)}", hang=2))
         for point in q.rubric:
             out.print(Text(f"  [{point.weight:g}] {point.point.get(lang)}: {' | '.join(point.match.all())}"))
         for wrong in q.misconceptions:

@@ -37,7 +37,10 @@ CUDA_MEMORY_FRACTION = 0.5  # of the GPU's memory per child: the running one and
 FILE_SIZE = 16 << 20
 OPEN_FILES = 64
 SLOT_UID_BASE = 61000  # an unprivileged uid per concurrent slot, when the uid layer is on
-SAFE_ENV = {"LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0"}
+SAFE_ENV = {"LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
+            # torch.compile on a forward runs it eagerly: compiling needs a C++ compiler (exec) and
+            # the source files of every frame (dlprep's are unreadable here), and changes no value.
+            "TORCH_COMPILE_DISABLE": "1"}
 
 _libc = ctypes.CDLL(None, use_errno=True)
 

@@ -1,0 +1,105 @@
+"""Checks of a task file that its schema cannot express: the files it names (its reference and
+mutants) exist, parse and define the class it needs, and its pitfall ids are known to dlprep.
+
+`bank validate` runs these before proving a task, so an instructor sees `FILE:LINE: id=ID: message`
+at the line that names the file, instead of a failure deep inside the sandbox. Sources are parsed
+(ast), never imported: no torch, and nothing of the instructor's runs while validating its shape.
+"""
+from __future__ import annotations
+
+import ast
+import difflib
+import importlib.util
+from pathlib import Path
+
+from grader import yamlsrc
+from grader.pitfalls.registry import PITFALLS  # torch-free
+
+MUTANTS_DIR = Path(__file__).parent / "mutants"  # where grader.judge looks when not beside the YAML
+
+
+def task_problems(spec, file: Path, source: yamlsrc.Source) -> list[str]:
+    """Problem lines for the files and pitfall ids a (schema-valid) task spec names."""
+    def at(*loc) -> int:
+        return source.line_for(("task", *loc))
+
+    problems = []
+
+    def report(line: int, message: str) -> None:
+        problems.append(yamlsrc.problem(file, line, message, spec.id))
+
+    target, name = spec.reference.rsplit(":", 1)
+    path, missing = _reference_path(target, file.parent)
+    if missing:
+        report(at("reference"), f"reference: {missing}")
+    else:
+        trouble = _defines(path, name)
+        if trouble:
+            report(at("reference"), f"reference: {trouble}")
+    for index, mutant in enumerate(spec.mutants):
+        beside = file.parent / mutant.file
+        path = beside if beside.is_file() else MUTANTS_DIR / mutant.file
+        if not path.is_file():
+            report(at("mutants", index, "file"), f"mutants[{index}].file: no file {mutant.file} beside the "
+                   f"task file or among dlprep's built-in mutants")
+            continue
+        trouble = _defines(path, spec.class_name)
+        if trouble:
+            report(at("mutants", index, "file"), f"mutants[{index}].file: {trouble}")
+    for index, pitfall in enumerate(spec.pitfalls):
+        if pitfall not in PITFALLS:
+            report(at("pitfalls", index), f"pitfalls[{index}]: {_unknown_pitfall(pitfall)}")
+    for index, mutant in enumerate(spec.mutants):
+        # A mutant is proved by a detector naming it: its id must be a pitfall the task declares.
+        if mutant.id not in PITFALLS:
+            report(at("mutants", index, "id"), f"mutants[{index}].id: {_unknown_pitfall(mutant.id)}")
+        elif spec.pitfalls and mutant.id not in spec.pitfalls:
+            report(at("mutants", index, "id"), f"mutants[{index}].id: '{mutant.id}' is not among the task's pitfalls")
+    return problems
+
+
+def _unknown_pitfall(pitfall: str) -> str:
+    close = difflib.get_close_matches(pitfall, list(PITFALLS), n=2)
+    hint = f"did you mean {' or '.join(close)}?" if close else f"known: {', '.join(sorted(PITFALLS))}"
+    return f"unknown pitfall id '{pitfall}' ({hint})"
+
+
+def _reference_path(target: str, task_dir: Path) -> tuple[Path | None, str | None]:
+    """The reference's source file, or why there is none."""
+    if target.endswith(".py"):
+        path = task_dir / target
+        return (path, None) if path.is_file() else (None, f"no file {target} beside the task file")
+    try:
+        found = importlib.util.find_spec(target)
+    except (ImportError, ValueError):  # a parent package that does not exist
+        found = None
+    if found is None or not found.origin or not found.origin.endswith(".py"):
+        return None, f"no Python module {target}"
+    return Path(found.origin), None
+
+
+def _defines(path: Path, name: str) -> str | None:
+    """None when the file parses and binds `name` at its top level (a class, an assignment or an
+    import), else what is wrong with it."""
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except SyntaxError as exc:
+        return f"{path.name} has a syntax error on line {exc.lineno}: {exc.msg}"
+    except (OSError, ValueError) as exc:  # unreadable, or a NUL byte
+        return f"cannot read {path.name}: {exc}"
+    if name not in _top_level_names(tree):
+        return f"{path.name} does not define {name}"
+    return None
+
+
+def _top_level_names(tree: ast.Module) -> set[str]:
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names

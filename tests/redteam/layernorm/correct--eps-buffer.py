@@ -1,0 +1,22 @@
+import torch
+import torch.nn as nn
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, normalized_shape, eps=1e-5):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.register_buffer("eps", torch.tensor(eps))
+        self.weight = nn.Parameter(torch.ones(self.normalized_shape))
+        self.bias = nn.Parameter(torch.zeros(self.normalized_shape))
+        self.n_calls = 0  # not a parameter: just a counter
+        self.name = "my layer norm"
+
+    def forward(self, x):
+        self.n_calls += 1
+        dims = tuple(range(-len(self.normalized_shape), 0))
+        mean = x.mean(dims, keepdim=True)
+        var = x.var(dims, keepdim=True, correction=0)
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias

@@ -1,0 +1,18 @@
+﻿import torch
+from torch import nn
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, normalized_shape, eps=1e-5):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(*self.normalized_shape))
+        self.bias = nn.Parameter(torch.zeros(*self.normalized_shape))
+
+    def forward(self, x):
+        dims = [-(i + 1) for i in range(len(self.normalized_shape))]
+        var, mean = torch.var_mean(x, dim=dims, correction=0, keepdim=True)
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias

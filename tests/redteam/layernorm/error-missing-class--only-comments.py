@@ -1,0 +1,3 @@
+# TODO: implement LayerNorm
+# class LayerNorm(nn.Module):
+#     pass

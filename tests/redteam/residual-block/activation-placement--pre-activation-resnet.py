@@ -1,0 +1,16 @@
+"""The "pre-activation" ordering from He et al. 2016: ReLU before each layer, nothing after the add."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, in_channels):
+        super().__init__()
+        self.fc1 = nn.Linear(in_channels, in_channels)
+        self.fc2 = nn.Linear(in_channels, in_channels)
+
+    def forward(self, x):
+        out = self.fc1(F.relu(x))
+        out = self.fc2(F.relu(out))
+        return out + x
