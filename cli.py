@@ -166,9 +166,9 @@ def bank_validate(
     paths: Optional[List[Path]] = typer.Argument(None, metavar="[PATH]...", help="Files or directories."),
     bank: Optional[List[Path]] = BankOpt,
 ) -> None:
-    """Check bank and task files: one FILE:LINE: id=ID: message line per problem on stdout; task
-    files are also proved against their mutants. Without PATH: the built-in banks plus --bank and
-    DLPREP_BANKS."""
+    """Check bank and task files: one FILE:LINE: id=ID: message line per problem on stdout (nothing
+    when all is valid); task files are also proved against their mutants. Without PATH: the
+    built-in banks plus --bank and DLPREP_BANKS."""
     from grader import banks
 
     if paths:
@@ -179,8 +179,9 @@ def bank_validate(
         typer.echo(line)
     # Proving runs every mutant through the sandbox: only worth it once the files themselves are valid.
     proofs = [] if catalog.problems else banks.prove_tasks(catalog) or []
-    for proof in proofs:
-        for line in proof.lines:
+    for proof in proofs:  # the summary is news, not a problem: stdout stays empty when all is valid
+        print(f"dlprep: {proof.lines[0]}", file=sys.stderr)
+        for line in proof.lines[1:]:
             typer.echo(line)
     unproved = sum(not proof.ok for proof in proofs)
     files, problems = len(catalog.files), len(catalog.problems)

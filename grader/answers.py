@@ -158,7 +158,7 @@ def _number(raw: Any, unit: str | None = None) -> float:
         raise AnswerFormError("number", got=raw)
     text = raw
     if isinstance(raw, str):
-        text = unicodedata.normalize("NFKC", raw).strip().replace("_", "")
+        text = unicodedata.normalize("NFKC", raw).strip().replace("_", "").replace("\u2212", "-")  # − minus
         if unit and text.lower().endswith(unit.lower()):  # "0.5 %" when the question's unit is %
             text = text[: -len(unit)].strip()
         if _THOUSANDS.match(text):
@@ -319,21 +319,37 @@ def normalise(text: str) -> str:
 
 
 def asserts(norm_text: str, matchers: Matchers) -> bool:
-    """True when any matcher occurs in the (normalised) text outside the reach of a negation."""
-    return any(not negated(norm_text, start) for start in _match_starts(norm_text, matchers))
-
-
-def _match_starts(norm_text: str, matchers: Matchers):
+    """True when any matcher occurs in the (normalised) text outside the reach of a negation. A regex
+    that spans a gap ("deeper nets[^.]{0,40}higher") must also match without reaching a negation
+    inside its own match ("did not have a higher"), unless the regex itself speaks of negation
+    ("doesn't subtract the mean")."""
     for matcher in matchers.all():
         if matcher.startswith("re:"):
-            for m in re.finditer(matcher[3:], norm_text, re.IGNORECASE):
-                yield m.start()
+            pattern = re.compile(matcher[3:], re.IGNORECASE)
+            aware = _first_negation(matcher[3:].lower()) is not None
+            for m in pattern.finditer(norm_text):
+                if not negated(norm_text, m.start()) and (aware or _holds_before_negation(pattern, m)):
+                    return True
         else:
             needle = normalise(matcher)
             start = norm_text.find(needle)
             while start != -1:
-                yield start
+                if not negated(norm_text, start):
+                    return True
                 start = norm_text.find(needle, start + 1)
+    return False
+
+
+def _holds_before_negation(pattern: re.Pattern, m: re.Match) -> bool:
+    """Whether the regex still matches at the same start when cut off before the first negation in
+    its match (a greedy gap may run past one: "rescale so the norm is no larger than the threshold")."""
+    offset = _first_negation(m.group())
+    return offset is None or pattern.match(m.string, m.start(), m.start() + offset) is not None
+
+
+def _first_negation(text: str) -> int | None:
+    found = _NEGATION.search(_NOT_NEGATION.sub(lambda lookalike: " " * len(lookalike.group()), text))
+    return found.start() if found else None
 
 
 # Characters before a match that can matter: the reach plus the longest look-alike. Looking no

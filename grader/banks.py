@@ -94,6 +94,8 @@ def yaml_files(paths: list[Path]) -> list[Path]:
     for path in paths:
         if not path.exists():
             raise UsageError(f"no such bank file or directory: {path}")
+        if not (path.is_dir() or path.is_file()):  # a FIFO or a device would block the read
+            raise UsageError(f"not a bank file or directory: {path}")
         found = _bank_files_in(path) if path.is_dir() else [path]
         if not found:
             raise UsageError(f"no bank or task files (*.yaml, *.yml) in {path}")
@@ -244,7 +246,15 @@ def prove_tasks(catalog: Catalog) -> list | None:
         return None
     from grader.mutation import prove_tasks as prove
 
-    return prove(list(catalog.tasks.values()))
+    loaded = list(catalog.tasks.values())
+    proofs = prove(loaded)
+    for task, proof in zip(loaded, proofs):
+        # Problems in the format of every other validation problem, at the task's line.
+        proof.lines[1:] = [
+            yamlsrc.problem(task.file, task.line, line.removeprefix(f"{task.spec.id}: "), task.spec.id)
+            for line in proof.lines[1:]
+        ]
+    return proofs
 
 
 def listing_json(loaded: LoadedQuestion) -> dict:

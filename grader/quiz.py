@@ -173,7 +173,7 @@ def grade_answers_file(path: Path, questions: dict[str, Any], lang: str = "en") 
     id or an answer of the wrong form is a problem line; a file that cannot be used at all (missing,
     not YAML, not a mapping) raises UsageError."""
     if not path.is_file():
-        raise UsageError(f"no such answers file: {path}")
+        raise UsageError(f"{path} is a directory, not an answers file" if path.is_dir() else f"no such answers file: {path}")
     try:
         source = yamlsrc.read(path)
     except yamlsrc.SourceError as exc:

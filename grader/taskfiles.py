@@ -19,48 +19,47 @@ MUTANTS_DIR = Path(__file__).parent / "mutants"  # where grader.judge looks when
 
 
 def task_problems(spec, file: Path, source: yamlsrc.Source) -> list[str]:
-    """Problem lines for the files and pitfall ids a (schema-valid) task spec names."""
-    def at(*loc) -> int:
-        return source.line_for(("task", *loc))
+    """Problem lines for the files and pitfall ids a (schema-valid) task spec names, each at the
+    line that names the file or id."""
+    found = [*_reference_troubles(spec, file.parent), *_mutant_troubles(spec, file.parent), *_id_troubles(spec)]
+    return [yamlsrc.problem(file, source.line_for(("task", *loc)), message, spec.id) for loc, message in found]
 
-    problems = []
 
-    def report(line: int, message: str) -> None:
-        problems.append(yamlsrc.problem(file, line, message, spec.id))
-
+def _reference_troubles(spec, task_dir: Path):
     target, name = spec.reference.rsplit(":", 1)
-    path, missing = _reference_path(target, file.parent)
-    if missing:
-        report(at("reference"), f"reference: {missing}")
-    else:
-        trouble = _defines(path, name)
-        if trouble:
-            report(at("reference"), f"reference: {trouble}")
+    path, missing = _reference_path(target, task_dir)
+    trouble = missing or _defines(path, name)
+    if trouble:
+        yield ("reference",), f"reference: {trouble}"
+
+
+def _mutant_troubles(spec, task_dir: Path):
     for index, mutant in enumerate(spec.mutants):
-        beside = file.parent / mutant.file
+        beside = task_dir / mutant.file
         path = beside if beside.is_file() else MUTANTS_DIR / mutant.file
         if not path.is_file():
-            report(at("mutants", index, "file"), f"mutants[{index}].file: no file {mutant.file} beside the "
-                   f"task file or among dlprep's built-in mutants")
-            continue
-        trouble = _defines(path, spec.class_name)
+            trouble = f"no file {mutant.file} beside the task file or among dlprep's built-in mutants"
+        else:
+            trouble = _defines(path, spec.class_name)
         if trouble:
-            report(at("mutants", index, "file"), f"mutants[{index}].file: {trouble}")
+            yield ("mutants", index, "file"), f"mutants[{index}].file: {trouble}"
+
+
+def _id_troubles(spec):
     for index, pitfall in enumerate(spec.pitfalls):
         if pitfall not in PITFALLS:
-            report(at("pitfalls", index), f"pitfalls[{index}]: {_unknown_pitfall(pitfall)}")
+            yield ("pitfalls", index), f"pitfalls[{index}]: {_unknown_pitfall(pitfall)}"
     for index, mutant in enumerate(spec.mutants):
         # A mutant is proved by a detector naming it: its id must be a pitfall the task declares.
         if mutant.id not in PITFALLS:
-            report(at("mutants", index, "id"), f"mutants[{index}].id: {_unknown_pitfall(mutant.id)}")
+            yield ("mutants", index, "id"), f"mutants[{index}].id: {_unknown_pitfall(mutant.id)}"
         elif spec.pitfalls and mutant.id not in spec.pitfalls:
-            report(at("mutants", index, "id"), f"mutants[{index}].id: '{mutant.id}' is not among the task's pitfalls")
-    return problems
+            yield ("mutants", index, "id"), f"mutants[{index}].id: '{mutant.id}' is not among the task's pitfalls"
 
 
 def _unknown_pitfall(pitfall: str) -> str:
-    close = difflib.get_close_matches(pitfall, list(PITFALLS), n=2)
-    hint = f"did you mean {' or '.join(close)}?" if close else f"known: {', '.join(sorted(PITFALLS))}"
+    close = difflib.get_close_matches(pitfall, list(PITFALLS), n=1)
+    hint = f"did you mean {close[0]}?" if close else f"known: {', '.join(sorted(PITFALLS))}"
     return f"unknown pitfall id '{pitfall}' ({hint})"
 
 

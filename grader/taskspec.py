@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 import zlib
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from grader.schema import Id, Strict, Text
 
@@ -20,10 +20,27 @@ InputKind = Literal["randn", "small-variance", "offset", "constant-int", "positi
 # Named tolerance families; grader.compare maps (family, dtype) to numbers and says why.
 ToleranceName = Literal["tight", "offset"]
 CheckName = Literal["forward", "backward"]
-Identifier = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def _matching(pattern: str, what: str):
+    """A string type checked against `pattern` with a message an author can act on (pydantic's own
+    message is the regex); the pattern stays in the JSON Schema for editors."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            raise ValueError(f"{value!r} must be {what}")
+        return value
+
+    return Annotated[str, Field(json_schema_extra={"pattern": pattern}), AfterValidator(check)]
+
+
+Identifier = _matching(r"^[A-Za-z_][A-Za-z0-9_]*$", "a Python name, e.g. LayerNorm")
 # "grader.references.layernorm:LayerNorm" (a module of dlprep) or "ref.py:LayerNorm" (a file beside
 # an instructor's YAML).
 REFERENCE_PATTERN = r"^([A-Za-z_][\w.]*|[\w./-]+\.py):[A-Za-z_]\w*$"
+Reference = _matching(REFERENCE_PATTERN, "package.module:Class or file.py:Class (a file beside the task's YAML)")
+PyFile = _matching(r"^[\w./-]+\.py$", "a .py file, relative to the task file's directory (else grader/mutants/)")
 
 
 class Construct(Strict):
@@ -169,16 +186,16 @@ class MutantRef(Strict):
     directory, else to grader/mutants/."""
 
     id: Id
-    file: str = Field(pattern=r"^[\w./-]+\.py$")
+    file: PyFile
 
 
 class TaskSpec(Strict):
     id: Id
     title: Text
     prompt: Text
-    class_name: str = Identifier
+    class_name: Identifier
     signature: str  # shown to the learner, e.g. "LayerNorm(normalized_shape, eps=1e-5)"
-    reference: str = Field(pattern=REFERENCE_PATTERN)
+    reference: Reference
     build: Construct  # the basic construction; failing it is `constructor-error`
     param_match: Literal["by-name", "by-init"] = "by-name"
     parameters: list[ParamExpectation] = []

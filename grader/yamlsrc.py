@@ -86,7 +86,8 @@ def parse(text: str, path: Path | str = "<string>") -> Source:
         raise SourceError([_syntax_problem(path, exc)]) from None
     except yaml.reader.ReaderError as exc:  # a control character: PyYAML gives its offset only
         line = text.count("\n", 0, exc.position) + 1
-        raise SourceError([problem(path, line, f"control character U+{exc.character:04X} is not allowed in YAML")]) from None
+        msg = f"control character U+{exc.character:04X} is not allowed in YAML"
+        raise SourceError([problem(path, line, msg)]) from None
     except yaml.YAMLError as exc:
         raise SourceError([problem(path, 1, f"YAML error: {exc}")]) from None
     except RecursionError:

@@ -136,13 +136,15 @@ def test_validate_prints_task_proofs_and_fails_on_a_weak_task(monkeypatch):
     """The proof itself is grader.mutation's; here: its lines are printed and decide the exit code."""
     proofs = [
         SimpleNamespace(task_id="a", ok=True, lines=["a: 5 checks; 3/3 mutants caught and named"]),
-        SimpleNamespace(task_id="b", ok=False, lines=["b: mutant eps-outside-sqrt not caught", "  probe x"]),
+        SimpleNamespace(task_id="b", ok=False, lines=["b: 5 checks; 2/3 mutants caught and named",
+                                                      "b.yaml:1: id=b: mutant eps-outside-sqrt not caught"]),
     ]
     seen = []
     monkeypatch.setattr(banks, "prove_tasks", lambda catalog: seen.append(catalog) or proofs)
     result = bank("validate", str(FIXTURES))
     assert result.exit_code == 1
-    assert result.stdout.splitlines() == [line for proof in proofs for line in proof.lines]
+    assert result.stdout.splitlines() == ["b.yaml:1: id=b: mutant eps-outside-sqrt not caught"]  # problems only
+    assert "dlprep: a: 5 checks; 3/3 mutants caught and named" in result.stderr
     assert len(seen) == 1
 
 

@@ -146,7 +146,7 @@ def test_registry_texts_are_bilingual_and_fixes_are_one_line_of_code():
 def test_the_contract_ids_and_severities():
     assert registry.ids_for("layernorm") == [
         "extra-layers", "extra-activation", "unbiased-variance", "eps-outside-sqrt", "missing-eps",
-        "unstable-variance", "wrong-normalized-dims", "missing-affine", "affine-init",
+        "wrong-eps", "unstable-variance", "wrong-normalized-dims", "missing-affine", "affine-init",
         "detached-statistics", "forbidden-builtin", "modifies-input", "wrong-gradient", "wrong-output",
         "param-names"]
     assert set(registry.ids_for("residual-block")) == {

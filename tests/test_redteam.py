@@ -24,13 +24,17 @@ from test_hostile import leftovers, zygote_family
 REDTEAM = Path(__file__).parent / "redteam"
 TASKS = ("layernorm", "residual-block")
 HOSTILE_DEADLINE_S = 3.0
+# Generous for honest cases (most take ~0.1 s; torch.compile's import ~2 s), so that a loaded
+# machine does not turn them into timeouts.
+DEADLINE_S = 20.0
 BOUND_S = 15.0  # the deadline, the judge and a loaded 2-core machine
 TRACE = "dlprep-redteam"  # every file an attack tries to leave starts with this
 TRACE_DIRS = (Path("/tmp"), Path("/dev/shm"), Path.home(), Path.cwd())
 HOSTILE_KIND = {
     "thread-storm": "timeout", "sleep-in-del": "timeout", "deep-recursion-at-import": "timeout",
     "signal-alarm": "crashed", "system-exit-in-init": "crashed", "corrupt-answer": "crashed",
-    "forge-huge-frame": "output-limit",
+    "forge-huge-frame": "output-limit", "stdout-into-answer-pipe": "output-limit",
+    "forge-deep-json": "crashed", "forge-nested-meta": "crashed",
     "dev-shm": "import-error", "read-etc-passwd": "import-error", "subprocess-run": "import-error",
     "kill-parent": "import-error", "pkgutil-get-data": "import-error", "find-spec-origin": "import-error",
     "importlib-resources-task": "import-error",
@@ -52,7 +56,7 @@ HOSTILE = _cases(lambda head: head == "hostile")
 
 @pytest.fixture(scope="module")
 def grade(sandbox, builtin_tasks):
-    def run(task: str, path: Path, deadline_s: float | None = None):
+    def run(task: str, path: Path, deadline_s: float = DEADLINE_S):
         source, problem = read_submission(path)
         if problem:
             return bad_file(path, task, problem)
@@ -71,6 +75,8 @@ def _traces() -> set[str]:
 
 def test_there_are_cases_of_every_kind():
     assert len(CORRECT) >= 20 and len(MISTAKES) >= 25 and len(HOSTILE) >= 30 and len(ERRORS) >= 4
+    hostile_names = {path.stem.split("--", 1)[1] for _, path in (case.values for case in HOSTILE)}
+    assert set(HOSTILE_KIND) <= hostile_names  # no expectation left without its file
 
 
 @pytest.mark.parametrize("task, path", CORRECT)

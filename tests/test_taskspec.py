@@ -68,8 +68,8 @@ def _set(doc, path, value):
     "path, value, message",
     [
         (("surprise",), 1, "Extra inputs are not permitted"),
-        (("reference",), "not a reference", "String should match pattern"),
-        (("class_name",), "Layer Norm", "String should match pattern"),
+        (("reference",), "not a reference", "must be package.module:Class or file.py:Class"),
+        (("class_name",), "Layer Norm", "must be a Python name"),
         (("param_match",), "by-luck", "by-name"),
         (("probes", 1, "params"), "ones", "params must be random, init or zero"),
         (("probes", 1, "params"), "zero:[", "bad regex"),
@@ -82,7 +82,7 @@ def _set(doc, path, value):
         (("probes", 1, "checks"), [], "at least one check"),
         (("probes", 1, "name"), "example", "duplicate probe names: example"),
         (("forbidden", "ops"), ["(unclosed"], "bad regex"),
-        (("mutants",), [{"id": "m", "file": "m.txt"}], "String should match pattern"),
+        (("mutants",), [{"id": "m", "file": "m.txt"}], "must be a .py file"),
         (("title",), {}, "at least one language"),
     ],
 )

@@ -156,7 +156,7 @@ def _grad_name(key: str) -> str:
 def _describe(p: ProbeEvidence, key: str, what: str) -> str:
     got = (p.got or {}).get(key)
     if got is None:
-        return f"probe {p.name}: {what} missing"
+        return f"probe {p.name}: {what} missing" + (f" ({p.error})" if p.error else "")
     text = f"probe {p.name}: {what} off by {fmt(error(got, p.expected[key]))} (relative)"
     if p.spec.hidden:
         return text

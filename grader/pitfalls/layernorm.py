@@ -2,8 +2,8 @@
 
 The judge recomputes layer norm in float64 from each probe's input and loaded parameters under
 every combination of the known mistakes (unbiased variance, eps placement, normalized dims, missing
-affine, an extra ReLU) and finds the simplest combination that reproduces the submission's outputs
-on every ordinary probe. Compound mistakes are named together; when no combination fits, this
+affine, an extra ReLU; and, alone, an eps value other than the one the module was built with) and
+finds the simplest combination that reproduces the submission's outputs on every ordinary probe. Compound mistakes are named together; when no combination fits, this
 detector says nothing (diagnose() then reports wrong-output with the worst elements). The offset
 probe (x + 1e4, float32) is left out of the search: there only the one-pass variance breaks.
 """
@@ -33,6 +33,15 @@ class Variant:
     dims: str = "trailing"  # trailing | last (only the last dim) | dim0 (the batch) | dim1 | features (all but batch)
     affine: bool = True
     relu: bool = False
+    # Which eps: the one the module was built with (None), or a constant used always ("fixed":
+    # the argument ignored) or only when none is given ("default": a default other than 1e-5).
+    eps_rule: tuple[str, float] | None = None
+
+    def eps_for(self, s: "Setting") -> float:
+        if self.eps_rule is None:
+            return s.eps
+        rule, value = self.eps_rule
+        return value if rule == "fixed" or not s.eps_given else s.eps
 
     def pitfalls(self) -> list[tuple[str, str]]:
         """(pitfall id, what this variant does) for each way it departs from the right formula."""
@@ -48,16 +57,25 @@ class Variant:
             found.append(("missing-affine", "no weight and bias applied"))
         if self.relu:
             found.append(("extra-activation", "a ReLU applied to the output"))
+        if self.eps_rule is not None:
+            rule, value = self.eps_rule
+            found.append(("wrong-eps", f"eps = {value:g} whatever eps the module was built with" if rule == "fixed"
+                          else f"a default eps of {value:g} instead of {DEFAULT_EPS:g}"))
         return found
 
 
 _DIMS_TEXT = {"last": "the last dim only", "dim0": "dim 0 (across the batch)", "dim1": "dim 1",
               "features": "every dim but the batch"}
+# eps values learners bring from elsewhere: nn.LayerNorm's own hard-coded, ViT and T5 (1e-6),
+# BERT (1e-12), Keras (1e-3), and 1e-8 from optimisers. Tried with the otherwise right formula only.
+EPS_RULES = [("fixed", DEFAULT_EPS), ("fixed", 1e-6), ("fixed", 1e-12),
+             *(("default", value) for value in (1e-6, 1e-12, 1e-3, 1e-8))]
 # Simplest first: the first variant that fits names the fewest mistakes.
 VARIANTS = sorted(
-    (Variant(u, e, d, a, r) for u, e, d, a, r in itertools.product(
+    [*(Variant(u, e, d, a, r) for u, e, d, a, r in itertools.product(
         (False, True), ("inside", "outside", "missing"), ("trailing", "last", "dim0", "dim1", "features"),
         (True, False), (False, True))),
+     *(Variant(eps_rule=rule) for rule in EPS_RULES)],
     key=lambda v: len(v.pitfalls()),
 )
 RIGHT = VARIANTS[0]
@@ -69,16 +87,18 @@ class Setting:
 
     k: int  # len(normalized_shape)
     eps: float
+    eps_given: bool = True  # built with an explicit eps (else nn.LayerNorm's default applies)
 
 
 def setting(ev: Evidence, probe: ProbeEvidence) -> Setting | None:
     args, kwargs = construction(ev, probe)
     shape = args[0] if args else kwargs.get("normalized_shape")
     eps = kwargs.get("eps", args[1] if len(args) > 1 else DEFAULT_EPS)
+    given = "eps" in kwargs or len(args) > 1
     if isinstance(shape, int):
-        return Setting(1, float(eps))
+        return Setting(1, float(eps), given)
     if isinstance(shape, tuple) and shape and all(isinstance(d, int) for d in shape):
-        return Setting(len(shape), float(eps))
+        return Setting(len(shape), float(eps), given)
     return None
 
 
@@ -96,10 +116,11 @@ def compute(probe: ProbeEvidence, s: Setting, v: Variant, detach: str = "",
     var = x.var(dims, keepdim=True, correction=1 if v.unbiased else 0)
     mean = mean.detach() if "mean" in detach else mean
     var = var.detach() if "var" in detach else var
+    eps = v.eps_for(s)
     if v.eps == "inside":
-        y = (x - mean) / torch.sqrt(var + s.eps)
+        y = (x - mean) / torch.sqrt(var + eps)
     else:
-        y = (x - mean) / (torch.sqrt(var) + (s.eps if v.eps == "outside" else 0.0))
+        y = (x - mean) / (torch.sqrt(var) + (eps if v.eps == "outside" else 0.0))
     if v.affine:
         shape = x.shape[x.ndim - s.k:]
         y = y * _param(probe, "weight", shape, 1.0) + _param(probe, "bias", shape, 0.0)
@@ -146,7 +167,7 @@ def explain(probes: list[tuple[ProbeEvidence, Setting]]) -> Variant | None:
 
 
 @detector("unbiased-variance", "eps-outside-sqrt", "missing-eps", "wrong-normalized-dims",
-          "missing-affine", "extra-activation", "unstable-variance", "detached-statistics")
+          "missing-affine", "extra-activation", "unstable-variance", "detached-statistics", "wrong-eps")
 def layernorm_formula(ev: Evidence):
     probes = _searchable(ev)
     if not probes or all(forward_ok(p) and backward_ok(p) for p in ran(ev)):

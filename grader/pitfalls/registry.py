@@ -80,6 +80,13 @@ PITFALLS: dict[str, Pitfall] = {p.id: p for p in [
        "Without eps a constant row divides 0 by 0 (NaN) and small-variance rows are unstable.",
        "没有 eps 时，常数行会出现 0/0（NaN），方差很小的行也不稳定。",
        "x_hat = (x - mean) / torch.sqrt(var + self.eps)"),
+    _p("wrong-eps", (LAYERNORM,),
+       "Wrong eps", "eps 取值错误",
+       "nn.LayerNorm adds the eps it is built with (default 1e-5) to the variance; a different default, "
+       "or a constant that ignores the eps argument, changes every row of small variance.",
+       "nn.LayerNorm 把构造时给定的 eps（默认 1e-5）加到方差上；换一个默认值，或写死常数而忽略 eps 参数，"
+       "都会改变方差很小的行的结果。",
+       "x_hat = (x - mean) / torch.sqrt(var + self.eps)  # self.eps = eps, whose default is 1e-5"),
     _p("unstable-variance", (LAYERNORM,),
        "One-pass variance E[x^2]-E[x]^2", "单遍方差 E[x²]-E[x]²",
        "E[x^2]-E[x]^2 cancels catastrophically when rows share a large offset (x+1e4 in float32): "

@@ -260,6 +260,10 @@ def answers_report(report: AnswersReport, questions: dict[str, Any], lang: str) 
         err.print(Text(line))
 
 
+# Narrower than this, a prompt column says nothing: it is left out rather than squeezing the others.
+MIN_PROMPT_CELLS = 12
+
+
 def bank_list(loaded: list[Any], lang: str) -> None:
     """One row per question; the prompt's first line is cut to the width the other columns leave
     (ids are never cut: they are what the learner types)."""
@@ -269,15 +273,16 @@ def bank_list(loaded: list[Any], lang: str) -> None:
     out = console()
     names = ("id", "topic", "type", "difficulty")
     used = sum(max([cell_len(w[n]), *(cell_len(getattr(e.question, n)) for e in loaded)]) for n in names)
-    prompt_width = max(out.width - used - 3 * (len(names) + 1) - 1, 12)  # 3 cells per column: border, padding
+    prompt_width = out.width - used - 3 * (len(names) + 1) - 1  # 3 cells per column: border, padding
+    shown = (*names, "prompt") if prompt_width >= MIN_PROMPT_CELLS else names
     table = Table(caption=w["questions"].format(n=len(loaded)))
-    for name in (*names, "prompt"):
+    for name in shown:
         table.add_column(w[name], no_wrap=True)
     for entry in loaded:
         q = entry.question
         prompt = Text(q.prompt.get(lang).strip().splitlines()[0])
-        prompt.truncate(prompt_width, overflow="ellipsis")
-        table.add_row(q.id, q.topic, q.type, q.difficulty, prompt)
+        prompt.truncate(max(prompt_width, 0), overflow="ellipsis")
+        table.add_row(*(q.id, q.topic, q.type, q.difficulty, prompt)[: len(shown)])
     out.print(table)
 
 
@@ -292,9 +297,9 @@ def bank_entry(entry: Any, lang: str) -> None:
     if isinstance(q, ShortQuestion):
         out.print(Text(f"{w['model']}:", style="bold"), prose(f"  {q.model_answer.get(lang)}", hang=2))
         for point in q.rubric:
-            out.print(Text(f"  [{point.weight:g}] {point.point.get(lang)}: {' | '.join(point.match.all())}"))
+            out.print(prose(f"  [{point.weight:g}] {point.point.get(lang)}: {' | '.join(point.match.all())}", hang=4))
         for wrong in q.misconceptions:
-            out.print(Text(f"  [-{wrong.penalty:g}] {wrong.claim.get(lang)}: {' | '.join(wrong.match.all())}"))
+            out.print(prose(f"  [-{wrong.penalty:g}] {wrong.claim.get(lang)}: {' | '.join(wrong.match.all())}", hang=4))
     else:
         out.print(Text.assemble((f"{w['the_answer']}:", "bold"), _shown_answer(q, answer_form(q), lang, order)))
     out.print(Text(f"{w['explanation']}:", style="bold"), prompt_body(q.explanation.get(lang)))

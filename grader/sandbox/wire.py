@@ -17,6 +17,9 @@ META_LENGTH = struct.Struct("!I")
 # The child's first byte on the answer pipe, written by trusted code before the submission runs.
 TAG_READY = b"R"  # every planned layer is in force
 TAG_FAILED = b"F"  # lockdown failed; a JSON frame with the reason follows
+# The runner's meta nests a few levels (probes -> probe -> grad_none); a forged one nested
+# thousands deep would blow the judge's stack wherever it is walked, so it is refused at the door.
+MAX_META_DEPTH = 16
 
 
 class WireError(Exception):
@@ -82,7 +85,23 @@ def decode_answer(payload: bytes) -> tuple[dict, bytes]:
     end = META_LENGTH.size + n
     if end > len(payload):
         raise ValueError("answer's meta length runs past its end")
-    meta = json.loads(payload[META_LENGTH.size:end])
+    try:
+        meta = json.loads(payload[META_LENGTH.size:end])
+    except RecursionError:
+        raise ValueError("answer's meta is nested too deeply") from None
     if not isinstance(meta, dict):
         raise ValueError("answer's meta is not a JSON object")
+    if _depth(meta) > MAX_META_DEPTH:
+        raise ValueError(f"answer's meta is nested more than {MAX_META_DEPTH} levels deep")
     return meta, payload[end:]
+
+
+def _depth(value) -> int:
+    """How deep JSON containers nest (iteratively: the value is untrusted)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((v, depth + 1) for v in (item.values() if isinstance(item, dict) else item))
+    return deepest
