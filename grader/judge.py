@@ -18,9 +18,10 @@ from pathlib import Path
 import torch
 from safetensors.torch import load, save
 
+import grader.pitfalls.diagnosis  # noqa: F401  (the detectors load now, not after the child is reaped)
+from grader import pitfalls
 from grader.checks import build_checks, plan
 from grader.outcome import ChildOutcome
-from grader.pitfalls.diagnosis import diagnose
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.probes import backward, make_input, probe_params, upstream_grad
 from grader.results import CheckResult, ErrorInfo, SubmissionResult
@@ -51,7 +52,7 @@ def judge_main(job: dict, outcome: ChildOutcome) -> dict:
     if result.error is None:
         judge = Judgement(job, spec, outcome.meta, _parse_tensors(outcome.tensors))
         result.checks = judge.checks()
-        result.pitfalls = diagnose(judge.evidence(job.get("exclude_mutant")))
+        result.pitfalls = pitfalls.diagnose(judge.evidence(job.get("exclude_mutant")))
         result.score = sum(c.points for c in result.checks if c.passed)
         failed = any(not c.passed for c in result.checks) or any(p.severity == "error" for p in result.pitfalls)
         result.verdict = "fail" if failed else "pass"
@@ -73,9 +74,14 @@ def _error_of(outcome: ChildOutcome) -> ErrorInfo | None:
     return ErrorInfo("crashed", "the submission's answer was malformed")
 
 
+# A real answer's safetensors header is a few KB (a key per probe and tensor); a forged one listing
+# 500k tiny tensors takes the judge 6 s to load, so anything past this counts as unreadable.
+MAX_TENSOR_HEADER = 1 << 20
+
+
 def _parse_tensors(data: bytes | None) -> dict:
     """safetensors bytes -> tensors; unreadable bytes count as no answers at all."""
-    if not data:
+    if not data or len(data) < 8 or int.from_bytes(bytes(data[:8]), "little") > MAX_TENSOR_HEADER:
         return {}
     try:
         return load(bytes(data))

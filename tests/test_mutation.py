@@ -65,12 +65,11 @@ def weak_task(tmp_path) -> Path:
 
 def test_bank_validate_fails_a_task_whose_hidden_checks_miss_a_mutant(weak_task):
     result = CliRunner().invoke(app, ["bank", "validate", str(weak_task)])
-    lines = result.stdout.splitlines()
     assert result.exit_code == 1, result.output
-    assert re.fullmatch(r"weak-norm: \d+ checks \(\d+ hidden\); 1/2 mutants caught and named", lines[0])
-    (missed,) = lines[1:]
-    assert missed.startswith("weak-norm: mutant unstable-variance passes every hidden check; "
-                             "no probe separated it from the reference (largest difference: ")
+    assert re.search(r"weak-norm: \d+ checks \(\d+ hidden\); 1/2 mutants caught and named", result.stderr)
+    (missed,) = result.stdout.splitlines()  # stdout: problem lines only, at the task's line
+    assert missed.startswith(f"{weak_task / 'weak.yaml'}:1: id=weak-norm: mutant unstable-variance passes every "
+                             "hidden check; no probe separated it from the reference (largest difference: ")
     assert re.search(r"relative [0-9.e+-]+, within tolerance\)$", missed)
 
 
@@ -78,9 +77,10 @@ def test_bank_validate_proves_the_shipped_tasks():
     """One line per task and nothing else: every mutant caught and named, the reference passing."""
     result = CliRunner().invoke(app, ["bank", "validate", str(ROOT / "questions" / "tasks")])
     assert result.exit_code == 0, result.output
-    layernorm, residual = result.stdout.splitlines()
-    assert re.fullmatch(r"layernorm: \d+ checks \(\d+ hidden\); 14/14 mutants caught and named", layernorm)
-    assert re.fullmatch(r"residual-block: \d+ checks \(\d+ hidden\); 7/7 mutants caught and named", residual)
+    assert result.stdout == ""  # the summaries go to stderr
+    layernorm, residual = result.stderr.splitlines()[:2]
+    assert re.fullmatch(r"dlprep: layernorm: \d+ checks \(\d+ hidden\); 14/14 mutants caught and named", layernorm)
+    assert re.fullmatch(r"dlprep: residual-block: \d+ checks \(\d+ hidden\); 7/7 mutants caught and named", residual)
 
 
 def test_a_mutant_named_only_by_matching_itself_is_not_proved(sandbox, weak_task, builtin_tasks):
@@ -130,7 +130,11 @@ def test_mutant_ids_must_be_pitfalls_the_task_declares(sandbox, weak_task):
     data["task"]["mutants"] = [{"id": "off-by-one", "file": "mutants/eps.py"},
                                {"id": "missing-eps", "file": "mutants/eps.py"}]
     (weak_task / "weak.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
-    (proof,) = prove_tasks(list(load_paths([weak_task]).tasks.values()), sandbox)
+    catalog = load_paths([weak_task], strict=False)  # loading reports both ids at their lines too
+    assert [p.split(": ", 2)[2] for p in catalog.problems] == [
+        "mutants[0].id: unknown pitfall id 'off-by-one' (known: " + ", ".join(sorted(registry.PITFALLS)) + ")",
+        "mutants[1].id: 'missing-eps' is not among the task's pitfalls"]
+    (proof,) = prove_tasks(list(catalog.tasks.values()), sandbox)
     assert not proof.ok
     assert "weak-norm: mutant off-by-one is not a pitfall id, so no detector can name it" in proof.lines
     assert "weak-norm: mutant missing-eps is not among the task's pitfalls" in proof.lines

@@ -173,3 +173,19 @@ def test_an_empty_op_trace_with_outputs_is_a_tampered_trace():
     assert forbidden.trace_gap([], produced_output=True)
     assert forbidden.trace_gap([], produced_output=False) is None
     assert forbidden.trace_gap(["aten.mean.dim"], produced_output=True) is None
+
+
+def test_the_judge_refuses_a_forged_tensor_header_unread():
+    """A header listing ~100k tensors would take the judge seconds to load: it counts as no answer."""
+    import json
+    import struct
+
+    from grader.judge import MAX_TENSOR_HEADER, _parse_tensors
+
+    n = MAX_TENSOR_HEADER // 60
+    header = json.dumps({f"t{i}": {"dtype": "F32", "shape": [1], "data_offsets": [4 * i, 4 * i + 4]}
+                         for i in range(n)}).encode()
+    assert len(header) > MAX_TENSOR_HEADER
+    started = time.monotonic()
+    assert _parse_tensors(struct.pack("<Q", len(header)) + header + b"\0" * (4 * n)) == {}
+    assert time.monotonic() - started < 0.5
