@@ -42,7 +42,7 @@ class OpRecorder(TorchDispatchMode):
     def __init__(self, ops: set):
         super().__init__()
         # Shared across probes; filled even when forward raises. It holds the op objects: their
-        # names are made once per distinct op (op_names), not on each of the ~150 dispatches.
+        # names are made once per distinct op (_op_names), not on each of the ~150 dispatches.
         self.ops = ops
 
     @classmethod
@@ -56,7 +56,7 @@ class OpRecorder(TorchDispatchMode):
         return func(*args, **(kwargs or {}))
 
 
-def op_names(ops: set) -> list[str]:
+def _op_names(ops: set) -> list[str]:
     """The recorded ops as the judge reads them: "aten.native_layer_norm.default", sorted."""
     return sorted({str(op) for op in ops})
 
@@ -77,7 +77,7 @@ def child_main(job: dict, send: Send) -> None:
         ops: set = set()
         for probe in spec.probes:
             meta["probes"][probe.name] = _run_probe(cls, spec, probe, job, tensors, ops)
-        meta["traced_ops"] = op_names(ops)
+        meta["traced_ops"] = _op_names(ops)
     except SubmissionError as exc:
         meta["error"] = {"kind": exc.kind, "message": _clip(str(exc))}
     except MemoryError:
@@ -263,7 +263,6 @@ def _clip(text: str) -> str:
     return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + " [clipped]"
 
 
-
 # -- warm-up, once in the zygote ---------------------------------------------------------------------
 # The zygote imports this module and forks every child (and every judge) from it. torch builds each
 # Python binding's argument parser, each op's overload object (what OpRecorder sees) and each kernel
@@ -293,7 +292,7 @@ _WARM_UP_TASK = {
         {"name": f"warm-up-{dtype}-{params}", "input": {"shape": [2, 4], "dtype": dtype}, "params": params,
          "checks": ["forward"]}
         for dtype in DTYPES for params in ("random", "init")
-    ],
+    ] + [{"name": "warm-up-values", "input": {"values": [[1.0, 2.0, 3.0, 4.0]]}, "checks": ["forward"]}],
 }
 
 
@@ -307,7 +306,7 @@ def _warm_up() -> None:
         report = _run_probe(_StandIn, spec, probe, job, {}, ops)
         if report["error"]:  # dlprep's own bug: fail the zygote's start, loudly
             raise RuntimeError(f"runner warm-up failed: {report['error']}")
-    op_names(ops)
+    _op_names(ops)
 
 
 _warm_up()

@@ -192,8 +192,6 @@ class NumericQuestion(QuestionBase):
     def _has_tolerance(self) -> "NumericQuestion":
         if self.abs_tol is None and self.rel_tol is None:
             raise ValueError("a numeric question needs abs_tol and/or rel_tol")
-        if self.answer == 0 and not self.abs_tol and self.rel_tol:  # relative to 0 is exact
-            raise ValueError("an answer of 0 needs abs_tol: a tolerance relative to 0 accepts only 0 itself")
         return self
 
 

@@ -78,27 +78,27 @@ def _reference_path(target: str, task_dir: Path) -> tuple[Path | None, str | Non
 
 
 def _defines(path: Path, name: str) -> str | None:
-    """None when the file parses and binds `name` at its top level (a class, an assignment or an
-    import), else what is wrong with it."""
+    """None when the file parses and may bind `name` (a class, an assignment or an import anywhere,
+    or a star import: a reference guarded by `if` or `try` still counts), else what is wrong."""
     try:
         tree = ast.parse(path.read_bytes(), filename=str(path))
     except SyntaxError as exc:
         return f"{path.name} has a syntax error on line {exc.lineno}: {exc.msg}"
     except (OSError, ValueError) as exc:  # unreadable, or a NUL byte
         return f"cannot read {path.name}: {exc}"
-    if name not in _top_level_names(tree):
+    names = _bound_names(tree)
+    if name not in names and "*" not in names:
         return f"{path.name} does not define {name}"
     return None
 
 
-def _top_level_names(tree: ast.Module) -> set[str]:
+def _bound_names(tree: ast.Module) -> set[str]:
     names: set[str] = set()
-    for node in tree.body:
+    for node in ast.walk(tree):
         if isinstance(node, (ast.ClassDef, ast.FunctionDef)):
             names.add(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            names.update(t.id for t in targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
     return names

@@ -68,8 +68,6 @@ CASES = [
      ["12: id=q-single: answer: must be letters (A is the first choice), not the numbers [0, 1]"]),
     ("numeric answer nan", edit("answer: 1024", "answer: .nan"), ["30: id=q-num: answer: must be a finite number"]),
     ("infinite tolerance", edit("abs_tol: 0", "abs_tol: .inf"), ["31: id=q-num: abs_tol: must be a finite number"]),
-    ("zero answer with a relative tolerance", edit("answer: 1024", "answer: 0").replace("abs_tol: 0", "rel_tol: 0.01"),
-     ["25: id=q-num: an answer of 0 needs abs_tol: a tolerance relative to 0 accepts only 0 itself"]),
     ("negative tolerance", edit("abs_tol: 0", "abs_tol: -1"),
      ["31: id=q-num: abs_tol: must be greater than or equal to 0"]),
     ("truefalse answer maybe", edit("type: numeric", "type: truefalse").replace("answer: 1024", "answer: maybe"),
@@ -118,11 +116,14 @@ def test_broken_bank_gives_exact_problem_lines(tmp_path, text, expected):
         edit("answer: B", "answer: b"),  # lower-case letters are read as upper case
         edit("type: single", "type: multi").replace("answer: B", "answer: 'b, a'"),
         edit("answer: 1024", "answer: '1e-5'").replace("abs_tol: 0", "rel_tol: 1e-3"),
+        edit("answer: 1024", "answer: 0").replace("abs_tol: 0", "rel_tol: 0.01"),  # exactly 0: a count
+        edit("type: numeric", "type: truefalse").replace("answer: 1024", "answer: yes").replace("    abs_tol: 0\n", ""),
         "---\n" + GOOD,  # one document with an explicit start marker
         edit("    explanation:\n      en: Because.\n", "    explanation: &why\n      en: Because.\n").replace(
             "explanation: {en: Because.}", "explanation: *why"),  # anchors and aliases
     ],
-    ids=["lower-case letter", "multi letters in any order", "numeric as a string", "document marker", "aliases"],
+    ids=["lower-case letter", "multi letters in any order", "numeric as a string", "zero with rel_tol",
+         "truefalse yes", "document marker", "aliases"],
 )
 def test_lenient_forms_instructors_write_are_valid(tmp_path, text):
     assert problems_of(tmp_path, text) == []

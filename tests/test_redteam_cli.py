@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import time
 from pathlib import Path
@@ -233,3 +234,37 @@ def test_bank_list_never_cuts_ids_or_headers(monkeypatch, columns):
 def test_a_typographic_minus_is_a_minus(tmp_path):
     code, report, _ = answers(tmp_path, "t-num: −1024\n")
     assert report["results"][0]["given"] == -1024.0 and code == 1
+
+
+@pytest.mark.parametrize(("given", "score"), [("3 GB", 1.0), ("3gb", 1.0), ("3", 1.0), ("3 MB", None)])
+def test_numeric_answers_may_carry_the_questions_own_unit(given, score):
+    from grader.answers import AnswerFormError
+    from grader.schema import NumericQuestion
+
+    question = NumericQuestion.model_validate({
+        "id": "mem", "topic": "t", "difficulty": "easy", "type": "numeric", "prompt": {"en": "GB?"},
+        "explanation": {"en": "."}, "answer": 3, "abs_tol": 0, "unit": "GB"})
+    if score is None:
+        with pytest.raises(AnswerFormError, match="expected a number"):
+            grade(question, given)
+    else:
+        assert grade(question, given).score == score
+
+
+def test_code_blocks_are_highlighted_and_prose_is_not():
+    from rich.console import Console
+
+    from grader.render.quiz import question_panel
+
+    question = banks.load_catalog([FIXTURES]).questions["t-single"].question
+    console = Console(force_terminal=True, color_system="256", width=80, highlight=False)
+    with console.capture() as captured:
+        console.print(question_panel(question, "zh", [0, 1, 2], "t-single"))
+    screen = captured.get()
+    code_line = next(line for line in screen.splitlines() if "keepdim" in line)
+    prose_line = next(line for line in screen.splitlines() if "归一化" in line)
+    def colours(line: str) -> list[str]:  # escape codes other than the panel's border and resets
+        return [c for c in re.findall(r"\x1b\[[0-9;]*m", line) if c not in ("\x1b[36m", "\x1b[0m")]
+
+    assert len(colours(code_line)) >= 3  # literals in their own colour
+    assert colours(prose_line) == []

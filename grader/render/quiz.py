@@ -175,7 +175,7 @@ def feedback(question: Any, result: AnswerResult, lang: str, order: list[int] | 
         parts += [Text(f"{w['model']}:", style="bold"), prose(f"  {result.model_answer}", hang=2)]
     elif not result.correct:
         shown = _shown_answer(question, result.answer, lang, order)
-        parts.append(Text.assemble((f"{w['the_answer']}:", "bold"), shown))
+        parts.append(prose(Text.assemble((f"{w['the_answer']}:", "bold"), shown), hang=5))  # under "  A. "
     parts += [Text(f"{w['explanation']}:", style="bold"), prompt_body(result.explanation)]
     return Group(*parts)
 
@@ -301,5 +301,6 @@ def bank_entry(entry: Any, lang: str) -> None:
         for wrong in q.misconceptions:
             out.print(prose(f"  [-{wrong.penalty:g}] {wrong.claim.get(lang)}: {' | '.join(wrong.match.all())}", hang=4))
     else:
-        out.print(Text.assemble((f"{w['the_answer']}:", "bold"), _shown_answer(q, answer_form(q), lang, order)))
+        shown = _shown_answer(q, answer_form(q), lang, order)
+        out.print(prose(Text.assemble((f"{w['the_answer']}:", "bold"), shown), hang=5))
     out.print(Text(f"{w['explanation']}:", style="bold"), prompt_body(q.explanation.get(lang)))

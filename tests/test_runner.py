@@ -1,0 +1,61 @@
+"""The child's runner on its own (called in this test process, as tests/test_judge.py does): the op
+trace it reports, and the rule its import-time warm-up must keep, since the zygote imports it."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader.runner import child_main
+
+ROOT = Path(__file__).resolve().parent.parent
+FUSED = """
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, normalized_shape, eps=1e-5):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+        self.shape, self.eps = shape, eps
+        self.weight = nn.Parameter(torch.ones(shape))
+        self.bias = nn.Parameter(torch.zeros(shape))
+
+    def forward(self, x):
+        return getattr(F, "layer" + "_norm")(x, self.shape, self.weight, self.bias, self.eps)
+"""
+
+
+@pytest.fixture(scope="module")
+def job(builtin_tasks):
+    loaded = builtin_tasks["layernorm"]
+    return {"task": loaded.spec.model_dump(mode="json"), "task_dir": str(loaded.dir), "source": FUSED,
+            "filename": "submission.py", "seed": 3, "device": "cpu", "mode": "grade"}
+
+
+def test_the_trace_names_every_dispatched_op_once_sorted(job):
+    sent = {}
+    child_main(job, lambda meta, tensors: sent.update(meta=meta))
+    ops = sent["meta"]["traced_ops"]
+    assert "aten.native_layer_norm.default" in ops  # reached through a computed name the AST cannot see
+    assert ops == sorted(set(ops)) and all(isinstance(op, str) for op in ops)
+
+
+def test_importing_the_runner_runs_no_backward():
+    """The zygote imports the runner (and so runs its warm-up) before forking every child: a backward
+    there would start autograd's device threads, and a CUDA build then refuses backward in the
+    children (docs/DESIGN.md)."""
+    script = (
+        "import sys, torch\n"
+        "def refuse(*args, **kwargs):\n"
+        "    raise SystemExit('a backward ran at import')\n"
+        "torch.Tensor.backward = torch.autograd.backward = torch.autograd.grad = refuse\n"
+        f"sys.path.insert(0, {str(ROOT)!r})\n"
+        "import grader.runner\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
