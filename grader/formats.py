@@ -72,7 +72,8 @@ def _summary(result: SubmissionResult) -> str:
         return f"{result.error.kind}: {result.error.message}"
     lines = [f"{result.verdict}: {result.score:g} / {result.max_score:g}"]
     for p in result.pitfalls:
-        lines.append(f"[{p.severity}] {p.id}: {p.title}. {p.explanation} Fix: {p.fix}")
+        fix = f" Fix: {p.fix}" if p.fix else ""
+        lines.append(f"[{p.severity}] {p.id}: {p.title}. {p.explanation}{fix}")
     return "\n".join(lines)
 
 

@@ -143,6 +143,13 @@ def test_registry_texts_are_bilingual_and_fixes_are_one_line_of_code():
     assert zh.title == "用了无偏方差（除以 n-1）" and zh.fix.startswith("var = x.var(")
 
 
+def test_an_instructors_task_gets_no_fix_written_for_another_module():
+    pitfall = registry.get("extra-layers")
+    assert pitfall.result("e", task="layernorm").fix.startswith("self.weight = nn.Parameter(")
+    assert pitfall.result("e", task="residual-block").fix.startswith("self.fc1, self.fc2")
+    assert pitfall.result("e", task="my-rmsnorm").fix == ""
+
+
 def test_the_contract_ids_and_severities():
     assert registry.ids_for("layernorm") == [
         "extra-layers", "extra-activation", "unbiased-variance", "eps-outside-sqrt", "missing-eps",

@@ -3,7 +3,8 @@
 Ids are a contract (task YAML files, mutants and tests refer to them); add new ones, never rename.
 Detectors (static.py, detectors.py, mutantmatch.py) decide *whether* a pitfall applies; this module
 only says what it is called and how to fix it, in English and Chinese. A fix is one line of code,
-written for the built-in task it applies to (instructor tasks get the first task's line).
+written for the built-in task it applies to; an instructor's task gets none, since a line written
+for another module would mislead.
 """
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ class Pitfall:
             severity=self.severity,
             title=_pick(self.title, lang),
             explanation=_pick(self.explanation, lang),
-            fix=self.fix.get(task) or next(iter(self.fix.values())),
+            fix=self.fix.get(task, ""),
             evidence=evidence,
         )
 

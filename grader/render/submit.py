@@ -12,6 +12,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from grader.render.wrap import prose
 from grader.results import CheckResult, SubmissionResult
 
 # The submission's own output shown under the table; the JSON formats carry more.
@@ -104,10 +105,10 @@ def _pitfalls(result: SubmissionResult, w: dict, console: Console) -> None:
     console.print(Text(w["pitfalls"], style="bold"))
     colours = {"error": "red", "warning": "yellow", "note": "cyan"}
     for p in result.pitfalls:
-        console.print(Text(f"[{p.severity}] {p.id}: ", style=colours.get(p.severity, "")) + Text(p.title))
+        console.print(prose(Text(f"[{p.severity}] {p.id}: ", style=colours.get(p.severity, "")) + Text(p.title)))
         for line in (p.explanation, f"{w['fix']}: {p.fix}" if p.fix else "", p.evidence):
             if line:
-                console.print(Padding(Text(line), (0, 0, 0, 4), expand=False))  # wrapped lines keep the indent
+                console.print(Padding(prose(line), (0, 0, 0, 4), expand=False))  # wrapped lines keep the indent
 
 
 def _output(output: str, w: dict, console: Console) -> None:
