@@ -231,8 +231,9 @@ class Judgement:
 def _warm_up() -> None:
     """Run the judge's torch paths once on throwaway data: a float64 backward (the truth's) and a
     safetensors round trip (the child's answer). The slot imports this module while the child runs,
-    on the other core, so their first-use costs (autograd's engine, argument parsers: ~3 ms in a
-    fresh fork) are paid there instead of after the child is reaped. Nothing here depends on a task."""
+    on the other core, so part of their first-use costs (autograd's engine, argument parsers: ~1 ms
+    of a judge's ~15) is paid there instead of after the child is reaped. A backward is safe here,
+    unlike in the zygote: the slot never forks again. Nothing here depends on a task."""
     x = torch.linspace(-1, 1, 8, dtype=torch.float64).reshape(2, 4).requires_grad_(True)
     weight = torch.ones(4, 4, dtype=torch.float64, requires_grad=True)
     hidden = torch.relu(torch.nn.functional.linear(x, weight, weight[0]))
