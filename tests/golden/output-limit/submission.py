@@ -13,5 +13,5 @@ class LayerNorm(nn.Module):
     def forward(self, x):
         LayerNorm.calls += 1
         if LayerNorm.calls == 1:  # 100 MB once: over the answer size cap on its own
-            return torch.zeros(25 * 2**20)
+            return torch.zeros(25 * 2**20, device=x.device)
         return x * self.weight + self.bias
