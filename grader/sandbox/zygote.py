@@ -31,6 +31,7 @@ CHILD_PRELOAD = ("grader.runner",)  # imported once here when present: the child
 # import of the judge while its child runs (~20 ms of CPU per job in a fresh fork) shrinks by half.
 JUDGE_HELPERS = ("grader.checks", "grader.pitfalls.detectors", "grader.pitfalls.mutantmatch",
                  "grader.pitfalls.registry", "grader.pitfalls.static")
+USUAL_JUDGE = "grader.judge"  # loaded by each slot before its job: off the per-job path
 DEFAULT_JUDGE_DEADLINE_S = 60.0  # the judge is trusted, but it runs the reference: bound it too
 PR_SET_PDEATHSIG = 1
 TOOK, CLOSED = b"T", b"C"  # a slot's byte to the zygote: it took a job / the CLI closed the pipe
@@ -160,6 +161,7 @@ def _slot(control: int, reply: int, taken: int, plan: lockdown.Plan) -> None:
         if plan.on("uid"):
             os.chown(per_job_dir, plan.slot_uid, plan.slot_uid)
     proc = supervisor.spawn(plan)
+    _warm_judge()
     try:
         length = wire.read_length(control)
     except wire.WireError:
@@ -178,6 +180,16 @@ def _slot(control: int, reply: int, taken: int, plan: lockdown.Plan) -> None:
             shutil.rmtree(per_job_dir, ignore_errors=True)
     wire.write_json(reply, message)
     os._exit(0)
+
+
+def _warm_judge() -> None:
+    """Load the usual judge while the slot waits for its job. The child was forked just before, so
+    nothing of it is in the child's memory, and the slot never forks again. A failure here only
+    means the job's own import (in grade) reports it."""
+    try:
+        importlib.import_module(USUAL_JUDGE)
+    except Exception:  # noqa: BLE001 - re-raised, with context, by the job's own import
+        pass
 
 
 def grade(request: dict, proc: supervisor.Child, plan: lockdown.Plan) -> dict:
