@@ -288,7 +288,6 @@ _WARM_UP_TASK = {
     "signature": "_StandIn(n)", "reference": "grader.runner:_StandIn", "build": {"args": [4]},
     "param_match": "by-init", "parameters": [{"name": "weight", "init": "ones"}, {"name": "bias", "init": "zeros"}],
     "starter": "", "probes": [
-        # Forward only: a backward would start autograd's threads before the fork (docs/DESIGN.md).
         {"name": f"warm-up-{dtype}-{params}", "input": {"shape": [2, 4], "dtype": dtype}, "params": params,
          "checks": ["forward"]}
         for dtype in DTYPES for params in ("random", "init")
@@ -296,9 +295,13 @@ _WARM_UP_TASK = {
 }
 
 
-def _warm_up() -> None:
-    """Run the probe machinery, forward only, on the stand-in, as child_main would."""
-    spec = TaskSpec.model_validate(_WARM_UP_TASK)
+def _warm_up(backward: bool = False) -> None:
+    """Run the probe machinery on the stand-in, as child_main would: forward only in the zygote
+    (a backward there would start autograd's threads before the fork, docs/DESIGN.md)."""
+    task = _WARM_UP_TASK
+    if backward:
+        task = {**task, "probes": [{**p, "checks": ["forward", "backward"]} for p in task["probes"]]}
+    spec = TaskSpec.model_validate(task)
     job = {"seed": 0, "filename": "<warm-up>"}
     _structure(_build(_StandIn, spec, spec.build, "constructor-error", job["filename"]), spec)
     ops: set = set()
@@ -307,6 +310,13 @@ def _warm_up() -> None:
         if report["error"]:  # dlprep's own bug: fail the zygote's start, loudly
             raise RuntimeError(f"runner warm-up failed: {report['error']}")
     _op_names(ops)
+
+
+def prewarm() -> None:
+    """Called by a locked-down child while it waits for its job: the same run with a backward, so
+    the pages it touches are copied and autograd is started before the job's clock runs. The child
+    never forks, so its backward is safe."""
+    _warm_up(backward=True)
 
 
 _warm_up()
