@@ -9,7 +9,6 @@ top, because after lockdown dlprep's own files are no longer readable.
 from __future__ import annotations
 
 import linecache
-import re
 import sys
 import traceback
 import types
@@ -19,6 +18,7 @@ import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
 from grader.probes import backward, make_input, probe_params, upstream_grad
+from grader.sandbox.child import is_memory_error
 from grader.taskspec import Probe, TaskSpec
 
 Send = Callable[[dict, dict], None]
@@ -246,9 +246,7 @@ def _collect_grads(module, mapping: dict, probe_name: str, leaf, tensors: dict, 
 
 def _raise_if_memory(exc: BaseException) -> None:
     """An allocation that failed anywhere is the memory limit, not the submission's own error."""
-    if isinstance(exc, MemoryError) or (
-        isinstance(exc, RuntimeError) and re.search(r"can't allocate memory|DefaultCPUAllocator", str(exc))
-    ):
+    if is_memory_error(exc):  # the sandbox's own test, so CUDA's "out of memory" counts too
         raise SubmissionError("memory-limit", _clip(_describe(exc, ""))) from None
 
 

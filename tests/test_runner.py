@@ -59,3 +59,17 @@ def test_importing_the_runner_runs_no_backward():
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_gpu_out_of_memory_in_forward_is_the_memory_limit(job):
+    """CUDA says "out of memory" where the CPU allocator says "can't allocate memory": both end the
+    run as memory-limit, not as a failed check (the same test as the sandbox's, one definition)."""
+    oom = FUSED.replace(
+        'return getattr(F, "layer" + "_norm")(x, self.shape, self.weight, self.bias, self.eps)',
+        'raise RuntimeError("CUDA out of memory. Tried to allocate 20.00 GiB")',
+    )
+    assert oom != FUSED
+    sent = {}
+    child_main({**job, "source": oom}, lambda meta, tensors: sent.update(meta=meta))
+    assert sent["meta"]["error"]["kind"] == "memory-limit"
+    assert "CUDA out of memory" in sent["meta"]["error"]["message"]
