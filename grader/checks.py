@@ -11,6 +11,7 @@ import torch
 from grader import compare as cmp
 from grader.forbidden import scan, trace_gap, traced_matches
 from grader.results import CheckResult
+from grader.tasks import example_line
 from grader.taskspec import Probe, TaskSpec
 
 
@@ -36,7 +37,10 @@ def build_checks(j) -> list[CheckResult]:
     for name, kind, hidden, points in plan(j.spec):
         check = CheckResult(name=name, kind=kind, hidden=hidden, passed=False, points=points)
         if kind in ("forward", "backward"):
-            _PROBE_CHECKS[kind](j, probes[name.rsplit("/", 1)[0]], check)
+            probe = probes[name.rsplit("/", 1)[0]]
+            _PROBE_CHECKS[kind](j, probe, check)
+            if not (check.passed or probe.hidden):  # a failed public example shows what went in
+                check.example = example_line(j.spec, probe)
         else:
             _MODULE_CHECKS[kind](j, check)
         results.append(check)

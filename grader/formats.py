@@ -54,6 +54,8 @@ def check_output(check: CheckResult) -> str:
     """A check's text for a test in another system's report: the message and, for a failed public
     check, its worst elements."""
     lines = [check.message] if check.message else []
+    if check.example:
+        lines.append(f"example: {check.example}")
     if check.max_abs_err is not None:
         lines.append(f"max abs error {check.max_abs_err:.3g}, max rel error {check.max_rel_err:.3g}")
     if not check.hidden and not check.passed and check.worst:

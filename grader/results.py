@@ -45,7 +45,9 @@ class CheckResult:
     max_abs_err: float | None = None
     max_rel_err: float | None = None
     points: float = 1.0
-    # Only for public checks: shapes and the worst elements, shown on failure.
+    # Only for public checks, shown on failure: the construction and input, the shape and the
+    # worst elements.
+    example: str | None = None
     shape: list[int] | None = None
     mismatched: int | None = None  # k of "Mismatched elements: k / n"
     total: int | None = None  # n

@@ -20,15 +20,20 @@ def find_task(tasks: dict, task_id: str):
 def public_examples(spec) -> list[dict]:
     """The public probes as shown to the learner: construction, dtype and input values (explicit
     values only; a seeded public input is described by its shape and kind)."""
-    examples = []
-    for probe in spec.probes:
-        if probe.hidden or probe.diagnostic:
-            continue
-        spec_in = probe.input
-        shown = spec_in.values if spec_in.kind == "values" else f"{spec_in.kind} of shape {spec_in.shape}"
-        examples.append({"name": probe.name, "build": spec.build_for(probe).call(spec.class_name),
-                         "dtype": spec_in.dtype, "input": shown})
-    return examples
+    return [_example(spec, probe) for probe in spec.probes if not (probe.hidden or probe.diagnostic)]
+
+
+def _example(spec, probe) -> dict:
+    spec_in = probe.input
+    shown = spec_in.values if spec_in.kind == "values" else f"{spec_in.kind} of shape {spec_in.shape}"
+    return {"name": probe.name, "build": spec.build_for(probe).call(spec.class_name),
+            "dtype": spec_in.dtype, "input": shown}
+
+
+def example_line(spec, probe) -> str:
+    """A public probe in one line, as a failed check shows it: `LayerNorm(4)(x), x (float32) = ...`."""
+    example = _example(spec, probe)
+    return f"{example['build']}(x), x ({example['dtype']}) = {example['input']}"
 
 
 def task_json(spec, brief: bool = False) -> dict:

@@ -12,7 +12,7 @@ def result(**overrides) -> SubmissionResult:
     checks = [
         CheckResult("structure", "structure", False, True, "2 parameters as expected"),
         CheckResult("example/forward", "forward", False, False, "output: 2 / 8 elements off", 0.5, 0.25,
-                    shape=[2, 4], mismatched=2, total=8,
+                    shape=[2, 4], mismatched=2, total=8, example="LayerNorm(4)(x), x (float32) = [[1.0, 2.0]]",
                     worst=[Mismatch([0, 1], 1.5, 1.0), Mismatch([1, 3], None, 2.0)]),
         CheckResult("rows-2d/backward", "backward", True, False, "gradient of input: 2% of the elements off",
                     float("inf"), float("nan"), points=2.0),
@@ -102,3 +102,9 @@ def test_the_table_follows_pytest_approx_for_public_failures():
     assert "[error] eps-outside-sqrt" in text and "Fix: torch.sqrt(var + eps)" in text
     assert "[output clipped: 1000 more characters" in text
     assert text.rstrip().endswith("FAIL  Score: 2 / 5")
+
+
+def test_another_systems_report_shows_a_failed_public_example_with_its_input():
+    text = formats.check_output(result().checks[1])
+    assert "example: LayerNorm(4)(x), x (float32) = [[1.0, 2.0]]" in text
+    assert "example:" not in formats.check_output(result().checks[2])  # hidden

@@ -156,3 +156,14 @@ def test_a_mapping_that_claims_one_reference_name_twice_fails_structure(job):
     meta["structure"]["mapping"]["spare"] = "fc1.weight"
     result = judge(job, meta, tensors)
     assert not check(result, "structure")["passed"] and "unexpected parameters: " in check(result, "structure")["message"]
+
+
+def test_a_failed_public_example_shows_its_input_and_a_hidden_one_does_not(job):
+    meta, tensors = run_child(job)
+    tensors["example/out"] = tensors["example/out"] + 1
+    tensors["rows-2d/out"] = tensors["rows-2d/out"] + 1
+    result = judge(job, meta, tensors)
+    assert check(result, "example/forward")["example"] == (
+        "ResidualBlock(4)(x), x (float32) = [[1.0, -2.0, 0.5, 3.0], [0.0, 1.5, -0.5, -1.0]]")
+    assert check(result, "rows-2d/forward")["example"] is None  # hidden: its input stays hidden
+    assert check(result, "example/backward")["passed"] and check(result, "example/backward")["example"] is None

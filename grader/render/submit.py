@@ -85,6 +85,8 @@ def result_table(result: SubmissionResult, lang: str = "en", file=None) -> None:
 def _failure(check: CheckResult, w: dict, console: Console) -> None:
     """A failed check's message; for a public one, the worst elements as pytest.approx shows them."""
     console.print(Text(f"✗ {check.name}: ", style="red") + Text(check.message))
+    if check.example:
+        console.print(Padding(Text(check.example), (0, 0, 0, 2), expand=False))
     if check.hidden or not check.worst:
         return
     lines = (f"{w['shape']}: {check.shape}", f"{w['mismatched']}: {check.mismatched} / {check.total}",
