@@ -11,7 +11,7 @@ from typing import List, Optional
 
 import typer
 
-from grader.errors import EXIT_CANNOT, DlprepError
+from grader.errors import EXIT_CANNOT, EXIT_FAIL, EXIT_OK, DlprepError, UsageError
 
 app = typer.Typer(
     name="dlprep",
@@ -36,6 +36,12 @@ def _check_lang(value: str) -> str:
 
 LangOpt = typer.Option("en", "--lang", help="Language: en or zh (falls back to the other).", callback=_check_lang)
 JsonOpt = typer.Option(False, "--json", help="Print one JSON document on stdout.")
+DeviceOpt = typer.Option("cpu", "--device", help="cpu or cuda.")
+
+
+def _check_device(device: str) -> None:
+    if device not in ("cpu", "cuda"):
+        raise UsageError(f"unknown device {device!r} (cpu or cuda)")
 
 
 def guarded(fn):
@@ -95,7 +101,6 @@ def quiz(
     """Practise questions in the terminal, or grade an answers file."""
     from grader import banks
     from grader import quiz as quizzes
-    from grader.errors import UsageError
     from grader.render import quiz as render
 
     if json_out and answers is None:
@@ -178,7 +183,7 @@ def bank_validate(
     for line in catalog.problems:
         typer.echo(line)
     # Proving runs every mutant through the sandbox: only worth it once the files themselves are valid.
-    proofs = [] if catalog.problems else banks.prove_tasks(catalog) or []
+    proofs = [] if catalog.problems else banks.prove_tasks(catalog)
     for proof in proofs:  # the summary is news, not a problem: stdout stays empty when all is valid
         print(f"dlprep: {proof.lines[0]}", file=sys.stderr)
         for line in proof.lines[1:]:
@@ -265,20 +270,18 @@ def submit(
     out: Optional[Path] = typer.Option(None, "--out", help="Write the report to this file instead of stdout."),
     watch: bool = typer.Option(False, "--watch", help="Regrade every time FILE is saved (Ctrl-C stops)."),
     lang: str = LangOpt,
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    device: str = DeviceOpt,
     insecure: bool = typer.Option(False, "--insecure", help="Grade even when no isolation layer works."),
     bank: Optional[List[Path]] = BankOpt,
 ) -> None:
     """Grade a submitted module: outputs and gradients against a reference, and the pitfalls."""
     from grader import submit as grading
-    from grader.errors import UsageError
     from grader.formats import FORMATS
 
     fmt = "json" if json_out else fmt
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
-    if device not in ("cpu", "cuda"):
-        raise UsageError(f"unknown device {device!r} (cpu or cuda)")
+    _check_device(device)
     if out is not None and (out.is_dir() or not out.parent.is_dir()):  # before grading, not after
         raise UsageError(f"cannot write the report to {out}: " + ("it is a directory" if out.is_dir()
                          else f"no directory {out.parent}"))
@@ -296,7 +299,6 @@ def _warn(message: str) -> None:
 def _report_submission(result, *, fmt: str, out: Optional[Path], lang: str) -> int:
     """Print (or write to --out) one report; return the exit code of its verdict."""
     from grader import formats
-    from grader.errors import EXIT_FAIL, EXIT_OK
     from grader.render import submit as render
 
     if fmt == "table":
@@ -321,15 +323,13 @@ def _report_submission(result, *, fmt: str, out: Optional[Path], lang: str) -> i
 @guarded
 def doctor(
     json_out: bool = JsonOpt,
-    device: str = typer.Option("cpu", "--device", help="cpu or cuda."),
+    device: str = DeviceOpt,
 ) -> None:
     """Show the isolation layers a graded submission runs under here, and why any is off.
     Exits 3 when no isolating layer works (submit would refuse to grade)."""
-    from grader.errors import UsageError
     from grader.sandbox import doctor as sandbox_doctor
 
-    if device not in ("cpu", "cuda"):
-        raise UsageError(f"unknown device {device!r} (cpu or cuda)")
+    _check_device(device)
     doc = sandbox_doctor.report(device)
     if json_out:
         _print_json(doc)

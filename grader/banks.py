@@ -8,7 +8,6 @@ reports them at once; other commands load strictly and refuse to start on a brok
 """
 from __future__ import annotations
 
-import importlib.util
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -163,20 +162,15 @@ def _valid_questions(data: dict) -> list[tuple[int, Any]]:
 
 
 def _load_task(path: Path, source: yamlsrc.Source, catalog: Catalog) -> None:
+    # Imported only here: the quiz never pays for them unless a task file is present.
+    from grader.taskfiles import task_problems
+    from grader.taskspec import TaskFile
+
     try:
-        # Imported only here: the quiz never pays for it unless a task file is present.
-        from grader.taskspec import TaskFile
-    except ImportError as exc:
-        catalog.problems.append(yamlsrc.problem(path, 1, f"cannot check task files: {exc}"))
-        return
-    try:
-        model = TaskFile.model_validate(source.data)
+        spec = TaskFile.model_validate(source.data).task
     except ValidationError as exc:
         catalog.problems.extend(yamlsrc.validation_problems(path, source, exc))
         return
-    spec = model.task
-    from grader.taskfiles import task_problems
-
     catalog.problems.extend(task_problems(spec, path, source))
     line = source.lines.get(("task",), 1)
     earlier = catalog.tasks.get(spec.id)
@@ -238,12 +232,12 @@ def close_ids(wanted: str, ids: list[str], n: int = 3) -> list[str]:
     return (close + shared)[:n]
 
 
-def prove_tasks(catalog: Catalog) -> list | None:
+def prove_tasks(catalog: Catalog) -> list:
     """Prove the loaded tasks (reference passes, every mutant caught and named) with
-    grader.mutation, which starts the sandbox and so is imported only here. None when there is
-    nothing to prove or grader.mutation does not exist in this build."""
-    if not catalog.tasks or importlib.util.find_spec("grader.mutation") is None:
-        return None
+    grader.mutation, which starts the sandbox and so is imported only here (and only when there
+    is a task to prove)."""
+    if not catalog.tasks:
+        return []
     from grader.mutation import prove_tasks as prove
 
     loaded = list(catalog.tasks.values())

@@ -48,9 +48,11 @@ def build_checks(j) -> list[CheckResult]:
 
 
 # -- whole-module checks ---------------------------------------------------------------------------
-def _reference_structure(j) -> tuple[dict[str, list[int]], dict[str, str]]:
-    args, kwargs = j.spec.build.values()
-    ref = j.build("reference", args, kwargs)
+def reference_structure(build, spec: TaskSpec) -> tuple[dict[str, list[int]], dict[str, str]]:
+    """The reference as the task builds it: parameter shapes by name, and the submodules holding
+    parameters directly (name -> type). `build` is grader.judge.Judgement.build."""
+    args, kwargs = spec.build.values()
+    ref = build("reference", args, kwargs)
     params = {n: list(p.shape) for n, p in ref.named_parameters()}
     holders = {n: type(m).__name__ for n, m in ref.named_modules() if n and any(True for _ in m.parameters(recurse=False))}
     return params, holders
@@ -68,7 +70,7 @@ def _child_structure(j) -> tuple[dict[str, dict], dict[str, str], dict[str, str]
 
 
 def _structure(j, check: CheckResult) -> None:
-    ref_params, ref_holders = _reference_structure(j)
+    ref_params, ref_holders = reference_structure(j.build, j.spec)
     params, holders, mapping = _child_structure(j)
     problems = []
     mapped = {v: k for k, v in mapping.items() if v in ref_params}
@@ -111,14 +113,15 @@ def _dtype_shape(j, check: CheckResult) -> None:
             continue  # no output to judge: the probe's forward check already failed
         got, why = j.got(probe, "out", j.truth[probe.name]["expected"]["out"])
         if got is None:
-            problems.append(f"{probe.name}: output {why if not probe.hidden else _hidden_why(why)}")
+            problems.append(f"{probe.name}: output {shown_why(probe, why)}")
     check.passed = not problems
     check.message = "; ".join(problems)
 
 
-def _hidden_why(why: str) -> str:
-    """A hidden probe's shape stays hidden: say that it differs, not what it is."""
-    return "has the wrong shape" if why.startswith("shape") else why
+def shown_why(probe: Probe, why: str) -> str:
+    """Why a tensor was refused, as the probe may tell it: a hidden probe's shape stays hidden (say
+    that it differs, not what it is)."""
+    return "has the wrong shape" if probe.hidden and why.startswith("shape") else why
 
 
 def _input_unchanged(j, check: CheckResult) -> None:
@@ -139,11 +142,12 @@ def _forbidden_ops(j, check: CheckResult) -> None:
     is the child's own report, so it can only count against it, and it sees through getattr)."""
     findings = scan(j.job["source"], j.spec.forbidden.names)
     ops = j.meta.get("traced_ops")
-    traced = traced_matches(ops if isinstance(ops, list) else [], j.spec.forbidden.ops)
+    ops = ops if isinstance(ops, list) else []
+    traced = traced_matches(ops, j.spec.forbidden.ops)
     parts = [f"line {f.line}: {f.text}" for f in findings]
     if traced:
         parts.append("traced ops: " + ", ".join(traced))
-    if gap := trace_gap(ops if isinstance(ops, list) else [], any(k.endswith("/out") for k in j.tensors)):
+    if gap := trace_gap(ops, any(k.endswith("/out") for k in j.tensors)):
         parts.append(gap)
     check.passed = not parts
     check.message = "; ".join(parts)
@@ -164,7 +168,7 @@ def _forward(j, probe: Probe, check: CheckResult) -> None:
     got, why = j.got(probe, "out", expected)
     if got is None:
         error = j.probe_meta(probe.name)["error"]
-        check.message = error or f"output {_hidden_why(why) if probe.hidden else why}"
+        check.message = error or f"output {shown_why(probe, why)}"
         return
     _record(check, probe, {"output": cmp.compare(got, expected, _tol(probe))})
 
@@ -207,7 +211,7 @@ def _record(check: CheckResult, probe: Probe, comparisons: dict, problems: list 
     errors = [c for c in comparisons.values() if c.max_rel_err is not None]
     if errors:
         worst = max(errors, key=lambda c: c.max_rel_err)
-        check.max_abs_err, check.max_rel_err = _finite(worst.max_abs_err), _finite(worst.max_rel_err)
+        check.max_abs_err, check.max_rel_err = cmp.finite(worst.max_abs_err), cmp.finite(worst.max_rel_err)
     failed = next((c for c in comparisons.values() if not c.passed), None)
     if not probe.hidden and failed is not None:
         check.shape = list(failed.shape) if failed.shape is not None else None
@@ -220,8 +224,3 @@ def _off(c: cmp.Comparison, hidden: bool) -> str:
         return f"{c.mismatched} / {c.total}"
     share = 100 * c.mismatched / max(c.total, 1)
     return f"{share:.0f}% of the" if share >= 1 else "under 1% of the"
-
-
-def _finite(value: float | None) -> float | None:
-    """JSON has no inf or NaN: a non-finite error travels as None (the message says elements are off)."""
-    return value if value is not None and value == value and abs(value) != float("inf") else None

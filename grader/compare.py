@@ -98,8 +98,8 @@ def _worst(got: torch.Tensor, expected: torch.Tensor, err: torch.Tensor, bad: to
     return [
         Mismatch(
             index=list(_unravel(int(i), tuple(expected.shape))),
-            got=_number(got.flatten()[i].item()),
-            expected=_number(expected.flatten()[i].item()),
+            got=finite(got.flatten()[i].item()),
+            expected=finite(expected.flatten()[i].item()),
         )
         for i in order
     ]
@@ -113,6 +113,7 @@ def _unravel(i: int, shape: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(reversed(index))
 
 
-def _number(value: float) -> float | None:
-    """JSON has no NaN or inf: they travel as None and are shown as 'nan'."""
-    return value if value == value and abs(value) != float("inf") else None
+def finite(value: float | None) -> float | None:
+    """JSON has no NaN or inf: they travel as None and are shown as 'nan' (or, for an error, the
+    message says elements are off)."""
+    return value if value is not None and math.isfinite(value) else None

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import math
 
-from grader.results import CheckResult, SubmissionResult
+from grader.results import CheckResult, SubmissionResult, number_text
 
 FORMATS = ("table", "json", "gradescope", "exercism")
 # exercism's runner spec caps a test's output at 500 characters.
@@ -60,12 +60,9 @@ def check_output(check: CheckResult) -> str:
         lines.append(f"max abs error {check.max_abs_err:.3g}, max rel error {check.max_rel_err:.3g}")
     if not check.hidden and not check.passed and check.worst:
         lines.append(f"Mismatched elements: {check.mismatched} / {check.total}")
-        lines += [f"  index {tuple(m.index)}: got {_num(m.got)}, expected {_num(m.expected)}" for m in check.worst]
+        lines += [f"  index {tuple(m.index)}: got {number_text(m.got)}, expected {number_text(m.expected)}"
+                  for m in check.worst]
     return "\n".join(lines)
-
-
-def _num(value: float | None) -> str:
-    return "nan" if value is None else f"{value:.6g}"
 
 
 def _summary(result: SubmissionResult) -> str:

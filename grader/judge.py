@@ -20,15 +20,13 @@ from safetensors.torch import load, save
 
 import grader.pitfalls.diagnosis  # noqa: F401  (the detectors load now, not after the child is reaped)
 from grader import pitfalls
-from grader.checks import build_checks, plan
+from grader.checks import build_checks, plan, shown_why
 from grader.outcome import ChildOutcome
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
-from grader.probes import backward, make_input, probe_params, upstream_grad
+from grader.probes import DTYPES, backward, make_input, probe_params, upstream_grad
 from grader.results import CheckResult, ErrorInfo, SubmissionResult
 from grader.taskspec import Probe, TaskSpec
 
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
-MUTANTS_DIR = Path(__file__).parent / "mutants"
 # The submission's output kept in the result: enough to see a traceback or a debug print.
 OUTPUT_KEPT = 8000
 # Error kinds the child may report about itself (it cannot claim timeout or crashed).
@@ -113,12 +111,6 @@ def _class_from_file(path: Path, name: str):
     return getattr(module, name)
 
 
-def mutant_path(file: str, task_dir: str | None) -> Path:
-    """A mutant file beside the task's YAML, else a built-in one in grader/mutants/."""
-    beside = Path(task_dir or ".") / file
-    return beside if task_dir and beside.is_file() else MUTANTS_DIR / file
-
-
 class Judgement:
     """One submission's data, the float64 truth for every probe, and the checks built from both."""
 
@@ -136,8 +128,7 @@ class Judgement:
             return self.reference(*args, **(kwargs or {}))
         if name not in self._mutants:  # the detectors build each mutant once per probe: load it once
             mutant = next(m for m in self.spec.mutants if m.id == name)
-            path = mutant_path(mutant.file, self.job.get("task_dir"))
-            self._mutants[name] = _class_from_file(path, self.spec.class_name)
+            self._mutants[name] = _class_from_file(mutant.path(self.job.get("task_dir")), self.spec.class_name)
         return self._mutants[name](*args, **(kwargs or {}))
 
     def _expected(self, probe: Probe) -> dict:
@@ -204,12 +195,11 @@ class Judgement:
         probes = {}
         for probe in self.spec.probes:
             truth, report = self.truth[probe.name], self.probe_meta(probe.name)
-            got = {key: self.got(probe, key, value)[0] for key, value in truth["expected"].items()}
+            checked = {key: self.got(probe, key, value) for key, value in truth["expected"].items()}
+            got = {key: tensor for key, (tensor, _) in checked.items()}
             after, _ = self.got(probe, "input_after", truth["x"])
             # An output refused without an error of the child's (float16, a wrong shape) says why.
-            refused = None if got["out"] is not None else self.got(probe, "out", truth["expected"]["out"])[1]
-            if refused and probe.hidden and refused.startswith("shape"):
-                refused = "has the wrong shape"
+            refused = None if got["out"] is not None else shown_why(probe, checked["out"][1])
             probes[probe.name] = ProbeEvidence(
                 name=probe.name, spec=probe, x=truth["x"], params=truth["params"],
                 upstream=truth["upstream"], expected=truth["expected"],

@@ -19,7 +19,6 @@ from grader.pitfalls import registry
 from grader.results import SubmissionResult
 from grader.submit import grade_source, start_sandbox
 
-MUTANTS_DIR = Path(__file__).parent / "mutants"
 # Failing one of these catches a mutant even though they are public: they judge the whole module.
 MODULE_CHECK_KINDS = {"structure", "init", "input-unchanged", "forbidden-ops"}
 
@@ -52,7 +51,7 @@ def prove_task(loaded, sandbox) -> TaskProof:
     problems += _reference_problems(spec.id, reference)
     proven = 0
     for mutant in spec.mutants:
-        source = mutant_file(loaded, mutant.file).read_text(encoding="utf-8")
+        source = mutant.path(loaded.dir).read_text(encoding="utf-8")
         result = grade_source(source, Path(mutant.file).name, loaded, sandbox, exclude_mutant=mutant.id)
         trouble = _mutant_problem(spec.id, mutant.id, result)
         if trouble:
@@ -136,10 +135,3 @@ def reference_source(loaded) -> str:
         raise BankError(f"{loaded.file}: cannot read the reference {path}: {exc.strerror}") from None
     alias = f"\n{loaded.spec.class_name} = {name}\n" if name != loaded.spec.class_name else ""
     return source + alias
-
-
-def mutant_file(loaded, file: str) -> Path:
-    """A mutant beside the task's YAML, else a built-in one: grader.judge.mutant_path's rule,
-    restated so validation need not import torch."""
-    beside = Path(loaded.dir) / file
-    return beside if beside.is_file() else MUTANTS_DIR / file

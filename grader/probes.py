@@ -28,6 +28,8 @@ POSITIVE_LOW = 0.1
 # ignoring or swapping them fails, close enough that outputs keep the scale of a real model.
 NORM_WEIGHT_SPREAD = 0.5
 BIAS_SPREAD = 0.5
+# A task's dtype names (grader.taskspec.Dtype) as torch dtypes, for the child and the judge alike.
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 def _generator(seed: int, *parts: object) -> torch.Generator:
@@ -37,14 +39,10 @@ def _generator(seed: int, *parts: object) -> torch.Generator:
     return torch.Generator().manual_seed(digest & (2**63 - 1))
 
 
-def _dtype(name: str) -> torch.dtype:
-    return {"float32": torch.float32, "float64": torch.float64}[name]
-
-
 def make_input(seed: int, probe) -> torch.Tensor:
     """The probe's input (a leaf, no grad) in its dtype. `probe` is a grader.taskspec.Probe."""
     spec = probe.input
-    dtype = _dtype(spec.dtype)
+    dtype = DTYPES[spec.dtype]
     if spec.kind == "values":
         return torch.tensor(spec.values, dtype=torch.float64).to(dtype)
     shape = tuple(spec.shape)

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from grader import yamlsrc
 from grader.answers import AnswerFormError, AnswerResult, grade
 from grader.errors import UsageError
-from grader.schema import LETTERS
+from grader.schema import LANGS, LETTERS
 
 
 def filter_questions(
@@ -36,7 +36,6 @@ def pick(candidates: list[Any], *, count: int | None = None, seed: int | None = 
     return chosen[:count] if count is not None else chosen
 
 
-LANGS = ("en", "zh")
 DIFFICULTIES = ("easy", "medium", "hard")
 
 

@@ -35,6 +35,11 @@ class Mismatch:
     expected: float | None
 
 
+def number_text(value: float | None) -> str:
+    """A Mismatch value as text: None stands for NaN or inf, which JSON cannot carry."""
+    return "nan" if value is None else f"{value:.6g}"
+
+
 @dataclass
 class CheckResult:
     name: str

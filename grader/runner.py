@@ -17,12 +17,11 @@ from typing import Callable
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from grader.probes import backward, make_input, probe_params, upstream_grad
+from grader.probes import DTYPES, backward, make_input, probe_params, upstream_grad
 from grader.sandbox.child import is_memory_error
 from grader.taskspec import Probe, TaskSpec
 
 Send = Callable[[dict, dict], None]
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # An error message longer than this is clipped: it is shown, and a submission controls its length.
 MAX_MESSAGE = 2000
 

@@ -29,6 +29,14 @@ Id = Annotated[str, Field(min_length=1, max_length=80, json_schema_extra=_SLUG_S
 Topic = Annotated[str, Field(min_length=1, max_length=40, json_schema_extra=_SLUG_SCHEMA), AfterValidator(_slug)]
 
 
+def check_regex(pattern: str) -> None:
+    """ValueError, with re's own reason, for a pattern that does not compile."""
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"bad regex {pattern!r}: {exc}") from None
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -63,10 +71,7 @@ class Matchers(Strict):
     def _regexes_compile(cls, items: list[str]) -> list[str]:
         for item in items:
             if item.startswith("re:"):
-                try:
-                    re.compile(item[3:])
-                except re.error as exc:
-                    raise ValueError(f"bad regex {item[3:]!r}: {exc}") from None
+                check_regex(item[3:])
             elif not item.strip():
                 raise ValueError("empty matcher")
         return items

@@ -15,8 +15,6 @@ from pathlib import Path
 from grader import yamlsrc
 from grader.pitfalls.registry import PITFALLS  # torch-free
 
-MUTANTS_DIR = Path(__file__).parent / "mutants"  # where grader.judge looks when not beside the YAML
-
 
 def task_problems(spec, file: Path, source: yamlsrc.Source) -> list[str]:
     """Problem lines for the files and pitfall ids a (schema-valid) task spec names, each at the
@@ -35,8 +33,7 @@ def _reference_troubles(spec, task_dir: Path):
 
 def _mutant_troubles(spec, task_dir: Path):
     for index, mutant in enumerate(spec.mutants):
-        beside = task_dir / mutant.file
-        path = beside if beside.is_file() else MUTANTS_DIR / mutant.file
+        path = mutant.path(task_dir)
         if not path.is_file():
             trouble = f"no file {mutant.file} beside the task file or among dlprep's built-in mutants"
         else:

@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import re
 import zlib
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from grader.schema import Id, Strict, Text
+from grader.schema import Id, Strict, Text, check_regex
 
 Dtype = Literal["float32", "float64"]
 InputKind = Literal["randn", "small-variance", "offset", "constant-int", "positive", "values"]
 # Named tolerance families; grader.compare maps (family, dtype) to numbers and says why.
 ToleranceName = Literal["tight", "offset"]
 CheckName = Literal["forward", "backward"]
+MUTANTS_DIR = Path(__file__).parent / "mutants"  # dlprep's built-in mutants
 
 
 def _matching(pattern: str, what: str):
@@ -129,10 +131,7 @@ class Probe(Strict):
             return mode
         if not mode.startswith("zero:"):
             raise ValueError("params must be random, init or zero:<regex>")
-        try:
-            re.compile(mode[5:])
-        except re.error as exc:
-            raise ValueError(f"bad regex {mode[5:]!r}: {exc}") from None
+        check_regex(mode[5:])
         return mode
 
     @field_validator("checks")
@@ -161,10 +160,7 @@ class Forbidden(Strict):
     @classmethod
     def _compile(cls, ops: list[str]) -> list[str]:
         for op in ops:
-            try:
-                re.compile(op)
-            except re.error as exc:
-                raise ValueError(f"bad regex {op!r}: {exc}") from None
+            check_regex(op)
         return ops
 
     def __bool__(self) -> bool:
@@ -187,6 +183,11 @@ class MutantRef(Strict):
 
     id: Id
     file: PyFile
+
+    def path(self, task_dir: Path | str | None) -> Path:
+        """Where the file is: beside the task's YAML when it is there, else among the built-in ones."""
+        beside = Path(task_dir) / self.file if task_dir else None
+        return beside if beside is not None and beside.is_file() else MUTANTS_DIR / self.file
 
 
 class TaskSpec(Strict):

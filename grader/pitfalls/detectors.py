@@ -8,9 +8,11 @@ them register through grader.pitfalls.measure.detector.
 from __future__ import annotations
 
 from grader import forbidden
+from grader.checks import reference_structure
 from grader.compare import compare
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
-from grader.pitfalls.measure import backward_ok, detector, error, fmt, forward_ok, grad_keys, out_of, ran, tol
+from grader.pitfalls.measure import backward_ok, close, detector, error, fmt, forward_ok, grad_keys, out_of, ran, tol
+from grader.results import number_text
 
 WORST_QUOTED = 3  # elements quoted from a failed public probe
 
@@ -20,10 +22,7 @@ def structure(ev: Evidence):
     """The fresh module's parameters and parameter-holding submodules against the reference's."""
     if ev.build is None or not ev.structure:
         return
-    args, kwargs = ev.task.build.values()
-    ref = ev.build("reference", args, kwargs)
-    ref_params = {n: list(p.shape) for n, p in ref.named_parameters()}
-    ref_holders = {n for n, m in ref.named_modules() if n and any(True for _ in m.parameters(recurse=False))}
+    ref_params, ref_holders = reference_structure(ev.build, ev.task)
     params = {p.get("name"): p for p in ev.structure.get("parameters") or [] if isinstance(p, dict)}
     holders = {m.get("name"): m.get("type") for m in ev.structure.get("submodules") or [] if isinstance(m, dict)}
     mapping = {k: v for k, v in (ev.structure.get("mapping") or {}).items() if k in params and v in ref_params}
@@ -33,7 +32,7 @@ def structure(ev: Evidence):
     # A parameter of its own (a learnable scale or gate), not inside an extra layer named above.
     loose = [f"{name} (shape {params[name].get('shape')})" for name in params
              if name not in mapping and name not in stand_ins.values()
-             and str(name).rpartition(".")[0] not in set(holders) - ref_holders]
+             and str(name).rpartition(".")[0] not in set(holders) - set(ref_holders)]
     if extra or loose:
         yield "extra-layers", "structure: " + "; ".join(
             ([", ".join(extra) + ": not in the reference"] if extra else [])
@@ -120,7 +119,7 @@ def fallback(ev: Evidence):
     wrong = [p for p in graded if "backward" in p.spec.checks and not backward_ok(p)]
     if wrong:
         p = _pick(wrong)
-        key = next(k for k in grad_keys(p) if not _key_ok(p, k))
+        key = next(k for k in grad_keys(p) if not close((p.got or {}).get(k), p.expected[k], p))
         yield "wrong-gradient", _describe(p, key, "output right, " + _grad_name(key))
         return
     yield from _failed_runs(ev)
@@ -144,11 +143,6 @@ def _pick(probes: list[ProbeEvidence]) -> ProbeEvidence:
     return next((p for p in probes if not p.spec.hidden), probes[0])
 
 
-def _key_ok(p: ProbeEvidence, key: str) -> bool:
-    got = (p.got or {}).get(key)
-    return got is not None and error(got, p.expected[key]) <= tol(p)
-
-
 def _grad_name(key: str) -> str:
     return "input gradient" if key == "grad_input" else f"gradient of {key.split('/', 1)[1]}"
 
@@ -161,8 +155,5 @@ def _describe(p: ProbeEvidence, key: str, what: str) -> str:
     if p.spec.hidden:
         return text
     worst = compare(got, p.expected[key], tol(p)).worst[:WORST_QUOTED]
-    return text + "; worst: " + ", ".join(f"{m.index} got {_num(m.got)} expected {_num(m.expected)}" for m in worst)
-
-
-def _num(value: float | None) -> str:
-    return "nan" if value is None else f"{value:.6g}"
+    return text + "; worst: " + ", ".join(
+        f"{m.index} got {number_text(m.got)} expected {number_text(m.expected)}" for m in worst)

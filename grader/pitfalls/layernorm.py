@@ -17,7 +17,8 @@ import torch
 
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.pitfalls.measure import (
-    backward_ok, close, construction, detector, error, fmt, forward_ok, nonfinite, out_of, ran, tol,
+    backward_ok, close, construction, detector, error, fmt, forward_ok, input_grad, nonfinite, out_of, ran,
+    tol,
 )
 from grader.probes import OFFSET
 
@@ -155,13 +156,8 @@ def _searchable(ev: Evidence) -> list[tuple[ProbeEvidence, Setting]]:
 def explain(probes: list[tuple[ProbeEvidence, Setting]]) -> Variant | None:
     """The simplest variant reproducing every probe's output, or None."""
     for v in VARIANTS:
-        fits = True
-        for probe, s in probes:
-            candidate = compute(probe, s, v)
-            if candidate is None or not close(out_of(probe), candidate, probe):
-                fits = False
-                break
-        if fits:
+        # close() is False where the variant cannot be computed (None).
+        if all(close(out_of(probe), compute(probe, s, v), probe) for probe, s in probes):
             return v
     return None
 
@@ -231,7 +227,4 @@ def _detached(probes):
 
 
 def _input_grad(probe: ProbeEvidence, s: Setting, detach: str) -> torch.Tensor:
-    x = probe.x.detach().double().requires_grad_(True)
-    out = compute(probe, s, RIGHT, detach, x=x)
-    (grad,) = torch.autograd.grad((out * probe.upstream.double()).sum(), x)  # see grader.probes.backward
-    return grad
+    return input_grad(probe, lambda x: compute(probe, s, RIGHT, detach, x=x))

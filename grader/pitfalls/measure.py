@@ -86,6 +86,14 @@ def ran(ev: Evidence) -> list[ProbeEvidence]:
     return [p for p in ev.probes.values() if out_of(p) is not None]
 
 
+def input_grad(probe: ProbeEvidence, forward: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """dL/dx of a float64 recomputation `forward(x)` on the probe's input, for the loss the child's
+    backward differentiates, L = sum(out * upstream) (see grader.probes.backward)."""
+    x = probe.x.detach().double().requires_grad_(True)
+    (grad,) = torch.autograd.grad((forward(x) * probe.upstream.double()).sum(), x)
+    return grad
+
+
 def construction(ev: Evidence, probe: ProbeEvidence) -> tuple[tuple, dict]:
     return ev.task.build_for(probe.spec).values()
 

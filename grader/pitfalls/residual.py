@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.pitfalls.measure import (
-    backward_ok, close, detector, error, fmt, forward_ok, out_of, ran,
+    backward_ok, close, detector, error, fmt, forward_ok, input_grad, out_of, ran,
 )
 
 # Below this (relative to the input's scale) an output is "zero": the skip added nothing.
@@ -108,10 +108,7 @@ def _skip_gradient(probes: list[ProbeEvidence]):
 
 
 def _branch_only_grad(probe: ProbeEvidence) -> torch.Tensor:
-    x = probe.x.detach().double().requires_grad_(True)
-    out = compute(probe, RIGHT, x=x, detach_skip=True)
-    (grad,) = torch.autograd.grad((out * probe.upstream.double()).sum(), x)  # see grader.probes.backward
-    return grad
+    return input_grad(probe, lambda x: compute(probe, RIGHT, x=x, detach_skip=True))
 
 
 @detector("missing-skip", "detached-skip")

@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.render.wrap import prose
-from grader.results import CheckResult, SubmissionResult
+from grader.results import CheckResult, SubmissionResult, number_text
 
 # The submission's own output shown under the table; the JSON formats carry more.
 OUTPUT_SHOWN = 2000
@@ -48,10 +48,6 @@ def _w(lang: str) -> dict:
 
 def _err(value: float | None) -> str:
     return "-" if value is None else f"{value:.2e}"
-
-
-def _num(value: float | None) -> str:
-    return "nan" if value is None else f"{value:.6g}"
 
 
 def result_table(result: SubmissionResult, lang: str = "en", file=None) -> None:
@@ -97,7 +93,7 @@ def _failure(check: CheckResult, w: dict, console: Console) -> None:
     for column in (w["index"], w["obtained"], w["expected"]):
         table.add_column(column)
     for m in check.worst:
-        table.add_row(str(tuple(m.index)), _num(m.got), _num(m.expected))
+        table.add_row(str(tuple(m.index)), number_text(m.got), number_text(m.expected))
     console.print(table)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from grader.errors import CannotGrade
 from grader.sandbox import wire
-from grader.sandbox.lockdown import ISOLATING
+from grader.sandbox.lockdown import ISOLATING, isolating_on
 
 START_DEADLINE_S = 120.0  # torch's import plus the probe; ~2 s here, far more on a cold disk
 JUDGE_DEADLINE_S = 60.0
@@ -62,7 +62,7 @@ class Sandbox:
     def run(self, job: dict, deadline_s: float = 10.0) -> dict:
         """Grade one job: the child gets deadline_s of wall-clock time; returns the judge's dict."""
         layers = self.layers()
-        if not self.insecure and not any(layers.get(name) == "on" for name in ISOLATING):
+        if not self.insecure and not isolating_on(layers):
             raise CannotGrade(
                 "no isolation layer works here (" + "; ".join(f"{n}: {layers.get(n)}" for n in ISOLATING)
                 + "); pass --insecure to grade without isolation"

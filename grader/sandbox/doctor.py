@@ -9,7 +9,7 @@ import platform
 
 from grader.sandbox.client import Sandbox
 from grader.sandbox.landlock_rules import abi
-from grader.sandbox.lockdown import ISOLATING
+from grader.sandbox.lockdown import isolating_on
 
 
 def report(device: str = "cpu") -> dict:
@@ -21,7 +21,7 @@ def report(device: str = "cpu") -> dict:
         "kernel": platform.release(),
         "landlock_abi": abi(),
         "layers": layers,
-        "can_grade": any(layers.get(name) == "on" for name in ISOLATING),
+        "can_grade": bool(isolating_on(layers)),
     }
 
 
@@ -31,7 +31,7 @@ def lines(doc: dict) -> list[str]:
     out = [f"dlprep sandbox on {doc['device']} (kernel {doc['kernel']}, Landlock ABI {doc['landlock_abi']})"]
     out += [f"  {name:<{width}}  {state}" for name, state in doc["layers"].items()]
     if doc["can_grade"]:
-        out.append("grading is isolated by: " + ", ".join(n for n in ISOLATING if doc["layers"].get(n) == "on"))
+        out.append("grading is isolated by: " + ", ".join(isolating_on(doc["layers"])))
     else:
         out.append("no isolating layer works here: dlprep submit refuses to grade unless --insecure")
     return out

@@ -192,6 +192,11 @@ LAYERS = {
 ISOLATING = ("namespaces", "landlock", "seccomp", "uid")
 
 
+def isolating_on(layers: dict[str, str]) -> list[str]:
+    """The isolating layers that are on, in ISOLATING's order."""
+    return [name for name in ISOLATING if layers.get(name) == "on"]
+
+
 def uid_blocker(paths: list[str]) -> str | None:
     """Why an unprivileged uid could not run this interpreter, or None when it could: every
     directory on the way to each path needs o+x and the files o+r (a pyenv under /root, 0700, fails)."""

@@ -26,14 +26,13 @@ from grader.sandbox import landlock_rules, lockdown, probe_layers, supervisor, w
 
 # Never in the zygote or a child: a submission could call the reference or find expected values.
 FORBIDDEN = ("grader.references", "grader.mutants", "grader.judge")
-CHILD_PRELOAD = ("grader.runner",)  # imported once here when present: the children cannot import
+CHILD_PRELOAD = ("grader.runner",)  # imported once here: the children cannot import
 # The judge's helpers, holding no reference, mutant or expected value: imported once here, the slot's
 # import of the judge while its child runs (~20 ms of CPU per job in a fresh fork) shrinks by half.
 JUDGE_HELPERS = ("grader.checks", "grader.pitfalls.detectors", "grader.pitfalls.mutantmatch",
                  "grader.pitfalls.registry", "grader.pitfalls.static")
 USUAL_JUDGE = "grader.judge"  # loaded by each slot before its job: off the per-job path
 DEFAULT_JUDGE_DEADLINE_S = 60.0  # the judge is trusted, but it runs the reference: bound it too
-PR_SET_PDEATHSIG = 1
 TOOK, CLOSED = b"T", b"C"  # a slot's byte to the zygote: it took a job / the CLI closed the pipe
 
 
@@ -60,18 +59,19 @@ def main(argv: list[str]) -> None:
 
 def _follow(parent: int) -> None:
     """Die with the CLI process (and exit now if it is already gone)."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    _die_with_parent()
     if os.getppid() != parent:
         os._exit(1)
 
 
+def _die_with_parent() -> None:
+    """SIGKILL this process when its parent dies (the CLI's for the zygote, the zygote's for a slot)."""
+    ctypes.CDLL(None, use_errno=True).prctl(lockdown.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 def _preload(names: list[str]) -> None:
     for name in names:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name or name not in CHILD_PRELOAD:  # only the default may be missing
-                raise
+        importlib.import_module(name)
     check_clean()
 
 
@@ -154,7 +154,7 @@ def _slot_death(status: int) -> str:
 def _slot(control: int, reply: int, taken: int, plan: lockdown.Plan) -> None:
     """Fork the child, wait for a job, grade it, write the reply, exit 0 (any other end after taking
     the job: the zygote replies)."""
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    _die_with_parent()
     per_job_dir = None
     if not plan.on("scratch-tmpfs"):  # no private tmpfs: a fresh directory, removed afterwards
         per_job_dir = plan.scratch = tempfile.mkdtemp(dir=plan.scratch)
