@@ -188,7 +188,7 @@ def _backward(j, probe: Probe, check: CheckResult) -> None:
         label = "input" if key == "grad_input" else key.removeprefix("grad/")
         got, why = j.got(probe, key, expected)
         if got is None:
-            problems.append(f"gradient of {label}: {why}")
+            problems.append(f"gradient of {label}: {shown_why(probe, why)}")
         else:
             comparisons[f"gradient of {label}"] = cmp.compare(got, expected, _tol(probe))
     _record(check, probe, comparisons, problems)

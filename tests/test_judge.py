@@ -167,3 +167,13 @@ def test_a_failed_public_example_shows_its_input_and_a_hidden_one_does_not(job):
         "ResidualBlock(4)(x), x (float32) = [[1.0, -2.0, 0.5, 3.0], [0.0, 1.5, -0.5, -1.0]]")
     assert check(result, "rows-2d/forward")["example"] is None  # hidden: its input stays hidden
     assert check(result, "example/backward")["passed"] and check(result, "example/backward")["example"] is None
+
+
+def test_a_hidden_gradient_of_the_wrong_shape_does_not_reveal_the_shape(job):
+    meta, tensors = run_child(job)
+    tensors["rows-2d/grad_input"] = tensors["rows-2d/grad_input"][:1]
+    message = check(judge(job, meta, tensors), "rows-2d/backward")["message"]
+    assert "gradient of input: has the wrong shape" in message and "[8, 16]" not in message
+    tensors = run_child(job)[1]
+    tensors["example/grad_input"] = tensors["example/grad_input"][:1]
+    assert "[2, 4]" in check(judge(job, meta, tensors), "example/backward")["message"]  # public: shown
