@@ -1,0 +1,24 @@
+"""The benchmarks still run and print their figures (a smoke run of each, one or two repetitions).
+Their numbers are never asserted here: speed targets live in the benchmarks' own output."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.mark.parametrize("script, runs, figure", [
+    ("startup.py", 1, r"ratio \d+\.\d+ \(goal <= 1\.6: (met|NOT met)\)"),
+    ("submit.py", 1, r"ratio \d+\.\d+ \(goal <= 1\.25: (met|NOT met)\)"),
+    ("grading_time.py", 2, r"warm: +\d+\.\d ms +median of 2 LayerNorm grades"),
+])
+def test_a_benchmark_prints_its_figure(script, runs, figure):
+    done = subprocess.run([sys.executable, str(BENCHMARKS / script), "--runs", str(runs)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert re.search(figure, done.stdout), done.stdout
