@@ -3,7 +3,7 @@ real sandbox, one warm zygote for the lot.
 
 A case file `<pitfall-id>--<style>.py` makes that mistake and must be named with it; every id of
 the contract has two cases in different styles. `correct--<style>.py` is right and must pass with
-nothing of severity error or warning named. `layernorm/article.py` is the source article's code.
+nothing of severity error or warning named. The source article's code is read from tests/golden/article-*/.
 """
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from grader.pitfalls import registry
 from grader.submit import grade_source
 
 CASES = Path(__file__).parent / "pitfall_cases"
+# The source article's own code, kept once, with the golden end-to-end cases.
+ARTICLE = {task: Path(__file__).parent / "golden" / f"article-{task}" / "submission.py"
+           for task in ("layernorm", "residual-block")}
 TASKS = ("layernorm", "residual-block")
 
 
@@ -74,7 +77,7 @@ def test_every_contract_id_has_two_cases_in_different_styles(task):
 
 
 def test_article_layernorm_is_named_with_its_six_mistakes_and_evidence(grade):
-    result = grade("layernorm", CASES / "layernorm" / "article.py")
+    result = grade("layernorm", ARTICLE["layernorm"])
     evidence = named(result)
     assert result.verdict == "fail"
     assert evidence["extra-layers"].startswith("structure: fc1 (Linear), fc2 (Linear)")
@@ -86,7 +89,7 @@ def test_article_layernorm_is_named_with_its_six_mistakes_and_evidence(grade):
 
 
 def test_article_residual_block_passes_clean(grade):
-    result = grade("residual-block", CASES / "residual-block" / "correct--article.py")
+    result = grade("residual-block", ARTICLE["residual-block"])
     assert result.verdict == "pass" and result.pitfalls == []
 
 

@@ -124,11 +124,11 @@ def test_findings_carry_line_numbers_and_clip_long_code():
 def article_layernorm() -> str:
     from pathlib import Path
 
-    return (Path(__file__).parent / "pitfall_cases" / "layernorm" / "article.py").read_text()
+    return (Path(__file__).parent / "golden" / "article-layernorm" / "submission.py").read_text()
 
 
 @pytest.fixture(scope="module")
 def article_residual() -> str:
     from pathlib import Path
 
-    return (Path(__file__).parent / "pitfall_cases" / "residual-block" / "correct--article.py").read_text()
+    return (Path(__file__).parent / "golden" / "article-residual-block" / "submission.py").read_text()
