@@ -10,7 +10,6 @@ No torch here: the sandbox's zygote and judge do the numerics.
 """
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from grader.errors import BankError
 from grader.pitfalls import registry
 from grader.results import SubmissionResult
 from grader.submit import grade_source, start_sandbox
+from grader.taskfiles import reference_path
 
 # Failing one of these catches a mutant even though they are public: they judge the whole module.
 MODULE_CHECK_KINDS = {"structure", "init", "input-unchanged", "forbidden-ops"}
@@ -122,13 +122,9 @@ def _err(check) -> str:
 def reference_source(loaded) -> str:
     """The reference as a submission: its file's text, with the task's class name bound to it."""
     target, name = loaded.spec.reference.rsplit(":", 1)
-    if target.endswith(".py"):
-        path = Path(loaded.dir) / target
-    else:
-        found = importlib.util.find_spec(target)
-        if found is None or not found.origin:
-            raise BankError(f"{loaded.file}: reference module {target} not found")
-        path = Path(found.origin)
+    path, missing = reference_path(target, Path(loaded.dir))
+    if path is None:
+        raise BankError(f"{loaded.file}: {missing}")
     try:
         source = path.read_text(encoding="utf-8")
     except OSError as exc:

@@ -25,7 +25,7 @@ def task_problems(spec, file: Path, source: yamlsrc.Source) -> list[str]:
 
 def _reference_troubles(spec, task_dir: Path):
     target, name = spec.reference.rsplit(":", 1)
-    path, missing = _reference_path(target, task_dir)
+    path, missing = reference_path(target, task_dir)
     trouble = missing or _defines(path, name)
     if trouble:
         yield ("reference",), f"reference: {trouble}"
@@ -60,8 +60,8 @@ def _unknown_pitfall(pitfall: str) -> str:
     return f"unknown pitfall id '{pitfall}' ({hint})"
 
 
-def _reference_path(target: str, task_dir: Path) -> tuple[Path | None, str | None]:
-    """The reference's source file, or why there is none."""
+def reference_path(target: str, task_dir: Path) -> tuple[Path | None, str | None]:
+    """The reference's source file (`file.py` beside the task, or a module's), or why there is none."""
     if target.endswith(".py"):
         path = task_dir / target
         return (path, None) if path.is_file() else (None, f"no file {target} beside the task file")
