@@ -1,0 +1,15 @@
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, in_channels):
+        super().__init__()
+        self.fc1 = nn.Linear(in_channels, in_channels)
+        self.fc2 = nn.Linear(in_channels, in_channels)
+
+    def forward(self, x):
+        identity = x.detach()
+        out = self.fc2(F.relu(self.fc1(x)))
+        return F.relu(out + identity)

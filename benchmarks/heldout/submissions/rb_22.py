@@ -1,0 +1,15 @@
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, in_channels):
+        super().__init__()
+        self.fc1 = nn.Linear(in_channels, in_channels)
+        self.fc2 = nn.Linear(in_channels, in_channels, bias=False)
+
+    def forward(self, x):
+        skip = x.detach()
+        h = F.relu(self.fc1(x))
+        return F.relu(self.fc2(h) + skip)
