@@ -99,8 +99,8 @@ def quiz(
     bank: Optional[List[Path]] = BankOpt,
 ) -> None:
     """Practise questions in the terminal, or grade an answers file."""
-    from grader import banks
-    from grader import quiz as quizzes
+    from grader.bank import catalog as banks
+    from grader.practice import quiz as quizzes
     from grader.render import quiz as render
 
     if json_out and answers is None:
@@ -132,8 +132,8 @@ def bank_list(
     bank: Optional[List[Path]] = BankOpt,
 ) -> None:
     """List the questions of every loaded bank."""
-    from grader import banks
-    from grader import quiz as quizzes
+    from grader.bank import catalog as banks
+    from grader.practice import quiz as quizzes
     from grader.render import quiz as render
 
     catalog = banks.load_catalog(bank)
@@ -155,7 +155,7 @@ def bank_show(
     bank: Optional[List[Path]] = BankOpt,
 ) -> None:
     """Show one question with its answer and explanation."""
-    from grader import banks
+    from grader.bank import catalog as banks
     from grader.render import quiz as render
 
     entry = banks.find_question(banks.load_catalog(bank), question_id)
@@ -174,16 +174,13 @@ def bank_validate(
     """Check bank and task files: one FILE:LINE: id=ID: message line per problem on stdout (nothing
     when all is valid); task files are also proved against their mutants. Without PATH: the
     built-in banks plus --bank and DLPREP_BANKS."""
-    from grader import banks
+    from grader.authoring import validate
 
-    if paths:
-        catalog = banks.load_paths([*paths, *(bank or [])], strict=False)
-    else:
-        catalog = banks.load_catalog(bank, strict=False)
+    catalog = validate.load(paths, bank)
     for line in catalog.problems:
         typer.echo(line)
     # Proving runs every mutant through the sandbox: only worth it once the files themselves are valid.
-    proofs = [] if catalog.problems else banks.prove_tasks(catalog)
+    proofs = [] if catalog.problems else validate.prove_tasks(catalog)
     for proof in proofs:  # the summary is news, not a problem: stdout stays empty when all is valid
         print(f"dlprep: {proof.lines[0]}", file=sys.stderr)
         for line in proof.lines[1:]:
@@ -203,7 +200,7 @@ def bank_validate(
 @guarded
 def bank_schema() -> None:
     """Print the JSON Schema of a bank file (for editor completion)."""
-    from grader.schema import json_schema
+    from grader.bank.schema import json_schema
 
     _print_json(json_schema())
 
@@ -217,7 +214,8 @@ def bank_schema() -> None:
 @guarded
 def tasks_list(json_out: bool = JsonOpt, lang: str = LangOpt, bank: Optional[List[Path]] = BankOpt) -> None:
     """List the coding tasks."""
-    from grader import banks, tasks
+    from grader.bank import catalog as banks
+    from grader.bank import tasks
     from grader.render import submit as render
 
     specs = [entry.spec for entry in banks.load_catalog(bank).tasks.values()]
@@ -236,7 +234,8 @@ def task_show(
     bank: Optional[List[Path]] = BankOpt,
 ) -> None:
     """Show a task: prompt, signature, public examples, starter code."""
-    from grader import banks, tasks
+    from grader.bank import catalog as banks
+    from grader.bank import tasks
     from grader.render import submit as render
 
     spec = tasks.find_task(banks.load_catalog(bank).tasks, task_id).spec
@@ -254,7 +253,8 @@ def task_start(
     bank: Optional[List[Path]] = BankOpt,
 ) -> None:
     """Write the task's starter code to a new file (never overwrites)."""
-    from grader import banks, tasks
+    from grader.bank import catalog as banks
+    from grader.bank import tasks
 
     written = tasks.write_starter(tasks.find_task(banks.load_catalog(bank).tasks, task_id).spec, path)
     print(f"dlprep: wrote {written}; grade it with: dlprep submit {written}", file=sys.stderr)
@@ -275,8 +275,8 @@ def submit(
     bank: Optional[List[Path]] = BankOpt,
 ) -> None:
     """Grade a submitted module: outputs and gradients against a reference, and the pitfalls."""
-    from grader import submit as grading
-    from grader.formats import FORMATS
+    from grader.grading import submit as grading
+    from grader.grading.formats import FORMATS
 
     fmt = "json" if json_out else fmt
     if fmt not in FORMATS:
@@ -298,7 +298,7 @@ def _warn(message: str) -> None:
 
 def _report_submission(result, *, fmt: str, out: Optional[Path], lang: str) -> int:
     """Print (or write to --out) one report; return the exit code of its verdict."""
-    from grader import formats
+    from grader.grading import formats
     from grader.render import submit as render
 
     if fmt == "table":

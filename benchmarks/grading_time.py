@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from grader.banks import load_catalog  # noqa: E402
+from grader.bank.catalog import load_catalog  # noqa: E402
 from grader.sandbox import Sandbox  # noqa: E402
-from grader.submit import grade_source  # noqa: E402
+from grader.grading.submit import grade_source  # noqa: E402
 
 GOAL_MS = 60.0
 LAYERNORM = '''

@@ -1,7 +1,7 @@
 """Result types of a graded submission: plain dataclasses, no Rich, no torch.
 
 Every output format (table, JSON, Gradescope, exercism) is a function of SubmissionResult
-(see grader/formats.py and grader/render.py). The judge builds it and sends it as JSON.
+(see grader/grading/formats.py and grader/render.py). The judge builds it and sends it as JSON.
 """
 from __future__ import annotations
 

@@ -41,9 +41,9 @@ def pytest_terminal_summary(terminalreporter):
 # ---- grading (issue 3): the shipped task specs, loaded once -------------------------------------
 @pytest.fixture(scope="session")
 def builtin_tasks():
-    """grader.banks.LoadedTask by id, for the shipped tasks only (no question bank involved)."""
+    """grader.bank.catalog.LoadedTask by id, for the shipped tasks only (no question bank involved)."""
     from pathlib import Path
 
-    from grader import banks
+    from grader.bank import catalog as banks
 
     return banks.load_paths([Path(__file__).resolve().parent.parent / "questions" / "tasks"]).tasks

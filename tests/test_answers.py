@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader.answers import AnswerFormError, grade, parse_answer
-from grader.schema import (
+from grader.practice.answers import AnswerFormError, grade, parse_answer
+from grader.bank.schema import (
     MultiQuestion,
     NumericQuestion,
     ShortQuestion,

@@ -12,7 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
-from grader import banks
+from grader.authoring import validate
+from grader.bank import catalog as banks
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "banks"
@@ -133,14 +134,14 @@ def test_validate_without_path_uses_builtin_and_dlprep_banks(tmp_path, monkeypat
 
 
 def test_validate_prints_task_proofs_and_fails_on_a_weak_task(monkeypatch):
-    """The proof itself is grader.mutation's; here: its lines are printed and decide the exit code."""
+    """The proof itself is grader.authoring.mutation's; here: its lines are printed and decide the exit code."""
     proofs = [
         SimpleNamespace(task_id="a", ok=True, lines=["a: 5 checks; 3/3 mutants caught and named"]),
         SimpleNamespace(task_id="b", ok=False, lines=["b: 5 checks; 2/3 mutants caught and named",
                                                       "b.yaml:1: id=b: mutant eps-outside-sqrt not caught"]),
     ]
     seen = []
-    monkeypatch.setattr(banks, "prove_tasks", lambda catalog: seen.append(catalog) or proofs)
+    monkeypatch.setattr(validate, "prove_tasks", lambda catalog: seen.append(catalog) or proofs)
     result = bank("validate", str(FIXTURES))
     assert result.exit_code == 1
     assert result.stdout.splitlines() == ["b.yaml:1: id=b: mutant eps-outside-sqrt not caught"]  # problems only
@@ -156,7 +157,7 @@ try:
     cli.app(sys.argv[1:])
 except SystemExit:
     pass
-heavy = sorted(m for m in ("torch", "numpy", "grader.sandbox", "grader.mutation") if m in sys.modules)
+heavy = sorted(m for m in ("torch", "numpy", "grader.sandbox", "grader.authoring.mutation") if m in sys.modules)
 print("HEAVY:", ",".join(heavy), file=sys.stderr)
 """
 

@@ -83,7 +83,7 @@ def test_submit_bad_file_is_an_error_verdict_exit_1():
 
 
 def test_watch_regrades_after_a_save(tmp_path, sandbox):
-    from grader import submit
+    from grader.grading import submit
 
     path = tmp_path / "block.py"
     path.write_text((GOLDEN / "article-residual-block" / "submission.py").read_text().replace("out += residual", "out = out"))

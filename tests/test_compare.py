@@ -7,7 +7,7 @@ import math
 import pytest
 import torch
 
-from grader import compare as cmp
+from grader.grading import compare as cmp
 
 
 def test_float32_rounding_of_the_truth_passes_tight():

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from grader import banks
-from grader.answers import grade
-from grader.schema import ChoiceQuestion, ShortQuestion
+from grader.bank import catalog as banks
+from grader.practice.answers import grade
+from grader.bank.schema import ChoiceQuestion, ShortQuestion
 
 TOPICS = {"residual": "res-", "layernorm": "ln-", "transformer": "tf-", "training": "tr-"}
 TYPES = {"single", "multi", "truefalse", "numeric", "short"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from grader.forbidden import scan, traced_matches
+from grader.grading.forbidden import scan, traced_matches
 
 NAMES = ["layer_norm", "LayerNorm", "group_norm", "rms_norm", "RMSNorm", "native_layer_norm"]
 

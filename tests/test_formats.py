@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from grader import formats
+from grader.grading import formats
 from grader.results import CheckResult, ErrorInfo, Mismatch, PitfallResult, SubmissionResult
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.submit import bad_file, grade_source, read_submission
+from grader.grading.submit import bad_file, grade_source, read_submission
 
 GOLDEN = Path(__file__).parent / "golden"
 CASES = sorted(p.name for p in GOLDEN.iterdir() if (p / "expected.json").is_file())

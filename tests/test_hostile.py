@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.banks import load_catalog
-from grader.submit import grade_source
+from grader.bank.catalog import load_catalog
+from grader.grading.submit import grade_source
 
 HOSTILE_DIR = Path(__file__).parent / "hostile"
 NAMES = sorted(p.stem for p in HOSTILE_DIR.glob("*.py"))

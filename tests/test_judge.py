@@ -1,5 +1,5 @@
 """The judge on its own: what it makes of the child's outcome. The child's side is produced here by
-calling grader.runner.child_main in this (test) process, then tampered with the way a hostile child
+calling grader.grading.runner.child_main in this (test) process, then tampered with the way a hostile child
 could; everything the child sends must be validated, never believed."""
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import pytest
 import torch
 from safetensors.torch import save
 
-from grader.judge import judge_main
-from grader.outcome import ChildOutcome
-from grader.runner import child_main
+from grader.grading.judge import judge_main
+from grader.sandbox.outcome import ChildOutcome
+from grader.grading.runner import child_main
 
 CORRECT = """
 import torch

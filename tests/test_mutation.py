@@ -1,4 +1,4 @@
-"""Proving tasks (grader/mutation.py): the reference passes, every mutant is caught by a hidden check
+"""Proving tasks (grader/authoring/mutation.py): the reference passes, every mutant is caught by a hidden check
 and named by its own id without matching itself; `dlprep bank validate` prints the report, and an
 instructor's task whose hidden probes are too weak fails validation naming the mutant it missed.
 """
@@ -13,7 +13,7 @@ import yaml
 from typer.testing import CliRunner
 
 from cli import app
-from grader.mutation import prove_tasks
+from grader.authoring.mutation import prove_tasks
 from grader.pitfalls import registry
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -85,7 +85,7 @@ def test_bank_validate_proves_the_shipped_tasks():
 
 def test_a_mutant_named_only_by_matching_itself_is_not_proved(sandbox, weak_task, builtin_tasks):
     """Rename the eps mutant to an id no detector shows for it: it is caught but not named."""
-    from grader.banks import load_paths
+    from grader.bank.catalog import load_paths
 
     data = yaml.safe_load((weak_task / "weak.yaml").read_text())
     data["task"]["mutants"] = [{"id": "missing-eps", "file": "mutants/eps.py"}]
@@ -98,7 +98,7 @@ def test_a_mutant_named_only_by_matching_itself_is_not_proved(sandbox, weak_task
 
 
 def test_the_reference_must_pass(sandbox, weak_task):
-    from grader.banks import load_paths
+    from grader.bank.catalog import load_paths
 
     """Outputs are compared with the reference itself, but its fresh module must still meet the
     task's own expectations: here its weight starts at 2, not at ones."""
@@ -114,7 +114,7 @@ def test_reference_source_binds_the_task_class_name(builtin_tasks, tmp_path):
     """The reference is graded as a submission, so its class must answer to the task's name."""
     from types import SimpleNamespace
 
-    from grader.mutation import reference_source
+    from grader.authoring.mutation import reference_source
 
     assert "class LayerNorm(nn.Module)" in reference_source(builtin_tasks["layernorm"])
     (tmp_path / "ref.py").write_text("class MyNorm:\n    pass\n")
@@ -124,7 +124,7 @@ def test_reference_source_binds_the_task_class_name(builtin_tasks, tmp_path):
 
 
 def test_mutant_ids_must_be_pitfalls_the_task_declares(sandbox, weak_task):
-    from grader.banks import load_paths
+    from grader.bank.catalog import load_paths
 
     data = yaml.safe_load((weak_task / "weak.yaml").read_text())
     data["task"]["mutants"] = [{"id": "off-by-one", "file": "mutants/eps.py"},

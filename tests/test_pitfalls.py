@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from grader.pitfalls import registry
-from grader.submit import grade_source
+from grader.grading.submit import grade_source
 
 CASES = Path(__file__).parent / "pitfall_cases"
 # The source article's own code, kept once, with the golden end-to-end cases.
@@ -177,8 +177,8 @@ def test_pitfall_texts_follow_the_language_of_the_job(sandbox, builtin_tasks):
 def evidence_here(loaded, source: str, exclude: str | None = None):
     """The judge's Evidence for `source`, with the child's code run in this test process (these are
     trusted test files; production never runs submission code outside the child)."""
-    from grader.judge import Judgement
-    from grader.runner import child_main
+    from grader.grading.judge import Judgement
+    from grader.grading.runner import child_main
 
     spec = loaded.spec
     job = {"task": spec.model_dump(mode="json"), "task_dir": str(loaded.dir), "source": source,

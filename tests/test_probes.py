@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from grader import probes
-from grader.taskspec import Probe
+from grader.grading import probes
+from grader.bank.taskspec import Probe
 
 
 def probe(kind="randn", shape=(4, 8), dtype="float32", name="p", **extra):

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import banks, quiz
+from grader.bank import catalog as banks
+from grader.practice import quiz
 from grader.errors import UsageError
 
 FIXTURES = Path(__file__).parent / "banks"

@@ -7,7 +7,7 @@ tests/redteam/<task>/<expectation>--<style>.py, where the expectation is
   error-<kind>       verdict error of that kind (missing-class, syntax-error, ...);
   hostile            never passes, ends within a bound, leaves no file and no process behind; the
                      error kind it must earn, where one applies, is in HOSTILE_KIND.
-Files are read as `dlprep submit` reads them (grader.submit.read_submission: a BOM is dropped).
+Files are read as `dlprep submit` reads them (grader.grading.submit.read_submission: a BOM is dropped).
 """
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import forbidden
+from grader.grading import forbidden
 from grader.pitfalls import registry
-from grader.submit import MAX_SOURCE_BYTES, bad_file, grade_source, read_submission
+from grader.grading.submit import MAX_SOURCE_BYTES, bad_file, grade_source, read_submission
 from test_hostile import leftovers, zygote_family
 
 REDTEAM = Path(__file__).parent / "redteam"
@@ -154,8 +154,8 @@ def test_a_main_block_counts_when_the_file_rebinds_its_name():
 
 
 @pytest.mark.parametrize("source", [
-    "import grader.runner\n",
-    "import sys\nr = sys.modules['grader.runner']\n",
+    "import grader.grading.runner\n",
+    "import sys\nr = sys.modules['grader.grading.runner']\n",
     "import torch\nm = torch._C._pop_torch_dispatch_stack()\n",
     "from torch.utils._python_dispatch import _pop_mode_temporarily\n",
 ])
@@ -164,7 +164,7 @@ def test_reaching_for_the_grader_or_the_op_trace_is_flagged(source):
 
 
 def test_prose_about_the_grader_is_not_flagged():
-    source = '"""grader.runner imports this file."""\nimport torch\n'
+    source = '"""grader.grading.runner imports this file."""\nimport torch\n'
     assert forbidden.scan(source, NAMES) == []
     assert forbidden.scan("import grader\n", []) == []  # nothing forbidden: nothing to hide
 
@@ -180,7 +180,7 @@ def test_the_judge_refuses_a_forged_tensor_header_unread():
     import json
     import struct
 
-    from grader.judge import MAX_TENSOR_HEADER, _parse_tensors
+    from grader.grading.judge import MAX_TENSOR_HEADER, _parse_tensors
 
     n = MAX_TENSOR_HEADER // 60
     header = json.dumps({f"t{i}": {"dtype": "F32", "shape": [1], "data_offsets": [4 * i, 4 * i + 4]}

@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
-from grader import banks
+from grader.bank import catalog as banks
 from grader.errors import UsageError
 from tests.test_banks import GOOD
 

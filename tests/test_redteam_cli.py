@@ -17,8 +17,9 @@ from rich.text import Text
 from typer.testing import CliRunner
 
 import cli
-from grader import banks, quiz
-from grader.answers import grade
+from grader.bank import catalog as banks
+from grader.practice import quiz
+from grader.practice.answers import grade
 from grader.render.wrap import wrap
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -238,8 +239,8 @@ def test_a_typographic_minus_is_a_minus(tmp_path):
 
 @pytest.mark.parametrize(("given", "score"), [("3 GB", 1.0), ("3gb", 1.0), ("3", 1.0), ("3 MB", None)])
 def test_numeric_answers_may_carry_the_questions_own_unit(given, score):
-    from grader.answers import AnswerFormError
-    from grader.schema import NumericQuestion
+    from grader.practice.answers import AnswerFormError
+    from grader.bank.schema import NumericQuestion
 
     question = NumericQuestion.model_validate({
         "id": "mem", "topic": "t", "difficulty": "easy", "type": "numeric", "prompt": {"en": "GB?"},

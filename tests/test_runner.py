@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.runner import child_main
+from grader.grading.runner import child_main
 
 ROOT = Path(__file__).resolve().parent.parent
 FUSED = """
@@ -55,7 +55,7 @@ def test_importing_the_runner_runs_no_backward():
         "    raise SystemExit('a backward ran at import')\n"
         "torch.Tensor.backward = torch.autograd.backward = torch.autograd.grad = refuse\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
-        "import grader.runner\n"
+        "import grader.grading.runner\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]

@@ -72,8 +72,8 @@ def test_memory_bombs_are_memory_limit(cuda_sandbox, where):
 
 
 def test_correct_solutions_pass_on_cuda(cuda_sandbox):
-    from grader.banks import load_catalog
-    from grader.submit import grade_source
+    from grader.bank.catalog import load_catalog
+    from grader.grading.submit import grade_source
     from test_hostile import HOSTILE_DIR, benign  # benign twins are correct solutions
 
     tasks = load_catalog().tasks

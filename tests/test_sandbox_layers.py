@@ -17,11 +17,22 @@ from pathlib import Path
 import pytest
 
 from grader.errors import CannotGrade
-from grader.sandbox import Sandbox, landlock_rules, lockdown
+from grader.sandbox import Sandbox, landlock_rules, lockdown, zygote
 from grader.sandbox.supervisor import ANSWER_CAP, OUTPUT_KEEP
 
 REPO = Path(__file__).resolve().parent.parent
-SECRETS = [REPO / "grader" / "judge.py", REPO / "questions" / "tasks" / "layernorm.yaml", REPO / "cli.py"]
+# One file of every package of grader/ (and its loose modules), the banks and the CLI: none readable.
+PACKAGE_FILES = sorted(next(p for p in sorted(d.rglob("*.py")) if p.name != "__init__.py")
+                       for d in (REPO / "grader").iterdir() if (d / "__init__.py").exists())
+SECRETS = [REPO / "grader" / "grading" / "judge.py", *PACKAGE_FILES, REPO / "grader" / "errors.py",
+           REPO / "grader" / "dependencies.yaml", REPO / "questions" / "tasks" / "layernorm.yaml", REPO / "cli.py"]
+
+
+def test_the_secrets_exist_and_cover_every_package():
+    """A moved file would make its open() fail with ENOENT, proving nothing about Landlock."""
+    assert all(p.is_file() for p in SECRETS)
+    packages = {p.relative_to(REPO / "grader").parts[0] for p in PACKAGE_FILES}
+    assert {"bank", "practice", "grading", "authoring", "sandbox", "pitfalls", "render", "references", "mutants"} <= packages
 libc = ctypes.CDLL(None, use_errno=True)
 SYS_CLONE3, SYS_PTRACE, PTRACE_ATTACH = 435, 101, 16
 
@@ -154,6 +165,19 @@ def test_landlock_plan_splits_a_site_dir_that_holds_dlprep(tmp_path):
     assert not any("grader" in p or p.endswith("cli.py") for p in rules)
 
 
+def test_landlock_plan_grants_no_link_to_a_directory_holding_dlprep(tmp_path):
+    """A venv's lib64 -> lib: a rule on the link would grant lib whole, its grader/ included."""
+    lib = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
+    (lib / "grader").mkdir(parents=True)
+    (lib / "torch").mkdir()
+    (tmp_path / "venv" / "lib64").symlink_to("lib")
+    (tmp_path / "venv" / "link-to-torch").symlink_to(lib / "torch")
+    rules = dict(landlock_rules._split(str(tmp_path / "venv"), {str(lib / "grader")}))
+    assert str(tmp_path / "venv" / "lib64") not in rules
+    assert rules[str(lib / "torch")] == landlock_rules.READ
+    assert str(tmp_path / "venv" / "link-to-torch") in rules  # a link that leads to no dlprep file stays
+
+
 def test_landlock_scope_stops_signals_to_other_processes(tmp_path):
     parent = os.getpid()
     got = in_child("no-new-privs", "landlock", scratch=tmp_path,
@@ -281,9 +305,32 @@ report['env'] = sorted(os.environ)
 
 
 def test_the_child_side_holds_no_reference_or_judge(sandbox):
-    got = run(sandbox, "import sys\nreport['mods'] = sorted(m for m in sys.modules if m.startswith('grader'))")
-    held = [m for m in got["meta"]["mods"] if m.startswith(("grader.references", "grader.mutants", "grader.judge"))]
-    assert held == []
+    """By file location: the judge's file, anything under references/ or mutants/, under any name."""
+    got = run(sandbox, "import sys\nreport['files'] = sorted(str(getattr(m, '__file__', None)) for m in list(sys.modules.values()))")
+    files = got["meta"]["files"]
+    assert any(f.endswith(os.path.join("grading", "runner.py")) for f in files)  # the report is real
+    assert [f for f in files if zygote.forbidden_file(f)] == []
+
+
+def test_forbidden_files_are_matched_by_location():
+    grader = REPO / "grader"
+    assert zygote.forbidden_file(str(grader / "grading" / "judge.py"))
+    assert zygote.forbidden_file(str(grader / "references" / "layernorm.py"))
+    assert zygote.forbidden_file(str(grader / "mutants" / "layernorm" / "eps_outside_sqrt.py"))
+    assert not zygote.forbidden_file(str(grader / "grading" / "runner.py"))
+    assert not zygote.forbidden_file(str(grader / "grading" / "checks.py"))
+    assert not zygote.forbidden_file(None)
+
+
+@pytest.mark.parametrize("preload", ["grader.grading.judge", "tests.zygote_smuggler"])
+def test_the_zygote_refuses_to_start_holding_the_judge(preload):
+    """Preloading the judge fails, also when its file is loaded under an innocent module name."""
+    sb = Sandbox(device="cpu", preload=(preload,))
+    try:
+        with pytest.raises(CannotGrade, match="grading/judge.py|grader.grading.judge|must never hold"):
+            sb.layers()
+    finally:
+        sb.close()
 
 
 @pytest.mark.parametrize(
@@ -370,3 +417,14 @@ def test_a_judge_past_its_deadline_is_cannot_grade(sandbox, monkeypatch):
         sandbox.run({**ENTRY, "judge_entry": "tests.sandbox_entries:slow_judge", "source": "pass"}, deadline_s=3)
     assert time.monotonic() - started < 5
     assert run(sandbox, "report['after'] = 1")["meta"] == {"after": 1}  # and the sandbox goes on
+
+
+def test_a_landlock_that_does_not_bite_takes_its_scope_layer_with_it(tmp_path):
+    """The child skips landlock-scope without the landlock layer: the probe must not leave it on."""
+    from grader.sandbox import probe_layers
+
+    readable = tmp_path / "secret.py"
+    readable.write_text("x = 1\n")
+    failed = probe_layers._bites({"landlock": "on", "landlock-scope": "on"}, str(readable))
+    assert failed["landlock"].startswith("off: applied, but")
+    assert failed["landlock-scope"].startswith("off: needs the landlock layer")

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader import banks
-from grader.answers import grade
+from grader.bank import catalog as banks
+from grader.practice.answers import grade
 
 CORRECT_MIN = 0.75
 WRONG_MAX = 0.35

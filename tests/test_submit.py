@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from grader.errors import UsageError
-from grader.submit import defined_classes, grade_file, grade_source, read_submission
+from grader.grading.submit import defined_classes, grade_file, grade_source, read_submission
 
 HEADER = "import torch\nimport torch.nn as nn\n\n\n"
 
@@ -262,9 +262,9 @@ def test_the_task_is_inferred_from_the_class_defined():
 
 
 def test_inference_and_unknown_tasks(tmp_path, builtin_tasks, monkeypatch):
-    from grader import submit
+    from grader.grading import submit
 
-    monkeypatch.setattr("grader.banks.load_catalog", lambda paths=None: type("C", (), {"tasks": builtin_tasks}))
+    monkeypatch.setattr("grader.bank.catalog.load_catalog", lambda paths=None: type("C", (), {"tasks": builtin_tasks}))
     assert submit.find_task("class ResidualBlock: pass", None, None).spec.id == "residual-block"
     with pytest.raises(UsageError, match="no task matches"):
         submit.find_task("class Foo: pass", None, None)
@@ -275,7 +275,7 @@ def test_inference_and_unknown_tasks(tmp_path, builtin_tasks, monkeypatch):
 def test_an_instructors_task_with_its_reference_beside_the_yaml(tmp_path, sandbox):
     from pathlib import Path
 
-    from grader import banks
+    from grader.bank import catalog as banks
 
     root = Path(__file__).resolve().parent.parent
     text = (root / "questions/tasks/residual-block.yaml").read_text(encoding="utf-8")

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from grader.taskspec import Construct, TaskFile
+from grader.bank.taskspec import Construct, TaskFile
 
 TASKS = Path(__file__).resolve().parent.parent / "questions" / "tasks"
 
@@ -102,7 +102,7 @@ def test_a_task_needs_a_graded_probe():
 
 
 def test_the_bank_loader_reports_a_bad_task_with_file_and_line(tmp_path):
-    from grader import banks
+    from grader.bank import catalog as banks
 
     text = (TASKS / "residual-block.yaml").read_text(encoding="utf-8").replace("param_match: by-name", "param_match: maybe")
     (tmp_path / "bad.yaml").write_text(text, encoding="utf-8")
@@ -112,6 +112,6 @@ def test_the_bank_loader_reports_a_bad_task_with_file_and_line(tmp_path):
 
 
 def test_taskspec_does_not_import_torch():
-    code = "import sys, grader.taskspec, grader.submit, grader.formats, grader.tasks; print('torch' in sys.modules)"
+    code = "import sys, grader.bank.taskspec, grader.grading.submit, grader.grading.formats, grader.bank.tasks; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=TASKS.parent.parent)
     assert out.stdout.strip() == "False", out.stderr

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from grader import yamlsrc
-from grader.schema import BankFile
+from grader.bank import yamlsrc
+from grader.bank.schema import BankFile
 
 TEXT = """\
 questions:

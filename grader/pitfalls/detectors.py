@@ -7,9 +7,9 @@ them register through grader.pitfalls.measure.detector.
 """
 from __future__ import annotations
 
-from grader import forbidden
-from grader.checks import reference_structure
-from grader.compare import compare
+from grader.grading import forbidden
+from grader.grading.checks import reference_structure
+from grader.grading.compare import compare
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.pitfalls.measure import backward_ok, close, detector, error, fmt, forward_ok, grad_keys, out_of, ran, tol
 from grader.results import number_text

@@ -1,6 +1,6 @@
 """What the judge knows about a submission when it diagnoses pitfalls.
 
-Built by grader/judge.py after the child's answers are in and the reference has run; read by the
+Built by grader/grading/judge.py after the child's answers are in and the reference has run; read by the
 detectors in grader/pitfalls/. Lives in the trusted judge only. Tensors are torch tensors (the
 judge imports torch; nothing else in this module needs it at import time).
 """
@@ -13,7 +13,7 @@ from typing import Any, Callable
 @dataclass
 class ProbeEvidence:
     name: str
-    spec: Any  # grader.taskspec.Probe
+    spec: Any  # grader.bank.taskspec.Probe
     x: Any  # the input tensor as generated (the judge regenerates it from the seed)
     params: dict[str, Any]  # reference parameter name -> value loaded for this probe
     upstream: Any  # the upstream gradient used for backward
@@ -29,7 +29,7 @@ class ProbeEvidence:
 
 @dataclass
 class Evidence:
-    task: Any  # grader.taskspec.TaskSpec
+    task: Any  # grader.bank.taskspec.TaskSpec
     source: str
     structure: dict  # the child's report on the fresh module: parameters, submodules
     probes: dict[str, ProbeEvidence]

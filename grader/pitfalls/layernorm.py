@@ -20,7 +20,7 @@ from grader.pitfalls.measure import (
     backward_ok, close, construction, detector, error, fmt, forward_ok, input_grad, nonfinite, out_of, ran,
     tol,
 )
-from grader.probes import OFFSET
+from grader.grading.probes import OFFSET
 
 DEFAULT_EPS = 1e-5  # nn.LayerNorm's, when a probe's construction does not name one
 

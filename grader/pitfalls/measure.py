@@ -3,7 +3,7 @@ facts of a probe (its tolerance, construction, dtype).
 
 A detector asks "does the submission's tensor equal this candidate's?", where the candidate may
 itself be NaN (a missing eps on a constant row is 0/0): positions that are non-finite in both count
-as equal, unlike in grader.compare, which judges against a finite truth.
+as equal, unlike in grader.grading.compare, which judges against a finite truth.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Callable, Iterable
 
 import torch
 
-from grader.compare import MIN_SCALE, tolerance
+from grader.grading.compare import MIN_SCALE, tolerance
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 
 Shown = tuple[str, str]  # (pitfall id, evidence)
@@ -88,7 +88,7 @@ def ran(ev: Evidence) -> list[ProbeEvidence]:
 
 def input_grad(probe: ProbeEvidence, forward: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
     """dL/dx of a float64 recomputation `forward(x)` on the probe's input, for the loss the child's
-    backward differentiates, L = sum(out * upstream) (see grader.probes.backward)."""
+    backward differentiates, L = sum(out * upstream) (see grader.grading.probes.backward)."""
     x = probe.x.detach().double().requires_grad_(True)
     (grad,) = torch.autograd.grad((forward(x) * probe.upstream.double()).sum(), x)
     return grad

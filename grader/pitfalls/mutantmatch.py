@@ -13,7 +13,7 @@ import torch
 
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.pitfalls.measure import construction, error, fmt, out_of, tol
-from grader.probes import backward
+from grader.grading.probes import backward
 
 
 def match_mutants(ev: Evidence, skip: set[str]):

@@ -1,7 +1,7 @@
 """Static AST rules: spot the line that makes a known mistake.
 
 These rules only *add* a pitfall (with its line) to a submission that fails on other evidence;
-they never fail one alone (diagnose() enforces that; forbidden built-ins live in grader/forbidden.py).
+they never fail one alone (diagnose() enforces that; forbidden built-ins live in grader/grading/forbidden.py).
 They read the source as text, so they run in the judge without touching submission code. Pure
 Python: no torch here.
 """

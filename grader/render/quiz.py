@@ -13,10 +13,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from grader.answers import AnswerFormError, AnswerResult, answer_form, format_number
-from grader.quiz import AnswersReport, QuizSession, Summary, choice_order, to_bank_letters
+from grader.practice.answers import AnswerFormError, AnswerResult, format_number
+from grader.practice.quiz import AnswersReport, QuizSession, Summary, choice_order, to_bank_letters
 from grader.render.wrap import prose
-from grader.schema import LETTERS, ChoiceQuestion, MultiQuestion, NumericQuestion, ShortQuestion, TrueFalseQuestion
+from grader.bank.schema import LETTERS, answer_form, ChoiceQuestion, MultiQuestion, NumericQuestion, ShortQuestion, TrueFalseQuestion
 
 _WORDS = {
     "en": {

@@ -119,7 +119,7 @@ def _output(output: str, w: dict, console: Console) -> None:
 
 
 def task_list(tasks: list, lang: str = "en", console: Console | None = None) -> None:
-    """`tasks` are grader.taskspec.TaskSpec models."""
+    """`tasks` are grader.bank.taskspec.TaskSpec models."""
     console = console or Console()
     w = _w(lang)
     table = Table(title=w["tasks"])

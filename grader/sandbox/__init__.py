@@ -12,9 +12,9 @@ slot reads the job from the CLI's pipe, hands it to the child, supervises it (su
 once the child is reaped, imports and runs the judge itself and replies; the zygote then says the
 slot is reaped, so run() returns with no process of that job left. The zygote never reads a job, so
 nothing of one submission survives into the memory a later child is forked from. Child entries must
-be imported by the zygote (`grader.runner` always; others through `preload=`), because a locked-down
+be imported by the zygote (`grader.grading.runner` always; others through `preload=`), because a locked-down
 child can no longer read dlprep's files; the zygote refuses to hold grader.references, grader.mutants
-or grader.judge.
+or grader.grading.judge.
 
 Layers, applied by the child to itself in this order (lockdown.py), each probed at start-up in a
 throwaway child (probe_layers.py) and skipped with a reason where it does not work here:
@@ -46,6 +46,9 @@ Supervision (supervisor.py): a wall-clock deadline (SIGKILL of the child's proce
 stderr keep 64 KiB each, a flood is drained and noted; an end without an answer is `crashed`, a
 memory failure `memory-limit`. With no isolating layer working (namespaces, landlock, seccomp, uid)
 the sandbox refuses to grade (CannotGrade, exit 3) unless insecure=True.
+
+May import: grader.errors
+Must not be imported by: anything but grader.grading, grader.authoring and cli.py; it imports the child and judge entry points by name (never grader.references, grader.mutants or the judge into the zygote).
 """
 from grader.sandbox.client import Sandbox
 

@@ -59,7 +59,7 @@ def _prewarm() -> None:
     """Let the preloaded runner take its first-use costs (copy-on-write page faults, autograd's
     start) now, while no job's deadline runs. Our own code, before any submission is read; a
     failure here is only a lost warm-up, and the job runs as it would have anyway."""
-    runner = sys.modules.get("grader.runner")
+    runner = sys.modules.get("grader.grading.runner")
     try:
         if runner is not None:
             runner.prewarm()

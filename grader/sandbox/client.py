@@ -34,7 +34,7 @@ class Sandbox:
     """sb = Sandbox(device="cpu"); sb.run(job, deadline_s) -> the judge's dict; sb.close()."""
 
     def __init__(self, device: str = "cpu", insecure: bool = False, preload: tuple[str, ...] = ()):
-        """preload: modules holding child entries besides grader.runner (a locked-down child
+        """preload: modules holding child entries besides grader.grading.runner (a locked-down child
         cannot import anything of dlprep's, so the zygote imports them first)."""
         if device not in ("cpu", "cuda"):
             raise ValueError(f"device must be cpu or cuda, not {device!r}")

@@ -102,9 +102,18 @@ def _split(path: str, excluded: set[str]) -> list[tuple[str, int]]:
     for entry in sorted(os.scandir(path), key=lambda e: e.name):
         if entry.is_dir(follow_symlinks=False):
             rules.extend(_split(entry.path, excluded))
-        elif _split(entry.path, excluded):  # a file, or a link: allowed unless it leads to dlprep
+        elif _split(entry.path, excluded) and not _leads_above(entry.path, excluded):
+            # a file, or a link: allowed unless it leads to dlprep
             rules.append((entry.path, READ & FILE_RIGHTS))
     return rules
+
+
+def _leads_above(path: str, excluded: set[str]) -> bool:
+    """A link to a directory that holds dlprep's files (a venv's lib64 -> lib): a rule on it would
+    grant its whole target, dlprep included. Its target's entries get their own rules where they are
+    read roots; through the link alone nothing is granted."""
+    real = os.path.realpath(path)
+    return os.path.isdir(real) and any(_under(x, real) for x in excluded)
 
 
 def device_rules(cuda: bool) -> list[tuple[str, int]]:

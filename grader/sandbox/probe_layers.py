@@ -84,6 +84,8 @@ def _bites(found: dict[str, str], secret_file: str) -> dict[str, str]:
         try:
             with open(secret_file, "rb"):
                 failed["landlock"] = f"off: applied, but {secret_file} was still readable"
+                if found.get("landlock-scope") == "on":  # a child skips it without the landlock layer
+                    failed["landlock-scope"] = "off: needs the landlock layer, which is off"
         except PermissionError:
             pass
     return failed

@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from grader.outcome import ChildOutcome
+from grader.sandbox.outcome import ChildOutcome
 from grader.sandbox import child, lockdown, wire
 
 ANSWER_CAP = 64 << 20  # a LayerNorm answer is kilobytes; a 300 MB one is refused unread

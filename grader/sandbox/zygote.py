@@ -25,13 +25,16 @@ from pathlib import Path
 from grader.sandbox import landlock_rules, lockdown, probe_layers, supervisor, wire
 
 # Never in the zygote or a child: a submission could call the reference or find expected values.
-FORBIDDEN = ("grader.references", "grader.mutants", "grader.judge")
-CHILD_PRELOAD = ("grader.runner",)  # imported once here: the children cannot import
+# Matched by where a module's file lives, whatever name it was imported under.
+_GRADER_DIR = Path(__file__).resolve().parent.parent
+FORBIDDEN_FILES = (str(_GRADER_DIR / "grading" / "judge.py"),)
+FORBIDDEN_DIRS = (str(_GRADER_DIR / "references") + os.sep, str(_GRADER_DIR / "mutants") + os.sep)
+CHILD_PRELOAD = ("grader.grading.runner",)  # imported once here: the children cannot import
 # The judge's helpers, holding no reference, mutant or expected value: imported once here, the slot's
 # import of the judge while its child runs (~20 ms of CPU per job in a fresh fork) shrinks by half.
-JUDGE_HELPERS = ("grader.checks", "grader.pitfalls.detectors", "grader.pitfalls.mutantmatch",
+JUDGE_HELPERS = ("grader.grading.checks", "grader.pitfalls.detectors", "grader.pitfalls.mutantmatch",
                  "grader.pitfalls.registry", "grader.pitfalls.static")
-USUAL_JUDGE = "grader.judge"  # loaded by each slot before its job: off the per-job path
+USUAL_JUDGE = "grader.grading.judge"  # loaded by each slot before its job: off the per-job path
 DEFAULT_JUDGE_DEADLINE_S = 60.0  # the judge is trusted, but it runs the reference: bound it too
 TOOK, CLOSED = b"T", b"C"  # a slot's byte to the zygote: it took a job / the CLI closed the pipe
 
@@ -76,9 +79,17 @@ def _preload(names: list[str]) -> None:
 
 
 def check_clean() -> None:
-    held = sorted(m for m in sys.modules if m.startswith(FORBIDDEN))
+    held = sorted(name for name, module in list(sys.modules.items()) if forbidden_file(getattr(module, "__file__", None)))
     if held:
         raise supervisor.SandboxFault(f"the child side imported {', '.join(held)}, which it must never hold")
+
+
+def forbidden_file(file: str | None) -> bool:
+    """The judge's file, or a file under references/ or mutants/ (symlinks resolved)."""
+    if not isinstance(file, str):
+        return False
+    path = os.path.realpath(file)
+    return path in FORBIDDEN_FILES or path.startswith(FORBIDDEN_DIRS)
 
 
 def make_plan(device: str, base: str) -> lockdown.Plan:

@@ -13,7 +13,7 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
-from grader import tasks as tasks_module
+from grader.bank import tasks as tasks_module
 from grader.errors import CannotGrade, UsageError
 from grader.results import ErrorInfo, SubmissionResult
 
@@ -23,8 +23,8 @@ WATCH_POLL_S = 0.3
 # A submission is one source file; anything bigger is not a hand-written module (and would only
 # slow the child and the AST scan down).
 MAX_SOURCE_BYTES = 1_000_000
-CHILD_ENTRY = "grader.runner:child_main"
-JUDGE_ENTRY = "grader.judge:judge_main"
+CHILD_ENTRY = "grader.grading.runner:child_main"
+JUDGE_ENTRY = "grader.grading.judge:judge_main"
 
 
 def grade_file(
@@ -92,7 +92,7 @@ def grade_source(
     device: str = "cpu",
     lang: str = "en",
 ) -> SubmissionResult:
-    """Grade source text against a loaded task (grader.banks.LoadedTask) in a running sandbox.
+    """Grade source text against a loaded task (grader.bank.catalog.LoadedTask) in a running sandbox.
     The mutation prover and batch grading call this directly."""
     spec = loaded_task.spec
     job = {
@@ -147,7 +147,7 @@ def bad_file(path: Path, task_id: str, message: str) -> SubmissionResult:
 
 def find_task(source: str, task_id: str | None, bank_paths: list[Path] | None):
     """The task named by --task, else the one task whose class the file defines."""
-    from grader.banks import load_catalog
+    from grader.bank.catalog import load_catalog
 
     tasks = load_catalog(bank_paths).tasks
     if task_id is not None:

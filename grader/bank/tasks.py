@@ -9,7 +9,7 @@ from grader.errors import UsageError
 
 
 def find_task(tasks: dict, task_id: str):
-    """The loaded task with this id (grader.banks.LoadedTask), or a usage error naming close ids."""
+    """The loaded task with this id (grader.bank.catalog.LoadedTask), or a usage error naming close ids."""
     if task_id in tasks:
         return tasks[task_id]
     close = difflib.get_close_matches(task_id, list(tasks), n=3)

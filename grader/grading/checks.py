@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import torch
 
-from grader import compare as cmp
-from grader.forbidden import scan, trace_gap, traced_matches
+from grader.grading import compare as cmp
+from grader.grading.forbidden import scan, trace_gap, traced_matches
 from grader.results import CheckResult
-from grader.tasks import example_line
-from grader.taskspec import Probe, TaskSpec
+from grader.bank.tasks import example_line
+from grader.bank.taskspec import Probe, TaskSpec
 
 
 def plan(spec: TaskSpec) -> list[tuple[str, str, bool, float]]:
@@ -31,7 +31,7 @@ def plan(spec: TaskSpec) -> list[tuple[str, str, bool, float]]:
 
 
 def build_checks(j) -> list[CheckResult]:
-    """`j` is a grader.judge.Judgement."""
+    """`j` is a grader.grading.judge.Judgement."""
     probes = {p.name: p for p in j.spec.graded_probes()}
     results = []
     for name, kind, hidden, points in plan(j.spec):
@@ -50,7 +50,7 @@ def build_checks(j) -> list[CheckResult]:
 # -- whole-module checks ---------------------------------------------------------------------------
 def reference_structure(build, spec: TaskSpec) -> tuple[dict[str, list[int]], dict[str, str]]:
     """The reference as the task builds it: parameter shapes by name, and the submodules holding
-    parameters directly (name -> type). `build` is grader.judge.Judgement.build."""
+    parameters directly (name -> type). `build` is grader.grading.judge.Judgement.build."""
     args, kwargs = spec.build.values()
     ref = build("reference", args, kwargs)
     params = {n: list(p.shape) for n, p in ref.named_parameters()}

@@ -28,7 +28,7 @@ POSITIVE_LOW = 0.1
 # ignoring or swapping them fails, close enough that outputs keep the scale of a real model.
 NORM_WEIGHT_SPREAD = 0.5
 BIAS_SPREAD = 0.5
-# A task's dtype names (grader.taskspec.Dtype) as torch dtypes, for the child and the judge alike.
+# A task's dtype names (grader.bank.taskspec.Dtype) as torch dtypes, for the child and the judge alike.
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
@@ -40,7 +40,7 @@ def _generator(seed: int, *parts: object) -> torch.Generator:
 
 
 def make_input(seed: int, probe) -> torch.Tensor:
-    """The probe's input (a leaf, no grad) in its dtype. `probe` is a grader.taskspec.Probe."""
+    """The probe's input (a leaf, no grad) in its dtype. `probe` is a grader.bank.taskspec.Probe."""
     spec = probe.input
     dtype = DTYPES[spec.dtype]
     if spec.kind == "values":

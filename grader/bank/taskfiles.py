@@ -12,7 +12,7 @@ import difflib
 import importlib.util
 from pathlib import Path
 
-from grader import yamlsrc
+from grader.bank import yamlsrc
 from grader.pitfalls.registry import PITFALLS  # torch-free
 
 

@@ -3,7 +3,7 @@ variant) fails at least one hidden check and is named by its own pitfall id by s
 than matching that very mutant.
 
 `dlprep bank validate` runs this on every loaded task. Each source goes through the real child via
-grader.submit.grade_source, exactly as a learner's file would, with one warm sandbox for the lot.
+grader.grading.submit.grade_source, exactly as a learner's file would, with one warm sandbox for the lot.
 A task whose hidden checks miss a mutant fails validation, naming the mutant and what (if anything)
 separated it from the reference: this is how an instructor learns their hidden tests are too weak.
 No torch here: the sandbox's zygote and judge do the numerics.
@@ -16,8 +16,8 @@ from pathlib import Path
 from grader.errors import BankError
 from grader.pitfalls import registry
 from grader.results import SubmissionResult
-from grader.submit import grade_source, start_sandbox
-from grader.taskfiles import reference_path
+from grader.grading.submit import grade_source, start_sandbox
+from grader.bank.taskfiles import reference_path
 
 # Failing one of these catches a mutant even though they are public: they judge the whole module.
 MODULE_CHECK_KINDS = {"structure", "init", "input-unchanged", "forbidden-ops"}
@@ -31,7 +31,7 @@ class TaskProof:
 
 
 def prove_tasks(tasks: list, sandbox=None) -> list[TaskProof]:
-    """Prove each grader.banks.LoadedTask. Without `sandbox`, one is started for all of them and
+    """Prove each grader.bank.catalog.LoadedTask. Without `sandbox`, one is started for all of them and
     closed after. The sources run here are the task's own (its reference and mutants), trusted by
     whoever validates the task, so validation also works where no isolation layer does."""
     own = sandbox is None

@@ -20,12 +20,12 @@ from safetensors.torch import load, save
 
 import grader.pitfalls.diagnosis  # noqa: F401  (the detectors load now, not after the child is reaped)
 from grader import pitfalls
-from grader.checks import build_checks, plan, shown_why
-from grader.outcome import ChildOutcome
+from grader.grading.checks import build_checks, plan, shown_why
+from grader.sandbox.outcome import ChildOutcome
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
-from grader.probes import DTYPES, backward, make_input, probe_params, upstream_grad
+from grader.grading.probes import DTYPES, backward, make_input, probe_params, upstream_grad
 from grader.results import CheckResult, ErrorInfo, SubmissionResult
-from grader.taskspec import Probe, TaskSpec
+from grader.bank.taskspec import Probe, TaskSpec
 
 # The submission's output kept in the result: enough to see a traceback or a debug print.
 OUTPUT_KEPT = 8000

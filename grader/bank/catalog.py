@@ -1,8 +1,8 @@
 """Find and load question banks and coding-task files: the built-in ones shipped in questions/,
 instructor directories given with --bank, and the DLPREP_BANKS path list.
 
-Every *.yaml is read with line numbers; a top-level `questions:` makes it a bank (grader.schema),
-a top-level `task:` a task spec (grader.taskspec, imported only when a task file is present). All
+Every *.yaml is read with line numbers; a top-level `questions:` makes it a bank (grader.bank.schema),
+a top-level `task:` a task spec (grader.bank.taskspec, imported only when a task file is present). All
 problems across all files are collected as `FILE:LINE: id=ID: message` lines, so `bank validate`
 reports them at once; other commands load strictly and refuse to start on a broken bank.
 """
@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from grader import yamlsrc
+from grader.bank import yamlsrc
 from grader.errors import BankError, UsageError
-from grader.schema import BankFile, NumericQuestion, Question, ShortQuestion
+from grader.bank.schema import BankFile, NumericQuestion, Question, ShortQuestion, answer_form
 
 ENV_VAR = "DLPREP_BANKS"
 _QUESTION = TypeAdapter(Question)
@@ -25,14 +25,17 @@ _QUESTION = TypeAdapter(Question)
 
 @dataclass(frozen=True)
 class LoadedQuestion:
-    question: Any  # one of grader.schema's question models
+    question: Any  # one of grader.bank.schema's question models
     file: Path
     line: int
+    # Where in its file: checks that grade (grader.authoring.validate) report a field's own line.
+    index: int = field(default=-1, compare=False)
+    source: Any = field(default=None, compare=False, repr=False)  # the file's yamlsrc.Source
 
 
 @dataclass(frozen=True)
 class LoadedTask:
-    spec: Any  # grader.taskspec's task model
+    spec: Any  # grader.bank.taskspec's task model
     file: Path
     dir: Path  # the YAML's directory: an instructor's reference .py lives beside it
     line: int
@@ -140,12 +143,11 @@ def _load_bank(path: Path, source: yamlsrc.Source, catalog: Catalog) -> None:
         questions = _valid_questions(source.data)
     for index, question in questions:
         line = source.lines.get(("questions", index), 1)
-        catalog.problems.extend(_content_problems(question, path, source, index))
         earlier = catalog.questions.get(question.id)
         if earlier:
             catalog.problems.append(_duplicate(path, line, question.id, earlier))
             continue
-        catalog.questions[question.id] = LoadedQuestion(question, path, line)
+        catalog.questions[question.id] = LoadedQuestion(question, path, line, index, source)
 
 
 def _valid_questions(data: dict) -> list[tuple[int, Any]]:
@@ -163,8 +165,8 @@ def _valid_questions(data: dict) -> list[tuple[int, Any]]:
 
 def _load_task(path: Path, source: yamlsrc.Source, catalog: Catalog) -> None:
     # Imported only here: the quiz never pays for them unless a task file is present.
-    from grader.taskfiles import task_problems
-    from grader.taskspec import TaskFile
+    from grader.bank.taskfiles import task_problems
+    from grader.bank.taskspec import TaskFile
 
     try:
         spec = TaskFile.model_validate(source.data).task
@@ -183,29 +185,6 @@ def _load_task(path: Path, source: yamlsrc.Source, catalog: Catalog) -> None:
 
 def _duplicate(path: Path, line: int, qid: str, earlier: LoadedQuestion | LoadedTask) -> str:
     return yamlsrc.problem(path, line, f"duplicate id, also defined at {earlier.file}:{earlier.line}", qid)
-
-
-def _content_problems(question: Any, path: Path, source: yamlsrc.Source, index: int) -> list[str]:
-    """Checks the schema cannot express: a short question's model answer must earn full marks
-    against its own rubric in every language it is written in, or the rubric is wrong."""
-    if not isinstance(question, ShortQuestion):
-        return []
-    from grader.answers import grade
-
-    out = []
-    line = source.line_for(("questions", index, "model_answer"))
-    for lang in ("en", "zh"):
-        text = getattr(question.model_answer, lang)
-        if not (text or "").strip():
-            continue
-        result = grade(question, text, lang="en")
-        if result.correct:
-            continue
-        why = [f"missed: {'; '.join(result.points_missed)}"] if result.points_missed else []
-        why += [f"asserts misconception: {'; '.join(result.misconceptions)}"] if result.misconceptions else []
-        msg = f"model_answer.{lang} scores {result.score:.2f} against its own rubric ({', '.join(why)})"
-        out.append(yamlsrc.problem(path, line, msg, question.id))
-    return out
 
 
 def find_question(catalog: Catalog, qid: str) -> LoadedQuestion:
@@ -232,25 +211,6 @@ def close_ids(wanted: str, ids: list[str], n: int = 3) -> list[str]:
     return (close + shared)[:n]
 
 
-def prove_tasks(catalog: Catalog) -> list:
-    """Prove the loaded tasks (reference passes, every mutant caught and named) with
-    grader.mutation, which starts the sandbox and so is imported only here (and only when there
-    is a task to prove)."""
-    if not catalog.tasks:
-        return []
-    from grader.mutation import prove_tasks as prove
-
-    loaded = list(catalog.tasks.values())
-    proofs = prove(loaded)
-    for task, proof in zip(loaded, proofs):
-        # Problems in the format of every other validation problem, at the task's line.
-        proof.lines[1:] = [
-            yamlsrc.problem(task.file, task.line, line.removeprefix(f"{task.spec.id}: "), task.spec.id)
-            for line in proof.lines[1:]
-        ]
-    return proofs
-
-
 def listing_json(loaded: LoadedQuestion) -> dict:
     """A question as `bank list --json` prints it: what it asks, not its answer."""
     q = loaded.question
@@ -268,8 +228,6 @@ def listing_json(loaded: LoadedQuestion) -> dict:
 
 def question_json(loaded: LoadedQuestion) -> dict:
     """A question as `bank show --json` prints it: both languages, the answer in answers-file form."""
-    from grader.answers import answer_form
-
     q = loaded.question
     out = listing_json(loaded)
     if hasattr(q, "choices"):

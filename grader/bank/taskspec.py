@@ -14,14 +14,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
-from grader.schema import Id, Strict, Text, check_regex
+from grader.bank.schema import Id, Strict, Text, check_regex
 
 Dtype = Literal["float32", "float64"]
 InputKind = Literal["randn", "small-variance", "offset", "constant-int", "positive", "values"]
-# Named tolerance families; grader.compare maps (family, dtype) to numbers and says why.
+# Named tolerance families; grader.grading.compare maps (family, dtype) to numbers and says why.
 ToleranceName = Literal["tight", "offset"]
 CheckName = Literal["forward", "backward"]
-MUTANTS_DIR = Path(__file__).parent / "mutants"  # dlprep's built-in mutants
+MUTANTS_DIR = Path(__file__).resolve().parent.parent / "mutants"  # dlprep's built-in mutants (grader/mutants)
 
 
 def _matching(pattern: str, what: str):
@@ -67,7 +67,7 @@ def _tuples(value: Any) -> Any:
 
 
 class InputSpec(Strict):
-    """How a probe's input is made (grader/probes.py): seeded, or explicit `values` for examples."""
+    """How a probe's input is made (grader/grading/probes.py): seeded, or explicit `values` for examples."""
 
     shape: list[int] | None = None
     dtype: Dtype = "float32"

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from grader.schema import (
+from grader.bank.schema import (
     LETTERS,
     ChoiceQuestion,
     Matchers,
@@ -22,6 +22,7 @@ from grader.schema import (
     ShortQuestion,
     SingleQuestion,
     TrueFalseQuestion,
+    answer_form,
 )
 
 
@@ -170,17 +171,6 @@ def _number(raw: Any, unit: str | None = None) -> float:
     if not math.isfinite(value):
         raise AnswerFormError("finite", got=raw)
     return value
-
-
-def answer_form(question) -> Any:
-    """The correct answer as an answers file would write it."""
-    if isinstance(question, SingleQuestion):
-        return question.answer
-    if isinstance(question, MultiQuestion):
-        return "".join(question.answer)
-    if isinstance(question, ShortQuestion):
-        return question.model_answer.get("en")
-    return question.answer  # truefalse: bool; numeric: float
 
 
 # ---- grading --------------------------------------------------------------------------------

@@ -1,13 +1,13 @@
 """The schema of a question bank file (pydantic v2, extra fields forbidden).
 
 A bank file is YAML with a top-level `questions:` list; a coding-task file has a top-level `task:`
-mapping instead (see grader/taskspec.py). Loading with line numbers lives in grader/banks.py.
+mapping instead (see grader/bank/taskspec.py). Loading with line numbers lives in grader/bank/catalog.py.
 """
 from __future__ import annotations
 
 import re
 import string
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -101,6 +101,8 @@ class Misconception(Strict):
 class Reference(Strict):
     title: str
     url: str | None = None
+    where: str | None = None  # the section, figure, equation or doc heading that supports the claim
+    quote: str | None = None  # that statement, quoted or paraphrased in one sentence
 
 
 class QuestionBase(Strict):
@@ -111,6 +113,9 @@ class QuestionBase(Strict):
     prompt: Text  # may hold a fenced code block (```python ... ```), rendered highlighted
     explanation: Text  # shown after answering
     references: list[Reference] = []
+    # Raised when the key or the meaning changes, so a learner's schedule for it can be reset.
+    revision: int = Field(1, ge=1)
+    code: str | None = None  # code on the page, shared by both languages (highlighted, numbered)
 
 
 def _check_letters(letters: list[str], info: ValidationInfo) -> None:
@@ -127,6 +132,7 @@ def _check_letters(letters: list[str], info: ValidationInfo) -> None:
 
 class ChoiceQuestion(QuestionBase):
     choices: list[Text] = Field(min_length=2, max_length=len(LETTERS))
+    shuffle: bool = True  # false keeps the bank's order on screen (a "both of the above" choice)
 
 
 class SingleQuestion(ChoiceQuestion):
@@ -223,3 +229,14 @@ class BankFile(Strict):
 def json_schema() -> dict:
     """The JSON Schema of a bank file, for editor completion (`dlprep bank schema`)."""
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", **BankFile.model_json_schema()}
+
+
+def answer_form(question) -> Any:
+    """The correct answer as an answers file would write it."""
+    if isinstance(question, SingleQuestion):
+        return question.answer
+    if isinstance(question, MultiQuestion):
+        return "".join(question.answer)
+    if isinstance(question, ShortQuestion):
+        return question.model_answer.get("en")
+    return question.answer  # truefalse: bool; numeric: float

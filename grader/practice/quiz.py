@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from grader import yamlsrc
-from grader.answers import AnswerFormError, AnswerResult, grade
+from grader.bank import yamlsrc
+from grader.practice.answers import AnswerFormError, AnswerResult, grade
 from grader.errors import UsageError
-from grader.schema import LANGS, LETTERS
+from grader.bank.schema import LANGS, LETTERS
 
 
 def filter_questions(

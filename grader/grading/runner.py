@@ -17,9 +17,9 @@ from typing import Callable
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from grader.probes import DTYPES, backward, make_input, probe_params, upstream_grad
+from grader.grading.probes import DTYPES, backward, make_input, probe_params, upstream_grad
 from grader.sandbox.child import is_memory_error
-from grader.taskspec import Probe, TaskSpec
+from grader.bank.taskspec import Probe, TaskSpec
 
 Send = Callable[[dict, dict], None]
 # An error message longer than this is clipped: it is shown, and a submission controls its length.
@@ -282,7 +282,7 @@ class _StandIn(torch.nn.Module):
 
 _WARM_UP_TASK = {
     "id": "warm-up", "title": {"en": "warm-up"}, "prompt": {"en": "warm-up"}, "class_name": "_StandIn",
-    "signature": "_StandIn(n)", "reference": "grader.runner:_StandIn", "build": {"args": [4]},
+    "signature": "_StandIn(n)", "reference": "grader.grading.runner:_StandIn", "build": {"args": [4]},
     "param_match": "by-init", "parameters": [{"name": "weight", "init": "ones"}, {"name": "bias", "init": "zeros"}],
     "starter": "", "probes": [
         {"name": f"warm-up-{dtype}-{params}", "input": {"shape": [2, 4], "dtype": dtype}, "params": params,

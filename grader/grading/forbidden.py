@@ -82,8 +82,8 @@ TAMPERING = "grader internals"  # Finding.name of a tampering finding
 
 
 def _tampering(tree: ast.Module) -> list[Finding]:
-    """Reaching into the grader or torch's dispatch-mode machinery: `import grader.runner`,
-    `sys.modules["grader.runner"]`, `torch._C._pop_torch_dispatch_mode()`. Docstrings and other
+    """Reaching into the grader or torch's dispatch-mode machinery: `import grader.grading.runner`,
+    `sys.modules["grader.grading.runner"]`, `torch._C._pop_torch_dispatch_mode()`. Docstrings and other
     bare string statements are prose, not access."""
     prose = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
     found = []

@@ -1,0 +1,10 @@
+"""Grading: a submitted module, graded on outputs and gradients against a reference.
+
+submit.py (the CLI-side flow, no torch), runner.py (the untrusted child's side), judge.py and
+checks.py (the trusted judge), compare.py, probes.py, forbidden.py, formats.py (output formats).
+Later: batch grading and the results cache.
+
+May import: grader.errors, grader.results, grader.bank, grader.sandbox, grader.pitfalls
+Must not be imported by: grader.bank, grader.practice, grader.sandbox (which runs runner and judge by
+entry-point name, never by import).
+"""
