@@ -92,13 +92,20 @@ def quiz(
     count: Optional[int] = typer.Option(None, "--count", help="How many questions (default: all)."),
     difficulty: Optional[str] = typer.Option(None, "--difficulty", help="easy, medium or hard."),
     lang: str = LangOpt,
-    seed: Optional[int] = typer.Option(None, "--seed", help="Same seed, same questions in the same order."),
-    shuffle: bool = typer.Option(False, "--shuffle", help="Shuffle the choices on screen."),
+    seed: Optional[int] = typer.Option(
+        None, "--seed", help="Same seed, same quiz: the questions, their order and the order of their choices."
+    ),
+    shuffle: bool = typer.Option(
+        True, "--shuffle/--no-shuffle",
+        help="Show each question's choices in a random order (questions are always asked in a random "
+        "order). A question with `shuffle: false` keeps its order. Answers files and results use the "
+        "bank's letters either way.",
+    ),
     answers: Optional[Path] = typer.Option(None, "--answers", help="Grade a YAML file of id: answer instead."),
     json_out: bool = JsonOpt,
     bank: Optional[List[Path]] = BankOpt,
 ) -> None:
-    """Practise questions in the terminal, or grade an answers file."""
+    """Practise questions in the terminal, or grade an answers file (letters as in `bank show`)."""
     from grader.bank import catalog as banks
     from grader.practice import quiz as quizzes
     from grader.render import quiz as render
@@ -179,6 +186,9 @@ def bank_validate(
     catalog = validate.load(paths, bank)
     for line in catalog.problems:
         typer.echo(line)
+    figures, off_goal = validate.cue_lines(catalog)
+    for line in [*catalog.warnings, *(f"dlprep: cues: {f}" for f in figures), *(f"dlprep: {w}" for w in off_goal)]:
+        print(line, file=sys.stderr)  # warnings and figures keep a bank valid: stderr, exit 0
     # Proving runs every mutant through the sandbox: only worth it once the files themselves are valid.
     proofs = [] if catalog.problems else validate.prove_tasks(catalog)
     for proof in proofs:  # the summary is news, not a problem: stdout stays empty when all is valid
@@ -189,6 +199,8 @@ def bank_validate(
     files, problems = len(catalog.files), len(catalog.problems)
     verdict = (f"{problems} problem{'s' * (problems != 1)}" if problems
                else f"{unproved} task{'s' * (unproved != 1)} not proved" if unproved else "valid")
+    warned = len(catalog.warnings) + len(off_goal)
+    verdict += f", {warned} warning{'s' * (warned != 1)}" if warned else ""
     print(
         f"dlprep: {len(catalog.questions)} questions, {len(catalog.tasks)} tasks in {files} files: {verdict}",
         file=sys.stderr,
@@ -272,9 +284,12 @@ def submit(
     lang: str = LangOpt,
     device: str = DeviceOpt,
     insecure: bool = typer.Option(False, "--insecure", help="Grade even when no isolation layer works."),
+    no_record: bool = typer.Option(False, "--no-record", help="Do not add this grade to your progress records."),
     bank: Optional[List[Path]] = BankOpt,
 ) -> None:
-    """Grade a submitted module: outputs and gradients against a reference, and the pitfalls."""
+    """Grade a submitted module: outputs and gradients against a reference, and the pitfalls.
+    Each grade is recorded in your progress store (see `dlprep stats`); --watch records each
+    distinct version of the file once."""
     from grader.grading import submit as grading
     from grader.grading.formats import FORMATS
 
@@ -285,21 +300,33 @@ def submit(
     if out is not None and (out.is_dir() or not out.parent.is_dir()):  # before grading, not after
         raise UsageError(f"cannot write the report to {out}: " + ("it is a directory" if out.is_dir()
                          else f"no directory {out.parent}"))
-    report = functools.partial(_report_submission, fmt=fmt, out=out, lang=lang)
+    store = None if no_record else _open_store()  # a store that cannot be used stops us before grading
+    report = functools.partial(_report_submission, fmt=fmt, out=out, lang=lang, store=store, path=file, distinct=watch)
     options = dict(task_id=task_id, device=device, insecure=insecure, bank_paths=bank, lang=lang)
-    if watch:
-        raise typer.Exit(grading.watch(file, report, warn=_warn, **options))
-    raise typer.Exit(report(grading.grade_file(file, **options)))
+    try:
+        if watch:
+            raise typer.Exit(grading.watch(file, report, warn=_warn, **options))
+        raise typer.Exit(report(grading.grade_file(file, **options)))
+    finally:
+        if store is not None:
+            store.close()
 
 
 def _warn(message: str) -> None:
     print(f"dlprep: {message}", file=sys.stderr)
 
 
-def _report_submission(result, *, fmt: str, out: Optional[Path], lang: str) -> int:
-    """Print (or write to --out) one report; return the exit code of its verdict."""
+def _report_submission(result, *, fmt: str, out: Optional[Path], lang: str, store=None, path: Optional[Path] = None,
+                       distinct: bool = False) -> int:
+    """Record the grade (when there is a store), print (or write to --out) its report; return the
+    exit code of its verdict."""
     from grader.grading import formats
     from grader.render import submit as render
+
+    if store is not None and path is not None:
+        from grader.practice import progress
+
+        progress.record_submission(store, result, path, distinct=distinct)
 
     if fmt == "table":
         if out is None:
@@ -314,6 +341,104 @@ def _report_submission(result, *, fmt: str, out: Optional[Path], lang: str) -> i
         else:
             out.write_text(text + "\n", encoding="utf-8")
     return EXIT_OK if result.verdict == "pass" else EXIT_FAIL
+
+
+# ---- progress over weeks: stats, history, export/import, reset -------------------------------
+# The store (grader.practice.store) lives under DLPREP_HOME or the platform's user-data directory.
+# A store that cannot be used (corrupt, from a newer dlprep) exits 3 with its path; nothing is lost.
+
+progress_app = typer.Typer(help="Your recorded answers and submissions: export, import, reset.", no_args_is_help=True)
+app.add_typer(progress_app, name="progress")
+
+
+def _open_store():
+    from grader.practice.store import Store
+
+    return Store.open()
+
+
+def _bank_questions(bank: Optional[List[Path]]) -> list:
+    from grader.bank import catalog as banks
+
+    return [entry.question for entry in banks.load_catalog(bank).questions.values()]
+
+
+@app.command()
+@guarded
+def stats(json_out: bool = JsonOpt, lang: str = LangOpt, bank: Optional[List[Path]] = BankOpt) -> None:
+    """Per-topic accuracy and recall, cards due over the next 7 days, your streak, your weakest
+    questions and the mistakes you keep making in submissions."""
+    from grader.practice import progress
+    from grader.practice.store import now_utc
+    from grader.render import progress as render
+
+    now = now_utc()
+    with _open_store() as store:
+        data = progress.stats(store, _bank_questions(bank), now=now)
+    if json_out:
+        _print_json(data.to_dict())
+    else:
+        render.stats(data, lang, now)
+
+
+@app.command()
+@guarded
+def history(
+    json_out: bool = JsonOpt,
+    limit: int = typer.Option(20, "--limit", help="How many entries, newest first."),
+    lang: str = LangOpt,
+) -> None:
+    """Your answers and submissions, newest first."""
+    from grader.practice import progress
+    from grader.render import progress as render
+
+    with _open_store() as store:
+        rows = progress.history(store, limit=limit)
+    if json_out:
+        _print_json(rows)
+    else:
+        render.history(rows, lang)
+
+
+@progress_app.command("export")
+@guarded
+def progress_export(file: Path = typer.Argument(..., metavar="FILE", help="The JSON file to write.")) -> None:
+    """Write every record to a versioned JSON file (to move to another machine, or to keep)."""
+    from grader.practice import progress
+
+    with _open_store() as store:
+        counts = progress.export(store, file)
+    print(f"dlprep: exported {counts['answers']} answers, {counts['submissions']} submissions, "
+          f"{counts['hints']} hints to {file}", file=sys.stderr)
+
+
+@progress_app.command("import")
+@guarded
+def progress_import(file: Path = typer.Argument(..., metavar="FILE", help="A file written by `progress export`.")) -> None:
+    """Merge an export into your records: records already there are skipped (importing twice adds
+    nothing), and the schedule is rebuilt from the merged history."""
+    from grader.practice import progress
+
+    with _open_store() as store:
+        added = progress.import_(store, file)
+    print(f"dlprep: imported {added['answers']} answers, {added['submissions']} submissions, "
+          f"{added['hints']} hints from {file}", file=sys.stderr)
+
+
+@progress_app.command("reset")
+@guarded
+def progress_reset(yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation.")) -> None:
+    """Forget every recorded answer, submission and hint (export first to keep a copy)."""
+    with _open_store() as store:
+        counts = store.counts()
+        if not yes:
+            if not sys.stdin.isatty():
+                raise UsageError("progress reset deletes your records: pass --yes to confirm")
+            typer.confirm(f"Delete {counts['answers']} answers and {counts['submissions']} submissions "
+                          f"from {store.path}?", abort=True)
+        store.reset()
+    print(f"dlprep: deleted {counts['answers']} answers, {counts['submissions']} submissions and "
+          f"{counts['hints']} hints", file=sys.stderr)
 
 
 # ---- sandbox: doctor (issue 4) ----------------------------------------------------------------

@@ -2,11 +2,71 @@
 
 Every output format (table, JSON, Gradescope, exercism) is a function of SubmissionResult
 (see grader/grading/formats.py and grader/render.py). The judge builds it and sends it as JSON.
+
+Much of a result's text comes from the submission (its output, exception messages, parameter
+names), so it may hold terminal escapes or bidi overrides. `visible` (for everything a human reads:
+the table, and later markdown, JUnit, CSV, HTML) and `json_safe` (for JSON) are the one place that
+makes such text harmless; every renderer goes through them.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+import copy
+import re
+from dataclasses import asdict, dataclass, field, fields, is_dataclass
 from typing import Literal
+
+# C0 controls but newline and tab, DEL, C1 controls (ESC and CSI above all: they move the cursor,
+# recolour, clear the screen, set the title or the clipboard); then the Unicode format characters
+# (bidi embeddings, overrides and isolates, zero-width characters, the BOM, invisible operators)
+# and the line/paragraph separators, which reorder or hide what a reader sees.
+_CONTROLS = "\x00-\x08\x0b-\x1f\x7f-\x9f"
+_FORMAT = ("\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+           "\u2028-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+           "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f")
+_UNSAFE = re.compile(f"[{_CONTROLS}{_FORMAT}]")
+_JSON_UNSAFE = re.compile(f"[\x7f-\x9f{_FORMAT}]")  # json.dumps escapes C0 itself
+
+
+def _escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
+
+
+def visible(text: str) -> str:
+    """Text as a human-read report may show it: each control or format character written out as
+    its escape (ESC becomes the four characters \\x1b), so it is seen instead of obeyed."""
+    return _UNSAFE.sub(_escape, text) if isinstance(text, str) else text
+
+
+def json_safe(text: str) -> str:
+    """A JSON document (json.dumps(..., ensure_ascii=False)) with the characters json leaves raw
+    that a terminal or a bidi-aware viewer would obey, written as \\uXXXX escapes: parsing gives
+    back exactly the same strings."""
+    return _JSON_UNSAFE.sub(lambda m: "".join(f"\\u{u:04x}" for u in _utf16(m.group())), text)
+
+
+def _utf16(char: str) -> list[int]:
+    data = char.encode("utf-16-be")
+    return [int.from_bytes(data[i:i + 2], "big") for i in range(0, len(data), 2)]
+
+
+def displayed(value):
+    """A copy of a result (or any dataclass, list, dict, str) with every string passed through
+    `visible`: what the table renderer (and every later human-read format) draws from."""
+    if isinstance(value, str):
+        return visible(value)
+    if is_dataclass(value) and not isinstance(value, type):
+        clone = copy.copy(value)
+        for f in fields(value):
+            setattr(clone, f.name, displayed(getattr(value, f.name)))
+        return clone
+    if isinstance(value, list):
+        return [displayed(v) for v in value]
+    if isinstance(value, tuple):
+        return tuple(displayed(v) for v in value)
+    if isinstance(value, dict):
+        return {displayed(k): displayed(v) for k, v in value.items()}
+    return value
 
 CheckKind = Literal[
     "structure", "init", "forward", "backward", "input-unchanged", "dtype-shape", "forbidden-ops"
@@ -23,6 +83,7 @@ ErrorKind = Literal[
     "crashed",
     "output-limit",
     "bad-file",
+    "internal-error",  # dlprep's own fault while judging (exit 3 for submit); never the submission's
 ]
 
 
@@ -107,3 +168,66 @@ class SubmissionResult:
             error=ErrorInfo(**error) if error else None,
             **data,
         )
+
+
+@dataclass
+class NamedResult:
+    """One submission of a batch: its name (the student's file or folder name, made distinct) and
+    its report."""
+
+    name: str
+    result: SubmissionResult
+
+
+@dataclass
+class BatchResult:
+    """A class's submissions graded against one task (`dlprep grade`), in the order they were found.
+    Every batch report (json, csv, junit, markdown, html, the terminal summary) is a function of it.
+    `partial`: the batch was stopped (Ctrl-C) and only the submissions that finished are here."""
+
+    task: str
+    dlprep_version: str
+    submissions: list[NamedResult] = field(default_factory=list)
+    partial: bool = False
+
+    @property
+    def max_score(self) -> float:
+        """The task's points: every judged submission carries them (a bad file carries none)."""
+        return max((s.result.max_score for s in self.submissions), default=0.0)
+
+    def pitfall_counts(self) -> list[tuple[PitfallResult, int]]:
+        """Each pitfall with how many submissions have it, most common first (then by id): what to
+        teach again. The PitfallResult is the first submission's, in the batch's language."""
+        first: dict[str, PitfallResult] = {}
+        counts: dict[str, int] = {}
+        for s in self.submissions:
+            for p in s.result.pitfalls:
+                first.setdefault(p.id, p)
+            for pid in {p.id for p in s.result.pitfalls}:  # a submission counts once per pitfall
+                counts[pid] = counts.get(pid, 0) + 1
+        return sorted(((first[i], n) for i, n in counts.items()), key=lambda pn: (-pn[1], pn[0].id))
+
+    def histogram(self, bins: int = 10) -> list[int]:
+        """How many submissions scored in each tenth (by default) of the task's points; the last
+        bin holds full marks. Errors count at 0."""
+        top = self.max_score
+        counts = [0] * bins
+        for s in self.submissions:
+            share = s.result.score / top if top > 0 else 0.0
+            counts[min(bins - 1, max(0, int(share * bins)))] += 1
+        return counts
+
+    def summary(self) -> dict:
+        verdicts = [s.result.verdict for s in self.submissions]
+        count = len(verdicts)
+        return {
+            "count": count,
+            "passed": verdicts.count("pass"),
+            "failed": verdicts.count("fail"),
+            "errors": verdicts.count("error"),
+            "max_score": self.max_score,
+            "mean_score": round(sum(s.result.score for s in self.submissions) / count, 4) if count else 0.0,
+            "pitfalls": {p.id: n for p, n in self.pitfall_counts()},
+            "partial": self.partial,
+        }
+

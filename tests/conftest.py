@@ -5,6 +5,25 @@ from __future__ import annotations
 import pytest
 
 
+def _real_store_state():
+    """The learner's real progress store (as this user's environment names it) and its mtime."""
+    from grader.practice.store import default_path
+
+    path = default_path()
+    return path, (path.stat().st_mtime_ns if path.exists() else None)
+
+
+_REAL_STORE = _real_store_state()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """No test may write the learner's own store: the autouse fixture below points every test at
+    its own DLPREP_HOME; this catches one that escapes it."""
+    if _real_store_state() != _REAL_STORE:
+        session.config.get_terminal_writer().line(f"a test wrote the learner's store {_REAL_STORE[0]}", red=True)
+        session.exitstatus = 1
+
+
 @pytest.fixture(autouse=True)
 def isolated_user_dirs(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("home")
@@ -13,6 +32,7 @@ def isolated_user_dirs(tmp_path_factory, monkeypatch):
         monkeypatch.setenv(var, str(home / var.lower()))
     monkeypatch.delenv("DLPREP_BANKS", raising=False)
     monkeypatch.delenv("DLPREP_DEBUG", raising=False)
+    monkeypatch.setenv("DLPREP_FSRS_FUZZ", "0")  # exact due dates
     return home
 
 

@@ -27,10 +27,24 @@ class ResidualBlock(nn.Module):
 """
 
 
+# Hand-picked hidden probes (an explicit `probes:` list stays valid beside the drawn families):
+# the judge's tests name them.
+EXPLICIT = [
+    {"name": "rows-2d", "input": {"shape": [8, 16]}},
+    {"name": "batch-3d", "input": {"shape": [4, 5, 16]}},
+    {"name": "float64", "input": {"shape": [4, 16], "dtype": "float64"}},
+    {"name": "wide", "build": {"args": [128]}, "input": {"shape": [6, 128]}},
+    {"name": "batch-of-one", "input": {"shape": [1, 16]}},
+]
+
+
 @pytest.fixture(scope="module")
 def job(builtin_tasks):
     loaded = builtin_tasks["residual-block"]
-    return {"task": loaded.spec.model_dump(mode="json"), "task_dir": str(loaded.dir), "source": CORRECT,
+    task = loaded.spec.model_dump(mode="json")
+    task["probes"] = task["probes"][:1] + EXPLICIT + task["probes"][1:]
+    task["probe_space"] = None
+    return {"task": task, "task_dir": str(loaded.dir), "source": CORRECT,
             "filename": "submission.py", "seed": 11, "device": "cpu", "mode": "grade"}
 
 

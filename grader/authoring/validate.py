@@ -4,11 +4,14 @@ The bank (grader.bank) checks what it can without grading anything: schema, ids,
 module adds what needs the other flows: every short question's model answer must earn full marks
 against its own rubric (practice's grader), and every task is proved against its mutants
 (grader.authoring.mutation, which starts the sandbox and is imported only when there is a task).
+It also runs the content checks (grader.authoring.content: zh/en parity, sources, letters named in
+explanations) and measures the test-taking cues (grader.authoring.cues) that the CLI prints.
 """
 from __future__ import annotations
 
 from pathlib import Path
 
+from grader.authoring import content, cues
 from grader.bank import yamlsrc
 from grader.bank.catalog import Catalog, LoadedQuestion, load_catalog, load_paths
 from grader.bank.schema import ShortQuestion
@@ -19,7 +22,16 @@ def load(paths: list[Path] | None = None, bank: list[Path] | None = None) -> Cat
     DLPREP_BANKS, every problem collected: the bank's own, then those found by grading."""
     catalog = load_paths([*paths, *(bank or [])], strict=False) if paths else load_catalog(bank, strict=False)
     catalog.problems.extend(content_problems(catalog))
+    errors, warnings = content.review(catalog)
+    catalog.problems.extend(errors)
+    catalog.warnings.extend(warnings)
     return catalog
+
+
+def cue_lines(catalog: Catalog) -> tuple[list[str], list[str]]:
+    """The test-taking cue figures of the loaded questions, and a warning for each off its goal."""
+    found = cues.figures(entry.question for entry in catalog.questions.values())
+    return [f.line() for f in found], [f"warning: cue off goal: {f.line()}" for f in found if not f.ok]
 
 
 def content_problems(catalog: Catalog) -> list[str]:

@@ -46,6 +46,7 @@ class Catalog:
     questions: dict[str, LoadedQuestion] = field(default_factory=dict)
     tasks: dict[str, LoadedTask] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # FILE:LINE: lines that keep a bank valid
     files: list[Path] = field(default_factory=list)
 
 
@@ -232,6 +233,10 @@ def question_json(loaded: LoadedQuestion) -> dict:
     out = listing_json(loaded)
     if hasattr(q, "choices"):
         out["choices"] = [_text(choice) for choice in q.choices]
+    if q.code is not None:
+        out["code"] = q.code
+    if hasattr(q, "shuffle"):
+        out["shuffle"] = q.shuffle
     out["answer"] = answer_form(q)
     if isinstance(q, ShortQuestion):
         out["model_answer"] = _text(q.model_answer)
@@ -240,6 +245,7 @@ def question_json(loaded: LoadedQuestion) -> dict:
         out.update(abs_tol=q.abs_tol, rel_tol=q.rel_tol, unit=q.unit)
     out["explanation"] = _text(q.explanation)
     out["references"] = [r.model_dump() for r in q.references]
+    out["revision"] = q.revision
     return out
 
 

@@ -86,16 +86,57 @@ class Matchers(Strict):
         return [*self.en, *self.zh]
 
 
-class KeyPoint(Strict):
+class Claim(Strict):
+    """What a key point and a misconception share: how the grader finds the claim in an answer."""
+
+    match: Matchers
+    # Phrases whose denial makes the claim ("RMSNorm does not subtract the mean" makes "no re-centering").
+    denies: Matchers | None = None
+    # The subject (a `subjects` name) the claim is about: said of another subject, it does not count.
+    about: str | None = None
+
+
+class KeyPoint(Claim):
     point: Text  # shown to the learner as hit or missed
     weight: float = Field(1.0, gt=0)
-    match: Matchers
 
 
-class Misconception(Strict):
+class Misconception(Claim):
     claim: Text  # shown when the answer asserts it
     penalty: float = Field(0.5, gt=0, le=1)
+
+
+class Subject(Strict):
+    """Something a short answer makes claims about (post-LN vs pre-LN): how feedback names it, and
+    how the grader finds where the answer names it."""
+
+    name: str = Field(min_length=1, max_length=40)
     match: Matchers
+
+
+EXAMPLE_KINDS = ("correct", "partial", "negated", "swapped", "wrong", "off-topic")
+# The score an example of each kind must get, unless it names its own range.
+EXAMPLE_BANDS = {"correct": (0.8, 1.0), "partial": (0.25, 0.75)}  # every other kind: (0, 0.2)
+
+
+class Example(Strict):
+    """An answer the rubric must grade right, as a task's mutant must be caught: `bank validate`
+    grades it and reports a score outside its range."""
+
+    lang: Literal["en", "zh"]
+    kind: Literal["correct", "partial", "negated", "swapped", "wrong", "off-topic"]
+    text: str = Field(min_length=1, max_length=5000)
+    score: tuple[float, float] | None = None  # [low, high]; default by kind (EXAMPLE_BANDS)
+
+    @field_validator("score")
+    @classmethod
+    def _range(cls, value: tuple[float, float] | None) -> tuple[float, float] | None:
+        if value is not None and not 0 <= value[0] <= value[1] <= 1:
+            raise ValueError(f"must be [low, high] with 0 <= low <= high <= 1, got {list(value)}")
+        return value
+
+    def band(self) -> tuple[float, float]:
+        return self.score or EXAMPLE_BANDS.get(self.kind, (0.0, 0.2))
 
 
 class Reference(Strict):
@@ -208,9 +249,20 @@ class NumericQuestion(QuestionBase):
 
 class ShortQuestion(QuestionBase):
     type: Literal["short"]
+    subjects: list[Subject] = []
     rubric: list[KeyPoint] = Field(min_length=1)
     misconceptions: list[Misconception] = []
     model_answer: Text
+    examples: list[Example] = []
+
+    @model_validator(mode="after")
+    def _about_names_a_subject(self) -> "ShortQuestion":
+        names = [subject.name for subject in self.subjects]
+        for claim in [*self.rubric, *self.misconceptions]:
+            if claim.about is not None and claim.about not in names:
+                known = ", ".join(names) or "none: add `subjects:`"
+                raise ValueError(f"about: {claim.about!r} is not a subject of this question ({known})")
+        return self
 
 
 Question = Annotated[

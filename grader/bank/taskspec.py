@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
+from grader.bank import families  # imported here: the locked-down child validates a spec and cannot import later
 from grader.bank.schema import Id, Strict, Text, check_regex
 
 Dtype = Literal["float32", "float64"]
@@ -21,6 +22,13 @@ InputKind = Literal["randn", "small-variance", "offset", "constant-int", "positi
 # Named tolerance families; grader.grading.compare maps (family, dtype) to numbers and says why.
 ToleranceName = Literal["tight", "offset"]
 CheckName = Literal["forward", "backward"]
+# How a probe presents its input and runs the module (grader.grading.probes.present; the runner).
+Layout = Literal["contiguous", "transposed", "sliced", "expanded"]
+GradMode = Literal["requires", "plain", "no_grad"]  # the input requires grad; it does not; no_grad forward
+ModuleMode = Literal["train", "eval"]
+SizeClass = Literal["small", "prime", "large", "pow2"]
+Batching = Literal["batched", "unbatched", "single"]
+EpsChoice = Literal["default", "keyword-above", "keyword-below", "positional-above", "positional-below"]
 MUTANTS_DIR = Path(__file__).resolve().parent.parent / "mutants"  # dlprep's built-in mutants (grader/mutants)
 
 
@@ -123,6 +131,11 @@ class Probe(Strict):
     tolerance: ToleranceName = "tight"
     checks: list[CheckName] = ["forward", "backward"]
     points: float = Field(1.0, ge=0)
+    layout: Layout = "contiguous"  # the input's strides: transposed, sliced (stride 2), expanded (stride 0)
+    grad: GradMode = "requires"
+    mode: ModuleMode = "train"
+    calls: int = Field(1, ge=1, le=3)  # forward on other inputs first: state carried between calls shows
+    families: list[str] = []  # the probe families a drawn probe covers (empty: written by hand)
 
     @field_validator("params")
     @classmethod
@@ -140,6 +153,19 @@ class Probe(Strict):
         if not checks:
             raise ValueError("a probe needs at least one check (forward, backward)")
         return checks
+
+    @model_validator(mode="after")
+    def _runnable(self) -> "Probe":
+        shape = self.input.shape or []
+        if self.grad == "no_grad" and "backward" in self.checks:
+            if "checks" in self.model_fields_set:
+                raise ValueError("grad: no_grad runs forward only: checks must be [forward]")
+            self.checks = ["forward"]
+        if self.layout == "transposed" and len(shape) < 2:
+            raise ValueError("layout: transposed needs an input of two or more dims")
+        if self.layout == "expanded" and (len(shape) < 2 or shape[0] < 2):
+            raise ValueError("layout: expanded needs a batch dim of 2 or more")
+        return self
 
 
 class ParamExpectation(Strict):
@@ -190,6 +216,73 @@ class MutantRef(Strict):
         return beside if beside is not None and beside.is_file() else MUTANTS_DIR / self.file
 
 
+def _axis(kind):
+    return list[kind] | None  # None: the family leaves the axis open
+
+
+class Family(Strict):
+    """A declared sub-space of probes (grader/bank/families.py): each axis lists the values a drawn
+    probe may take; an axis left out takes its ordinary value unless a merged family sets it."""
+
+    name: Id
+    merge: bool = True  # false: always a probe of its own (a loose tolerance would hide the others)
+    rank: _axis(Annotated[int, Field(ge=1, le=3)]) = None  # dims of the normalized (feature) shape
+    sizes: _axis(SizeClass | Annotated[int, Field(ge=1, le=4096)]) = None  # of the last normalized dim
+    batch: _axis(Batching) = None
+    dtype: _axis(Dtype) = None
+    layout: _axis(Layout) = None
+    grad: _axis(GradMode) = None
+    mode: _axis(ModuleMode) = None
+    calls: _axis(Annotated[int, Field(ge=1, le=3)]) = None
+    eps: _axis(EpsChoice) = None
+    kind: _axis(Literal["randn", "small-variance", "offset", "constant-int", "positive"]) = None
+    params: _axis(Literal["random", "init"]) = None
+
+    @model_validator(mode="after")
+    def _non_empty(self) -> "Family":
+        empty = [a for a in type(self).model_fields if isinstance(getattr(self, a), list) and not getattr(self, a)]
+        if empty:
+            raise ValueError(f"family {self.name}: empty axis {', '.join(empty)} (leave it out to keep it open)")
+        return self
+
+
+class EpsSpace(Strict):
+    """The eps a family may build with: by keyword or as the second positional argument."""
+
+    keyword: Identifier = "eps"
+    default: float = Field(gt=0)
+    above: list[Annotated[float, Field(gt=0)]] = []
+    below: list[Annotated[float, Field(ge=0)]] = []
+
+    @model_validator(mode="after")
+    def _sides(self) -> "EpsSpace":
+        if any(v <= self.default for v in self.above) or any(v >= self.default for v in self.below):
+            raise ValueError(f"eps.above must be above and eps.below below the default {self.default:g}")
+        return self
+
+
+class ProbeSpace(Strict):
+    """The hidden probes as families; `draw` (grader/bank/families.py) makes the probes."""
+
+    features: Literal["int", "int-or-tuple"] = "int"  # how the feature shape is the first argument
+    max_rank: int = Field(1, ge=1, le=3)
+    eps: EpsSpace | None = None
+    per_probe: int = Field(3, ge=1, le=8)  # families merged into one probe at most
+    families: list[Family] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _drawable(self) -> "ProbeSpace":
+        names = [f.name for f in self.families]
+        if dupes := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"duplicate family names: {', '.join(dupes)}")
+        for family in self.families:
+            if not families.combos(families.family_axes(family), self):
+                combo = {**families.DEFAULTS, **{a: v[0] for a, v in families.family_axes(family).items()}}
+                why = "; ".join(families.problems(combo, self)) or "no valid combination"
+                raise ValueError(f"family {family.name} can draw no probe: {why}")
+        return self
+
+
 class TaskSpec(Strict):
     id: Id
     title: Text
@@ -205,7 +298,8 @@ class TaskSpec(Strict):
     points: CheckPoints = CheckPoints()
     deadline_s: float = Field(10.0, gt=0, le=600)
     seed: int | None = None  # None: a fixed seed derived from the id (reports are reproducible)
-    probes: list[Probe] = Field(min_length=1)
+    probes: list[Probe] = []  # explicit probes: the public examples, and hand-picked hidden ones
+    probe_space: ProbeSpace | None = None  # hidden probes drawn from families with the seed
     pitfalls: list[Id] = []
     mutants: list[MutantRef] = []
 
@@ -213,15 +307,28 @@ class TaskSpec(Strict):
     def _unique_names(self) -> "TaskSpec":
         for what, names in (
             ("probe", [p.name for p in self.probes]),
-            ("mutant", [m.id for m in self.mutants]),
+            ("mutant", [f"{m.id} ({m.file})" for m in self.mutants]),  # an id may have several files
             ("parameter", [p.name for p in self.parameters]),
         ):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
                 raise ValueError(f"duplicate {what} names: {', '.join(dupes)}")
-        if not any(not p.diagnostic for p in self.probes):
+        if not self.probes and self.probe_space is None:
+            raise ValueError("needs probes or a probe_space")
+        if not any(not p.diagnostic for p in self.probes) and self.probe_space is None:
             raise ValueError("needs at least one graded (non-diagnostic) probe")
         return self
+
+    def drawn(self, seed: int | None = None) -> "TaskSpec":
+        """This task with its hidden probes drawn for `seed` (default: the task's) after the explicit
+        ones: what a job carries, so the child and the judge run the same probes."""
+        if self.probe_space is None or any(p.families for p in self.probes):
+            return self
+        seed = self.default_seed if seed is None else seed
+        extra = [Probe.model_validate(p) for p in families.draw(self.probe_space, seed, self.id)]
+        taken = {p.name for p in self.probes}
+        extra = [p if p.name not in taken else p.model_copy(update={"name": f"drawn-{p.name}"}) for p in extra]
+        return self.model_copy(update={"probes": [*self.probes, *extra]})
 
     @property
     def default_seed(self) -> int:

@@ -126,7 +126,7 @@ def shown_why(probe: Probe, why: str) -> str:
 
 def _input_unchanged(j, check: CheckResult) -> None:
     changed = []
-    for probe in j.spec.graded_probes():
+    for probe in j.spec.probes:  # diagnostic ones too: a write is a write whichever input took it
         x = j.truth[probe.name]["x"]
         after, _ = j.got(probe, "input_after", x)
         if after is not None and not torch.equal(after, x):
@@ -165,6 +165,8 @@ _MODULE_CHECKS = {
 # -- per-probe checks --------------------------------------------------------------------------------
 def _forward(j, probe: Probe, check: CheckResult) -> None:
     expected = j.truth[probe.name]["expected"]["out"]
+    if not _finite_truth(j, probe, check):
+        return
     got, why = j.got(probe, "out", expected)
     if got is None:
         error = j.probe_meta(probe.name)["error"]
@@ -175,6 +177,8 @@ def _forward(j, probe: Probe, check: CheckResult) -> None:
 
 def _backward(j, probe: Probe, check: CheckResult) -> None:
     report = j.probe_meta(probe.name)
+    if not _finite_truth(j, probe, check):
+        return
     if report["error"]:
         check.message = report["error"]
         return
@@ -195,6 +199,16 @@ def _backward(j, probe: Probe, check: CheckResult) -> None:
 
 
 _PROBE_CHECKS = {"forward": _forward, "backward": _backward}
+NONFINITE_TRUTH = "the reference's float64 result is not finite on this probe"
+
+
+def _finite_truth(j, probe: Probe, check: CheckResult) -> bool:
+    """A probe whose float64 truth has NaN or inf judges nothing: it fails as the task's own
+    fault (`bank validate` refuses a family that can draw one)."""
+    if all(bool(torch.isfinite(t).all()) for t in j.truth[probe.name]["expected"].values() if t is not None):
+        return True
+    check.message = NONFINITE_TRUTH + (f" (families: {', '.join(probe.families)})" if probe.families else "")
+    return False
 
 
 def _tol(probe: Probe) -> float:

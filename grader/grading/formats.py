@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import math
 
-from grader.results import CheckResult, SubmissionResult, number_text
+from grader.results import CheckResult, SubmissionResult, json_safe, number_text
 
 FORMATS = ("table", "json", "gradescope", "exercism")
 # exercism's runner spec caps a test's output at 500 characters.
@@ -20,7 +20,8 @@ def render(result: SubmissionResult, fmt: str) -> str:
 
 
 def _dumps(doc: dict) -> str:
-    return json.dumps(_finite(doc), ensure_ascii=False, indent=2, allow_nan=False)
+    """Strict JSON, exact strings: C0 controls escaped by json, C1 and bidi controls by json_safe."""
+    return json_safe(json.dumps(_finite(doc), ensure_ascii=False, indent=2, allow_nan=False))
 
 
 def _finite(value):
@@ -36,8 +37,18 @@ def _finite(value):
 
 def to_json(result: SubmissionResult) -> str:
     """The schema of the grading issue; public checks also carry their worst elements."""
+    return _dumps(json_doc(result))
+
+
+def json_doc(result: SubmissionResult) -> dict:
+    """to_json's document before it is written (a batch report holds one per submission)."""
     doc = result.to_dict()
     doc["checks"] = [_check_json(c) for c in result.checks]
+    return doc
+
+
+def dumps(doc: dict) -> str:
+    """Any report document as dlprep writes JSON: strict, NaN and inf as null, controls escaped."""
     return _dumps(doc)
 
 

@@ -23,7 +23,7 @@ from grader import pitfalls
 from grader.grading.checks import build_checks, plan, shown_why
 from grader.sandbox.outcome import ChildOutcome
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
-from grader.grading.probes import DTYPES, backward, make_input, probe_params, upstream_grad
+from grader.grading.probes import DTYPES, backward, make_input, present, probe_params, upstream_grad
 from grader.results import CheckResult, ErrorInfo, SubmissionResult
 from grader.bank.taskspec import Probe, TaskSpec
 
@@ -127,7 +127,7 @@ class Judgement:
         if name == "reference":
             return self.reference(*args, **(kwargs or {}))
         if name not in self._mutants:  # the detectors build each mutant once per probe: load it once
-            mutant = next(m for m in self.spec.mutants if m.id == name)
+            mutant = next(m for m in self.spec.mutants if name in (m.file, m.id))  # by file: ids may repeat
             self._mutants[name] = _class_from_file(mutant.path(self.job.get("task_dir")), self.spec.class_name)
         return self._mutants[name](*args, **(kwargs or {}))
 
@@ -140,13 +140,17 @@ class Judgement:
         with torch.no_grad():
             for name, p in ref.named_parameters():
                 p.copy_(params[name])
+        ref.train(probe.mode == "train")
         x = make_input(self.seed, probe)
-        x64 = x.to(torch.float64).requires_grad_(True)
-        out = ref(x64)
+        x64 = x.to(torch.float64).requires_grad_(probe.grad == "requires")
+        out = ref(present(x64, probe.layout))
         upstream = upstream_grad(self.seed, probe.name, out.shape, dtype)
-        backward(out, upstream)
-        expected = {"out": out.detach(), "grad_input": x64.grad}
-        expected.update({f"grad/{n}": p.grad for n, p in ref.named_parameters()})
+        expected = {"out": out.detach()}
+        if "backward" in probe.checks:
+            backward(out, upstream)
+            if probe.grad == "requires":
+                expected["grad_input"] = x64.grad
+            expected.update({f"grad/{n}": p.grad for n, p in ref.named_parameters()})
         return {"x": x, "params": params, "upstream": upstream, "expected": expected}
 
     def probe_params(self, probe: Probe, ref: torch.nn.Module) -> dict:
@@ -207,6 +211,7 @@ class Judgement:
                 error=report["error"] or (f"output {refused}" if refused else None),
                 input_changed=after is not None and not torch.equal(after, truth["x"]),
                 version_bumped=report["version_bumped"], grad_none=report["grad_none"],
+                first=make_input(self.seed, probe, "first") if probe.calls > 1 else None,
             )
         structure = self.meta.get("structure")
         ops = self.meta.get("traced_ops")

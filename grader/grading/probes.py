@@ -39,14 +39,37 @@ def _generator(seed: int, *parts: object) -> torch.Generator:
     return torch.Generator().manual_seed(digest & (2**63 - 1))
 
 
-def make_input(seed: int, probe) -> torch.Tensor:
-    """The probe's input (a leaf, no grad) in its dtype. `probe` is a grader.bank.taskspec.Probe."""
+def make_input(seed: int, probe, role: str = "input") -> torch.Tensor:
+    """The probe's input values (a contiguous leaf, no grad) in its dtype. `probe` is a
+    grader.bank.taskspec.Probe; `role` "first" gives the other input a repeated call sees first. An
+    expanded probe's rows along dim 0 are equal: present() then shows them as one row expanded."""
+    x = _values(seed, probe, role)
+    if probe.layout == "expanded":
+        x = x[:1].expand(x.shape).contiguous()
+    return x
+
+
+def present(leaf: torch.Tensor, layout: str) -> torch.Tensor:
+    """The tensor forward receives: a differentiable non-leaf copy of `leaf` with the probe's
+    strides (an in-place write then succeeds and shows, instead of raising). Transposed: the last
+    two dims' strides swapped; sliced: every other element of a row twice as long (stride 2);
+    expanded: row 0 expanded along dim 0 (stride 0), so dL/dleaf gathers in row 0."""
+    if layout == "transposed":
+        return leaf.transpose(-1, -2).contiguous().transpose(-1, -2)
+    if layout == "sliced":
+        return torch.stack((leaf, torch.zeros_like(leaf)), dim=-1).flatten(-2)[..., ::2]
+    if layout == "expanded":
+        return leaf[:1].clone().expand(leaf.shape)
+    return leaf.clone()
+
+
+def _values(seed: int, probe, role: str) -> torch.Tensor:
     spec = probe.input
     dtype = DTYPES[spec.dtype]
     if spec.kind == "values":
         return torch.tensor(spec.values, dtype=torch.float64).to(dtype)
     shape = tuple(spec.shape)
-    gen = _generator(seed, probe.name, "input")
+    gen = _generator(seed, probe.name, role)
     if spec.kind == "constant-int":
         low, high = CONSTANT_INT_RANGE
         rows = torch.randint(low, high, (*shape[:-1], 1), generator=gen, dtype=torch.float64)

@@ -8,6 +8,7 @@ top, because after lockdown dlprep's own files are no longer readable.
 """
 from __future__ import annotations
 
+import contextlib
 import linecache
 import sys
 import traceback
@@ -17,7 +18,7 @@ from typing import Callable
 import torch
 from torch.utils._python_dispatch import TorchDispatchMode
 
-from grader.grading.probes import DTYPES, backward, make_input, probe_params, upstream_grad
+from grader.grading.probes import DTYPES, backward, make_input, present, probe_params, upstream_grad
 from grader.sandbox.child import is_memory_error
 from grader.bank.taskspec import Probe, TaskSpec
 
@@ -191,13 +192,19 @@ def _run_probe(cls: type, spec: TaskSpec, probe: Probe, job: dict, tensors: dict
         module.to(device=device, dtype=dtype)
         mapping = _mapping(module, spec)
         _load_params(module, mapping, probe, seed, dtype)
-        leaf = make_input(seed, probe).to(device).requires_grad_(True)
-        x = leaf.clone()  # a non-leaf: an in-place write succeeds and shows, instead of raising
+        if probe.mode == "eval":
+            module.eval()
+        context = torch.no_grad if probe.grad == "no_grad" else contextlib.nullcontext
+        for _ in range(probe.calls - 1):  # earlier calls on other inputs: state they leave shows
+            with context(), OpRecorder(ops):
+                module(present(make_input(seed, probe, "first").to(device), probe.layout))
+        leaf = make_input(seed, probe).to(device).requires_grad_(probe.grad == "requires")
+        x = present(leaf, probe.layout)  # a non-leaf: an in-place write succeeds and shows
         version = x._version
-        with OpRecorder(ops):
+        with context(), OpRecorder(ops):
             out = module(x)
         report["version_bumped"] = x._version != version
-        tensors[f"{probe.name}/input_after"] = x.detach().clone()
+        tensors[f"{probe.name}/input_after"] = x.detach().clone(memory_format=torch.contiguous_format)
         # Exactly a tensor on the input's device: a subclass's methods or a meta tensor would
         # otherwise break (or lie to) the send that follows, ending the whole run as a crash.
         if type(out) is not torch.Tensor:

@@ -95,12 +95,14 @@ def grade_source(
     """Grade source text against a loaded task (grader.bank.catalog.LoadedTask) in a running sandbox.
     The mutation prover and batch grading call this directly."""
     spec = loaded_task.spec
+    seed = spec.default_seed if seed is None else seed
     job = {
-        "task": spec.model_dump(mode="json"),
+        # The hidden probes drawn here, once: the child and the judge read the same list.
+        "task": spec.drawn(seed).model_dump(mode="json"),
         "task_dir": str(loaded_task.dir),
         "source": source,
         "filename": filename,
-        "seed": spec.default_seed if seed is None else seed,
+        "seed": seed,
         "device": device,
         "mode": "grade",
         "child_entry": CHILD_ENTRY,

@@ -7,6 +7,8 @@ them register through grader.pitfalls.measure.detector.
 """
 from __future__ import annotations
 
+import torch
+
 from grader.grading import forbidden
 from grader.grading.checks import reference_structure
 from grader.grading.compare import compare
@@ -87,12 +89,61 @@ def input_writes(ev: Evidence):
 
 @detector("wrong-gradient")
 def missing_grads(ev: Evidence):
-    """A parameter whose .grad stayed None was cut off from the output (no_grad, .detach())."""
+    """A parameter whose .grad stayed None was cut off from the output (no_grad, .detach()), while
+    forward is right: a wrong output is unused_parameters' to explain."""
+    if not forward_right(ev):
+        return
     for p in ev.probes.values():
         if p.grad_none and out_of(p) is not None:
             yield "wrong-gradient", (
                 f"probe {p.name}: no gradient reached {', '.join(p.grad_none)} (.grad is None: detached)")
             return
+
+
+@detector("unused-parameter")
+def unused_parameters(ev: Evidence):
+    """A parameter no gradient reaches (None or all zeros) whose neutral value (0 for a bias, 1 for a
+    gain) makes the reference reproduce the output: forward never uses it."""
+    if ev.build is None:
+        return
+    for p in ran(ev):
+        unused = [n for n in p.params if n in p.grad_none or _zero_grad(p, n)]
+        if not unused or p.spec.params == "init" or forward_ok(p):
+            continue
+        neutral = {n: torch.zeros_like(v) if n.rsplit(".", 1)[-1] == "bias" else torch.ones_like(v)
+                   for n, v in p.params.items() if n in unused}
+        if close(out_of(p), _reference_out(ev, p, {**p.params, **neutral}), p):
+            yield "unused-parameter", (
+                f"probe {p.name}: no gradient reaches {', '.join(unused)}, and the output is the reference's "
+                f"with {', '.join(f'{n} = {_neutral_text(n)}' for n in unused)} (forward never uses it)")
+            return
+
+
+def _zero_grad(p: ProbeEvidence, name: str) -> bool:
+    got, want = (p.got or {}).get(f"grad/{name}"), p.expected.get(f"grad/{name}")
+    return got is not None and want is not None and not bool(got.any()) and bool(want.any())
+
+
+def _neutral_text(name: str) -> str:
+    return "0" if name.rsplit(".", 1)[-1] == "bias" else "1"
+
+
+def _reference_out(ev: Evidence, p: ProbeEvidence, params: dict):
+    """The float64 reference's output on the probe's input with the given parameter values."""
+    args, kwargs = ev.task.build_for(p.spec).values()
+    ref = ev.build("reference", args, kwargs).to(torch.float64).train(p.spec.mode == "train")
+    own = dict(ref.named_parameters())
+    with torch.no_grad():
+        for name, value in params.items():
+            if name in own and own[name].shape == value.shape:
+                own[name].copy_(value)
+        return ref(p.x.detach().double())
+
+
+def forward_right(ev: Evidence) -> bool:
+    """Every graded forward check passed: what a pitfall titled "forward is right" needs."""
+    return all(out_of(p) is not None and not p.error and forward_ok(p)
+               for p in ev.probes.values() if not p.spec.diagnostic and "forward" in p.spec.checks)
 
 
 @detector("forbidden-builtin")

@@ -38,11 +38,22 @@ def diagnose(ev: Evidence) -> list[PitfallResult]:
     failing = _fails(ev) or any(registry.get(i).severity == "error" for i in shown)
     if failing:
         add(match_mutants(ev, skip=set(shown)))
+        _drop_unbacked(ev, shown)
         if not any(registry.get(i).severity == "error" for i in shown):
             add(detectors.fallback(ev))
+            _drop_unbacked(ev, shown)
         _add_static(ev, applicable, shown)
+        _drop_unbacked(ev, shown)
     return [registry.get(i).result("; ".join(shown[i][:EVIDENCE_LINES]), task=ev.task.id, lang=ev.lang)
             for i in sorted(shown, key=lambda i: (registry.get(i).severity != "error", applicable.index(i)))]
+
+
+def _drop_unbacked(ev: Evidence, shown: dict[str, list[str]]) -> None:
+    """A pitfall whose title says forward is right is not named where a forward check failed: the
+    evidence would contradict its title (the gradient mistake then goes by wrong-backward)."""
+    if not detectors.forward_right(ev):
+        for pitfall in [i for i in shown if registry.get(i).forward_right]:
+            del shown[pitfall]
 
 
 def _fails(ev: Evidence) -> bool:

@@ -23,6 +23,7 @@ class ProbeEvidence:
     input_changed: bool = False  # input after forward differs from before
     version_bumped: bool = False  # the input's version counter moved (an in-place write)
     grad_none: list[str] = field(default_factory=list)  # parameters whose .grad stayed None
+    first: Any = None  # the input of the earlier calls of a repeated-call probe (probe.calls > 1)
     # "forward"/"backward" -> within tolerance?, measured once and shared by the detectors.
     verdicts: dict[str, bool] = field(default_factory=dict)
 

@@ -9,6 +9,7 @@ probe (x + 1e4, float32) is left out of the search: there only the one-pass vari
 """
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
@@ -35,13 +36,24 @@ class Variant:
     affine: bool = True
     relu: bool = False
     # Which eps: the one the module was built with (None), or a constant used always ("fixed":
-    # the argument ignored) or only when none is given ("default": a default other than 1e-5).
+    # the argument ignored) or only when none is given ("default": a default other than 1e-5);
+    # "squared": eps**2; "keyword-only": an eps given by position is dropped (a signature that
+    # takes something else second).
     eps_rule: tuple[str, float] | None = None
+    bias: bool = True  # the bias added (False: held, never used)
+    # The variance over other dims than the mean ("last" / "trailing"), around its own mean
+    # ("own": x.var(dims)) or around the mean over the mean's dims ("mean": ((x - mean)**2).mean(dims)).
+    var_dims: str | None = None
+    var_centre: str = "own"
 
     def eps_for(self, s: "Setting") -> float:
         if self.eps_rule is None:
             return s.eps
         rule, value = self.eps_rule
+        if rule == "squared":
+            return s.eps ** 2
+        if rule == "keyword-only":
+            return value if s.eps_positional else s.eps
         return value if rule == "fixed" or not s.eps_given else s.eps
 
     def pitfalls(self) -> list[tuple[str, str]]:
@@ -52,31 +64,47 @@ class Variant:
         if self.eps != "inside":
             what = "eps added to the std" if self.eps == "outside" else "no eps"
             found.append(("eps-outside-sqrt" if self.eps == "outside" else "missing-eps", what))
-        if self.dims != "trailing":
+        if self.dims != "trailing" and self.var_dims is None:
             found.append(("wrong-normalized-dims", f"the statistics taken over {_DIMS_TEXT[self.dims]}"))
+        if self.var_dims is not None:
+            found.append(("wrong-normalized-dims", f"the mean over {_DIMS_TEXT[self.dims]} and the variance "
+                          f"over {_DIMS_TEXT[self.var_dims]}"))
         if not self.affine:
             found.append(("missing-affine", "no weight and bias applied"))
+        elif not self.bias:
+            found.append(("unused-parameter", "the bias never added"))
         if self.relu:
             found.append(("extra-activation", "a ReLU applied to the output"))
         if self.eps_rule is not None:
             rule, value = self.eps_rule
-            found.append(("wrong-eps", f"eps = {value:g} whatever eps the module was built with" if rule == "fixed"
-                          else f"a default eps of {value:g} instead of {DEFAULT_EPS:g}"))
+            found.append(("wrong-eps", _EPS_TEXT[rule].format(value=value, default=DEFAULT_EPS)))
         return found
 
 
-_DIMS_TEXT = {"last": "the last dim only", "dim0": "dim 0 (across the batch)", "dim1": "dim 1",
-              "features": "every dim but the batch"}
+_EPS_TEXT = {"fixed": "eps = {value:g} whatever eps the module was built with",
+             "default": "a default eps of {value:g} instead of {default:g}",
+             "squared": "eps squared (eps**2 added to the variance)",
+             "keyword-only": "an eps given by position ignored (LayerNorm(n, 1e-3) must use 1e-3)"}
+_DIMS_TEXT = {"trailing": "the normalized dims", "last": "the last dim only", "dim0": "dim 0 (across the batch)",
+              "dim1": "dim 1", "features": "every dim but the batch"}
 # eps values learners bring from elsewhere: nn.LayerNorm's own hard-coded, ViT and T5 (1e-6),
 # BERT (1e-12), Keras (1e-3), and 1e-8 from optimisers. Tried with the otherwise right formula only.
 EPS_RULES = [("fixed", DEFAULT_EPS), ("fixed", 1e-6), ("fixed", 1e-12),
-             *(("default", value) for value in (1e-6, 1e-12, 1e-3, 1e-8))]
+             *(("default", value) for value in (1e-6, 1e-12, 1e-3, 1e-8)),
+             ("squared", 0.0), ("keyword-only", DEFAULT_EPS)]
+_BASE = [Variant(u, e, d, a, r) for u, e, d, a, r in itertools.product(
+    (False, True), ("inside", "outside", "missing"), ("trailing", "last", "dim0", "dim1", "features"),
+    (True, False), (False, True))]
+# The newer mistakes (eps rules, an unused bias, mean and variance over different dims) are tried
+# alone and beside one other mistake: enough to name a pair, without multiplying the search.
+_SPLITS = [{"dims": m, "var_dims": v, "var_centre": c} for m, v in (("last", "trailing"), ("trailing", "last"))
+           for c in ("own", "mean")]
+_EXTRA = [{"eps_rule": rule} for rule in EPS_RULES] + [{"bias": False}] + _SPLITS
 # Simplest first: the first variant that fits names the fewest mistakes.
 VARIANTS = sorted(
-    [*(Variant(u, e, d, a, r) for u, e, d, a, r in itertools.product(
-        (False, True), ("inside", "outside", "missing"), ("trailing", "last", "dim0", "dim1", "features"),
-        (True, False), (False, True))),
-     *(Variant(eps_rule=rule) for rule in EPS_RULES)],
+    [*_BASE, *(dataclasses.replace(base, **extra) for extra in _EXTRA for base in _BASE
+               if len(base.pitfalls()) <= 1 and not (base.dims != "trailing" and "dims" in extra)
+               and not (not base.affine and "bias" in extra))],
     key=lambda v: len(v.pitfalls()),
 )
 RIGHT = VARIANTS[0]
@@ -89,17 +117,18 @@ class Setting:
     k: int  # len(normalized_shape)
     eps: float
     eps_given: bool = True  # built with an explicit eps (else nn.LayerNorm's default applies)
+    eps_positional: bool = False  # given as the second argument, LayerNorm(n, 1e-3)
 
 
 def setting(ev: Evidence, probe: ProbeEvidence) -> Setting | None:
     args, kwargs = construction(ev, probe)
     shape = args[0] if args else kwargs.get("normalized_shape")
     eps = kwargs.get("eps", args[1] if len(args) > 1 else DEFAULT_EPS)
-    given = "eps" in kwargs or len(args) > 1
+    given, positional = "eps" in kwargs or len(args) > 1, len(args) > 1
     if isinstance(shape, int):
-        return Setting(1, float(eps), given)
+        return Setting(1, float(eps), given, positional)
     if isinstance(shape, tuple) and shape and all(isinstance(d, int) for d in shape):
-        return Setting(len(shape), float(eps), given)
+        return Setting(len(shape), float(eps), given, positional)
     return None
 
 
@@ -114,7 +143,12 @@ def compute(probe: ProbeEvidence, s: Setting, v: Variant, detach: str = "",
     if dims is None:
         return None
     mean = x.mean(dims, keepdim=True)
-    var = x.var(dims, keepdim=True, correction=1 if v.unbiased else 0)
+    if v.var_dims is None:
+        var = x.var(dims, keepdim=True, correction=1 if v.unbiased else 0)
+    else:
+        var_dims = _dims(x.ndim, s.k, v.var_dims)
+        var = (x.var(var_dims, keepdim=True, correction=1 if v.unbiased else 0) if v.var_centre == "own"
+               else ((x - mean) ** 2).mean(var_dims, keepdim=True))
     mean = mean.detach() if "mean" in detach else mean
     var = var.detach() if "var" in detach else var
     eps = v.eps_for(s)
@@ -124,7 +158,7 @@ def compute(probe: ProbeEvidence, s: Setting, v: Variant, detach: str = "",
         y = (x - mean) / (torch.sqrt(var) + (eps if v.eps == "outside" else 0.0))
     if v.affine:
         shape = x.shape[x.ndim - s.k:]
-        y = y * _param(probe, "weight", shape, 1.0) + _param(probe, "bias", shape, 0.0)
+        y = y * _param(probe, "weight", shape, 1.0) + (_param(probe, "bias", shape, 0.0) if v.bias else 0.0)
     return torch.relu(y) if v.relu else y
 
 
@@ -176,6 +210,23 @@ def layernorm_formula(ev: Evidence):
     yield from _unstable(ev, v)
     if v == RIGHT:
         yield from _detached(probes)
+    else:
+        yield from _wrong_backward(probes, v)
+
+
+def _wrong_backward(probes, v: Variant):
+    """Forward explained by a wrong formula; are the gradients that formula's? If not, backward is
+    a second mistake (a hand-written backward, a detached path), named beside the first."""
+    for p, s in probes:
+        got = (p.got or {}).get("grad_input")
+        if got is None or "grad_input" not in p.expected:
+            continue
+        want = input_grad(p, lambda x: compute(p, s, v, x=x))
+        if not close(got, want, p) and torch.isfinite(want).all():
+            yield "wrong-backward", (
+                f"probe {p.name}: the input gradient is off the gradient of the formula forward computes "
+                f"by {fmt(error(got, want))} (relative)")
+            return
 
 
 def _formula_evidence(probes, v: Variant, pitfall: str, what: str) -> str:

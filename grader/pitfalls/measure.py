@@ -13,6 +13,7 @@ from typing import Callable, Iterable
 import torch
 
 from grader.grading.compare import MIN_SCALE, tolerance
+from grader.grading.probes import present
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 
 Shown = tuple[str, str]  # (pitfall id, evidence)
@@ -90,7 +91,7 @@ def input_grad(probe: ProbeEvidence, forward: Callable[[torch.Tensor], torch.Ten
     """dL/dx of a float64 recomputation `forward(x)` on the probe's input, for the loss the child's
     backward differentiates, L = sum(out * upstream) (see grader.grading.probes.backward)."""
     x = probe.x.detach().double().requires_grad_(True)
-    (grad,) = torch.autograd.grad((forward(x) * probe.upstream.double()).sum(), x)
+    (grad,) = torch.autograd.grad((forward(present(x, probe.spec.layout)) * probe.upstream.double()).sum(), x)
     return grad
 
 

@@ -9,11 +9,13 @@ must be named by some other detector.
 """
 from __future__ import annotations
 
+import contextlib
+
 import torch
 
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.pitfalls.measure import construction, error, fmt, out_of, tol
-from grader.grading.probes import backward
+from grader.grading.probes import backward, present
 
 
 def match_mutants(ev: Evidence, skip: set[str]):
@@ -25,8 +27,9 @@ def match_mutants(ev: Evidence, skip: set[str]):
     for mutant in ev.task.mutants:
         if mutant.id in skip or mutant.id == ev.exclude_mutant:
             continue
-        worst = _agreement(ev, mutant.id, probes)
+        worst = _agreement(ev, mutant.file, probes)
         if worst is not None:
+            skip = skip | {mutant.id}  # a second mutant of the same id adds nothing
             yield mutant.id, (
                 f"outputs and gradients equal those of the known mistake '{mutant.id}' on "
                 f"{len(probes)} probes (largest difference {fmt(worst)}, relative)")
@@ -70,17 +73,25 @@ def _run(ev: Evidence, mutant_id: str, probe: ProbeEvidence) -> dict[str, torch.
 
 
 def _forward_backward(module: torch.nn.Module, probe: ProbeEvidence) -> dict[str, torch.Tensor]:
-    module = module.to(probe.x.dtype)
+    """Run as the child runs the probe: its layout, grad mode, train/eval mode and earlier calls."""
+    spec = probe.spec
+    module = module.to(probe.x.dtype).train(spec.mode == "train")
     own = dict(module.named_parameters())
     with torch.no_grad():
         for name, value in probe.params.items():
             if name in own and own[name].shape == value.shape:
                 own[name].copy_(value)
-    x = probe.x.detach().clone().requires_grad_(True)
-    out = module(x.clone())
+    context = torch.no_grad if spec.grad == "no_grad" else contextlib.nullcontext
+    for _ in range(spec.calls - 1):
+        with context():
+            module(present(probe.first, spec.layout))
+    x = probe.x.detach().clone().requires_grad_(spec.grad == "requires")
+    with context():
+        out = module(present(x, spec.layout))
     found = {"out": out.detach()}
-    if out.requires_grad and "grad_input" in probe.expected:
+    if out.requires_grad and "backward" in spec.checks:
         backward(out, probe.upstream)  # no explicit grad tensor: autograd would import sympy (0.4 s)
-        found["grad_input"] = x.grad
+        if x.grad is not None:
+            found["grad_input"] = x.grad
         found.update({f"grad/{n}": p.grad for n, p in own.items() if p.grad is not None})
     return found

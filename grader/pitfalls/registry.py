@@ -24,6 +24,9 @@ class Pitfall:
     title: dict[str, str]  # lang -> text
     explanation: dict[str, str]
     fix: dict[str, str]  # task id -> one line of code
+    # The title says the forward pass is right: diagnose() names it only when every graded forward
+    # check passed (a claim the evidence must back).
+    forward_right: bool = False
 
     def result(self, evidence: str, *, task: str = "", lang: str = "en") -> PitfallResult:
         """The learner-facing PitfallResult in `lang` (falling back to English)."""
@@ -41,11 +44,11 @@ def _pick(text: dict[str, str], lang: str) -> str:
     return text.get(lang) or text["en"]
 
 
-def _p(id, tasks, title_en, title_zh, expl_en, expl_zh, fix, severity="error") -> Pitfall:
+def _p(id, tasks, title_en, title_zh, expl_en, expl_zh, fix, severity="error", forward_right=False) -> Pitfall:
     if isinstance(fix, str):
         fix = {task: fix for task in tasks}
     return Pitfall(id, severity, tasks, {"en": title_en, "zh": title_zh},
-                   {"en": expl_en, "zh": expl_zh}, fix)
+                   {"en": expl_en, "zh": expl_zh}, fix, forward_right)
 
 
 _LN_RETURN = "return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias"
@@ -116,7 +119,7 @@ PITFALLS: dict[str, Pitfall] = {p.id: p for p in [
        "The output is right but the gradient misses the paths through the mean and variance "
        "(.detach(), .data or no_grad on the statistics).",
        "输出正确，但梯度缺少经过均值和方差的路径（对统计量用了 .detach()、.data 或 no_grad）。",
-       "mean = x.mean(dim=-1, keepdim=True)  # no .detach()"),
+       "mean = x.mean(dim=-1, keepdim=True)  # no .detach()", forward_right=True),
     _p("forbidden-builtin", (LAYERNORM,),
        "Uses a built-in normalization", "使用了内置的规范化",
        "The task is to write layer norm yourself; torch's fused layer/group/batch/instance/RMS norm "
@@ -135,7 +138,22 @@ PITFALLS: dict[str, Pitfall] = {p.id: p for p in [
        "backward, a detached path, a grad that is None).",
        "输出与参考一致，但输入或参数的梯度不一致（自定义 backward 有误、某条路径被分离、梯度为 None）。",
        {LAYERNORM: _LN_RETURN + "  # let autograd differentiate",
+        RESIDUAL: _RB_RETURN + "  # let autograd differentiate"}, forward_right=True),
+    _p("wrong-backward", (LAYERNORM, RESIDUAL),
+       "Backward is not the derivative of forward", "反向传播不是前向的导数",
+       "Besides the mistake in forward, the gradients are not those of the function forward computes "
+       "(a hand-written backward, a straight-through or detached path): fixing forward alone will not "
+       "fix them.",
+       "除了前向中的错误之外，梯度也不是前向所计算函数的梯度（手写 backward 有误、直通或被分离的路径）：只修正前向并不能修正梯度。",
+       {LAYERNORM: _LN_RETURN + "  # let autograd differentiate",
         RESIDUAL: _RB_RETURN + "  # let autograd differentiate"}),
+    _p("unused-parameter", (LAYERNORM, RESIDUAL),
+       "A parameter never reaches the output", "有参数没有作用到输出上",
+       "The module holds the parameter, but forward never uses it (a bias that is never added, a "
+       "Linear's bias skipped with F.linear(x, w)): no gradient reaches it and the output lacks its term.",
+       "模块持有该参数，但 forward 从未使用它（从未加上的 bias、用 F.linear(x, w) 跳过了 Linear 的 bias）：梯度到不了它，输出也缺少这一项。",
+       {LAYERNORM: _LN_RETURN + "  # weight and bias both used",
+        RESIDUAL: "h = self.fc1(x)  # the Linear applies its own bias"}),
     _p("wrong-output", (LAYERNORM, RESIDUAL),
        "Wrong output", "输出错误",
        "The outputs differ from the reference and match no known mistake; see the worst elements.",
@@ -158,7 +176,15 @@ PITFALLS: dict[str, Pitfall] = {p.id: p for p in [
        "The output is right but no gradient flows through the skip (x.detach(), x.data, no_grad), "
        "which defeats the identity path.",
        "输出正确，但没有梯度经过跳跃路径（x.detach()、x.data、no_grad），恒等路径失去作用。",
-       "return F.relu(self.fc2(F.relu(self.fc1(x))) + x)  # no x.detach()"),
+       "return F.relu(self.fc2(F.relu(self.fc1(x))) + x)  # no x.detach()", forward_right=True),
+    _p("scaled-skip", (RESIDUAL,),
+       "Skip path's gradient scaled", "跳跃路径的梯度被缩放",
+       "The output is right but the gradient through the skip is multiplied by a constant (a "
+       "detached share of x, a gradient hook, a custom backward): the identity path must pass the "
+       "gradient through unchanged.",
+       "输出正确，但经过跳跃路径的梯度被乘了一个常数（x 的一部分被分离、梯度钩子、自定义 backward）：恒等路径必须原样传递梯度。",
+       "return F.relu(self.fc2(F.relu(self.fc1(x))) + x)  # x itself, not a mix with x.detach()",
+       forward_right=True),
     _p("missing-parameters", (RESIDUAL,),
        "Missing parameters", "缺少参数",
        "fc1 and fc2 are nn.Linear layers with a bias; without one (bias=False) the block computes a "
@@ -167,8 +193,9 @@ PITFALLS: dict[str, Pitfall] = {p.id: p for p in [
        "self.fc1 = nn.Linear(in_channels, in_channels)  # bias=True, the default"),
     _p("activation-placement", (RESIDUAL,),
        "ReLU in the wrong place", "ReLU 位置错误",
-       "The block is relu(fc2(relu(fc1(x))) + x): one ReLU between the layers, one after the addition.",
-       "残差块是 relu(fc2(relu(fc1(x))) + x)：两层之间一个 ReLU，相加之后一个 ReLU。",
+       "The block is relu(fc2(relu(fc1(x))) + x): one ReLU between the layers, one after the "
+       "addition; none on the input, none right after fc2.",
+       "残差块是 relu(fc2(relu(fc1(x))) + x)：两层之间一个 ReLU，相加之后一个 ReLU；输入上和 fc2 之后都没有。",
        _RB_RETURN),
 ]}
 

@@ -3,6 +3,6 @@
 answers.py (grade one answer: choices, numbers, free text against its rubric), quiz.py (pick
 questions, run a session, sum it up). Later: the progress store and the scheduler.
 
-May import: grader.errors, grader.bank
+May import: grader.errors, grader.bank, grader.home
 Must not be imported by: grader.bank, grader.grading, grader.sandbox, grader.pitfalls.
 """

@@ -1,9 +1,9 @@
 """Grade one answer to one question: choices, multi partial credit, numeric tolerance, and short
-free text by a rubric of key points.
+free text by a rubric of key points (grader.practice.rubric grades the text; this module reads the
+answer, turns the verdict into a result and words the feedback).
 
-Free text is graded by matchers (substrings and regexes) with a negation check, not by a model:
-an embedding model tried here rated a negated, wrong answer above a correct paraphrase and could
-not read Chinese. Matching works on characters, so Chinese needs no spaces between words.
+Free text is graded by matchers, not by a model: an embedding model tried here rated a negated,
+wrong answer above a correct paraphrase and could not read Chinese.
 """
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from typing import Any
 from grader.bank.schema import (
     LETTERS,
     ChoiceQuestion,
-    Matchers,
     MultiQuestion,
     NumericQuestion,
     ShortQuestion,
@@ -24,6 +23,7 @@ from grader.bank.schema import (
     TrueFalseQuestion,
     answer_form,
 )
+from grader.practice import rubric
 
 
 class AnswerFormError(ValueError):
@@ -67,8 +67,11 @@ class AnswerResult:
     explanation: str
     points_hit: list[str] = field(default_factory=list)
     points_missed: list[str] = field(default_factory=list)
-    misconceptions: list[str] = field(default_factory=list)  # asserted by the answer
+    misconceptions: list[str] = field(default_factory=list)  # asserted by the answer (swaps included)
     model_answer: str | None = None
+    # Short answers: the grader's evidence is thin (see grader.practice.rubric); the quiz asks the
+    # learner to rate themselves against the key points.
+    unsure: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -214,21 +217,18 @@ def _choice_score(question, given: Any) -> float:
 
 
 def _grade_short(question: ShortQuestion, text: str, lang: str, result: AnswerResult) -> None:
-    norm = normalise(text)
-    total = sum(point.weight for point in question.rubric)
-    hit = 0.0
-    for point in question.rubric:
-        if asserts(norm, point.match):
-            hit += point.weight
-            result.points_hit.append(point.point.get(lang))
-        else:
-            result.points_missed.append(point.point.get(lang))
-    penalty = 0.0
-    for wrong in question.misconceptions:
-        if asserts(norm, wrong.match):
-            penalty += wrong.penalty
-            result.misconceptions.append(wrong.claim.get(lang))
-    result.score = hit / total - penalty
+    verdict = rubric.grade(question, text)
+    words = _FEEDBACK["zh" if lang == "zh" else "en"]
+    result.points_hit = [point.point.get(lang) for point in verdict.hit]
+    result.points_missed = [point.point.get(lang) for point in verdict.missed]
+    result.misconceptions = [
+        *(words["swapped"].format(point=point.point.get(lang).rstrip(".。"), subject=subject)
+          for point, subject in verdict.swapped),
+        *(words["contradicted"].format(point=point.point.get(lang).rstrip(".。")) for point in verdict.contradicted),
+        *(wrong.claim.get(lang) for wrong in verdict.misconceptions),
+    ]
+    result.score = verdict.score
+    result.unsure = verdict.unsure
     result.model_answer = question.model_answer.get(lang)
 
 
@@ -239,6 +239,9 @@ _FEEDBACK = {
         "partial": "Partly correct ({score:.0%}): the answer is {answer}.",
         "short": "{hit} of {total} key points{misc}.",
         "misc": "; misconceptions: {claims}",
+        "swapped": "said of {subject}: {point}",
+        "contradicted": "contradicts: {point}",
+        "unsure": " Not sure of this grade: compare your answer with the key points.",
         "true": "true",
         "false": "false",
     },
@@ -248,6 +251,9 @@ _FEEDBACK = {
         "partial": "部分正确（{score:.0%}）：正确答案是 {answer}。",
         "short": "命中 {hit}/{total} 个要点{misc}。",
         "misc": "；误解：{claims}",
+        "swapped": "说成了 {subject} 的：{point}",
+        "contradicted": "与要点相反：{point}",
+        "unsure": "本次评分把握不大：请对照要点自行判断。",
         "true": "对",
         "false": "错",
     },
@@ -260,7 +266,7 @@ def _feedback(question, result: AnswerResult, lang: str) -> str:
         hit, missed = len(result.points_hit), len(result.points_missed)
         claims = "; ".join(claim.rstrip(".。") for claim in result.misconceptions)
         misc = words["misc"].format(claims=claims) if claims else ""
-        return words["short"].format(hit=hit, total=hit + missed, misc=misc)
+        return words["short"].format(hit=hit, total=hit + missed, misc=misc) + (words["unsure"] if result.unsure else "")
     if result.correct:
         return words["correct"]
     answer = result.answer
@@ -280,79 +286,3 @@ def format_number(question: NumericQuestion) -> str:
     elif question.rel_tol:
         text += f" (± {question.rel_tol:.0%})"
     return f"{text} {question.unit}" if question.unit else text
-
-
-# ---- free text: matching with negation ------------------------------------------------------
-
-# Where a clause ends: a negation before one of these does not reach past it ("not A, but B").
-_CLAUSE_END = re.compile(r"[.;:!?,。；：！？，、\n]|\b(?:but|rather|instead|whereas)\b|而是|但是|但|却|反而")
-# How far back a negation reaches inside a clause, in characters: "does not really make" fits.
-NEGATION_REACH = 24
-_NEGATION = re.compile(
-    r"\b(?:not|never|no|none|neither|nor|cannot|without)\b|n't\b|不|没有|没|并非|无法|未|非|无|别"
-)
-# Words that contain a negation character without negating ("different", "nonlinear", "whatever").
-_NOT_NEGATION = re.compile(r"\bnot only\b|\bno matter\b|不同|不断|不仅|不但|不管|不论|无论|无偏|非常|非线性")
-
-
-# Whitespace between two CJK characters carries no meaning (YAML's folded lines and learners put it
-# there), so it is dropped: "梯度 表现良好" matches "梯度表现良好".
-_CJK = r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]"
-_SPACE_IN_CJK = re.compile(rf"(?<={_CJK})\s+(?={_CJK})")
-
-
-def normalise(text: str) -> str:
-    """Fold width and case and collapse whitespace, so "ＬａｙｅｒＮｏｒｍ，" and "layernorm," match."""
-    text = unicodedata.normalize("NFKC", text).replace("\u2019", "'").replace("\u2018", "'")
-    text = _SPACE_IN_CJK.sub("", text)
-    return re.sub(r"\s+", " ", text.casefold()).strip()
-
-
-def asserts(norm_text: str, matchers: Matchers) -> bool:
-    """True when any matcher occurs in the (normalised) text outside the reach of a negation. A regex
-    that spans a gap ("deeper nets[^.]{0,40}higher") must also match without reaching a negation
-    inside its own match ("did not have a higher"), unless the regex itself speaks of negation
-    ("doesn't subtract the mean")."""
-    for matcher in matchers.all():
-        if matcher.startswith("re:"):
-            pattern = re.compile(matcher[3:], re.IGNORECASE)
-            aware = _first_negation(matcher[3:].lower()) is not None
-            for m in pattern.finditer(norm_text):
-                if not negated(norm_text, m.start()) and (aware or _holds_before_negation(pattern, m)):
-                    return True
-        else:
-            needle = normalise(matcher)
-            start = norm_text.find(needle)
-            while start != -1:
-                if not negated(norm_text, start):
-                    return True
-                start = norm_text.find(needle, start + 1)
-    return False
-
-
-def _holds_before_negation(pattern: re.Pattern, m: re.Match) -> bool:
-    """Whether the regex still matches at the same start when cut off before the first negation in
-    its match (a greedy gap may run past one: "rescale so the norm is no larger than the threshold")."""
-    offset = _first_negation(m.group())
-    return offset is None or pattern.match(m.string, m.start(), m.start() + offset) is not None
-
-
-def _first_negation(text: str) -> int | None:
-    found = _NEGATION.search(_NOT_NEGATION.sub(lambda lookalike: " " * len(lookalike.group()), text))
-    return found.start() if found else None
-
-
-# Characters before a match that can matter: the reach plus the longest look-alike. Looking no
-# further keeps grading linear in the answer's length, however many matches it holds.
-_LOOKBACK = NEGATION_REACH + 16
-
-
-def negated(norm_text: str, start: int) -> bool:
-    """Whether a negation cue stands shortly before `start` in the same clause."""
-    before = norm_text[max(0, start - _LOOKBACK) : start]
-    ends = list(_CLAUSE_END.finditer(before))
-    clause = before[ends[-1].end() :] if ends else before
-    # Blank out look-alikes at full length first, so slicing cannot cut one in half.
-    clause = _NOT_NEGATION.sub(lambda m: " " * len(m.group()), clause)
-    window = clause[-NEGATION_REACH:]
-    return _NEGATION.search(window) is not None

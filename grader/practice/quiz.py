@@ -73,10 +73,11 @@ def start_session(
 
 
 def choice_order(question: Any, rng: random.Random | None) -> list[int]:
-    """Bank indexes of the choices in on-screen order: the bank's order unless shuffled (--shuffle
-    reorders the screen only; answers files always use the bank's letters)."""
+    """Bank indexes of the choices in on-screen order: shuffled with `rng`, or the bank's order
+    without one or when the question sets `shuffle: false` ("both of the above" must stay last).
+    Shuffling reorders the screen only: answers files and results use the bank's letters."""
     order = list(range(len(getattr(question, "choices", []))))
-    if rng is not None:
+    if rng is not None and getattr(question, "shuffle", False):
         rng.shuffle(order)
     return order
 

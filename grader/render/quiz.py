@@ -113,9 +113,20 @@ def prompt_body(text: str) -> Group:
     return Group(*parts)
 
 
+def code_block(code: str) -> Any:
+    """A question's `code:` highlighted, with line numbers a prompt or explanation can refer to.
+    Without a terminal Rich drops the colours and the numbered lines read as plain text."""
+    from rich.syntax import Syntax  # pygments is loaded only for questions with code
+
+    return Syntax(code.rstrip("\n"), "python", theme="ansi_dark", line_numbers=True, word_wrap=True)
+
+
 def question_panel(question: Any, lang: str, order: list[int], title: str) -> Panel:
-    """The question with its choices labelled A, B, C… in on-screen `order`."""
+    """The question (its `code:` under the prompt) with its choices labelled A, B, C… in on-screen
+    `order`."""
     parts: list[Any] = [prompt_body(question.prompt.get(lang))]
+    if question.code:
+        parts += [Text(""), code_block(question.code)]
     if isinstance(question, ChoiceQuestion):
         parts.append(Text(""))
         for shown, bank_index in enumerate(order):
@@ -207,9 +218,11 @@ def summary_table(summary: Summary, lang: str) -> Table:
 # ---- the interactive quiz -------------------------------------------------------------------
 
 
-def play(session: QuizSession, *, shuffle_seed: int | None = None, shuffle: bool = False) -> Summary:
+def play(session: QuizSession, *, shuffle_seed: int | None = None, shuffle: bool = True) -> Summary:
     """Ask every question of the session on the terminal, with feedback after each. Ctrl-C or EOF
-    ends the quiz early; the summary of what was answered is shown either way."""
+    ends the quiz early; the summary of what was answered is shown either way. Choices are shown
+    shuffled (seeded by `shuffle_seed`) unless a question sets `shuffle: false`; typed letters are
+    mapped back, so the session holds answers in the bank's letters."""
     out = console()
     rng = random.Random(shuffle_seed) if shuffle else None
     lang = session.lang

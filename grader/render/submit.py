@@ -2,7 +2,8 @@
 
 Feedback on a failed public check follows pytest.approx: shape, "Mismatched elements: k / n", max abs
 and rel difference, then an Index | Obtained | Expected table. Text that comes from a submission or a
-task file is wrapped in Text objects, never parsed as Rich markup.
+task file is wrapped in Text objects, never parsed as Rich markup, and the result's strings pass
+through grader.results.displayed first: Rich strips only a few control characters, not ESC.
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.render.wrap import prose
-from grader.results import CheckResult, SubmissionResult, number_text
+from grader.results import CheckResult, SubmissionResult, displayed, number_text
 
 # The submission's own output shown under the table; the JSON formats carry more.
 OUTPUT_SHOWN = 2000
@@ -54,6 +55,7 @@ def result_table(result: SubmissionResult, lang: str = "en", file=None) -> None:
     """The report as a table; to `file` (--out) as plain text, 120 columns wide."""
     console = Console(file=file, width=120, no_color=True) if file else Console()
     w = _w(lang)
+    result = displayed(result)  # escapes and bidi controls from the submission shown, not obeyed
     title = Text(f"{result.task}  {result.file}")
     if result.error:
         console.print(title, Text(f"{w['error']}: {result.error.kind}", style="bold red"))

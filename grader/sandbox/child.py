@@ -7,6 +7,7 @@ imported (the zygote preloads it): once locked down, the child cannot read dlpre
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import sys
 import traceback
@@ -15,14 +16,17 @@ from typing import Callable, NoReturn
 from grader.sandbox import lockdown, wire
 
 ANSWER_FD, JOB_FD = 3, 4  # the pipes' numbers in the child, after the standard three
+# A pipe the slot reads while the child runs: trusted code in the child (grader.grading.oprecord's
+# kernels) writes a byte the moment something happens, so nothing done afterwards can take it back.
+RECORD_FD = 5
 EXIT_MEMORY = 113  # the entry ran out of memory (MemoryError, or torch's failed allocation)
 EXIT_ERROR = 1  # the entry raised
 MEMORY_MESSAGES = ("can't allocate memory", "out of memory", "not enough memory")
 IDLE_CPU_S = 60.0  # RLIMIT_CPU until the job says its deadline (waiting for it costs no CPU)
 
 
-def main(plan: lockdown.Plan, fds: tuple[int, int, int, int]) -> NoReturn:
-    """fds: the write ends of the answer, stdout and stderr pipes, and the read end of the job pipe.
+def main(plan: lockdown.Plan, fds: tuple[int, int, int, int, int]) -> NoReturn:
+    """fds: the write ends of the answer, stdout, stderr and record pipes, and the read end of the job pipe.
     Never returns: an exception unwinding out of here would go on running the slot's code."""
     try:
         _main(plan, fds)
@@ -30,13 +34,16 @@ def main(plan: lockdown.Plan, fds: tuple[int, int, int, int]) -> NoReturn:
         os._exit(EXIT_ERROR)
 
 
-def _main(plan: lockdown.Plan, fds: tuple[int, int, int, int]) -> NoReturn:
-    answer, out, err, job = fds
+def _main(plan: lockdown.Plan, fds: tuple[int, int, int, int, int]) -> NoReturn:
+    # Moved above the target numbers first, so no dup2 below overwrites a pipe still to be placed.
+    answer, out, err, record, job = (fcntl.fcntl(fd, fcntl.F_DUPFD, RECORD_FD + 1) if fd <= RECORD_FD else fd
+                                     for fd in fds)
     os.dup2(out, 1)
     os.dup2(err, 2)
     os.dup2(answer, ANSWER_FD)
     os.dup2(job, JOB_FD)
-    os.closerange(JOB_FD + 1, os.sysconf("SC_OPEN_MAX"))  # the zygote's control pipes above all
+    os.dup2(record, RECORD_FD)
+    os.closerange(RECORD_FD + 1, os.sysconf("SC_OPEN_MAX"))  # the zygote's control pipes above all
     try:
         lockdown.apply(plan, IDLE_CPU_S)
         _enter_scratch(plan.scratch)

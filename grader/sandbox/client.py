@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from grader.errors import CannotGrade
-from grader.sandbox import wire
+from grader.sandbox import cgroups, wire
 from grader.sandbox.lockdown import ISOLATING, isolating_on
 
 START_DEADLINE_S = 120.0  # torch's import plus the probe; ~2 s here, far more on a cold disk
@@ -46,27 +46,38 @@ class Sandbox:
         control_r, self._control = os.pipe()
         self._reply, reply_w = os.pipe()
         env = ZYGOTE_ENV | {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
-        args = [str(control_r), str(reply_w), device, self._base, str(os.getpid()), ",".join(preload)]
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", BOOT, GRADER_ROOT, *args],
+            [sys.executable, "-I", "-c", BOOT, GRADER_ROOT, str(control_r), str(reply_w)],
             pass_fds=(control_r, reply_w), stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
             env=env, cwd=self._base, start_new_session=True,
         )
         os.close(control_r)
         os.close(reply_w)
+        # The rest through the pipe, not the command line, which every child inherits in memory.
+        start = {"device": device, "base": self._base, "cli_pid": os.getpid(), "preload": list(preload)}
+        wire.write_json(self._control, start)
 
     def layers(self) -> dict[str, str]:
         """Isolation layer -> "on" | "off: why" (waits for the zygote's start-up probe)."""
         return dict(self._ready()["layers"])
 
-    def run(self, job: dict, deadline_s: float = 10.0) -> dict:
-        """Grade one job: the child gets deadline_s of wall-clock time; returns the judge's dict."""
+    def facts(self) -> dict:
+        """What the probe child really had, read from its /proc entries (grader.sandbox.facts)."""
+        return dict(self._ready().get("facts") or {})
+
+    def check(self) -> None:
+        """Wait for the zygote; raise CannotGrade unless it started and isolates (or insecure=True).
+        Batch grading asks before the first job, so a machine that cannot grade fails once."""
         layers = self.layers()
         if not self.insecure and not isolating_on(layers):
             raise CannotGrade(
                 "no isolation layer works here (" + "; ".join(f"{n}: {layers.get(n)}" for n in ISOLATING)
                 + "); pass --insecure to grade without isolation"
             )
+
+    def run(self, job: dict, deadline_s: float = 10.0) -> dict:
+        """Grade one job: the child gets deadline_s of wall-clock time; returns the judge's dict."""
+        self.check()
         request = {"job": job, "deadline_s": deadline_s, "judge_deadline_s": JUDGE_DEADLINE_S}
         try:
             wire.write_json(self._control, request)
@@ -100,6 +111,17 @@ class Sandbox:
         except ProcessLookupError:
             pass
         self._proc.wait()
+        cgroups.remove_owned(self._proc.pid)  # its children's cgroups (they die of their death signal)
+
+    def interrupt(self) -> None:
+        """Kill the zygote and whatever it runs, from any thread (Ctrl-C in a batch): a run() waiting
+        on it raises CannotGrade at once. close() still reaps and frees the rest."""
+        if self._proc.returncode is not None:  # reaped: its pid may be another process's now
+            return
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
     def close(self) -> None:
         """Kill and reap the zygote and everything it started; remove the sandbox's directory."""

@@ -9,23 +9,26 @@ submission is imported (the supervisor reports it as dlprep's failure, never as 
 from __future__ import annotations
 
 import ctypes
+import linecache
 import math
 import os
 import resource
 import signal
 import stat
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from grader.sandbox import landlock_rules
+from grader.sandbox import cgroups, landlock_rules, namespaces
 
 try:  # imported here, in the zygote: a locked-down child can no longer read it
     from grader.sandbox import seccomp_filter
 except (OSError, RuntimeError) as exc:  # pyseccomp loads the system's libseccomp at import
     seccomp_filter, SECCOMP_MISSING = None, f"libseccomp cannot be loaded ({exc})"
 
-CLONE_NEWNS = 0x00020000
-CLONE_NEWNET = 0x40000000
+CLONE_NEWNS, CLONE_NEWNET = namespaces.CLONE_NEWNS, namespaces.CLONE_NEWNET
+# The namespaces the child makes for itself (its PID namespace is made by the slot: namespaces.fork).
+NEW_NAMESPACES = CLONE_NEWNET | CLONE_NEWNS | namespaces.CLONE_NEWIPC | namespaces.CLONE_NEWUTS
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
 PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
 
@@ -62,6 +65,18 @@ class Plan:
     address_space: int | None  # RLIMIT_AS in bytes; None on CUDA
     layers: dict[str, str] = field(default_factory=dict)  # filled by the probe: "on" | "off: why"
     slot_uid: int = SLOT_UID_BASE
+    pid_mode: str = "off"  # how the slot forks its child into a PID namespace (namespaces.fork)
+    slot_pid: int = 0  # the child's parent, for its death signal (0: whoever it is at the time)
+    cgroup: cgroups.Hierarchy | None = None  # where per-job cgroups go; None: cgroup_missing says why
+    cgroup_missing: str = "not looked for"
+    cgroup_paths: list[str] = field(default_factory=list)  # this child's cgroup(s), made by its slot
+    last_cap: int = 63  # the highest capability number the kernel knows
+
+    @property
+    def memory_limit(self) -> int:
+        """The memory cgroup's limit: what RLIMIT_AS (or RLIMIT_DATA on CUDA) lets the child add,
+        plus room for what those do not see (kernel memory, page cache, tmpfs)."""
+        return (AS_HEADROOM if self.address_space is not None else DATA_LIMIT_CUDA) + cgroups.MEMORY_SLACK
 
     def on(self, layer: str) -> bool:
         return self.layers.get(layer) == "on"
@@ -73,13 +88,33 @@ def _check(result: int, what: str) -> None:
         raise OSError(err, f"{what}: {os.strerror(err)}")
 
 
+def join_cgroup(plan: Plan, cpu_seconds: float) -> None:
+    """First: only now may the child still write the cgroup's cgroup.procs (it is root, or the
+    cgroup's owner, in the host's user namespace)."""
+    if not plan.cgroup_paths:
+        raise OSError(plan.cgroup_missing)
+    cgroups.join(plan.cgroup_paths)
+
+
 def new_session(plan: Plan, cpu_seconds: float) -> None:
     os.setsid()  # its own process group: the supervisor kills the whole group
 
 
-def namespaces(plan: Plan, cpu_seconds: float) -> None:
-    """No network at all (a namespace with only a downed loopback) and a private mount table."""
-    _check(_libc.unshare(CLONE_NEWNET | CLONE_NEWNS), "unshare")
+def pid_namespace(plan: Plan, cpu_seconds: float) -> None:
+    """Made by the slot's fork (namespaces.fork); here the child only checks that it is pid 1."""
+    if os.getpid() != 1:
+        raise OSError(namespaces.fork_failure or "the child was forked without a PID namespace")
+
+
+def user_namespace(plan: Plan, cpu_seconds: float) -> None:
+    """Root inside, the current uid outside (the slot uid when the uid layer is on, else dlprep's)."""
+    namespaces.new_user_namespace()
+
+
+def new_namespaces(plan: Plan, cpu_seconds: float) -> None:
+    """No network at all (a namespace with only a downed loopback), a private mount table, its own
+    System V IPC (segments die with it) and host name."""
+    _check(_libc.unshare(NEW_NAMESPACES), "unshare")
     _check(_libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None), "mount --make-rprivate /")
 
 
@@ -87,9 +122,10 @@ def scratch_tmpfs(plan: Plan, cpu_seconds: float) -> None:
     """A size- and inode-capped tmpfs over scratch, seen by this child only; gone when it exits."""
     if not plan.on("namespaces"):  # never mount over the host's own view
         raise OSError("needs the private mount namespace")
-    # Owned by the slot uid unless that layer is off (the probe decides uid after this layer).
-    uid_off = plan.layers.get("uid", "").startswith("off")
-    owner = "" if uid_off else f",uid={plan.slot_uid},gid={plan.slot_uid}"
+    # Owned by the slot uid under the uid layer. In a user namespace the mounter (root inside, the
+    # slot uid or dlprep's outside) owns it already, and an unmapped uid= is refused.
+    uid_on = plan.layers.get("uid") == "on" and not plan.on("userns")
+    owner = f",uid={plan.slot_uid},gid={plan.slot_uid}" if uid_on else ""
     opts = f"size={SCRATCH_BYTES},nr_inodes={SCRATCH_INODES},mode=0700{owner}".encode()
     flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
     _check(_libc.mount(b"tmpfs", plan.scratch.encode(), b"tmpfs", flags, opts), "mount tmpfs")
@@ -102,6 +138,9 @@ def cpu_limit(cpu_seconds: float) -> int:
 
 def limit_cpu(cpu_seconds: float) -> None:
     cpu = cpu_limit(cpu_seconds)  # SIGXCPU at the soft limit, SIGKILL a second later
+    hard = resource.getrlimit(resource.RLIMIT_CPU)[1]  # without capabilities it can only come down
+    if hard != resource.RLIM_INFINITY:
+        cpu = min(cpu, hard - 1)
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
 
 
@@ -160,12 +199,19 @@ def unprivileged_uid(plan: Plan, cpu_seconds: float) -> None:
     os.setresuid(plan.slot_uid, plan.slot_uid, plan.slot_uid)
 
 
-def parent_death_signal(plan: Plan, cpu_seconds: float) -> None:
-    """After the uid change (setuid clears it); if the parent died before this, exit now."""
-    parent = os.getppid()
+def parent_death_signal(plan: Plan | None, cpu_seconds: float) -> None:
+    """After the uid change (setuid clears it) and once the slot is the parent (a reparenting fork
+    hands the child over a moment after it starts); if the parent died before this, exit now."""
+    parent = plan.slot_pid if plan is not None and plan.slot_pid else namespaces.host_ppid()
+    namespaces.wait_for_parent(parent)
     _check(_libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0), "prctl(PDEATHSIG)")
-    if os.getppid() != parent or parent == 1:
+    if namespaces.host_ppid() != parent or parent == 1:
         os._exit(1)
+
+
+def capabilities(plan: Plan, cpu_seconds: float) -> None:
+    """After the last step that needs one (the tmpfs mount): none in any set, securebits locked."""
+    namespaces.drop_capabilities(plan.last_cap)
 
 
 def seccomp(plan: Plan, cpu_seconds: float) -> None:
@@ -175,21 +221,25 @@ def seccomp(plan: Plan, cpu_seconds: float) -> None:
 
 
 LAYERS = {
+    "cgroup": join_cgroup,
     "session": new_session,
-    "namespaces": namespaces,
+    "pidns": pid_namespace,
+    "uid": unprivileged_uid,
+    "userns": user_namespace,
+    "namespaces": new_namespaces,
     "scratch-tmpfs": scratch_tmpfs,
     "rlimits": rlimits,
     "cuda-memory": cuda_memory,
+    "pdeathsig": parent_death_signal,
+    "capabilities": capabilities,
     "no-new-privs": no_new_privs,
     "landlock": landlock,
     "landlock-scope": landlock_scope,
-    "uid": unprivileged_uid,
-    "pdeathsig": parent_death_signal,
     "seccomp": seccomp,
 }
 # The layers that isolate (rlimits and the others only bound or tidy): with none of these on,
 # dlprep refuses to grade unless --insecure.
-ISOLATING = ("namespaces", "landlock", "seccomp", "uid")
+ISOLATING = ("userns", "pidns", "namespaces", "capabilities", "landlock", "seccomp", "uid")
 
 
 def isolating_on(layers: dict[str, str]) -> list[str]:
@@ -229,7 +279,17 @@ def apply(plan: Plan, cpu_seconds: float, strict: bool = True) -> dict[str, str]
             found[name] = "on"
         if not strict:
             plan.layers[name] = found[name]  # later layers depend on earlier ones (landlock-scope)
-    os.environ.clear()
-    os.environ.update(SAFE_ENV, HOME=plan.scratch, TMPDIR=plan.scratch)
+    scrub()
+    os.environ.update(HOME=plan.scratch, TMPDIR=plan.scratch)
     return found
+
+
+def scrub() -> None:
+    """Nothing of the CLI or the zygote's start in what the submission can read: the environment,
+    the command line, and source lines cached from earlier tracebacks (dlprep's own files)."""
+    os.environ.clear()
+    os.environ.update(SAFE_ENV)
+    sys.argv[:] = [""]
+    sys.orig_argv[:] = []
+    linecache.clearcache()
 

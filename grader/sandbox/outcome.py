@@ -21,4 +21,7 @@ class ChildOutcome:
     stdout: str = ""  # capped, shown only
     stderr: str = ""  # capped, shown only
     duration_s: float = 0.0
+    # Bytes trusted code in the child wrote on the record pipe as things happened (one per call of a
+    # forbidden op): the child can add to them, never take one back. Capped like stdout.
+    records: bytes = b""
     layers: dict[str, str] = field(default_factory=dict)  # isolation layer -> "on" | "off: why"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from grader.sandbox.outcome import ChildOutcome
-from grader.sandbox import child, lockdown, wire
+from grader.sandbox import cgroups, child, lockdown, namespaces, wire
 
 ANSWER_CAP = 64 << 20  # a LayerNorm answer is kilobytes; a 300 MB one is refused unread
 OUTPUT_KEEP = 64 << 10  # per stream; the rest of a flood is read and dropped
@@ -79,7 +79,7 @@ class Child:
 
     pid: int
     job_w: int
-    reads: list[int]  # answer, stdout, stderr
+    reads: list[int]  # answer, stdout, stderr, record
 
     def close(self) -> None:
         for fd in (self.job_w, *self.reads):
@@ -91,9 +91,10 @@ class Child:
 
 def spawn(plan: lockdown.Plan) -> Child:
     """Fork the child now, before there is a job: its fork and lockdown cost the grader nothing."""
-    pipes = [os.pipe() for _ in range(3)]  # answer, stdout, stderr
+    pipes = [os.pipe() for _ in range(4)]  # answer, stdout, stderr, record (child.RECORD_FD)
     job_r, job_w = os.pipe()
-    pid = os.fork()
+    plan.slot_pid = os.getpid()
+    pid = namespaces.fork(plan.pid_mode)  # into its own PID namespace, where it is pid 1
     if pid == 0:
         os.close(job_w)
         for r, _ in pipes:
@@ -126,8 +127,8 @@ def run(proc: Child, job: dict, plan: lockdown.Plan, deadline_s: float, meanwhil
 
 
 def _watch(pid: int, reads: list[int], start: float, deadline_s: float, plan: lockdown.Plan) -> ChildOutcome:
-    answer, out, err = Answer(), Capped(), Capped()
-    sinks = dict(zip(reads, (answer, out, err)))
+    answer, out, err, records = Answer(), Capped(), Capped(), Capped()
+    sinks = dict(zip(reads, (answer, out, err, records)))
     pidfd = os.pidfd_open(pid)
     for fd in reads:
         os.set_blocking(fd, False)
@@ -152,8 +153,9 @@ def _watch(pid: int, reads: list[int], start: float, deadline_s: float, plan: lo
         _kill(pid, plan)
         os.close(pidfd)
     _, wait_status, usage = os.wait4(pid, 0)
+    _drain(reads[3], records)  # records written just before the answer completed the watch
     if status is None:
-        status, detail = _ended(answer, wait_status, usage, deadline_s)
+        status, detail = _ended(answer, wait_status, usage, deadline_s, cgroups.oom_kills(plan.cgroup_paths))
     meta, tensors = None, None
     if status == "ok":
         try:
@@ -162,6 +164,7 @@ def _watch(pid: int, reads: list[int], start: float, deadline_s: float, plan: lo
             status, detail = "crashed", f"sent a malformed answer ({exc})"
     return ChildOutcome(
         status=status, detail=detail, meta=meta, tensors=tensors, stdout=out.text(), stderr=err.text(),
+        records=bytes(records.kept),
         duration_s=time.monotonic() - start, layers=dict(plan.layers),
     )
 
@@ -191,7 +194,7 @@ def _judge_answer(answer: Answer) -> tuple[str | None, str]:
     return None, ""
 
 
-def _ended(answer: Answer, wait_status: int, usage, deadline_s: float) -> tuple[str, str]:
+def _ended(answer: Answer, wait_status: int, usage, deadline_s: float, oom_kills: int = 0) -> tuple[str, str]:
     """How a child that ended without a whole answer is reported."""
     if answer.tag != wire.TAG_READY:
         raise SandboxFault(_lockdown_failure(answer, wait_status))
@@ -202,6 +205,8 @@ def _ended(answer: Answer, wait_status: int, usage, deadline_s: float) -> tuple[
         sent = f" after sending {answer.received} of {answer.declared} bytes" if answer.declared else ""
         return "crashed", f"exited with code {code} before answering{sent}"
     sig = os.WTERMSIG(wait_status)
+    if sig == signal.SIGKILL and oom_kills:  # the kernel, at the memory cgroup's limit
+        return "memory-limit", "killed at its memory limit (memory cgroup)"
     cpu = usage.ru_utime + usage.ru_stime
     if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= lockdown.cpu_limit(deadline_s)):
         return "timeout", f"used its CPU time limit ({cpu:.1f} s)"
@@ -218,14 +223,15 @@ def _lockdown_failure(answer: Answer, wait_status: int) -> str:
 
 
 def _kill(pid: int, plan: lockdown.Plan) -> None:
-    """SIGKILL the child's process group (its own session), the child, and with the uid layer
+    """SIGKILL the child's process group (its own session), the child (as pid 1 of its PID
+    namespace, with it everything in that namespace), and with the uid layer but no PID namespace
     everything running as the slot's uid."""
     for kill in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
         try:
             kill()
         except (ProcessLookupError, PermissionError):
             pass
-    if plan.on("uid"):
+    if plan.on("uid") and not plan.on("pidns"):
         _kill_uid(plan.slot_uid)
 
 

@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader.sandbox import landlock_rules, lockdown, probe_layers, supervisor, wire
+from grader.sandbox import cgroups, landlock_rules, lockdown, namespaces, probe_layers, supervisor, wire
 
 # Never in the zygote or a child: a submission could call the reference or find expected values.
 # Matched by where a module's file lives, whatever name it was imported under.
@@ -40,10 +40,14 @@ TOOK, CLOSED = b"T", b"C"  # a slot's byte to the zygote: it took a job / the CL
 
 
 def main(argv: list[str]) -> None:
-    """argv: control fd, reply fd, device, base dir, the CLI's pid, extra child modules (comma-separated)."""
-    control, reply, device, base, cli_pid = int(argv[0]), int(argv[1]), argv[2], argv[3], int(argv[4])
-    preload = [*CHILD_PRELOAD, *JUDGE_HELPERS, *filter(None, argv[5].split(","))]
-    _follow(cli_pid)
+    """argv: the control and reply fds. The first message on control says the rest ({"device",
+    "base", "cli_pid", "preload"}): nothing of the CLI sits in a command line children inherit."""
+    control, reply = int(argv[0]), int(argv[1])
+    start = wire.read_json(control)
+    device, base = start["device"], start["base"]
+    preload = [*CHILD_PRELOAD, *JUDGE_HELPERS, *start["preload"]]
+    _follow(int(start["cli_pid"]))
+    del start
     import numpy  # noqa: F401  (the child's libraries, imported once)
     import numpy.ctypeslib  # noqa: F401  (safetensors' save imports it on first use: ~1 ms a child)
     import safetensors.torch  # noqa: F401
@@ -55,8 +59,8 @@ def main(argv: list[str]) -> None:
     torch.backends.cpu.get_cpu_capability()
     _preload(preload)
     plan = make_plan(device, base)
-    plan.layers = probe_layers.probe(plan, secret_file=str(Path(__file__).resolve()))
-    wire.write_json(reply, {"layers": plan.layers, "pid": os.getpid()})
+    plan.layers, facts = probe_layers.probe(plan, secret_file=str(Path(__file__).resolve()))
+    wire.write_json(reply, {"layers": plan.layers, "facts": facts, "pid": os.getpid()})
     serve(control, reply, plan)
 
 
@@ -97,13 +101,34 @@ def make_plan(device: str, base: str) -> lockdown.Plan:
     scratch.mkdir(mode=0o700, exist_ok=True)
     grader_dir = Path(__file__).resolve().parent.parent
     excluded = landlock_rules.dlprep_paths(grader_dir) | {str(Path(base).resolve())}
-    return lockdown.Plan(
+    plan = lockdown.Plan(
         device=device,
         scratch=str(scratch),
         read_rules=landlock_rules.plan(excluded),
         landlock_abi=landlock_rules.abi(),
         address_space=_mapped_bytes() + lockdown.AS_HEADROOM if device == "cpu" else None,
+        pid_mode=namespaces.pid_mode(),
+        last_cap=namespaces.last_cap(),
     )
+    try:
+        plan.cgroup = cgroups.find()
+        cgroups.sweep(plan.cgroup)
+    except OSError as exc:
+        plan.cgroup_missing = str(exc)
+    return plan
+
+
+def slot_cgroup(plan: lockdown.Plan, n: int) -> list[str]:
+    """The cgroup(s) for slot n's child, made now; [] (the child's lockdown then fails) if not."""
+    if plan.cgroup is None or not plan.on("cgroup"):
+        return []
+    try:
+        return cgroups.create(plan.cgroup, f"dlprep-{_OWNER}-{n}", plan.memory_limit)
+    except OSError:
+        return []
+
+
+_OWNER = cgroups.owner_tag()  # this zygote: per-job cgroups are named after it
 
 
 def _mapped_bytes() -> int:
@@ -123,22 +148,26 @@ def serve(control: int, reply: int, plan: lockdown.Plan) -> None:
     taken_r, taken_w = os.pipe()
     slots = itertools.count()
     idle = _fork_slot(control, reply, (taken_r, taken_w), plan, next(slots))
-    while _took_job(idle, taken_r):
+    while _took_job(idle[0], taken_r):
         running = idle
         idle = _fork_slot(control, reply, (taken_r, taken_w), plan, next(slots))
-        _, status = os.waitpid(running, 0)
+        _, status = os.waitpid(running[0], 0)
+        cgroups.remove(running[1])  # its child is reaped (or dying of its death signal)
         if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
             wire.write_json(reply, {"ok": False, "error": _slot_death(status)})
         wire.write_json(reply, {"reaped": True})  # so run() returns with no process of the job left
+    cgroups.remove(idle[1])
 
 
-def _fork_slot(control: int, reply: int, taken: tuple[int, int], plan: lockdown.Plan, n: int) -> int:
+def _fork_slot(control: int, reply: int, taken: tuple[int, int], plan: lockdown.Plan, n: int) -> tuple[int, list[str]]:
+    """Fork slot n; (its pid, its child's cgroup directories)."""
     plan.slot_uid = lockdown.SLOT_UID_BASE + n % 2  # two slots live at once: a uid each
+    plan.cgroup_paths = slot_cgroup(plan, n)
     slot = os.fork()
     if slot == 0:
         os.close(taken[0])
         _slot(control, reply, taken[1], plan)
-    return slot
+    return slot, plan.cgroup_paths
 
 
 def _took_job(slot: int, taken_r: int) -> bool:

@@ -17,7 +17,7 @@ class LayerNorm(nn.Module):
 
     def forward(self, x):
         dims = tuple(range(-len(self.normalized_shape), 0))
-        self.last_spread = x.std(dim=1).detach()  # bookkeeping only
+        self.last_spread = x.std(dim=0).detach()  # bookkeeping only
         unused = self.last_spread + self.eps
         mean = x.mean(dims, keepdim=True)
         var = ((x - mean) ** 2).mean(dims, keepdim=True)

@@ -1,0 +1,254 @@
+"""`dlprep grade`: a class's submissions against one task, with N warm sandboxes, in the CLI process
+(no torch here, ever: a fully cached regrade starts no zygote at all).
+
+The flow: find the task, discover the submissions (grader.grading.discover), answer what the results
+cache knows (grader.grading.cache), then hand the rest to N worker threads, each owning one warm
+sandbox and grading one submission at a time through grade_source, as `submit` does. A sandbox that
+fails mid-batch (its zygote died, or dlprep failed inside it) is replaced and the submission graded
+once more, else reported as `internal-error`; a submission never stops the batch. Reports list the
+submissions in the order found, so every --jobs gives the same report. Ctrl-C kills the sandboxes
+and returns what finished, marked partial.
+"""
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+from grader.bank import tasks as tasks_module
+from grader.errors import CannotGrade, UsageError
+from grader.grading import cache as results_cache
+from grader.grading import htmlreport, reports
+from grader.grading.discover import Found, discover
+from grader.grading.submit import bad_file, grade_source
+from grader.results import BatchResult, ErrorInfo, NamedResult, SubmissionResult
+
+FORMATS = ("table", "json", "csv", "junit", "markdown", "html")
+# How often the main thread wakes while it waits for results, so Ctrl-C is handled at once.
+WAIT_S = 0.2
+# After Ctrl-C, how long the workers get to notice their sandbox is gone.
+STOP_JOIN_S = 5.0
+
+
+@dataclass
+class Options:
+    """What every submission of the batch is graded with (the cache key holds each of them)."""
+
+    device: str = "cpu"
+    insecure: bool = False
+    deadline_s: float | None = None
+    lang: str = "en"
+    seed: int | None = None
+
+
+def usable_cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+def dlprep_version() -> str:
+    try:
+        return metadata.version("dlprep")
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def grade_paths(
+    paths: list[Path],
+    task_id: str,
+    *,
+    jobs: int | None = None,
+    options: Options | None = None,
+    bank_paths: list[Path] | None = None,
+    use_cache: bool = True,
+    cache: results_cache.ResultsCache | None = None,
+    on_done: Callable[[int, int], None] | None = None,
+    start_sandbox: Callable[[], object] | None = None,
+) -> BatchResult:
+    """Grade every submission under `paths` against task `task_id`. on_done(finished, total) after
+    each; start_sandbox() makes one warm sandbox (tests pass their own)."""
+    from grader.bank.catalog import load_catalog
+
+    options = options or Options()
+    if jobs is not None and jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, not {jobs}")
+    loaded = tasks_module.find_task(load_catalog(bank_paths).tasks, task_id)
+    found = discover(paths, loaded.spec.class_name)
+    batch = BatchResult(task=loaded.spec.id, dlprep_version=dlprep_version())
+    results: list[SubmissionResult | None] = [None] * len(found)
+    report = on_done or (lambda finished, total: None)
+    cache = cache or results_cache.ResultsCache()
+    keys: list[str | None] = [None] * len(found)
+    digest = results_cache.task_digest(loaded) if use_cache else ""
+    seed = loaded.spec.default_seed if options.seed is None else options.seed
+    for i, f in enumerate(found):
+        if f.problem:
+            results[i] = bad_file(f.path or Path(f.name), loaded.spec.id, f.problem)
+        elif use_cache:
+            keys[i] = results_cache.key(digest, f.source.encode("utf-8", "surrogatepass"), f.path.name,
+                                        lang=options.lang, device=options.device, seed=seed)
+            results[i] = cache.get(keys[i])
+    finished = sum(r is not None for r in results)
+    if finished:
+        report(finished, len(found))
+    todo = [i for i, r in enumerate(results) if r is None]
+    if todo:
+        def deliver(i: int, result: SubmissionResult) -> None:
+            nonlocal finished
+            results[i] = result
+            if keys[i]:
+                cache.put(keys[i], result)
+            finished += 1
+            report(finished, len(found))
+
+        def grade(f: Found, sandbox) -> SubmissionResult:
+            return grade_source(f.source, f.path.name, loaded, sandbox, seed=seed, deadline_s=options.deadline_s,
+                                device=options.device, lang=options.lang)
+
+        pool = _Pool(start_sandbox or (lambda: _new_sandbox(options)), grade,
+                     lambda f, exc: internal_error(f, loaded.spec.id, exc))
+        batch.partial = pool.run([(i, found[i]) for i in todo], min(jobs or usable_cores(), len(todo)), deliver)
+    batch.submissions = [NamedResult(f.name, r) for f, r in zip(found, results) if r is not None]
+    return batch
+
+
+def render(batch: BatchResult, fmt: str, lang: str = "en") -> str:
+    """A batch report by format name (all but the terminal table, which grader.render.batch draws)."""
+    writers = {"json": reports.to_json, "csv": reports.to_csv, "junit": reports.to_junit,
+               "markdown": reports.to_markdown, "html": htmlreport.to_html}
+    return writers[fmt](batch, lang)
+
+
+def _new_sandbox(options: Options):
+    from grader.sandbox import Sandbox
+
+    return Sandbox(device=options.device, insecure=options.insecure)
+
+
+def internal_error(found: Found, task_id: str, exc: Exception) -> SubmissionResult:
+    return SubmissionResult(
+        task=task_id, file=found.path.name if found.path else found.name, verdict="error", score=0.0,
+        max_score=0.0, error=ErrorInfo("internal-error", f"dlprep could not grade this submission ({exc})"),
+    )
+
+
+class _Pool:
+    """Worker threads, each with one warm sandbox, sharing one queue of submissions."""
+
+    def __init__(self, start: Callable[[], object], grade: Callable, fail: Callable):
+        self.start, self.grade, self.fail = start, grade, fail
+        self.stop = threading.Event()
+        self.live: set = set()  # the sandboxes running now, for Ctrl-C to kill
+        self.lock = threading.Lock()
+        self.threads: list[threading.Thread] = []
+        self.done: queue.Queue = queue.Queue()
+
+    def run(self, items: list[tuple[int, Found]], workers: int, deliver: Callable) -> bool:
+        """deliver(index, result) as each finishes, in this (the main) thread; True when Ctrl-C
+        stopped it. The sandboxes start together and are checked before any job: if none can
+        grade, neither can the batch (CannotGrade, exit 3)."""
+        try:
+            ready = self._start_all(workers)
+            todo: queue.Queue = queue.Queue()
+            for item in items:
+                todo.put(item)
+            done = self.done
+            self.threads = [threading.Thread(target=self._work, args=(sandbox, todo, done), daemon=True)
+                            for sandbox in ready]
+            for t in self.threads:
+                t.start()
+            received = 0
+            while received < len(items):
+                try:
+                    index, result = done.get(timeout=WAIT_S)
+                except queue.Empty:
+                    if not any(t.is_alive() for t in self.threads) and done.empty():
+                        break  # every worker gone (only a bug does that): never wait forever
+                    continue
+                received += 1
+                deliver(index, result)
+            return False
+        except KeyboardInterrupt:
+            self._interrupt()
+            while not self.done.empty():  # graded before the interrupt: reported, not lost
+                deliver(*self.done.get_nowait())
+            return True
+        finally:
+            self.stop.set()
+
+    def _start_all(self, workers: int) -> list:
+        started = []
+        try:
+            for _ in range(workers):
+                started.append(self._hold(self.start()))
+            ready, failure = [], None
+            for sandbox in started:
+                try:
+                    sandbox.check()
+                    ready.append(sandbox)
+                except CannotGrade as exc:
+                    failure = failure or exc
+                    self._close(sandbox)
+        except BaseException:
+            for sandbox in started:
+                self._close(sandbox)
+            raise
+        if not ready:
+            raise failure
+        return ready
+
+    def _interrupt(self) -> None:
+        self.stop.set()
+        with self.lock:
+            for sandbox in self.live:
+                sandbox.interrupt()
+        for t in self.threads:  # each closes its own sandbox; a job killed mid-way is left out
+            t.join(STOP_JOIN_S)
+
+    def _work(self, sandbox, todo: queue.Queue, done: queue.Queue) -> None:
+        try:
+            while not self.stop.is_set():
+                try:
+                    index, found = todo.get_nowait()
+                except queue.Empty:
+                    return
+                result, sandbox = self._grade_once_more(found, sandbox)
+                if result is None:  # interrupted: nothing to report for it
+                    return
+                done.put((index, result))
+        finally:
+            if sandbox is not None:
+                self._close(sandbox)
+
+    def _grade_once_more(self, found: Found, sandbox):
+        """Grade; when the sandbox fails, a fresh one grades it once more. -> (result, sandbox)."""
+        failure: Exception | None = None
+        for _ in range(2):
+            try:
+                if sandbox is None:
+                    sandbox = self._hold(self.start())
+                return self.grade(found, sandbox), sandbox
+            except CannotGrade as exc:
+                failure = exc
+                if sandbox is not None:
+                    self._close(sandbox)
+                sandbox = None
+                if self.stop.is_set():
+                    return None, None
+        return self.fail(found, failure), None
+
+    def _hold(self, sandbox):
+        with self.lock:
+            self.live.add(sandbox)
+        return sandbox
+
+    def _close(self, sandbox) -> None:
+        with self.lock:
+            self.live.discard(sandbox)
+        sandbox.close()

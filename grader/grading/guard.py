@@ -1,0 +1,186 @@
+"""Keeps the submission's code away from the runner's state, in the child (the trust model is in
+docs/DESIGN.md).
+
+The runner's own code runs on the child's main thread and hands every call that can reach the
+submission's code (import, construction, parameter walks, forward, backward) to one `Worker`
+thread. That thread starts from a loop whose globals hold nothing but the builtins, so the
+submission's frames (sys._getframe, f_back, a traceback's tb_frame) lead to no runner frame, no
+runner global and no report being built; thread-local torch state (grad mode, dispatch and function
+modes) stays the submission's own from call to call, as it would on one thread. After each call the
+main thread puts back every attribute the submission changed in the namespaces the runner and the
+answer's sender rely on (`Watch`: the runner's globals, builtins, sys, json, safetensors, torch,
+torch.Tensor, nn.Module, ...), before running a line of its own. It then touches only exact
+torch.Tensor objects, through C methods taken from torch._C.TensorBase at import (an immutable
+type: they cannot be patched).
+
+`harden()`, in a sandboxed child only: dlprep's modules leave sys.modules (a locked-down child can
+never import them again) and the zygote's entry leaves __main__, and gc's object walks and
+sys._current_frames refuse. Not closed here, and flagged by the static scan instead
+(grader.grading.forbidden.tampering): a gc module imported afresh, frame and closure attributes,
+__subclasses__, ctypes, torch.library and the dispatcher's switches.
+"""
+from __future__ import annotations
+
+import _thread
+import builtins
+import gc
+import json
+import json.encoder
+import sys
+import types
+
+import safetensors.torch
+import torch
+
+# C methods of torch._C.TensorBase (immutable type): what the main thread uses on tensors once the
+# submission has run.
+_TB = torch._C.TensorBase.__dict__
+VERSION = _TB["_version"].__get__
+GRAD_FN = _TB["grad_fn"].__get__
+SHAPE = _TB["shape"].__get__
+DETACH = _TB["detach"]
+CLONE = _TB["clone"]
+_FUNCTION_NEXT = torch._C._FunctionBase.__dict__["next_functions"].__get__
+_IMMUTABLE = 1 << 8  # Py_TPFLAGS_IMMUTABLETYPE: autograd's C++ node classes
+_FLAGS = type.__dict__["__flags__"].__get__  # not the class's own attribute: a metaclass may define one
+
+RESULT, EXIT, RAISED = 0, 1, 2
+
+# The worker's loop, compiled with the builtins as its only globals: the bottom frame of every
+# stack the submission's code can walk.
+_LOOP = """
+def loop(box, ready, done, describe, BaseException=BaseException, SystemExit=SystemExit):
+    while True:
+        ready.acquire()
+        fn, args = box[0]
+        box[0] = box[1] = None
+        if fn is None:
+            done.release()
+            return
+        try:
+            box[1] = (0, fn(*args))
+        except SystemExit as exc:
+            box[1] = (1, exc.code if type(exc.code) is int else 1)
+        except BaseException as exc:
+            box[1] = (2, describe(exc))
+        done.release()
+"""
+
+
+def _loop_function():
+    scope: dict = {"__builtins__": builtins}
+    exec(compile(_LOOP, "<dlprep worker>", "exec"), scope)
+    loop = scope["loop"]
+    return types.FunctionType(loop.__code__, {"__builtins__": builtins}, "loop", loop.__defaults__)
+
+
+class Worker:
+    """The submission's thread. `call(fn, *args)` runs fn there and returns (RESULT, value),
+    (EXIT, code) or (RAISED, describe(exception)), `describe` also running there: the main thread
+    never reads an object the submission made, an exception above all (its __str__ is code)."""
+
+    def __init__(self, describe, watch: "Watch | None" = None):
+        self._box: list = [None, None]
+        self._ready, self._done = _thread.allocate_lock(), _thread.allocate_lock()
+        self._ready.acquire()
+        self._done.acquire()
+        self._watch = watch
+        _thread.start_new_thread(_loop_function(), (self._box, self._ready, self._done, describe))
+
+    def call(self, fn, *args):
+        self._box[0] = (fn, args)
+        self._ready.release()
+        self._done.acquire()
+        outcome = self._box[1]
+        if self._watch is not None:
+            self._watch.restore()
+        return outcome if type(outcome) is tuple and len(outcome) == 2 else (RAISED, None)
+
+    def close(self) -> None:
+        """End the loop (a call still running, looping forever, ends with the process)."""
+        if self._box[0] is None:
+            self._box[0] = (None, ())
+            self._ready.release()
+
+
+class Watch:
+    """Snapshots of namespaces taken before the submission runs; `restore` puts back any value
+    it replaced (and, on a class, removes what it added: an added attribute shadows an inherited
+    one). Cheap when nothing changed: one pass of id() over each namespace at C speed."""
+
+    def __init__(self, modules: list, classes: list):
+        self._modules = [(vars(m), dict(vars(m))) for m in modules]
+        self._classes = [(c, dict(vars(c))) for c in classes]
+        self._ids = [list(map(id, d.values())) for d, _ in self._modules]
+        self._class_ids = [list(map(id, vars(c).values())) for c, _ in self._classes]
+
+    def restore(self) -> None:
+        for (current, saved), ids in zip(self._modules, self._ids):
+            if len(current) != len(ids) or list(map(id, current.values())) != ids:
+                for key, value in saved.items():
+                    if current.get(key, _MISSING) is not value:
+                        current[key] = value
+        for (cls, saved), ids in zip(self._classes, self._class_ids):
+            if list(map(id, vars(cls).values())) != ids:
+                for key in [k for k in vars(cls) if k not in saved]:
+                    type.__delattr__(cls, key)
+                for key, value in saved.items():
+                    if vars(cls).get(key, _MISSING) is not value:
+                        type.__setattr__(cls, key, value)
+
+
+_MISSING = object()
+
+
+def watch(extra_modules: list) -> Watch:
+    """The namespaces the runner's main thread and the child's send() use after the submission ran."""
+    modules = [builtins, sys, json, json.encoder, safetensors.torch, torch, *extra_modules]
+    return Watch(modules, [torch.Tensor, torch.nn.Module, torch.nn.Parameter])
+
+
+def harden() -> None:
+    """In a sandboxed child, before the submission is imported (never in a process that goes on
+    to do anything else: it takes dlprep's modules out of sys.modules)."""
+    for name in [n for n in sys.modules if n == "grader" or n.startswith("grader.")]:
+        del sys.modules[name]
+    main = sys.modules.get("__main__")
+    if main is not None:
+        for name in [n for n, v in vars(main).items() if getattr(v, "__module__", "") and
+                     str(getattr(v, "__module__", "")).startswith("grader")]:
+            delattr(main, name)
+    for name in ("get_objects", "get_referrers", "get_referents"):
+        setattr(gc, name, _refused)
+    for name in ("_current_frames", "_current_exceptions"):
+        if hasattr(sys, name):
+            setattr(sys, name, _refused)
+
+
+def _refused(*args, **kwargs):
+    raise RuntimeError("not available to a graded submission")
+
+
+def unreported_leaves(out: torch.Tensor, known: list) -> list[list[int]]:
+    """Shapes of the tensors that would receive a gradient from `out` and are none of `known`
+    (the input, the parameters the module reported): a parameter it kept out of its own report.
+    Walks autograd's graph with C attributes only; a node of a Python-defined autograd.Function is
+    walked through torch._C._FunctionBase's own descriptor."""
+    found, seen, stack = [], set(), [GRAD_FN(out)]
+    while stack and len(seen) < 100_000:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        kind = type(node)
+        if _FLAGS(kind) & _IMMUTABLE:
+            variable = getattr(node, "variable", None) if kind.__name__ == "AccumulateGrad" else None
+            if variable is not None:
+                if not any(variable is k for k in known):
+                    found.append(list(SHAPE(variable)))
+                continue
+            stack.extend(n for n, _ in node.next_functions)
+        else:
+            try:
+                stack.extend(n for n, _ in _FUNCTION_NEXT(node))
+            except TypeError:
+                continue
+    return found

@@ -1,0 +1,130 @@
+"""Forbidden ops recorded at torch's dispatcher: installed in the child, decoded in the judge.
+
+A task's `forbidden.ops` are patterns over aten op names ("layer_norm" matches
+aten.native_layer_norm.default, aten.layer_norm.default, their .out and backward overloads). In the
+child, before the submission is imported, `install` replaces the kernel of every matching op, for
+every backend a graded tensor can live on, with one that writes the op's index as one byte on the
+record pipe (a pipe only the slot reads) and then raises. So a forbidden op never computes anything
+in the child, and its use is on the slot's side of the pipe at the moment of the call: catching the
+exception, clearing Python state or ending the process afterwards erases nothing. The dispatcher is
+global, so threads, excluded dispatch keys (Python, PythonTLSSnapshot, Autograd), inference_mode,
+vmap, torch.ops.aten, TorchScript, jit.trace and torch.compile all reach the same kernels.
+
+Ops that decompose before any kernel runs (CompositeImplicitAutograd: layer_norm, rms_norm,
+group_norm, scaled_dot_product_attention) are replaced at that key, the others at CPU and CUDA and
+at every other backend key where they have a kernel. The op list comes from the installed torch
+(kernels differ between versions). What a kernel override cannot see: Python re-implementations
+(torch._refs, torch._decomp) and re-registration (torch.library, torch._C._dispatch_*); the static
+scan flags those as tampering (grader.grading.forbidden).
+
+The judge decodes the bytes with the same list (the same torch, the same patterns). A byte the
+submission wrote itself only ever counts against it.
+"""
+from __future__ import annotations
+
+import ctypes
+import functools
+import os
+import re
+import warnings
+
+import torch
+
+# Backends besides CPU and CUDA where a forbidden op may have its own kernel: nested, mkldnn,
+# quantized, sparse tensors, and the explicit composite that backends without a kernel use.
+_EXTRA_KEYS = ("NestedTensorCPU", "NestedTensorCUDA", "MkldnnCPU", "QuantizedCPU", "QuantizedCUDA",
+               "SparseCPU", "SparseCUDA", "SparseCsrCPU", "SparseCsrCUDA", "CompositeExplicitAutograd",
+               "CompositeExplicitAutogradNonFunctional")
+_IMPLICIT = "CompositeImplicitAutograd"
+MAX_CODE = 255  # one byte a call; ops past the 255th share the last code
+
+
+def _qualified(name: str) -> str:
+    """"aten::native_layer_norm" -> "aten.native_layer_norm.default" (the name str(op) gives)."""
+    base, _, overload = name.partition(".")
+    return base.replace("::", ".", 1) + "." + (overload or "default")
+
+
+@functools.lru_cache(maxsize=1)
+def _all_ops() -> dict[str, str]:
+    """Every aten operator overload of the installed torch: "aten.x.overload" -> "aten::x[.overload]"."""
+    if hasattr(torch._C, "_dispatch_get_all_op_names"):
+        names = torch._C._dispatch_get_all_op_names()
+    else:  # older builds: the registered schemas
+        names = [s.name + (f".{s.overload_name}" if s.overload_name else "") for s in torch._C._jit_get_all_schemas()]
+    return {_qualified(n): n for n in sorted(set(names)) if n.startswith("aten::")}
+
+
+
+
+def forbidden_ops(patterns: list[str] | tuple[str, ...]) -> list[str]:
+    """The installed torch's aten op overloads matching any pattern (re.search), sorted: the
+    child's byte is an index into this list."""
+    return list(_forbidden_ops(tuple(patterns)))
+
+
+@functools.lru_cache(maxsize=8)
+def _forbidden_ops(patterns: tuple[str, ...]) -> tuple[str, ...]:
+    if not patterns:
+        return ()
+    # One pass over all names at C speed (~3000 names) instead of a search per name.
+    rx = re.compile(r"^[^\n]*?(?:" + "|".join(f"(?:{p})" for p in patterns) + r")[^\n]*$", re.MULTILINE)
+    return tuple(m.group() for m in rx.finditer(_JOINED))
+
+
+def install(patterns: list[str], fd: int) -> int:
+    """In the child only: replace the kernels of the forbidden ops with recording, raising ones.
+    Returns the number of kernels replaced. The registration handle is kept alive by a reference
+    no Python object holds (deregistering it would bring the real kernels back)."""
+    ops = forbidden_ops(patterns)
+    if not ops:
+        return 0
+    names = _all_ops()
+    has = torch._C._dispatch_has_kernel_for_dispatch_key
+    library = torch._C._dispatch_library("IMPL", "aten", "", "", 0)
+    count = 0
+    with warnings.catch_warnings():  # "overriding a previously registered kernel": the point
+        warnings.simplefilter("ignore")
+        for index, op in enumerate(ops):
+            name = names[op]
+            kernel = _recording_kernel(fd, bytes([min(index, MAX_CODE)]), op)
+            if has(name, _IMPLICIT):
+                keys = [_IMPLICIT]
+            else:
+                keys = ["CPU", "CUDA", *(k for k in _EXTRA_KEYS if has(name, k))]
+            for key in keys:
+                library.impl(name.removeprefix("aten::"), key, kernel)
+                count += 1
+    ctypes.pythonapi.Py_IncRef(ctypes.py_object(library))
+    return count
+
+
+def _recording_kernel(fd: int, code: bytes, op: str):
+    write = os.write  # bound now: patching os.write later changes nothing here
+
+    def forbidden_kernel(*args, **kwargs):
+        try:
+            write(fd, code)
+        except OSError:  # the pipe was closed: the op still computes nothing
+            pass
+        raise RuntimeError(f"{op} is a forbidden built-in in this task")
+
+    return forbidden_kernel
+
+
+def decode(records: bytes, patterns: list[str]) -> list[str]:
+    """The forbidden ops the child called, from the record pipe's bytes (sorted, distinct)."""
+    ops = forbidden_ops(patterns)
+    if not records:
+        return []
+    found = set()
+    for code in set(records):
+        if code < len(ops) and (code < MAX_CODE or len(ops) == MAX_CODE + 1):
+            found.add(ops[code])
+        else:
+            found.add("another forbidden op" if code == MAX_CODE and ops else f"an unknown op record ({code})")
+    return sorted(found)
+
+
+# In the zygote, once: ~5 ms that no child or judge pays again.
+_JOINED = "\n".join(_all_ops())

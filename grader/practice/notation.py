@@ -1,0 +1,101 @@
+"""One spelling for what learners write many ways, so a rubric's matcher meets the answer halfway.
+
+Answers and plain matchers go through the same `normalise`: width and case folded (ＬＮ, LN),
+Unicode and LaTeX-like math spelled out (√ σ² ε, \\sqrt{\\sigma^2+\\epsilon} -> sqrt(sigma^2+eps)),
+one-letter subscripts dropped (x_l, x_{l+1}, xₗ -> x: the rubric speaks of x), spaces around
+operators removed (x + F(x) -> x+f(x)), British spellings and a few domain synonyms folded
+(normalisation, layer norm, pre-norm, warm up, 规范化 -> normalization, layernorm, pre-ln, warmup,
+归一化). A regex matcher sees only the symbol table (`symbols`), since its text is syntax, and is
+written against the folded forms listed in `CANONICAL`.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_SUPERSCRIPT = str.maketrans({"⁰": "^0", "¹": "^1", "²": "^2", "³": "^3", "⁴": "^4", "⁻": "^-", "ᵀ": "^t"})
+_SUBSCRIPT = {c: "_" + s for c, s in zip("₀₁₂₃₄₅₆₇₈₉ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ", "0123456789aehijklmnoprstuvx")}
+_SUBSCRIPT_TABLE = str.maketrans(_SUBSCRIPT)
+
+_LATEX_WORDS = {
+    "sigma": "σ", "mu": "μ", "epsilon": "ε", "varepsilon": "ε", "gamma": "γ", "beta": "β", "alpha": "α",
+    "lambda": "λ", "partial": "∂", "nabla": "∇", "sum": "∑", "prod": "∏", "cdot": "*", "times": "*",
+    "approx": "≈", "leq": "≤", "geq": "≥", "le": "≤", "ge": "≥", "to": "->", "rightarrow": "->", "infty": "∞",
+}
+_LATEX = re.compile(r"\\([a-z]+)", re.IGNORECASE)
+_LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
+_LATEX_SQRT = re.compile(r"\\sqrt\s*\{([^{}]*)\}")
+_LATEX_DROP = re.compile(r"\\(?:left|right|big|bigg|mathrm|text|mathbf|operatorname|,|;|!| )")
+
+# Symbols as words, in answers and in every matcher (regexes included: none of these is syntax).
+SYMBOLS = {
+    "√": "sqrt", "∑": "sum ", "Σ": "sum ", "σ": "sigma", "μ": "mu", "ε": "eps", "ϵ": "eps", "γ": "gamma", "β": "beta",
+    "α": "alpha", "λ": "lambda", "∂": "d", "∇": "grad ", "·": "*", "⋅": "*", "×": "*", "∗": "*", "−": "-",
+    "–": "-", "→": "->", "⟶": "->", "‖": "||", "“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"',
+    "『": '"', "』": '"',
+}
+_SYMBOL_TABLE = str.maketrans(SYMBOLS)
+
+# Folded spellings (answers and plain matchers; regexes are written against the right-hand side).
+CANONICAL = [
+    (r"\bepsilon\b", "eps"),
+    (r"\blayer[- ]?normali[sz]ations?\b|\blayer[- ]norms?\b|\blayernorms?\b", "layernorm"),
+    (r"\bbatch[- ]?normali[sz]ations?\b|\bbatch[- ]norms?\b|\bbatchnorms?\b", "batchnorm"),
+    (r"\brms[- ]norms?\b|\brmsnorms?\b", "rmsnorm"),
+    (r"\bpre[- ]?(?:ln|layernorm|norm)\b", "pre-ln"),
+    (r"\bpost[- ]?(?:ln|layernorm|norm)\b", "post-ln"),
+    (r"\bwarm[- ]?ups?\b", "warmup"),
+    (r"\blearning[- ]rates?\b", "lr"),
+    (r"\b(normal|initial|regular|standard|stabil|minim|maxim|optim|recogn|parameter|summar|general|"
+     r"central|util|real|visual|random|vector)is(e|ed|es|ing|ation|ations|er|ers)\b", r"\1iz\2"),
+    (r"\bbehaviour", "behavior"), (r"\bcentre", "center"), (r"\bcentring", "centering"),
+    (r"规范化", "归一化"), (r"批量归一化|批标准化", "批归一化"), (r"层标准化", "层归一化"), (r"热身", "预热"),
+]
+_CANONICAL = [(re.compile(pattern), repl) for pattern, repl in CANONICAL]
+
+# A one-letter name's subscript: x_l, x_{l+1}, h_t -> x, x, h (max_norm and ln_f keep theirs).
+_ONE_LETTER_SUBSCRIPT = re.compile(r"(?<![\w\\])([a-z])_(?:\{[^{}]{0,12}\}|\([^()]{0,12}\)|[a-z0-9]+\b|[a-z0-9])")
+_OPERATOR_SPACE = re.compile(r"\s*([+*/=^<>|])\s*")
+_MINUS_SPACE = re.compile(r"(?<=[\w)])\s+-\s+(?=[\w(])")
+_PAREN_SPACE = re.compile(r"\(\s+|\s+\)")
+_CJK = r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]"
+# Whitespace next to a CJK character carries no meaning (YAML's folded lines, "每个 token").
+_SPACE_BY_CJK = re.compile(rf"(?<={_CJK})\s+(?=[\w(]|{_CJK})|(?<=[\w)])\s+(?={_CJK})")
+_HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def has_cjk(text: str) -> bool:
+    return _HAS_CJK.search(text) is not None
+
+
+def symbols(text: str) -> str:
+    """Only the symbol table: what a regex matcher's source goes through."""
+    return text.translate(_SUPERSCRIPT).translate(_SUBSCRIPT_TABLE).translate(_SYMBOL_TABLE)
+
+
+def _latex(text: str) -> str:
+    if "\\" not in text:
+        return text
+    for _ in range(3):  # \frac{\sqrt{a}}{b}: inner groups first
+        text = _LATEX_SQRT.sub(r"sqrt(\1)", text)
+        text = _LATEX_FRAC.sub(r"(\1)/(\2)", text)
+    text = _LATEX_DROP.sub("", text)
+    return _LATEX.sub(lambda m: _LATEX_WORDS.get(m.group(1).lower(), m.group(1)), text)
+
+
+def normalise(text: str) -> str:
+    """The folded form of an answer or a plain matcher (see the module docstring)."""
+    text = symbols(_latex(text))
+    text = unicodedata.normalize("NFKC", text).casefold()
+    text = text.translate(_SYMBOL_TABLE)  # NFKC may have produced some (full-width forms)
+    text = _ONE_LETTER_SUBSCRIPT.sub(r"\1", text)
+    text = text.replace("{", "(").replace("}", ")")
+    text = re.sub(r"\^\((\w{1,3})\)", r"^\1", text)  # ^{2} -> ^(2) -> ^2
+    text = re.sub(r"\s+", " ", text).strip()
+    text = _SPACE_BY_CJK.sub("", text)
+    text = _OPERATOR_SPACE.sub(r"\1", text)
+    text = _MINUS_SPACE.sub("-", text)
+    text = _PAREN_SPACE.sub(lambda m: m.group().strip(), text)
+    for pattern, repl in _CANONICAL:
+        text = pattern.sub(repl, text)
+    return text
