@@ -21,7 +21,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 bank_app = typer.Typer(help="List, show and validate question banks and task files.", no_args_is_help=True)
-task_app = typer.Typer(help="Coding tasks: show one, or start a file from its starter code.", no_args_is_help=True)
+task_app = typer.Typer(help="Coding tasks: show one, start a file from its starter code, get a hint or the "
+                        "solution.", no_args_is_help=True)
 app.add_typer(bank_app, name="bank")
 app.add_typer(task_app, name="task")
 
@@ -36,6 +37,7 @@ def _check_lang(value: str) -> str:
 
 LangOpt = typer.Option("en", "--lang", help="Language: en or zh (falls back to the other).", callback=_check_lang)
 JsonOpt = typer.Option(False, "--json", help="Print one JSON document on stdout.")
+NoRecordOpt = typer.Option(False, "--no-record", help="Do not record these answers in your progress store.")
 DeviceOpt = typer.Option("cpu", "--device", help="cpu or cuda.")
 
 
@@ -103,9 +105,11 @@ def quiz(
     ),
     answers: Optional[Path] = typer.Option(None, "--answers", help="Grade a YAML file of id: answer instead."),
     json_out: bool = JsonOpt,
+    no_record: bool = NoRecordOpt,
     bank: Optional[List[Path]] = BankOpt,
 ) -> None:
-    """Practise questions in the terminal, or grade an answers file (letters as in `bank show`)."""
+    """Practise questions in the terminal, or grade an answers file (letters as in `bank show`).
+    Every answer is recorded in your progress store as it is given (see `dlprep stats`)."""
     from grader.bank import catalog as banks
     from grader.practice import quiz as quizzes
     from grader.render import quiz as render
@@ -121,6 +125,12 @@ def quiz(
         render.play(session, shuffle=shuffle, shuffle_seed=seed)
         return
     report = quizzes.grade_answers_file(answers, questions, lang)
+    if not no_record:
+        from grader.practice import progress
+
+        with _open_store() as store:
+            for result in report.results:
+                progress.record_answer(store, questions[result.id], result, lang=lang)
     if json_out:
         _print_json(report.to_dict())
         for line in report.problems:
@@ -179,8 +189,9 @@ def bank_validate(
     bank: Optional[List[Path]] = BankOpt,
 ) -> None:
     """Check bank and task files: one FILE:LINE: id=ID: message line per problem on stdout (nothing
-    when all is valid); task files are also proved against their mutants. Without PATH: the
-    built-in banks plus --bank and DLPREP_BANKS."""
+    when all is valid); task files are also proved against their mutants. On stderr: warnings
+    (which keep a bank valid) and the test-taking cue figures of the questions loaded, each with its
+    goal. Without PATH: the built-in banks plus --bank and DLPREP_BANKS."""
     from grader.authoring import validate
 
     catalog = validate.load(paths, bank)
@@ -272,15 +283,68 @@ def task_start(
     print(f"dlprep: wrote {written}; grade it with: dlprep submit {written}", file=sys.stderr)
 
 
+@task_app.command("hint")
+@guarded
+def task_hint(
+    task_id: str = typer.Argument(..., metavar="ID", help="The task's id."),
+    json_out: bool = JsonOpt,
+    lang: str = LangOpt,
+    bank: Optional[List[Path]] = BankOpt,
+) -> None:
+    """Show the task's next hint, each a step closer to the answer (asking again after the last
+    shows the last). Recorded in your progress store."""
+    from grader.bank import catalog as banks
+    from grader.bank import tasks
+    from grader.practice import hints
+    from grader.render import submit as render
+
+    spec = tasks.find_task(banks.load_catalog(bank).tasks, task_id).spec
+    with _open_store() as store:
+        hint = hints.next_hint(spec, store, lang)
+    if json_out:
+        _print_json({"task": hint.task, "level": hint.level, "total": hint.total, "text": hint.text})
+    else:
+        render.hint_page(hint, lang)
+
+
+@task_app.command("solution")
+@guarded
+def task_solution(
+    task_id: str = typer.Argument(..., metavar="ID", help="The task's id."),
+    force: bool = typer.Option(False, "--force", help="Show it before any graded attempt of yours."),
+    json_out: bool = JsonOpt,
+    lang: str = LangOpt,
+    bank: Optional[List[Path]] = BankOpt,
+) -> None:
+    """Show the task's reference solution, once you have submitted an attempt at it (dlprep submit),
+    or with --force. Each showing is recorded in your progress store. Exits 1 while it is locked."""
+    from grader.bank import catalog as banks
+    from grader.bank import tasks
+    from grader.practice import hints
+    from grader.render import submit as render
+
+    loaded = tasks.find_task(banks.load_catalog(bank).tasks, task_id)
+    with _open_store() as store:
+        solution = hints.solution(loaded, store, force=force)
+    if json_out:
+        _print_json({"task": solution.task, "file": str(solution.file), "forced": solution.forced,
+                     "source": solution.source})
+    else:
+        render.solution_page(solution, lang)
+
+
 @app.command()
 @guarded
 def submit(
     file: Path = typer.Argument(..., metavar="FILE", help="The Python file to grade."),
     task_id: Optional[str] = typer.Option(None, "--task", help="The task (default: the one whose class FILE defines)."),
     json_out: bool = typer.Option(False, "--json", help="Same as --format json."),
-    fmt: str = typer.Option("table", "--format", help="table, json, gradescope or exercism."),
+    fmt: str = typer.Option("table", "--format", help="table, json, gradescope, exercism or markdown."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the report to this file instead of stdout."),
-    watch: bool = typer.Option(False, "--watch", help="Regrade every time FILE is saved (Ctrl-C stops)."),
+    watch: bool = typer.Option(False, "--watch", help="Regrade every time FILE is saved (Ctrl-C stops); each "
+                               "report says which checks flipped since the last."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="List the passing checks too (the table "
+                                 "shows the failing ones)."),
     lang: str = LangOpt,
     device: str = DeviceOpt,
     insecure: bool = typer.Option(False, "--insecure", help="Grade even when no isolation layer works."),
@@ -288,24 +352,27 @@ def submit(
     bank: Optional[List[Path]] = BankOpt,
 ) -> None:
     """Grade a submitted module: outputs and gradients against a reference, and the pitfalls.
-    Each grade is recorded in your progress store (see `dlprep stats`); --watch records each
-    distinct version of the file once."""
+    The report leads with the verdict, the score and the named mistakes with their fixes, then the
+    failing checks. Messages follow --lang in every format (English by default). Each grade is
+    recorded in your progress store (see `dlprep stats`); --watch records each distinct version of
+    the file once."""
     from grader.grading import submit as grading
-    from grader.grading.formats import FORMATS
+    from grader.grading import watch as watching
+    from grader.grading.reports import SUBMIT_FORMATS as FORMATS
 
     fmt = "json" if json_out else fmt
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     _check_device(device)
-    if out is not None and (out.is_dir() or not out.parent.is_dir()):  # before grading, not after
-        raise UsageError(f"cannot write the report to {out}: " + ("it is a directory" if out.is_dir()
-                         else f"no directory {out.parent}"))
+    _check_out(out)
     store = None if no_record else _open_store()  # a store that cannot be used stops us before grading
-    report = functools.partial(_report_submission, fmt=fmt, out=out, lang=lang, store=store, path=file, distinct=watch)
+    report = functools.partial(_report_submission, fmt=fmt, out=out, lang=lang, store=store, path=file, distinct=watch,
+                               verbose=verbose, bank=bank)
     options = dict(task_id=task_id, device=device, insecure=insecure, bank_paths=bank, lang=lang)
     try:
         if watch:
-            raise typer.Exit(grading.watch(file, report, warn=_warn, **options))
+            print(f"dlprep: watching {file}; each save is graded again (Ctrl-C stops)", file=sys.stderr)
+            raise typer.Exit(watching.watch(file, report, warn=_warn, **options))
         raise typer.Exit(report(grading.grade_file(file, **options)))
     finally:
         if store is not None:
@@ -316,11 +383,19 @@ def _warn(message: str) -> None:
     print(f"dlprep: {message}", file=sys.stderr)
 
 
-def _report_submission(result, *, fmt: str, out: Optional[Path], lang: str, store=None, path: Optional[Path] = None,
-                       distinct: bool = False) -> int:
+def _check_out(out: Optional[Path]) -> None:
+    """Refuse an --out that cannot be written before grading, not after."""
+    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+        raise UsageError(f"cannot write the report to {out}: " + ("it is a directory" if out.is_dir()
+                         else f"no directory {out.parent}"))
+
+
+def _report_submission(result, since=None, *, fmt: str, out: Optional[Path], lang: str, store=None,
+                       path: Optional[Path] = None, distinct: bool = False, verbose: bool = False,
+                       bank: Optional[List[Path]] = None) -> int:
     """Record the grade (when there is a store), print (or write to --out) its report; return the
-    exit code of its verdict."""
-    from grader.grading import formats
+    exit code of its verdict. `since`: the previous report's result (--watch), for what flipped."""
+    from grader.grading import reports
     from grader.render import submit as render
 
     if store is not None and path is not None:
@@ -329,18 +404,89 @@ def _report_submission(result, *, fmt: str, out: Optional[Path], lang: str, stor
         progress.record_submission(store, result, path, distinct=distinct)
 
     if fmt == "table":
+        from grader.grading import submit as grading
+        from grader.grading.watch import flips
+        from grader.practice import hints
+
+        loaded = grading.task_catalog(bank).get(result.task)  # cached: the grade just loaded it
+        options = dict(verbose=verbose, flips=flips(since, result) if since is not None else None,
+                       hint=hints.state(loaded.spec, store) if loaded is not None else None)
         if out is None:
-            render.result_table(result, lang)
+            render.result_table(result, lang, **options)
         else:
             with out.open("w", encoding="utf-8") as f:
-                render.result_table(result, lang, file=f)
+                render.result_table(result, lang, file=f, **options)
     else:
-        text = formats.render(result, fmt)
+        text = reports.render_submission(result, fmt, lang)
         if out is None:
             typer.echo(text)
         else:
             out.write_text(text + "\n", encoding="utf-8")
+    if result.error is not None and result.error.kind == "internal-error":
+        return EXIT_CANNOT  # dlprep's own fault while judging: the report says so, the code too
     return EXIT_OK if result.verdict == "pass" else EXIT_FAIL
+
+
+# ---- grade a class (issue 14) ---------------------------------------------------------------
+# Exit codes: 0 when the batch ran, whatever the verdicts (the report says them); 2 for usage (no
+# such path or task, nothing to grade, a bad option); 3 when it cannot grade at all (no isolation,
+# no zygote); 130 on Ctrl-C, after writing the report of what finished ("partial": true).
+
+
+@app.command()
+@guarded
+def grade(
+    paths: List[Path] = typer.Argument(..., metavar="PATH...", help="Submission files, or folders of them "
+                                       "(a .py file or a folder per student)."),
+    task_id: str = typer.Option(..., "--task", help="The task every submission is graded against."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", help="Sandboxes grading at once (default: the usable cores)."),
+    fmt: str = typer.Option("table", "--format", help="table, json, csv, junit, markdown or html."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write the report to this file instead of stdout."),
+    feedback: Optional[Path] = typer.Option(None, "--feedback", help="Also write each student's report as "
+                                            "Markdown into this directory."),
+    deadline: Optional[float] = typer.Option(None, "--deadline", help="Seconds each submission may run "
+                                             "(default: the task's)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Grade everything again; neither read nor write "
+                                  "the results cache."),
+    lang: str = LangOpt,
+    device: str = DeviceOpt,
+    insecure: bool = typer.Option(False, "--insecure", help="Grade even when no isolation layer works."),
+    bank: Optional[List[Path]] = BankOpt,
+) -> None:
+    """Grade a whole class against one task: every submission in every report, a summary of what
+    to teach again. Unchanged submissions come from the results cache."""
+    from grader.grading import batch as batches
+    from grader.grading import reports
+    from grader.render import batch as render
+
+    if fmt not in batches.FORMATS:
+        raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(batches.FORMATS)})")
+    _check_device(device)
+    _check_out(out)
+    if deadline is not None and not 0 < deadline <= 3600:
+        raise UsageError(f"--deadline must be between 0 and 3600 seconds, not {deadline:g}")
+    if feedback is not None and feedback.exists() and not feedback.is_dir():
+        raise UsageError(f"--feedback {feedback} is a file; give a directory")
+    options = batches.Options(device=device, insecure=insecure, deadline_s=deadline, lang=lang)
+    with render.progress(0, lang) as on_done:
+        result = batches.grade_paths(paths, task_id, jobs=jobs, options=options, bank_paths=bank,
+                                     use_cache=not no_cache, on_done=on_done)
+    if fmt == "table":
+        if out is None:
+            render.summary(result, lang)
+        else:
+            with out.open("w", encoding="utf-8") as f:
+                render.summary(result, lang, file=f)
+    else:
+        text = batches.render(result, fmt, lang)
+        if out is None:
+            typer.echo(text, nl=not text.endswith("\n"))
+        else:
+            out.write_text(text, encoding="utf-8")
+    if feedback is not None:
+        written = reports.write_feedback(result, feedback, lang)
+        print(f"dlprep: wrote {written} feedback files to {feedback}", file=sys.stderr)
+    raise typer.Exit(130 if result.partial else EXIT_OK)
 
 
 # ---- progress over weeks: stats, history, export/import, reset -------------------------------
@@ -450,7 +596,9 @@ def doctor(
     json_out: bool = JsonOpt,
     device: str = DeviceOpt,
 ) -> None:
-    """Show the isolation layers a graded submission runs under here, and why any is off.
+    """Show the isolation layers a graded submission runs under here, why any is off, and what the
+    graded child really has (uid inside and outside, capabilities, namespaces, seccomp, Landlock,
+    thread and memory bounds). Says "isolated" only when all of it holds.
     Exits 3 when no isolating layer works (submit would refuse to grade)."""
     from grader.sandbox import doctor as sandbox_doctor
 
@@ -461,6 +609,60 @@ def doctor(
     else:
         typer.echo("\n".join(sandbox_doctor.lines(doc)))
     raise typer.Exit(0 if doc["can_grade"] else EXIT_CANNOT)
+
+
+# ---- export to grading platforms (issue 15) ---------------------------------------------------
+# Exit codes: 0 written; 2 for usage (unknown task, a target that exists without --force, a bad
+# --source); 3 when the pins cannot be read (dlprep not installed).
+
+export_app = typer.Typer(help="Hand a task's grading to Gradescope or GitHub Classroom.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+ForceOpt = typer.Option(False, "--force", help="Overwrite what is already there.")
+
+
+@export_app.command("gradescope")
+@guarded
+def export_gradescope(
+    task_id: str = typer.Option(..., "--task", help="The task to grade."),
+    out: Path = typer.Option(..., "--out", help="The zip to write (upload it as the autograder)."),
+    require_isolation: bool = typer.Option(
+        False, "--require-isolation",
+        help="Where no isolating layer works in Gradescope's container, refuse to grade (score 0 with a "
+        "message) instead of grading with --insecure."),
+    force: bool = ForceOpt,
+    bank: Optional[List[Path]] = BankOpt,
+) -> None:
+    """Write a Gradescope autograder.zip: setup.sh installs this dlprep with every dependency pinned to
+    the versions installed here (torch as the CPU wheel); run_autograder logs `dlprep doctor --json`,
+    grades the submitted .py and writes results.json. The task's files from --bank go in too."""
+    from grader.authoring import exports
+
+    done = exports.export_gradescope(task_id, out, bank, require_isolation=require_isolation, force=force)
+    print(f"dlprep: wrote {done.path} ({len(done.files)} files); upload it as the assignment's autograder",
+          file=sys.stderr)
+
+
+@export_app.command("github-classroom")
+@guarded
+def export_github_classroom(
+    task_id: str = typer.Option(..., "--task", help="The task to grade."),
+    out: Path = typer.Option(..., "--out", help="The template repository's folder (made if missing)."),
+    source: Optional[str] = typer.Option(
+        None, "--source",
+        help="Where the workflow installs dlprep from, pinned: git+https://github.com/ORG/dlprep@<sha> or a "
+        "wheel's URL. Without it the workflow holds a placeholder and fails until you set it."),
+    force: bool = ForceOpt,
+    bank: Optional[List[Path]] = BankOpt,
+) -> None:
+    """Write a student template repository: .github/workflows/dlprep.yml (grades every push into the
+    run's summary, fails on a failed grade), the task's starter file and a README. Students control
+    their workflow, so this grading is formative."""
+    from grader.authoring import exports
+
+    done = exports.export_github_classroom(task_id, out, bank, source=source, force=force)
+    for warning in done.warnings:
+        print(f"dlprep: warning: {warning}", file=sys.stderr)
+    print(f"dlprep: wrote {', '.join(done.files)} in {done.path}", file=sys.stderr)
 
 
 if __name__ == "__main__":

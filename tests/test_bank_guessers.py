@@ -80,7 +80,10 @@ def _tone(text: str, lang: str) -> int:
 
 def guessers(questions, lang: str, tf_median: float) -> dict[str, tuple[type, object]]:
     """name -> (question type, expected score on one question). Each cue is played both ways: a
-    bank whose keys are rarely the longest choice gives away the shortest instead."""
+    bank whose keys are rarely the longest choice gives away the shortest instead. The true/false
+    majority guesser answers whatever the bank answers more often."""
+    tf = [q for q in questions if isinstance(q, TrueFalseQuestion)]
+    majority = sum(q.answer for q in tf) * 2 >= len(tf)
     length = lambda c: len(c.get(lang))  # noqa: E731
     hedging = lambda c: cues.hedges(c.get(lang), lang)  # noqa: E731
     long_prompt = lambda q: len(q.prompt.get(lang)) > tf_median  # noqa: E731
@@ -101,6 +104,7 @@ def guessers(questions, lang: str, tf_median: float) -> dict[str, tuple[type, ob
         "truefalse/hedged-is-false": (TrueFalseQuestion, lambda q: truefalse_by(q, lambda q: {1: False, -1: True}.get(tone(q)))),
         "truefalse/article-is-false": (TrueFalseQuestion, lambda q: truefalse_by(q, lambda q: False if article(q) else None)),
         "truefalse/article-is-true": (TrueFalseQuestion, lambda q: truefalse_by(q, lambda q: True if article(q) else None)),
+        "truefalse/majority": (TrueFalseQuestion, lambda q: truefalse_by(q, lambda q: majority)),
     }
 
 
@@ -134,14 +138,14 @@ def _planted():
     out += [q(i, "multi", choices=[key, key, *wrong[:2]], answer="AB") for i in range(8)]
     out += [q(i, "truefalse", answer=False, tags=["article"],
               prompt={"en": "All nets always need it.", "zh": "所有网络总是需要它。"}) for i in range(4)]
-    out += [q(i + 4, "truefalse", answer=True,
-              prompt={"en": "It often helps deep nets train, roughly.", "zh": "它通常有助于深层网络的训练，大约如此。"})
-            for i in range(4)]
+    out += [q(i + 4, "truefalse", answer=True,  # true twice as often, and longer
+              prompt={"en": "It often helps deep nets train, roughly." + " Yes." * i, "zh": "它通常有助于深层网络的训练，大约如此。" + "是。" * i})
+            for i in range(8)]
     return out
 
 
 PLANTED = ("single/longest", "single/most-hedged", "multi/longer", "multi/hedged", "truefalse/long-is-true",
-           "truefalse/hedged-is-true", "truefalse/article-is-false")
+           "truefalse/hedged-is-true", "truefalse/article-is-false", "truefalse/majority")
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -171,7 +175,8 @@ def test_bank_validate_on_the_builtin_bank_is_clean_and_every_cue_within_goal():
     assert not [line for line in err if "warning" in line], result.stderr
     figures = [line for line in err if line.startswith("dlprep: cues: ")]
     for label in ("single, correct choice is the longest (en)", "single, correct choice is the longest (zh)",
-                  "single, correct choice is the only hedged one (zh)", "single, key D",
+                  "single, correct choice is the shortest (en)", "single, correct choice is the only hedged one (zh)",
+                  "single, correct choice is the only explained one (en)", "single, key D",
                   "multi, choice A correct", "true/false, answer true", "true/false tagged article, answer true"):
         assert any(line.startswith(f"dlprep: cues: {label}: ") for line in figures), label
     assert not any("too few to judge" in line for line in figures if "multi, choice" not in line)

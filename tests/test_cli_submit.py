@@ -64,7 +64,7 @@ def test_submit_fail_exits_1_and_writes_gradescope_to_out(tmp_path):
     result = invoke("submit", GOLDEN / "article-layernorm" / "submission.py", "--format", "gradescope", "--out", out)
     assert result.exit_code == 1 and result.stdout == ""
     doc = json.loads(out.read_text())
-    assert doc["score"] < doc["max_score"]
+    assert doc["score"] < sum(t["max_score"] for t in doc["tests"]) and "max_score" not in doc
     assert {t["visibility"] for t in doc["tests"]} == {"visible", "after_published"}
 
 
@@ -83,15 +83,16 @@ def test_submit_bad_file_is_an_error_verdict_exit_1():
 
 
 def test_watch_regrades_after_a_save(tmp_path, sandbox):
-    from grader.grading import submit
+    from grader.grading import watch
 
     path = tmp_path / "block.py"
     path.write_text((GOLDEN / "article-residual-block" / "submission.py").read_text().replace("out += residual", "out = out"))
-    verdicts, warnings = [], []
+    verdicts, warnings, previous = [], [], []
     good = (GOLDEN / "article-residual-block" / "submission.py").read_text()
 
-    def report(result):
+    def report(result, since):
         verdicts.append(result.verdict)
+        previous.append(since.verdict if since else None)
         if len(verdicts) == 1:
             path.write_text("class Unfinished: pass\n")  # the next save matches no task yet
             return 1
@@ -101,6 +102,6 @@ def test_watch_regrades_after_a_save(tmp_path, sandbox):
         warnings.append(message)
         path.write_text(good)  # ... and the one after is finished
 
-    assert submit.watch(path, report, sandbox=sandbox, warn=warn) == 1
+    assert watch.watch(path, report, sandbox=sandbox, warn=warn) == 1
     assert len(warnings) == 1 and "no task matches" in warnings[0]
-    assert verdicts == ["fail", "pass"]
+    assert verdicts == ["fail", "pass"] and previous == [None, "fail"]

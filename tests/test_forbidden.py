@@ -51,3 +51,61 @@ def test_traced_ops_match_by_regex():
     ops = ["aten.add.Tensor", "aten.native_layer_norm.default", "aten.mean.dim"]
     assert traced_matches(ops, ["layer_norm", "batch_norm"]) == ["aten.native_layer_norm.default"]
     assert traced_matches(ops, []) == []
+
+
+# -- the main guard (issue 9): what only `if __name__ == "__main__":` reaches is exempt ------------------
+SELF_TEST = '''import torch
+import torch.nn as nn
+{imports}
+
+class LayerNorm(nn.Module):
+    def forward(self, x):
+        return x{forward}
+
+
+def compare(n):
+    ref = {ref}(n)
+    return torch.allclose(LayerNorm()(torch.ones(n)), ref(torch.ones(n)))
+
+
+def self_test():
+    assert compare(4)
+
+
+if {guard}:
+    self_test()
+'''
+
+
+def _self_test(imports="", forward="", ref="nn.LayerNorm", guard='__name__ == "__main__"'):
+    return SELF_TEST.format(imports=imports, forward=forward, ref=ref, guard=guard)
+
+
+@pytest.mark.parametrize("source", [
+    _self_test(),  # a function called only from the guard, and a function only it calls
+    _self_test(guard='"__main__" == __name__'),  # either comparison order
+    _self_test(imports="from torch.nn import LayerNorm as TorchLN", ref="TorchLN"),  # an import only they use
+    _self_test(imports="from torch.nn import Linear, LayerNorm as TorchLN", ref="TorchLN"),  # one name of several
+])
+def test_what_only_the_main_guard_reaches_is_exempt(source):
+    assert scan(source, NAMES) == []
+
+
+@pytest.mark.parametrize("source, line", [
+    (_self_test(forward=" + compare(4)"), 11),  # forward calls the helper too: not only the guard's
+    (_self_test(imports="from torch.nn import LayerNorm as TorchLN", ref="TorchLN",
+                forward=" + TorchLN(1)(x)"), 3),  # the import is used by forward as well
+    (_self_test(guard='__name__ != "__main__"'), 11),  # not the guard
+    (_self_test() + "__name__ = '__main__'\n", 11),  # a file that rebinds __name__ runs its guard
+    (_self_test().replace("def compare", "def unused():\n    pass\n\n\ndef compare").replace(
+        "assert compare(4)", "assert compare(4)\n\n\ncompare(2)"), 15),  # called at import
+])
+def test_what_else_reaches_stays_a_finding(source, line):
+    assert line in [f.line for f in scan(source, NAMES)]
+
+
+def test_the_graded_class_is_never_exempt_though_only_the_guard_builds_it():
+    source = ("import torch.nn.functional as F\nimport torch.nn as nn\n\n\nclass LayerNorm(nn.Module):\n"
+              "    def forward(self, x):\n        return F.layer_norm(x, x.shape[-1:])\n\n\n"
+              "if __name__ == '__main__':\n    LayerNorm()\n")
+    assert [(f.line, f.text) for f in scan(source, NAMES)] == [(7, "F.layer_norm")]

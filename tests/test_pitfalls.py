@@ -159,11 +159,12 @@ def test_the_contract_ids_and_severities():
     assert registry.ids_for("layernorm") == [
         "extra-layers", "extra-activation", "unbiased-variance", "eps-outside-sqrt", "missing-eps",
         "wrong-eps", "unstable-variance", "wrong-normalized-dims", "missing-affine", "affine-init",
-        "detached-statistics", "forbidden-builtin", "modifies-input", "wrong-gradient", "wrong-output",
-        "param-names"]
+        "detached-statistics", "forbidden-builtin", "modifies-input", "wrong-gradient", "wrong-backward",
+        "unused-parameter", "wrong-output", "param-names"]
     assert set(registry.ids_for("residual-block")) == {
-        "missing-skip", "detached-skip", "activation-placement", "extra-layers", "missing-parameters",
-        "modifies-input", "wrong-gradient", "wrong-output"}
+        "missing-skip", "detached-skip", "scaled-skip", "activation-placement", "extra-layers",
+        "missing-parameters", "unused-parameter", "modifies-input", "wrong-gradient", "wrong-backward",
+        "wrong-output"}
     assert {p.id for p in registry.PITFALLS.values() if p.severity != "error"} == {"param-names"}
 
 
@@ -212,3 +213,62 @@ def test_the_excluded_mutant_is_not_matched(builtin_tasks):
     source = (CASES / "layernorm" / "unbiased-variance--torch-std.py").read_text()
     ev = evidence_here(builtin_tasks["layernorm"], source, exclude="unbiased-variance")
     assert list(match_mutants(ev, skip=set())) == []
+
+
+# -- naming from evidence (issue 9) -------------------------------------------------------------------
+@pytest.mark.parametrize("task, case, ids", [
+    # each mistake of a compound named, and nothing claiming forward is right
+    ("layernorm", "wrong-backward--unbiased-custom-function", {"unbiased-variance", "wrong-backward"}),
+    ("layernorm", "wrong-backward--relu-and-detached-mean", {"extra-activation", "wrong-backward"}),
+    ("residual-block", "wrong-backward--straight-through-inner", {"activation-placement", "wrong-backward"}),
+    ("residual-block", "wrong-backward--halved-no-skip", {"missing-skip", "wrong-backward"}),
+    # an unused bias is not a gradient mistake; a scaled skip is not a detached one
+    ("layernorm", "unused-parameter--bias-never-added", {"unused-parameter"}),
+    ("layernorm", "unused-parameter--bias-times-zero", {"unused-parameter"}),
+    ("residual-block", "unused-parameter--linear-weight-only", {"unused-parameter"}),
+    ("residual-block", "unused-parameter--bias-cancelled", {"unused-parameter"}),
+    ("residual-block", "scaled-skip--gradient-hook", {"scaled-skip"}),
+    ("residual-block", "scaled-skip--custom-function", {"scaled-skip"}),
+    ("layernorm", "wrong-normalized-dims--mean-last-var-all", {"wrong-normalized-dims"}),
+    ("layernorm", "wrong-normalized-dims--var-last-only", {"wrong-normalized-dims"}),
+    ("layernorm", "wrong-eps--eps-times-eps", {"wrong-eps"}),
+    ("layernorm", "wrong-eps--squared-in-init", {"wrong-eps"}),
+    ("residual-block", "activation-placement--relu-input-both-paths", {"activation-placement"}),
+    ("residual-block", "activation-placement--relu-after-fc2-module", {"activation-placement"}),
+])
+def test_exactly_the_mistakes_made_are_named(grade, task, case, ids):
+    result = grade(task, CASES / task / f"{case}.py")
+    assert {p.id for p in result.pitfalls if p.severity == "error"} == ids, named(result)
+
+
+FORWARD_RIGHT = sorted(p.id for p in registry.PITFALLS.values() if p.forward_right)
+# Appended to a case: the same module, its output scaled by 1.01 (every forward check then fails).
+PERTURB = """
+
+_forward_as_written = {cls}.forward
+
+
+def _perturbed(self, x):
+    return _forward_as_written(self, x) * 1.01
+
+
+{cls}.forward = _perturbed
+"""
+
+
+@pytest.mark.parametrize("pitfall", FORWARD_RIGHT)
+def test_a_pitfall_saying_forward_is_right_needs_every_forward_check_passed(grade, pitfall):
+    """Metamorphic: each case named with a 'forward is right' pitfall, with its output perturbed, is
+    no longer named with it (and is still told something), and where it is named, the forward checks
+    all passed."""
+    assert FORWARD_RIGHT == ["detached-skip", "detached-statistics", "scaled-skip", "wrong-gradient"]
+    paths = [(task, path) for task in TASKS for path in sorted((CASES / task).glob(f"{pitfall}--*.py"))]
+    assert len(paths) >= 2
+    for task, path in paths:
+        result = grade(task, path)
+        assert pitfall in named(result)
+        assert all(c.passed for c in result.checks if c.kind == "forward")
+        cls = "LayerNorm" if task == "layernorm" else "ResidualBlock"
+        perturbed = grade(task, source=path.read_text() + PERTURB.format(cls=cls))
+        assert not any(c.passed for c in perturbed.checks if c.kind == "forward" and c.hidden)
+        assert pitfall not in named(perturbed) and perturbed.pitfalls, named(perturbed)

@@ -133,3 +133,18 @@ def test_submit_records_each_grade_unless_told_not_to(tmp_path):
         (only,) = store.submissions()
     assert only.task == "layernorm" and only.verdict == "fail" and only.max_score > 0
     assert {"unbiased-variance", "eps-outside-sqrt"} <= set(only.pitfalls) and len(only.file_hash) == 64
+
+
+def test_quiz_answers_files_are_recorded_unless_told_not_to(tmp_path):
+    from grader.bank.catalog import load_catalog
+    from grader.bank.schema import answer_form
+
+    key = answer_form(load_catalog().questions["ln-normalized-dims"].question)
+    answers = tmp_path / "a.yaml"
+    answers.write_text(f"ln-normalized-dims: {key}\nno-such-id: A\n", encoding="utf-8")
+    runner = CliRunner()
+    runner.invoke(app, ["quiz", "--answers", str(answers), "--json"])
+    runner.invoke(app, ["quiz", "--answers", str(answers), "--json", "--no-record"])
+    with Store.open() as store:
+        (row,) = store.answers()
+    assert (row.question_id, row.answer, row.rating) == ("ln-normalized-dims", key, int(Rating.Good))

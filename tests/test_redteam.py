@@ -169,12 +169,6 @@ def test_prose_about_the_grader_is_not_flagged():
     assert forbidden.scan("import grader\n", []) == []  # nothing forbidden: nothing to hide
 
 
-def test_an_empty_op_trace_with_outputs_is_a_tampered_trace():
-    assert forbidden.trace_gap([], produced_output=True)
-    assert forbidden.trace_gap([], produced_output=False) is None
-    assert forbidden.trace_gap(["aten.mean.dim"], produced_output=True) is None
-
-
 def test_the_judge_refuses_a_forged_tensor_header_unread():
     """A header listing ~100k tensors would take the judge seconds to load: it counts as no answer."""
     import json

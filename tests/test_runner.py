@@ -1,5 +1,6 @@
-"""The child's runner on its own (called in this test process, as tests/test_judge.py does): the op
-trace it reports, and the rule its import-time warm-up must keep, since the zygote imports it."""
+"""The child's runner on its own (called in this test process, as tests/test_judge.py does): what it
+leaves alone outside a sandbox, and the rule its import-time warm-up must keep, since the zygote
+imports it."""
 from __future__ import annotations
 
 import subprocess
@@ -7,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 
 from grader.grading.runner import child_main
 
@@ -37,12 +39,20 @@ def job(builtin_tasks):
             "filename": "submission.py", "seed": 3, "device": "cpu", "mode": "grade"}
 
 
-def test_the_trace_names_every_dispatched_op_once_sorted(job):
+def test_outside_a_sandbox_the_runner_leaves_the_dispatcher_and_modules_alone(job):
+    """The forbidden-op kernels, the sys.modules scrub and gc's refusals belong to a sandboxed child
+    (its send carries the record pipe); called in a test process, the runner changes none of them.
+    The fused norm it met here is refused only in the sandbox (tests/test_trust.py)."""
+    import gc
+
+    import torch.nn.functional as F
+
     sent = {}
     child_main(job, lambda meta, tensors: sent.update(meta=meta))
-    ops = sent["meta"]["traced_ops"]
-    assert "aten.native_layer_norm.default" in ops  # reached through a computed name the AST cannot see
-    assert ops == sorted(set(ops)) and all(isinstance(op, str) for op in ops)
+    assert "traced_ops" not in sent["meta"] and sent["meta"]["probes"]
+    assert all(report["error"] is None for report in sent["meta"]["probes"].values())
+    assert "grader.grading.runner" in sys.modules and callable(gc.get_objects)
+    F.layer_norm(torch.ones(2, 4), (4,))
 
 
 def test_importing_the_runner_runs_no_backward():

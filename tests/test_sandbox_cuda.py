@@ -1,7 +1,9 @@
 """The sandbox on --device cuda. CI has no GPU, so this file skips there; run it on a GPU machine:
 python -m pytest -q tests/test_sandbox_cuda.py. The zygote must not initialise CUDA (a forked CUDA
 context is unusable); each child initialises its own before Landlock and seccomp, and memory is
-bounded without RLIMIT_AS (which breaks CUDA's start-up)."""
+bounded without RLIMIT_AS (which breaks CUDA's start-up). The host-side layers hold on CUDA too:
+the child is pid 1 of its own PID namespace, in its own user, IPC, UTS, network and mount
+namespaces, with no capability, in a pids and memory cgroup."""
 from __future__ import annotations
 
 import errno
@@ -29,8 +31,19 @@ def run(sb, source: str, deadline_s: float = 20.0) -> dict:
 
 def test_layers_on_cuda(cuda_sandbox):
     layers = cuda_sandbox.layers()
-    for name in ("cuda-memory", "rlimits", "landlock", "seccomp", "namespaces"):
+    for name in ("cuda-memory", "rlimits", "landlock", "seccomp", "namespaces", "pidns", "userns", "capabilities",
+                 "cgroup"):
         assert layers[name] == "on", (name, layers[name])
+
+
+def test_the_cuda_child_is_isolated_from_the_host(cuda_sandbox):
+    """What the probe child had on CUDA (CUDA initialised inside its namespaces), read from outside."""
+    from grader.sandbox import facts
+
+    seen = cuda_sandbox.facts()
+    assert facts.missing(seen, cuda_sandbox.layers()) == []
+    assert seen["pid_inside"] == 1 and seen["no_capabilities"] and seen["seccomp"] == "filter"
+    assert seen["memory_bytes"] and seen["threads_max"]
 
 
 def test_zygote_never_initialises_cuda(cuda_sandbox):
@@ -58,10 +71,11 @@ def err(fn):
     return 0
 report["secret"] = err(lambda: open({str(SECRET)!r}))
 report["socket"] = err(socket.socket)
+report["pid"] = __import__("os").getpid()
 tensors = {{"grad": x.grad}}
 """)
     assert got["status"] == "ok", (got["detail"], got["stderr"][-2000:])
-    assert got["meta"] == {"device": "cuda:0", "secret": errno.EACCES, "socket": errno.EPERM}
+    assert got["meta"] == {"device": "cuda:0", "secret": errno.EACCES, "socket": errno.EPERM, "pid": 1}
     assert len(got["tensors"]["grad"]) == 64
 
 

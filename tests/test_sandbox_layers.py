@@ -1,7 +1,8 @@
 """Each isolation layer, proven to bite: first alone, in a child forked from the test process with
 just that layer applied (so one layer cannot hide another's hole), then all together in the real
 sandbox's locked-down child. Nothing here is skipped on this machine kind (Debian 12, root, Landlock
-in the kernel); the uid layer is off here by design, so its detection is what is tested."""
+in the kernel, cgroup v1 pids and memory); the uid layer is off here by design, so its detection is
+what is tested. The test process plays the CLI: the child is given its pid."""
 from __future__ import annotations
 
 import ctypes
@@ -17,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from grader.errors import CannotGrade
-from grader.sandbox import Sandbox, landlock_rules, lockdown, zygote
+from grader.sandbox import Sandbox, cgroups, facts, landlock_rules, lockdown, namespaces, zygote
 from grader.sandbox.supervisor import ANSWER_CAP, OUTPUT_KEEP
 
 REPO = Path(__file__).resolve().parent.parent
@@ -39,16 +40,20 @@ SYS_CLONE3, SYS_PTRACE, PTRACE_ATTACH = 435, 101, 16
 
 # ---- one layer at a time ---------------------------------------------------------------------
 
-def in_child(*layers: str, scratch: Path | None = None, attempt) -> dict:
-    """Fork, apply exactly `layers` (in lockdown order), run attempt() -> JSON-able, return it."""
+def in_child(*layers: str, scratch: Path | None = None, attempt, pid_mode: str = "setns",
+             cgroup_paths: list[str] = ()) -> dict:
+    """Fork (into a PID namespace with the pidns layer), apply exactly `layers` (in lockdown order),
+    run attempt() -> JSON-able, return it."""
     plan = lockdown.Plan(
         device="cpu", scratch=str(scratch or "/nonexistent"),
         read_rules=landlock_rules.plan(landlock_rules.dlprep_paths(REPO / "grader")),
         landlock_abi=landlock_rules.abi(), address_space=1 << 30,
-        layers={name: "on" for name in layers},
+        layers={name: "on" for name in layers}, pid_mode=pid_mode if "pidns" in layers else "off",
+        cgroup_paths=list(cgroup_paths), last_cap=namespaces.last_cap(),
     )
     r, w = os.pipe()
-    pid = os.fork()
+    pid = namespaces.fork(plan.pid_mode)
+    namespaces.stop_reaping()
     if pid == 0:
         os.close(r)
         try:
@@ -203,7 +208,7 @@ def test_seccomp_denies_sockets_processes_and_namespaces():
             "unshare": raw_errno(libc.unshare(lockdown.CLONE_NEWNET)),
             "ptrace": raw_errno(libc.syscall(SYS_PTRACE, PTRACE_ATTACH, os.getppid(), 0, 0)),
             "kill parent": errno_of(lambda: os.kill(os.getppid(), 0)),
-            "kill padded parent": raw_errno(libc.syscall(62, (1 << 32) | os.getppid(), 0)),
+            "kill padded parent": raw_errno(libc.syscall(62, ctypes.c_long((1 << 32) | os.getppid()), 0)),
             "kill self": errno_of(lambda: os.kill(os.getpid(), 0)),
             "thread": box,
         }
@@ -214,6 +219,211 @@ def test_seccomp_denies_sockets_processes_and_namespaces():
     assert got["clone3"] == errno.ENOSYS  # so glibc falls back to clone, whose flags are checked
     assert got["kill parent"] == got["kill padded parent"] == errno.EPERM and got["kill self"] == 0
     assert got["thread"] == ["thread ran"]  # threads stay allowed
+
+
+def status_of(text: str) -> dict[str, str]:
+    return dict(line.split(":\t", 1) for line in text.splitlines() if ":\t" in line)
+
+
+def ns_ids(pid: int | str = "self") -> dict[str, str]:
+    return {ns: os.readlink(f"/proc/{pid}/ns/{ns}") for ns in ("user", "pid", "ipc", "uts", "net", "mnt")}
+
+
+@pytest.mark.parametrize("mode", ["setns", "reparent"])
+def test_pid_namespace_makes_the_child_pid_1_and_hides_the_cli(mode):
+    """Both ways of forking into it; the test process plays the CLI. prlimit on it: ESRCH."""
+    cli = os.getpid()
+
+    def attempt():
+        status = status_of(Path("/proc/self/status").read_text())
+        return {
+            "pid": os.getpid(),
+            "nspid": status["NSpid"].split(),
+            "prlimit cli": errno_of(lambda: resource.prlimit(cli, resource.RLIMIT_NOFILE)),  # a read
+            "kill cli": errno_of(lambda: os.kill(cli, 0)),
+            "getsid cli": errno_of(lambda: os.getsid(cli)),
+        }
+
+    got = in_child("pidns", attempt=attempt, pid_mode=mode)
+    assert got["pid"] == 1 and len(got["nspid"]) == 2 and got["nspid"][1] == "1"
+    assert got["prlimit cli"] == got["kill cli"] == got["getsid cli"] == errno.ESRCH
+
+
+def test_user_namespace_maps_root_and_leaves_no_power_over_the_host():
+    outer = ns_ids()
+
+    def attempt():
+        return {
+            "uid": os.getuid(), "map": Path("/proc/self/uid_map").read_text().split(),
+            "user ns": os.readlink("/proc/self/ns/user"),
+            "settimeofday": raw_errno(libc.syscall(164, None, None)),  # CAP_SYS_TIME of the host's namespace
+        }
+
+    got = in_child("userns", attempt=attempt)
+    assert got["uid"] == 0 and got["map"] == ["0", str(os.geteuid()), "1"]
+    assert got["user ns"] != outer["user"] and got["settimeofday"] == errno.EPERM
+
+
+def test_capabilities_are_dropped_from_every_set_and_securebits_locked():
+    def attempt():
+        status = status_of(Path("/proc/self/status").read_text())
+        name = socket.gethostname().encode()
+        return {
+            "caps": [status[k].strip() for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")],
+            "securebits": libc.prctl(27, 0, 0, 0, 0),  # PR_GET_SECUREBITS
+            "settimeofday": raw_errno(libc.syscall(164, None, None)),
+            "sethostname": raw_errno(libc.sethostname(name, len(name))),  # the same name: no change
+        }
+
+    got = in_child("capabilities", attempt=attempt)
+    assert got["caps"] == ["0000000000000000"] * 5
+    assert got["securebits"] == namespaces.SECUREBITS_LOCKED
+    assert got["settimeofday"] == got["sethostname"] == errno.EPERM
+
+
+def test_ipc_and_uts_namespaces_keep_segments_and_host_name_private():
+    """A System V segment made in the child is not the host's, and goes with the child."""
+    outer, key = ns_ids(), 0x646C7072
+
+    def attempt():
+        shmid = libc.shmget(key, 4096, 0o1000 | 0o600)  # IPC_CREAT, left in place on purpose
+        return {"shmid": shmid, "ipc": os.readlink("/proc/self/ns/ipc"), "uts": os.readlink("/proc/self/ns/uts")}
+
+    got = in_child("namespaces", attempt=attempt)
+    leaked = libc.shmget(key, 0, 0)
+    if leaked >= 0:
+        libc.shmctl(leaked, 0, None)  # IPC_RMID: tidy up before failing
+    assert got["shmid"] >= 0 and leaked == -1
+    assert got["ipc"] != outer["ipc"] and got["uts"] != outer["uts"]
+
+
+@pytest.fixture
+def job_cgroup():
+    """A per-job cgroup as the zygote makes one, removed afterwards."""
+    hierarchy = cgroups.find()
+    made = []
+
+    def make(memory_bytes: int = 3 << 30) -> list[str]:
+        made.extend(cgroups.create(hierarchy, f"dlprep-{cgroups.owner_tag()}-test{len(made)}", memory_bytes))
+        return made
+
+    yield make
+    cgroups.remove(made)
+    assert not any(os.path.exists(p) for p in made)
+
+
+def test_pids_cgroup_stops_a_thread_storm_and_fork_gets_eagain(job_cgroup):
+    def attempt():
+        import threading
+
+        threading.stack_size(32 * 1024)
+        stop, started = threading.Event(), 0
+        try:
+            for _ in range(3000):  # bounded: the red team's 32 KiB stacks would reach pid_max
+                threading.Thread(target=stop.wait, daemon=True).start()
+                started += 1
+        except RuntimeError:
+            pass
+        forked = errno_of(lambda: os.fork() or 0)  # a child, if one is made, exits at once below
+        if forked == 0 and os.getpid() != attempt_pid:
+            os._exit(0)
+        stop.set()
+        return {"threads": started, "fork": forked}
+
+    attempt_pid = None
+    paths = job_cgroup()
+    got = in_child("cgroup", attempt=lambda: (globals().__setitem__("attempt_pid", os.getpid()), attempt())[1],
+                   cgroup_paths=paths)
+    assert got["threads"] < cgroups.PIDS_MAX and got["fork"] == errno.EAGAIN
+
+
+def test_a_memory_cgroup_kill_is_reported_as_memory_limit(job_cgroup):
+    """RLIMIT_AS misses memory the kernel holds for a process; the cgroup counts it. Here a small
+    limit and plain bytes prove the path: the kernel kills the child, the supervisor names it."""
+    from grader.sandbox import supervisor, wire
+
+    paths = job_cgroup(64 << 20)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            cgroups.join(paths)
+            held = b"\1" * (256 << 20)  # noqa: F841 - written, so charged
+        finally:
+            os._exit(0)
+    _, status, usage = os.wait4(pid, 0)
+    answer = supervisor.Answer()
+    answer.feed(wire.TAG_READY)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == 9, status
+    assert cgroups.oom_kills(paths) >= 1
+    assert supervisor._ended(answer, status, usage, 5.0, cgroups.oom_kills(paths))[0] == "memory-limit"
+
+
+def test_stale_cgroups_are_swept_only_when_their_zygote_is_gone():
+    hierarchy = cgroups.find()
+    gone = subprocess_pid_that_exited()
+    stale = cgroups.create(hierarchy, f"dlprep-{gone}-12345-0", 1 << 30)
+    live = cgroups.create(hierarchy, f"dlprep-{cgroups.owner_tag()}-0", 1 << 30)
+    try:
+        cgroups.sweep(hierarchy)
+        assert not any(map(os.path.exists, stale)) and all(map(os.path.exists, live))
+    finally:
+        cgroups.remove(stale + live)
+
+
+def subprocess_pid_that_exited() -> int:
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return pid
+
+
+def test_seccomp_pins_process_arguments_to_the_caller_and_denies_host_state():
+    """Without a PID namespace: limits and scheduling name only 0, signals only the child itself."""
+    parent = os.getpid()
+    rl = resource.RLIMIT_NOFILE
+
+    def attempt():
+        name = socket.gethostname().encode()
+        made = libc.shmget(0, 4096, 0o1000 | 0o600)
+        if made >= 0:
+            libc.shmctl(made, 0, None)
+        return {
+            "prlimit self": errno_of(lambda: resource.prlimit(0, rl, resource.getrlimit(rl))),
+            "setrlimit": errno_of(lambda: resource.setrlimit(rl, resource.getrlimit(rl))),
+            "prlimit parent": errno_of(lambda: resource.prlimit(parent, rl)),
+            "setpriority parent": errno_of(lambda: os.setpriority(os.PRIO_PROCESS, parent, 0)),
+            "setpriority user": errno_of(lambda: os.setpriority(os.PRIO_USER, 0, 0)),
+            "affinity parent": errno_of(lambda: os.sched_setaffinity(parent, {0})),
+            "sched_setscheduler": errno_of(lambda: os.sched_setscheduler(0, os.SCHED_OTHER, os.sched_param(0))),
+            "ioprio_set": raw_errno(libc.syscall(251, 1, 0, 0)),
+            "sethostname": raw_errno(libc.sethostname(name, len(name))),
+            "settimeofday": raw_errno(libc.syscall(164, None, None)),
+            "syslog": raw_errno(libc.klogctl(10, None, 0)),  # SYSLOG_ACTION_SIZE_BUFFER
+            "shmget": 0 if made >= 0 else ctypes.get_errno(),
+            "memfd": errno_of(lambda: os.memfd_create("x")),
+        }
+
+    got = in_child("seccomp", attempt=attempt)
+    assert got.pop("prlimit self") == got.pop("setrlimit") == 0
+    assert got == dict.fromkeys(got, errno.EPERM)
+
+
+def test_seccomp_in_a_pid_namespace_allows_pid_1_and_nothing_above():
+    def attempt():
+        rl = resource.RLIMIT_NOFILE
+        return {
+            "prlimit 1": errno_of(lambda: resource.prlimit(1, rl)),
+            "kill 1": errno_of(lambda: os.kill(1, 0)),
+            "prlimit 2": errno_of(lambda: resource.prlimit(2, rl)),
+            # c_long: a plain int would reach syscall() truncated to 32 bits
+            "prlimit padded 1": raw_errno(libc.syscall(302, ctypes.c_long((1 << 32) | 1), rl, None, None)),
+            "kill padded 1": raw_errno(libc.syscall(62, ctypes.c_long((1 << 32) | 1), 0)),
+        }
+
+    got = in_child("pidns", "seccomp", attempt=attempt)
+    assert got == {"prlimit 1": 0, "kill 1": 0, "prlimit 2": errno.EPERM, "prlimit padded 1": errno.EPERM,
+                   "kill padded 1": errno.EPERM}
 
 
 def test_session_and_no_new_privs():
@@ -270,8 +480,8 @@ def run(sandbox, source: str, deadline_s: float = 3.0, **extra) -> dict:
 
 def test_layers_in_force(sandbox):
     layers = sandbox.layers()
-    for name in ("session", "namespaces", "scratch-tmpfs", "rlimits", "no-new-privs", "landlock",
-                 "landlock-scope", "pdeathsig", "seccomp"):
+    for name in ("cgroup", "session", "pidns", "userns", "namespaces", "scratch-tmpfs", "rlimits", "pdeathsig",
+                 "capabilities", "no-new-privs", "landlock", "landlock-scope", "seccomp"):
         assert layers[name] == "on", (name, layers[name])
     # A pyenv under /root (0700) cannot be run by another uid: the layer says so instead of failing.
     if "/root/" in sys.executable:
@@ -293,6 +503,8 @@ report['fork'] = err(os.fork)
 report['write_tmp'] = err(lambda: open('/tmp/dlprep-sandbox-test', 'w'))
 report['cwd_write'] = err(lambda: open('scratch-file', 'w').write('ok'))
 report['env'] = sorted(os.environ)
+import linecache, sys
+report['argv'], report['orig_argv'], report['linecache'] = sys.argv, sys.orig_argv, sorted(linecache.cache)
 """
     got = run(sandbox, source)
     assert got["status"] == "ok", got
@@ -301,7 +513,49 @@ report['env'] = sorted(os.environ)
     assert meta["socket"] == meta["fork"] == errno.EPERM
     assert meta["write_tmp"] == errno.EACCES and meta["cwd_write"] == 0
     assert set(meta["env"]) <= set(lockdown.SAFE_ENV) | {"HOME", "TMPDIR"}
+    assert (meta["argv"], meta["orig_argv"], meta["linecache"]) == ([""], [], [])
     assert not Path("/tmp/dlprep-sandbox-test").exists()
+
+
+def idle_child(sandbox) -> int:
+    """The child waiting for the next job (a child of the zygote's idle slot), once locked down."""
+    zygote, deadline = sandbox._proc.pid, time.monotonic() + 10
+    while time.monotonic() < deadline:
+        parents = {}
+        for entry in Path("/proc").iterdir():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (ValueError, OSError, IndexError):
+                pass
+        slots = {pid for pid, ppid in parents.items() if ppid == zygote}
+        for pid in (pid for pid, ppid in parents.items() if ppid in slots):
+            if status_of(Path(f"/proc/{pid}/status").read_text()).get("Seccomp") == "2":
+                return pid
+        time.sleep(0.02)
+    pytest.fail("no locked-down child waiting")
+
+
+def test_the_waiting_child_has_no_capability_and_namespaces_of_its_own(sandbox):
+    """Read from outside, as the kernel reports it: what a submission gets when its job arrives."""
+    sandbox.layers()
+    child = idle_child(sandbox)
+    status = status_of(Path(f"/proc/{child}/status").read_text())
+    slot = int(status["PPid"])
+    assert [status[k].strip() for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")] == ["0000000000000000"] * 5
+    assert status["NSpid"].split()[1:] == ["1"]
+    assert (status["Seccomp"], status["NoNewPrivs"]) == ("2", "1")
+    inner, outer = ns_ids(child), ns_ids(slot)
+    assert [ns for ns in inner if inner[ns] == outer[ns]] == []
+    memberships = Path(f"/proc/{child}/cgroup").read_text()
+    assert memberships.count(f"dlprep-{sandbox._proc.pid}-") == len(cgroups.CONTROLLERS)
+    assert Path(f"/proc/{child}/uid_map").read_text().split() == ["0", str(os.geteuid()), "1"]
+
+
+def test_the_zygote_command_line_does_not_name_the_cli(sandbox):
+    """Children inherit it in memory (red-team 15 read the CLI's pid there)."""
+    cmdline = Path(f"/proc/{sandbox._proc.pid}/cmdline").read_bytes().split(b"\0")
+    assert not any(str(os.getpid()).encode() in arg for arg in cmdline)
+    assert not any(sandbox._base.encode() in arg for arg in cmdline)  # its name only, no path
 
 
 def test_the_child_side_holds_no_reference_or_judge(sandbox):
@@ -406,6 +660,30 @@ def test_doctor_prints_the_layers_and_exits_0_when_isolated():
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     assert doc["can_grade"] and doc["layers"]["seccomp"] == "on" and doc["landlock_abi"] >= 1
+    child = doc["child"]
+    assert doc["isolated"] and doc["missing"] == []
+    assert child["no_capabilities"] and child["pid_inside"] == 1 and child["seccomp"] == "filter"
+    assert set(facts.REQUIRED_NAMESPACES) <= set(child["namespaces_own"])
+    assert child["threads_max"] == cgroups.PIDS_MAX and child["memory_bytes"] > 0
+    assert child["uid"] == {"inside": 0, "outside": os.geteuid()}
+
+
+def test_doctor_says_isolated_only_when_every_part_holds(sandbox):
+    from grader.sandbox import doctor
+
+    layers, seen = sandbox.layers(), sandbox.facts()
+    doc = {"device": "cpu", "kernel": "k", "landlock_abi": 7, "layers": layers, "child": seen,
+           "missing": facts.missing(seen, layers), "can_grade": True}
+    doc["isolated"] = not doc["missing"]
+    assert any(line.startswith("grading is isolated") for line in doctor.lines(doc))
+    shared = {**seen, "namespaces_shared": ["pid", *seen["namespaces_shared"]], "threads_max": None,
+              "capabilities": {"bounding": "0x1"}, "no_capabilities": False}
+    missing = facts.missing(shared, {**layers, "userns": "off: EPERM"})
+    assert missing == ["the child keeps capabilities", "it shares the host's pid namespace",
+                       "no thread bound (pids cgroup)"]
+    text = "\n".join(doctor.lines({**doc, "child": shared, "missing": missing, "isolated": False,
+                                    "layers": {**layers, "userns": "off: EPERM"}}))
+    assert "grading is isolated" not in text and "only partly isolated" in text and "Docker" in text
 
 
 def test_a_judge_past_its_deadline_is_cannot_grade(sandbox, monkeypatch):

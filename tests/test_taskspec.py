@@ -83,7 +83,7 @@ def _set(doc, path, value):
         (("param_match",), "by-luck", "by-name"),
         (("probes", 1, "params"), "ones", "params must be random, init or zero"),
         (("probes", 1, "params"), "zero:[", "bad regex"),
-        (("probes", 1, "tolerance"), "loose", "'tight' or 'offset'"),
+        (("probes", 1, "tolerance"), "loose", "'tight', 'offset' or 'constant'"),
         (("probes", 1, "input"), {"kind": "randn"}, "needs a `shape`"),
         (("probes", 1, "input"), {"shape": [0, 3]}, "each >= 1"),
         (("probes", 1, "input"), {"values": [[1, 2], [3]]}, "rectangular"),

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from grader.authoring import cues, parity
 from grader.bank import yamlsrc
-from grader.bank.catalog import Catalog, LoadedQuestion, builtin_dir
+from grader.bank.catalog import Catalog, LoadedQuestion, LoadedTask, builtin_dir
 from grader.bank.schema import LETTERS, ChoiceQuestion
 
 # One sentence, quoted or paraphrased: longer is a passage, which a reader cannot check at a glance.
@@ -33,9 +33,35 @@ def is_builtin(file: Path) -> bool:
 
 
 def review(catalog: Catalog) -> tuple[list[str], list[str]]:
-    """(errors, warnings) over every loaded question, as FILE:LINE: id=ID: lines."""
+    """(errors, warnings) over every loaded question and task, as FILE:LINE: id=ID: lines."""
     found = [f for loaded in catalog.questions.values() for f in question_findings(loaded, is_builtin(loaded.file))]
+    found += [f for task in catalog.tasks.values() for f in hint_findings(task, is_builtin(task.file))]
     return [f.line for f in found if f.error], [f.line for f in found if not f.error]
+
+
+def hint_findings(task: LoadedTask, builtin: bool) -> list[Finding]:
+    """A task's hints: present (a built-in task must have them; an instructor's is warned), each in
+    both languages with the same numbers, as a question's texts are held."""
+    hints = task.spec.hints
+    if not hints:
+        message = "no hints: `dlprep task hint` has nothing to give a stuck learner (add 2 to 4, en and zh)"
+        return [_task_finding(task, ("hints",), message, builtin)]
+    written = {lang for hint in hints for lang in ("en", "zh") if (getattr(hint, lang) or "").strip()}
+    out = []
+    for finding in parity.compare(((("hints", i), f"hints[{i}]", hint) for i, hint in enumerate(hints))):
+        if finding.missing and not builtin and len(written) < 2:
+            continue  # an instructor's monolingual task is a choice, not a slip
+        out.append(_task_finding(task, finding.field, finding.message, builtin or not finding.missing))
+    return out
+
+
+def _task_finding(task: LoadedTask, path: tuple, message: str, error: bool) -> Finding:
+    try:
+        line = yamlsrc.read(task.file).line_for(("task", *path))
+    except yamlsrc.SourceError:
+        line = task.line
+    message = message if error else f"warning: {message}"
+    return Finding(yamlsrc.problem(task.file, line, message, task.spec.id), error)
 
 
 def question_findings(loaded: LoadedQuestion, builtin: bool) -> list[Finding]:

@@ -10,6 +10,7 @@ No torch here: the sandbox's zygote and judge do the numerics.
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,24 +45,51 @@ def prove_tasks(tasks: list, sandbox=None) -> list[TaskProof]:
             sandbox.close()
 
 
-def prove_task(loaded, sandbox) -> TaskProof:
+def prove_task(loaded, sandbox, seed: int | None = None, corners: bool = True) -> TaskProof:
+    """The proof with the task's own seed, or with `seed` (the hidden probes drawn for it); the
+    families' corners (a finite reference everywhere a family can draw) unless `corners` is false."""
     spec = loaded.spec
     problems = _declaration_problems(spec)
-    reference = grade_source(reference_source(loaded), "reference.py", loaded, sandbox)
+    problems += _family_problems(loaded, sandbox) if corners else []
+    reference = grade_source(reference_source(loaded), "reference.py", loaded, sandbox, seed=seed)
     problems += _reference_problems(spec.id, reference)
     proven = 0
     for mutant in spec.mutants:
         source = mutant.path(loaded.dir).read_text(encoding="utf-8")
-        result = grade_source(source, Path(mutant.file).name, loaded, sandbox, exclude_mutant=mutant.id)
-        trouble = _mutant_problem(spec.id, mutant.id, result)
+        result = grade_source(source, Path(mutant.file).name, loaded, sandbox, exclude_mutant=mutant.id, seed=seed)
+        several = sum(m.id == mutant.id for m in spec.mutants) > 1
+        trouble = _mutant_problem(spec.id, mutant.id, result, mutant.file if several else "")
         if trouble:
             problems.append(trouble)
         else:
             proven += 1
     hidden = sum(1 for c in reference.checks if c.hidden)
-    summary = (f"{spec.id}: {len(reference.checks)} checks ({hidden} hidden); "
+    families = spec.probe_space.families if spec.probe_space else []
+    covers = f" drawn from {len(families)} families ({', '.join(f.name for f in families)})" if families else ""
+    summary = (f"{spec.id}: {len(reference.checks)} checks ({hidden} hidden){covers}; "
                f"{proven}/{len(spec.mutants)} mutants caught and named")
     return TaskProof(spec.id, not problems, [summary, *problems])
+
+
+def _family_problems(loaded, sandbox) -> list[str]:
+    """A family that can draw a probe whose float64 reference is not finite is refused: the
+    reference runs on every corner of every family (grader.bank.families.corners), once."""
+    space = loaded.spec.probe_space
+    if space is None:
+        return []
+    from grader.bank import families
+    from grader.bank.taskspec import Probe
+
+    probes = [p for family in space.families for p in families.corners(space, family)]
+    corners = loaded.spec.model_copy(update={"probes": [Probe.model_validate(p) for p in probes], "probe_space": None})
+    result = grade_source(reference_source(loaded), "reference.py", dataclasses.replace(loaded, spec=corners), sandbox)
+    if result.error:
+        return [f"{loaded.spec.id}: the reference could not run the families' corners: {result.error.kind}: "
+                f"{result.error.message}"]
+    bad = {c.name.rsplit("/", 1)[0].split(".corner-")[0] for c in result.checks
+           if not c.passed and c.message.startswith(families.NONFINITE_TRUTH)}
+    return [f"{loaded.spec.id}: family {name} can draw a probe whose float64 reference is not finite"
+            for name in sorted(bad)]
 
 
 def _declaration_problems(spec) -> list[str]:
@@ -84,8 +112,12 @@ def _reference_problems(task_id: str, result: SubmissionResult) -> list[str]:
             for c in result.checks if not c.passed]
 
 
-def _mutant_problem(task_id: str, mutant_id: str, result: SubmissionResult) -> str | None:
+def _mutant_problem(task_id: str, mutant_id: str, result: SubmissionResult, file: str = "") -> str | None:
     """None when the mutant is caught by a hidden (or whole-module) check and named by its id."""
+    if file:  # one of several mutants of the id: say which
+        mutant_id_shown = f"{mutant_id} ({file})"
+        trouble = _mutant_problem(task_id, mutant_id, result)
+        return trouble.replace(f"mutant {mutant_id} ", f"mutant {mutant_id_shown} ", 1) if trouble else None
     if result.error:
         return f"{task_id}: mutant {mutant_id} could not be graded: {result.error.kind}: {result.error.message}"
     catching = [c.name for c in result.checks

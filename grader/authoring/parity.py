@@ -105,8 +105,13 @@ def texts(question: Any) -> Iterator[tuple[tuple, str, Any]]:
 
 def findings(question: Any) -> list[Finding]:
     """Each text missing a language, and each text whose two languages carry different numbers."""
+    return compare(texts(question))
+
+
+def compare(items) -> list[Finding]:
+    """`findings` over any (path, name, Text) items: a question's texts, a task's hints."""
     out = []
-    for path, name, text in texts(question):
+    for path, name, text in items:
         en, zh = (text.en or "").strip(), (text.zh or "").strip()
         if not (en and zh):
             out.append(Finding(path, f"{name} has no {'zh' if en else 'en'} text", missing=True))

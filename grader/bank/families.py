@@ -32,6 +32,9 @@ AXES = ("rank", "sizes", "batch", "dtype", "layout", "grad", "mode", "calls", "e
 DEFAULTS = {"rank": 1, "sizes": "small", "batch": "batched", "dtype": "float32", "layout": "contiguous",
             "grad": "requires", "mode": "train", "calls": 1, "eps": "default", "kind": "randn", "params": "random"}
 MAX_NAME = 80
+# A drawn probe's check fails with this when the reference's float64 result has NaN or inf there;
+# `bank validate` runs every family's corners to refuse such a family before anyone is graded.
+NONFINITE_TRUTH = "the reference's float64 result is not finite on this probe"
 
 
 def family_axes(family) -> dict[str, list]:
@@ -48,7 +51,7 @@ def problems(combo: dict, space) -> list[str]:
         found.append(f"rank {combo['rank']} is above max_rank {space.max_rank}")
     if combo["layout"] == "transposed" and combo["batch"] == "unbatched" and combo["rank"] == 1:
         found.append("a transposed input needs two dims")
-    if combo["layout"] == "expanded" and combo["batch"] != "batched":
+    if combo["layout"] == "expanded" and combo["batch"] not in ("batched", "deep"):
         found.append("an expanded input needs a batch dim")
     if combo["eps"] != "default" and space.eps is None:
         found.append("an eps other than the default needs probe_space.eps")
@@ -130,6 +133,7 @@ def realise(combo: dict, space, rng: random.Random, name: str, families: list[st
     leading = LEADING_LARGE if large else LEADING
     normalized = [rng.choice(leading) for _ in range(combo["rank"] - 1)] + [last]
     batch = {"batched": [rng.choice(BATCH) for _ in range(1 if large else rng.choice((1, 2)))],
+             "deep": [rng.choice(LEADING_LARGE if large else BATCH) for _ in range(2)],
              "single": [1], "unbatched": []}[combo["batch"]]
     if combo["rank"] == 1 and space.features == "int-or-tuple":
         first = last if rng.random() < 0.5 else [last]  # LayerNorm(n) or LayerNorm((n,)): both allowed
@@ -147,10 +151,14 @@ def realise(combo: dict, space, rng: random.Random, name: str, families: list[st
         "name": name, "hidden": True, "families": families,
         "build": {"args": args, "kwargs": kwargs},
         "input": {"shape": batch + normalized, "dtype": combo["dtype"], "kind": combo["kind"]},
-        "params": combo["params"], "tolerance": "offset" if combo["kind"] == "offset" else "tight",
+        "params": combo["params"], "tolerance": _TOLERANCE.get(combo["kind"], "tight"),
         "checks": ["forward"] if combo["grad"] == "no_grad" else ["forward", "backward"],
         "layout": combo["layout"], "grad": combo["grad"], "mode": combo["mode"], "calls": combo["calls"],
     }
+
+
+# An input kind whose rows need a tolerance family of their own (grader.grading.compare says why).
+_TOLERANCE = {"offset": "offset", "constant-int": "constant"}
 
 
 def corners(space, family) -> list[dict]:

@@ -36,13 +36,48 @@ def example_line(spec, probe) -> str:
     return f"{example['build']}(x), x ({example['dtype']}) = {example['input']}"
 
 
+# What the hidden probes cover, axis by axis (grader/bank/families.py), as the task page states it:
+# (axis, the values that make it worth saying) -> the words. The prompt must say each covered one
+# in its own words (tests/test_taskspec.py): hidden tests test nothing the prompt does not state.
+CONTRACT = [
+    ("batch", {"unbatched"}, {"en": "with or without batch dims", "zh": "有或没有批维度"}),
+    ("rank", {2, 3}, {"en": "a tuple normalized shape", "zh": "元组形式的规范化形状"}),
+    ("dtype", {"float64"}, {"en": "float32 or float64", "zh": "float32 或 float64"}),
+    ("layout", {"transposed", "sliced", "expanded"}, {"en": "contiguous or not", "zh": "连续或不连续"}),
+    ("grad", {"plain", "no_grad"}, {"en": "with or without grad, and under torch.no_grad()",
+                                    "zh": "需要或不需要梯度，以及在 torch.no_grad() 下"}),
+    ("mode", {"eval"}, {"en": "train and eval mode", "zh": "训练和评估模式"}),
+    ("calls", {2, 3}, {"en": "called repeatedly on the same module", "zh": "同一模块被重复调用"}),
+    ("eps", {"positional-above", "positional-below"}, {"en": "eps by keyword or by position",
+                                                        "zh": "eps 按关键字或按位置传入"}),
+]
+NEVER_MODIFIED = {"en": "the input is never modified", "zh": "输入从不被修改"}
+
+
+def hidden_coverage(spec, lang: str = "en") -> list[str]:
+    """What the hidden tests cover, as phrases: every axis value some family draws."""
+    if spec.probe_space is None:
+        return []
+    drawn: dict[str, set] = {}
+    for family in spec.probe_space.families:
+        for axis in CONTRACT_AXES:
+            drawn.setdefault(axis, set()).update(getattr(family, axis) or [])
+    said = [words for axis, values, words in CONTRACT if drawn.get(axis, set()) & values] + [NEVER_MODIFIED]
+    return [words.get(lang, words["en"]) for words in said]
+
+
+CONTRACT_AXES = sorted({axis for axis, _, _ in CONTRACT})
+
+
 def task_json(spec, brief: bool = False) -> dict:
     """A task as `dlprep tasks --json` (brief) and `dlprep task show --json` print it."""
     data = {"id": spec.id, "title": spec.title.model_dump(), "class_name": spec.class_name,
             "signature": spec.signature}
     if not brief:
         data.update(prompt=spec.prompt.model_dump(), starter=spec.starter, examples=public_examples(spec),
-                    hidden_checks=sum(len(p.checks) for p in spec.graded_probes() if p.hidden))
+                    hidden_checks=sum(len(p.checks) for p in spec.drawn().graded_probes() if p.hidden),
+                    hidden_tests={"covers": hidden_coverage(spec),
+                                  "families": [f.name for f in spec.probe_space.families] if spec.probe_space else []})
     return data
 
 

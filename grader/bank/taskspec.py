@@ -20,16 +20,17 @@ from grader.bank.schema import Id, Strict, Text, check_regex
 Dtype = Literal["float32", "float64"]
 InputKind = Literal["randn", "small-variance", "offset", "constant-int", "positive", "values"]
 # Named tolerance families; grader.grading.compare maps (family, dtype) to numbers and says why.
-ToleranceName = Literal["tight", "offset"]
+ToleranceName = Literal["tight", "offset", "constant"]
 CheckName = Literal["forward", "backward"]
 # How a probe presents its input and runs the module (grader.grading.probes.present; the runner).
 Layout = Literal["contiguous", "transposed", "sliced", "expanded"]
 GradMode = Literal["requires", "plain", "no_grad"]  # the input requires grad; it does not; no_grad forward
 ModuleMode = Literal["train", "eval"]
 SizeClass = Literal["small", "prime", "large", "pow2"]
-Batching = Literal["batched", "unbatched", "single"]
+Batching = Literal["batched", "deep", "unbatched", "single"]  # deep: two leading dims, (B, T, ...)
 EpsChoice = Literal["default", "keyword-above", "keyword-below", "positional-above", "positional-below"]
 MUTANTS_DIR = Path(__file__).resolve().parent.parent / "mutants"  # dlprep's built-in mutants (grader/mutants)
+MIN_HINTS, MAX_HINTS = 2, 4  # a task's hints: each a step closer to the answer
 
 
 def _matching(pattern: str, what: str):
@@ -302,6 +303,15 @@ class TaskSpec(Strict):
     probe_space: ProbeSpace | None = None  # hidden probes drawn from families with the seed
     pitfalls: list[Id] = []
     mutants: list[MutantRef] = []
+    # Escalating hints, from a nudge to nearly the answer: `dlprep task hint ID` shows the next one.
+    hints: list[Text] = Field([], max_length=MAX_HINTS)
+
+    @field_validator("hints")
+    @classmethod
+    def _hint_ladder(cls, hints: list[Text]) -> list[Text]:
+        if len(hints) == 1:  # one hint is a spoiler or a shrug: a ladder needs a first step and a last
+            raise ValueError(f"give {MIN_HINTS} to {MAX_HINTS} hints, from a nudge to nearly the answer (or none)")
+        return hints
 
     @model_validator(mode="after")
     def _unique_names(self) -> "TaskSpec":

@@ -114,6 +114,10 @@ def grade_paths(
         pool = _Pool(start_sandbox or (lambda: _new_sandbox(options)), grade,
                      lambda f, exc: internal_error(f, loaded.spec.id, exc))
         batch.partial = pool.run([(i, found[i]) for i in todo], min(jobs or usable_cores(), len(todo)), deliver)
+    top = max((r.max_score for r in results if r is not None), default=0.0)
+    for r in results:  # results made here, not by a judge: out of the task's points all the same
+        if r is not None and r.error is not None and r.error.kind in ("bad-file", "internal-error"):
+            r.max_score = top
     batch.submissions = [NamedResult(f.name, r) for f, r in zip(found, results) if r is not None]
     return batch
 
@@ -128,7 +132,8 @@ def render(batch: BatchResult, fmt: str, lang: str = "en") -> str:
 def _new_sandbox(options: Options):
     from grader.sandbox import Sandbox
 
-    return Sandbox(device=options.device, insecure=options.insecure)
+    # Every core grades: an idle child warming up would only take CPU from a running one.
+    return Sandbox(device=options.device, insecure=options.insecure, prewarm=False)
 
 
 def internal_error(found: Found, task_id: str, exc: Exception) -> SubmissionResult:

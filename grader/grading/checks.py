@@ -9,8 +9,10 @@ from __future__ import annotations
 import torch
 
 from grader.grading import compare as cmp
-from grader.grading.forbidden import scan, trace_gap, traced_matches
+from grader.grading import wording
+from grader.grading.forbidden import scan, tampering, traced_matches
 from grader.results import CheckResult
+from grader.bank.families import NONFINITE_TRUTH
 from grader.bank.tasks import example_line
 from grader.bank.taskspec import Probe, TaskSpec
 
@@ -58,15 +60,39 @@ def reference_structure(build, spec: TaskSpec) -> tuple[dict[str, list[int]], di
     return params, holders
 
 
+def listed(items: list[str], limit: int = 8, lang: str = "en") -> str:
+    """A list of names for a message, its length bounded whatever the child sent."""
+    shown = ", ".join(items[:limit])
+    return wording.say(lang, "{items} and {n} more", items=shown, n=len(items) - limit) if len(items) > limit else shown
+
+
+def _t(j, template: str, **values) -> str:
+    """A message in the job's language (grader.grading.wording: the English template is the key)."""
+    return wording.say(_lang(j), template, **values)
+
+
+def _lang(j) -> str:
+    return str(j.job.get("lang") or "en")
+
+
 def _child_structure(j) -> tuple[dict[str, dict], dict[str, str], dict[str, str]]:
-    """The child's parameters, parameter-holding submodules and name mapping, well-typed."""
-    raw = j.meta.get("structure")
-    raw = raw if isinstance(raw, dict) else {}
-    params = {str(p.get("name")): p for p in raw.get("parameters") or [] if isinstance(p, dict)}
-    holders = {str(m.get("name")): str(m.get("type")) for m in raw.get("submodules") or [] if isinstance(m, dict)}
-    mapping = raw.get("mapping") if isinstance(raw.get("mapping"), dict) else {}
-    mapping = {str(k): str(v) for k, v in mapping.items() if k in params}
+    """The child's parameters, parameter-holding submodules and name mapping (validated by
+    grader.grading.answer: the types are right, the counts bounded)."""
+    raw = j.meta.get("structure") or {}
+    params = {p["name"]: p for p in raw.get("parameters", [])}
+    holders = {m["name"]: m["type"] for m in raw.get("submodules", [])}
+    mapping = {k: v for k, v in raw.get("mapping", {}).items() if k in params}
     return params, holders, mapping
+
+
+def self_report_doubt(j) -> str:
+    """Why the child's self-reports (structure, initial values, the input after forward, the op
+    record) cannot be believed, or "": its source reaches for the grader's state."""
+    found = tampering(j.job["source"])
+    if not found:
+        return ""
+    return _t(j, "line {line}: {text} reaches into the grader's own state, so this submission's reports "
+              "about itself cannot be believed", line=found[0].line, text=found[0].text)
 
 
 def _structure(j, check: CheckResult) -> None:
@@ -75,19 +101,26 @@ def _structure(j, check: CheckResult) -> None:
     problems = []
     mapped = {v: k for k, v in mapping.items() if v in ref_params}
     if missing := [n for n in ref_params if n not in mapped]:
-        problems.append("missing parameters: " + ", ".join(missing))
+        problems.append(_t(j, "missing parameters: {names}", names=listed(missing, lang=_lang(j))))
     # Unmapped, or a second parameter claiming a reference name already taken (a lying mapping).
     if extra := [n for n in params if mapping.get(n) not in ref_params or mapped[mapping[n]] != n]:
-        problems.append("unexpected parameters: " + ", ".join(extra))
+        problems.append(_t(j, "unexpected parameters: {names}", names=listed(extra, lang=_lang(j))))
     for ref_name, own in mapped.items():
-        if list(params[own].get("shape") or []) != ref_params[ref_name]:
-            problems.append(f"{own} has shape {params[own].get('shape')}, expected {ref_params[ref_name]}")
+        if params[own]["shape"] != ref_params[ref_name]:
+            problems.append(_t(j, "{name} has shape {got}, expected {want}", name=own, got=params[own]["shape"],
+                               want=ref_params[ref_name]))
     if holders != ref_holders:
-        want = ", ".join(f"{n} ({t})" for n, t in ref_holders.items()) or "none besides the module itself"
-        got = ", ".join(f"{n} ({t})" for n, t in holders.items()) or "none"
-        problems.append(f"parameter-holding submodules: {got}; expected {want}")
+        want = listed([f"{n} ({t})" for n, t in ref_holders.items()], lang=_lang(j)) or _t(j, "none besides the module itself")
+        got = listed([f"{n} ({t})" for n, t in holders.items()], lang=_lang(j)) or _t(j, "none")
+        problems.append(_t(j, "parameter-holding submodules: {got}; expected {want}", got=got, want=want))
+    if j.unreported:  # the cross-check: autograd's graph, observed outside the submission's reach
+        shapes = listed(sorted({_t(j, "shape {shape}", shape=s) for s in map(str, j.unreported)}), lang=_lang(j))
+        problems.append(_t(j, "a tensor missing from the reported parameters received a gradient ({shapes})",
+                           shapes=shapes))
+    if doubt := self_report_doubt(j):
+        problems.append(doubt)
     check.passed = not problems
-    check.message = "; ".join(problems) or f"{len(ref_params)} parameters as expected"
+    check.message = "; ".join(problems[:6]) or _t(j, "{n} parameters as expected", n=len(ref_params))
 
 
 def _init(j, check: CheckResult) -> None:
@@ -99,9 +132,13 @@ def _init(j, check: CheckResult) -> None:
             continue
         name = own.get(expectation.name)
         if name is None:
-            problems.append(f"no parameter initialised to {expectation.init} for {expectation.name}")
-        elif params[name].get("init") != expectation.init:
-            problems.append(f"{name} starts as {params[name].get('init')}, expected {expectation.init}")
+            problems.append(_t(j, "no parameter initialised to {init} for {name}", init=expectation.init,
+                               name=expectation.name))
+        elif params[name]["init"] != expectation.init:
+            problems.append(_t(j, "{name} starts as {got}, expected {want}", name=name, got=params[name]["init"],
+                               want=expectation.init))
+    if doubt := self_report_doubt(j):
+        problems.append(doubt)
     check.passed = not problems
     check.message = "; ".join(problems)
 
@@ -113,15 +150,15 @@ def _dtype_shape(j, check: CheckResult) -> None:
             continue  # no output to judge: the probe's forward check already failed
         got, why = j.got(probe, "out", j.truth[probe.name]["expected"]["out"])
         if got is None:
-            problems.append(f"{probe.name}: output {shown_why(probe, why)}")
+            problems.append(_t(j, "{probe}: output {why}", probe=probe.name, why=shown_why(probe, why, _lang(j))))
     check.passed = not problems
     check.message = "; ".join(problems)
 
 
-def shown_why(probe: Probe, why: str) -> str:
+def shown_why(probe: Probe, why: str, lang: str = "en") -> str:
     """Why a tensor was refused, as the probe may tell it: a hidden probe's shape stays hidden (say
     that it differs, not what it is)."""
-    return "has the wrong shape" if probe.hidden and why.startswith("shape") else why
+    return wording.why(lang, "has the wrong shape" if probe.hidden and why.startswith("shape") else why)
 
 
 def _input_unchanged(j, check: CheckResult) -> None:
@@ -133,24 +170,23 @@ def _input_unchanged(j, check: CheckResult) -> None:
             changed.append(probe.name)
         elif after is None and f"{probe.name}/input_after" in j.tensors:
             changed.append(probe.name)  # sent, but not a tensor of the input's dtype and shape
-    check.passed = not changed
-    check.message = f"forward modified its input ({', '.join(changed)})" if changed else ""
+    doubt = self_report_doubt(j)
+    check.passed = not changed and not doubt
+    modified = _t(j, "forward modified its input ({names})", names=listed(changed, lang=_lang(j))) if changed else ""
+    check.message = "; ".join(filter(None, [modified, doubt]))
 
 
 def _forbidden_ops(j, check: CheckResult) -> None:
-    """A forbidden name in the source fails; so does a forbidden op traced in the child (the trace
-    is the child's own report, so it can only count against it, and it sees through getattr)."""
+    """A forbidden name in the source fails; so does a forbidden op the child called, recorded by
+    the dispatcher at the call (grader.grading.oprecord: it sees through getattr, threads and
+    torch.ops), and a source reaching for what could hide a call from it (scan's tampering)."""
     findings = scan(j.job["source"], j.spec.forbidden.names)
-    ops = j.meta.get("traced_ops")
-    ops = ops if isinstance(ops, list) else []
-    traced = traced_matches(ops, j.spec.forbidden.ops)
-    parts = [f"line {f.line}: {f.text}" for f in findings]
-    if traced:
-        parts.append("traced ops: " + ", ".join(traced))
-    if gap := trace_gap(ops, any(k.endswith("/out") for k in j.tensors)):
-        parts.append(gap)
+    called = traced_matches(j.ops, j.spec.forbidden.ops) + [op for op in j.ops if not op.startswith("aten.")]
+    parts = [_t(j, "line {line}: {text}", line=f.line, text=f.text) for f in findings]
+    if called:
+        parts.append(_t(j, "called: {ops}", ops=listed(called, lang=_lang(j))))
     check.passed = not parts
-    check.message = "; ".join(parts)
+    check.message = "; ".join(parts[:8])
 
 
 _MODULE_CHECKS = {
@@ -170,9 +206,9 @@ def _forward(j, probe: Probe, check: CheckResult) -> None:
     got, why = j.got(probe, "out", expected)
     if got is None:
         error = j.probe_meta(probe.name)["error"]
-        check.message = error or f"output {shown_why(probe, why)}"
+        check.message = error or _t(j, "output {why}", why=shown_why(probe, why, _lang(j)))
         return
-    _record(check, probe, {"output": cmp.compare(got, expected, _tol(probe))})
+    _record(check, probe, {_t(j, "output"): cmp.compare(got, expected, _tol(probe))}, lang=_lang(j))
 
 
 def _backward(j, probe: Probe, check: CheckResult) -> None:
@@ -183,23 +219,22 @@ def _backward(j, probe: Probe, check: CheckResult) -> None:
         check.message = report["error"]
         return
     if report["grad_none"]:
-        check.message = "no gradient reached: " + ", ".join(report["grad_none"])
+        check.message = _t(j, "no gradient reached: {names}", names=", ".join(report["grad_none"]))
         return
     comparisons, problems = {}, []
     for key, expected in j.truth[probe.name]["expected"].items():
         if key == "out":
             continue
-        label = "input" if key == "grad_input" else key.removeprefix("grad/")
+        label = _t(j, "input") if key == "grad_input" else key.removeprefix("grad/")
         got, why = j.got(probe, key, expected)
         if got is None:
-            problems.append(f"gradient of {label}: {shown_why(probe, why)}")
+            problems.append(_t(j, "gradient of {name}: {why}", name=label, why=shown_why(probe, why, _lang(j))))
         else:
-            comparisons[f"gradient of {label}"] = cmp.compare(got, expected, _tol(probe))
-    _record(check, probe, comparisons, problems)
+            comparisons[_t(j, "gradient of {name}", name=label)] = cmp.compare(got, expected, _tol(probe))
+    _record(check, probe, comparisons, problems, lang=_lang(j))
 
 
 _PROBE_CHECKS = {"forward": _forward, "backward": _backward}
-NONFINITE_TRUTH = "the reference's float64 result is not finite on this probe"
 
 
 def _finite_truth(j, probe: Probe, check: CheckResult) -> bool:
@@ -207,7 +242,8 @@ def _finite_truth(j, probe: Probe, check: CheckResult) -> bool:
     fault (`bank validate` refuses a family that can draw one)."""
     if all(bool(torch.isfinite(t).all()) for t in j.truth[probe.name]["expected"].values() if t is not None):
         return True
-    check.message = NONFINITE_TRUTH + (f" (families: {', '.join(probe.families)})" if probe.families else "")
+    families = _t(j, " (families: {names})", names=", ".join(probe.families)) if probe.families else ""
+    check.message = _t(j, NONFINITE_TRUTH) + families
     return False
 
 
@@ -215,11 +251,11 @@ def _tol(probe: Probe) -> float:
     return cmp.tolerance(probe.tolerance, probe.input.dtype)
 
 
-def _record(check: CheckResult, probe: Probe, comparisons: dict, problems: list | None = None) -> None:
+def _record(check: CheckResult, probe: Probe, comparisons: dict, problems: list | None = None, lang: str = "en") -> None:
     """Fill a probe check from its comparisons: the worst error over them, and for a public probe
     the shape and worst elements of the first one that failed."""
     problems = list(problems or [])
-    problems += [f"{label}: {_off(c, probe.hidden)} elements off" for label, c in comparisons.items() if not c.passed]
+    problems += [_off(label, c, probe.hidden, lang) for label, c in comparisons.items() if not c.passed]
     check.passed = not problems
     check.message = "; ".join(problems)
     errors = [c for c in comparisons.values() if c.max_rel_err is not None]
@@ -232,9 +268,12 @@ def _record(check: CheckResult, probe: Probe, comparisons: dict, problems: list 
         check.mismatched, check.total, check.worst = failed.mismatched, failed.total, failed.worst
 
 
-def _off(c: cmp.Comparison, hidden: bool) -> str:
-    """"3 / 128", or for a hidden probe a percentage: the count would give away the input's size."""
+def _off(label: str, c: cmp.Comparison, hidden: bool, lang: str) -> str:
+    """"output: 3 / 128 elements off", or for a hidden probe a percentage: the count would give away
+    the input's size."""
     if not hidden:
-        return f"{c.mismatched} / {c.total}"
+        return wording.say(lang, "{label}: {count} elements off", label=label, count=f"{c.mismatched} / {c.total}")
     share = 100 * c.mismatched / max(c.total, 1)
-    return f"{share:.0f}% of the" if share >= 1 else "under 1% of the"
+    if share < 1:
+        return wording.say(lang, "{label}: under 1% of the elements off", label=label)
+    return wording.say(lang, "{label}: {share}% of the elements off", label=label, share=f"{share:.0f}")

@@ -1,7 +1,7 @@
 """Find forbidden built-ins: statically in the source (AST, with line numbers) and among the aten ops
-traced in the child. The static finding fails a submission; the traced ops are evidence that catches
-what the AST cannot see (getattr with a computed name). Tracing is not a security boundary: the child
-reports it, so it can only ever count against the submission.
+the child called (recorded at torch's dispatcher: grader.grading.oprecord). The static finding fails
+a submission; the record catches what the AST cannot see (getattr with a computed name, threads,
+torch.ops.aten), and a recorded call only ever counts against the submission.
 
 A name counts only when it is reached from torch (`nn.LayerNorm`, `F.layer_norm`,
 `from torch.nn import LayerNorm`, `getattr(F, "layer_norm")`), so the task's own class named
@@ -9,12 +9,14 @@ A name counts only when it is reached from torch (`nn.LayerNorm`, `F.layer_norm`
 `if __name__ == "__main__":` comparing with torch's own module: that block never runs when graded
 (the submission is imported as `submission`), unless the file rebinds `__name__`.
 
-Because the trace is the child's own report, a submission can switch it off (patch the grader's
-recorder, pop torch's dispatch mode) and hide a fused norm reached by a computed name. Two
-tripwires make that fail instead of pass, where anything is forbidden: reaching for the grader's
-modules or the dispatch-mode switches in the source, and a trace that came back empty although
-forward produced outputs (every torch computation dispatches aten ops). Determined obfuscation can
-still beat them; they make the easy ways fail.
+What escapes a kernel override is flagged as tampering where anything is forbidden: Python
+re-implementations of the ops (torch._refs, torch._decomp, torch._prims), re-registering kernels
+(torch.library, torch._C._dispatch_*), the grader's own modules and torch's dispatch-mode switches.
+`tampering` flags, on every task, what reaches for the runner's state in the child (gc's object
+walks, frames, closures and code objects, __subclasses__, ctypes, tracing hooks, the version
+counter's setter): such a submission's self-reports (structure, initial values, the input after
+forward) cannot be believed, and the checks resting on them fail. Names are matched as written:
+one computed at run time (getattr(x, "f_" + "back")) is not seen; docs/DESIGN.md lists what remains.
 """
 from __future__ import annotations
 
@@ -54,7 +56,7 @@ def _scan(source: str, names: tuple[str, ...]) -> tuple[Finding, ...]:
             continue
         if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "torch":
             findings += [Finding(node.lineno, a.name, f"from {node.module} import {a.name}")
-                         for a in node.names if a.name in forbidden]
+                         for a in node.names if a.name in forbidden and id(a) not in skipped]
         elif isinstance(node, ast.Attribute) and node.attr in forbidden and _root(node) in aliases:
             findings.append(Finding(node.lineno, node.attr, ast.unparse(node)))
         elif isinstance(node, ast.Call) and _is_getattr_of_torch(node, aliases, forbidden):
@@ -64,45 +66,78 @@ def _scan(source: str, names: tuple[str, ...]) -> tuple[Finding, ...]:
     return tuple(sorted(set(findings), key=lambda f: (f.line, f.text)))
 
 
-def trace_gap(ops: list, produced_output: bool) -> str | None:
-    """Why the child's op trace cannot be believed, or None: no op at all recorded while forward
-    returned tensors means the recorder was switched off."""
-    if produced_output and not ops:
-        return "the op trace came back empty although forward returned outputs (the trace was tampered with)"
-    return None
-
-
-# What only a submission hiding from the op trace reaches for: torch's switches for dispatch modes
-# and the grader's recorder. (Importing grader itself is caught by module name.)
+# What only a submission hiding a call from the op record reaches for: torch's switches for
+# dispatch modes, Python re-implementations of aten ops (which no kernel override sees), kernel
+# registration. (Importing grader itself is caught by module name; torch._C._dispatch_* by prefix.)
 _TRACE_SWITCHES = {"_python_dispatch", "_pop_torch_dispatch_stack", "_push_on_torch_dispatch_stack",
                    "_unset_dispatch_mode", "_set_dispatch_mode", "_DisableTorchDispatch", "_disable_current_modes",
-                   "_pop_mode_temporarily", "OpRecorder", "TorchDispatchMode"}
+                   "_pop_mode_temporarily", "OpRecorder", "TorchDispatchMode", "_refs", "_decomp", "_prims",
+                   "library", "_dispatch_library", "_ExcludeDispatchKeyGuard", "_IncludeDispatchKeyGuard"}
+# What reaches the runner's state in the child: gc's walks over every object, frames (and the
+# tracing hooks that receive them), functions' insides, every subclass of a class, raw memory, the
+# input's version counter. No layer or block needs any of them.
+_STATE_REACH = {"gc", "get_objects", "get_referrers", "get_referents", "_getframe", "currentframe",
+                "getouterframes", "getinnerframes", "_current_frames", "_current_exceptions", "f_back",
+                "f_globals", "f_locals", "f_builtins", "f_trace", "tb_frame", "gi_frame", "cr_frame", "ag_frame",
+                "settrace", "setprofile", "gettrace", "getprofile", "__globals__", "__closure__", "cell_contents",
+                "__code__", "__subclasses__", "__builtins__", "ctypes", "_ctypes", "_unsafe_set_version_counter",
+                "_dispatch_library", "library"}
 _GRADER_MODULE = re.compile(r"^grader(\.|$)")
 TAMPERING = "grader internals"  # Finding.name of a tampering finding
 
 
-def _tampering(tree: ast.Module) -> list[Finding]:
-    """Reaching into the grader or torch's dispatch-mode machinery: `import grader.grading.runner`,
-    `sys.modules["grader.grading.runner"]`, `torch._C._pop_torch_dispatch_mode()`. Docstrings and other
-    bare string statements are prose, not access."""
+def tampering(source: str) -> list[Finding]:
+    """Uses of what reaches for the runner's state in the child (_STATE_REACH), in source order;
+    flagged on every task, forbidden ops or not. Empty for a file that does not parse."""
+    return list(_state_reach(source))
+
+
+@functools.lru_cache(maxsize=8)
+def _state_reach(source: str) -> tuple[Finding, ...]:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return ()
+    return tuple(sorted(set(_tampering(tree, _STATE_REACH, torch_only={"library"})), key=lambda f: (f.line, f.text)))
+
+
+def _tampering(tree: ast.Module, names: set[str] = _TRACE_SWITCHES, torch_only: set[str] = frozenset({"library"})) -> list[Finding]:
+    """Reaching into the grader or torch's machinery: `import grader.grading.runner`,
+    `sys.modules["grader.grading.runner"]`, `torch._C._pop_torch_dispatch_mode()`, a name in
+    `names` as an attribute, a name, an import or a string; those in `torch_only` only where they
+    hang off torch (`torch.library`, not `self.library`), and any `_dispatch_*` attribute of torch.
+    Docstrings and other bare string statements are prose, not access."""
     prose = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    aliases = _torch_aliases(tree)
+    plain = names - torch_only
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
-            hit = any(_GRADER_MODULE.match(a.name) for a in node.names)
+            hit = any(_GRADER_MODULE.match(a.name) or _module_hit(a.name, names) for a in node.names)
         elif isinstance(node, ast.ImportFrom):
-            hit = bool(_GRADER_MODULE.match(node.module or "")) or any(a.name in _TRACE_SWITCHES for a in node.names)
+            module = node.module or ""
+            hit = bool(_GRADER_MODULE.match(module)) or _module_hit(module, names) or (
+                any(a.name in plain for a in node.names)
+                or (module.split(".")[0] == "torch" and any(a.name in names for a in node.names)))
         elif isinstance(node, ast.Attribute):
-            hit = node.attr in _TRACE_SWITCHES
+            hit = node.attr in plain or ((node.attr in torch_only or node.attr.startswith("_dispatch_"))
+                                         and _root(node) in aliases)
         elif isinstance(node, ast.Name):
-            hit = node.id in _TRACE_SWITCHES
+            hit = node.id in plain and node.id not in ("gc",)  # a variable named gc is not the module
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose:
-            hit = bool(_GRADER_MODULE.match(node.value)) or node.value in _TRACE_SWITCHES
+            hit = (bool(_GRADER_MODULE.match(node.value)) or node.value in plain
+                   or _module_hit(node.value, names) or node.value.startswith("_dispatch_"))
         else:
             hit = False
         if hit:
             found.append(Finding(node.lineno, TAMPERING, ast.unparse(node)[:70]))
     return found
+
+
+def _module_hit(module: str, names: set[str]) -> bool:
+    """`gc`, `ctypes.util`, `torch._refs.nn`, `torch.library`: a module path through a flagged name."""
+    parts = module.split(".")
+    return parts[0] in names or (parts[0] == "torch" and any(p in names for p in parts[1:]))
 
 
 def traced_matches(ops: list[str], patterns: list[str]) -> list[str]:
@@ -125,18 +160,58 @@ def _torch_aliases(tree: ast.AST) -> set[str]:
 
 
 def _main_block_nodes(tree: ast.Module) -> set[int]:
-    """The nodes inside the bodies of top-level `if __name__ == "__main__":` blocks (not their
-    else branches, which do run); none when the source assigns `__name__` anywhere."""
+    """What only a top-level `if __name__ == "__main__":` block reaches (either comparison order):
+    its body (not its else branch, which runs), and the top-level functions and imported names
+    used nowhere else, transitively (a self-test function called from the guard, the
+    `from torch.nn import LayerNorm` it alone uses). None when the source assigns `__name__`.
+    Forward's real calls are the op record's to judge, whatever this exempts."""
     if any(isinstance(n, ast.Name) and n.id == "__name__" and not isinstance(n.ctx, ast.Load) for n in ast.walk(tree)):
         return set()
-    return {id(inner) for node in tree.body if isinstance(node, ast.If) and _is_main_test(node.test)
-            for stmt in node.body for inner in ast.walk(stmt)}
+    exempt = {id(inner) for node in tree.body if isinstance(node, ast.If) and _is_main_test(node.test)
+              for stmt in node.body for inner in ast.walk(stmt)}
+    if not exempt:
+        return exempt
+    uses: dict[str, list[ast.Name]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+            uses.setdefault(node.id, []).append(node)
+    bindings = _top_level_bindings(tree)
+    changed = True
+    while changed:
+        changed = False
+        for name, (owner, nodes) in bindings.items():
+            if id(nodes[0]) in exempt:
+                continue
+            own = {id(n) for n in ast.walk(owner)} if not isinstance(owner, (ast.Import, ast.ImportFrom)) else set()
+            found = [u for u in uses.get(name, []) if id(u) not in own]
+            if found and all(id(u) in exempt for u in found):
+                exempt |= {id(n) for node in nodes for n in ast.walk(node)}
+                changed = True
+    return exempt
+
+
+def _top_level_bindings(tree: ast.Module) -> dict[str, tuple[ast.AST, list[ast.AST]]]:
+    """Top-level name -> (the statement binding it, the nodes to exempt with it): a function whole,
+    one alias of an import (the statement too when it binds nothing else). Never a class: the graded
+    class is used from outside the file, whatever its own main block does with it."""
+    found: dict[str, tuple[ast.AST, list[ast.AST]]] = {}
+    for stmt in tree.body:
+        if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found[stmt.name] = (stmt, [stmt])
+        elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+            for a in stmt.names:
+                bound = a.asname or a.name.split(".")[0]
+                found[bound] = (stmt, [a, stmt] if len(stmt.names) == 1 else [a])
+    return found
 
 
 def _is_main_test(test: ast.AST) -> bool:
-    return (isinstance(test, ast.Compare) and isinstance(test.left, ast.Name) and test.left.id == "__name__"
-            and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)
-            and isinstance(test.comparators[0], ast.Constant) and test.comparators[0].value == "__main__")
+    """`__name__ == "__main__"` or `"__main__" == __name__`."""
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.Eq)):
+        return False
+    sides = (test.left, test.comparators[0])
+    return any(isinstance(a, ast.Name) and a.id == "__name__" and isinstance(b, ast.Constant) and b.value == "__main__"
+               for a, b in (sides, sides[::-1]))
 
 
 def _root(node: ast.AST) -> str | None:

@@ -12,6 +12,9 @@ from grader.results import CheckResult, SubmissionResult, json_safe, number_text
 FORMATS = ("table", "json", "gradescope", "exercism")
 # exercism's runner spec caps a test's output at 500 characters.
 EXERCISM_OUTPUT_MAX = 500
+# The top-level keys of Gradescope's results.json specification; anything else is not read there.
+GRADESCOPE_KEYS = ("score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
+                   "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard")
 JSON_CHECK_FIELDS = ("name", "kind", "hidden", "passed", "message", "max_abs_err", "max_rel_err")
 
 
@@ -89,7 +92,9 @@ def _summary(result: SubmissionResult) -> str:
 
 def to_gradescope(result: SubmissionResult) -> str:
     """Gradescope's autograder results.json: hidden checks become visible after grades are
-    published, so learners do not probe the hidden inputs one submission at a time."""
+    published, so learners do not probe the hidden inputs one submission at a time. Top-level keys
+    are Gradescope's documented ones only (GRADESCOPE_KEYS): it has no top-level max_score (the
+    assignment's points are set on Gradescope; each test carries its own max_score)."""
     tests = [
         {
             "name": c.name,
@@ -104,8 +109,8 @@ def to_gradescope(result: SubmissionResult) -> str:
     output = _summary(result)
     if result.output:
         output += "\n\nYour code's output:\n" + result.output
-    doc = {"score": result.score, "max_score": result.max_score, "output": output,
-           "visibility": "visible", "tests": tests, "execution_time": result.duration_s}
+    doc = {"score": result.score, "output": output, "visibility": "visible", "tests": tests,
+           "execution_time": result.duration_s}
     return _dumps(doc)
 
 

@@ -134,7 +134,7 @@ _MISSING = object()
 
 def watch(extra_modules: list) -> Watch:
     """The namespaces the runner's main thread and the child's send() use after the submission ran."""
-    modules = [builtins, sys, json, json.encoder, safetensors.torch, torch, *extra_modules]
+    modules = [builtins, sys, gc, json, json.encoder, safetensors.torch, torch, *extra_modules]
     return Watch(modules, [torch.Tensor, torch.nn.Module, torch.nn.Parameter])
 
 

@@ -3,7 +3,11 @@
 Only now is the reference imported and the float64 truth computed, so no expected value existed while
 submission code ran. Everything the child left (its meta, its tensors) is untrusted data: tensors are
 parsed with safetensors (never pickle), and anything that is not exactly a torch.Tensor of the
-expected dtype and shape fails its check. The result is SubmissionResult.to_dict().
+expected dtype and shape fails its check; the meta is validated against grader.grading.answer's
+schema first, and what fails it is the submission's malformed answer. The forbidden ops come from
+the record pipe (grader.grading.oprecord), not from the meta. An exception of the judge's own on
+validated data is an `internal-error` result, with the traceback only when the job asks for it
+(DLPREP_DEBUG in the CLI). The result is SubmissionResult.to_dict().
 
 The slot imports this module while the child runs (on the other core), so everything the judge
 needs that is not the reference or a mutant (checks, the pitfall detectors) is imported at the top:
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import traceback
 from pathlib import Path
 
 import torch
@@ -20,6 +25,7 @@ from safetensors.torch import load, save
 
 import grader.pitfalls.diagnosis  # noqa: F401  (the detectors load now, not after the child is reaped)
 from grader import pitfalls
+from grader.grading import answer, oprecord
 from grader.grading.checks import build_checks, plan, shown_why
 from grader.sandbox.outcome import ChildOutcome
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
@@ -46,30 +52,67 @@ def judge_main(job: dict, outcome: ChildOutcome) -> dict:
         max_score=sum(points for *_, points in plan(spec)),
         output=_clip_output(outcome.stdout, outcome.stderr), duration_s=outcome.duration_s,
     )
-    result.error = _error_of(outcome)
+    meta = None
+    if outcome.status == "ok" and isinstance(outcome.meta, dict):
+        try:
+            meta = answer.validate(outcome.meta, [p.name for p in spec.probes])
+        except answer.BadAnswer as exc:
+            result.error = ErrorInfo("crashed", f"the submission's answer was malformed: {exc}")
+            return result.to_dict()
+    result.error = _error_of(outcome, meta)
     if result.error is None:
-        judge = Judgement(job, spec, outcome.meta, _parse_tensors(outcome.tensors))
-        result.checks = judge.checks()
-        result.pitfalls = pitfalls.diagnose(judge.evidence(job.get("exclude_mutant")))
+        try:
+            judge = Judgement(job, spec, meta, _parse_tensors(outcome.tensors), outcome.records)
+            result.checks = judge.checks()
+            result.pitfalls = pitfalls.diagnose(judge.evidence(job.get("exclude_mutant")))
+        except Exception as exc:  # noqa: BLE001 - the data was valid: the fault is dlprep's
+            result.checks, result.pitfalls = [], []
+            result.error = _internal_error(exc, bool(job.get("debug")))
+            return result.to_dict()
         result.score = sum(c.points for c in result.checks if c.passed)
         failed = any(not c.passed for c in result.checks) or any(p.severity == "error" for p in result.pitfalls)
         result.verdict = "fail" if failed else "pass"
-    return result.to_dict()
+    return _bounded(result).to_dict()
 
 
-def _error_of(outcome: ChildOutcome) -> ErrorInfo | None:
+# Report-sized limits on the texts a result carries: the child's names and messages reach them.
+MESSAGE_KEPT = 2000
+
+
+def _bounded(result: SubmissionResult) -> SubmissionResult:
+    for check in result.checks:
+        check.message = _cut(check.message)
+        check.example = None if check.example is None else _cut(check.example)
+    for pitfall in result.pitfalls:
+        pitfall.evidence = _cut(pitfall.evidence)
+    return result
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= MESSAGE_KEPT else text[:MESSAGE_KEPT] + " [clipped]"
+
+
+def _internal_error(exc: Exception, debug: bool) -> ErrorInfo:
+    message = f"dlprep failed while judging this submission: {type(exc).__name__}: {exc}"
+    if debug:
+        message += "\n" + "".join(traceback.format_exception(exc))
+    else:
+        message += " (set DLPREP_DEBUG=1 for the traceback)"
+    return ErrorInfo("internal-error", message)
+
+
+def _error_of(outcome: ChildOutcome, meta: dict | None) -> ErrorInfo | None:
     if outcome.status != "ok":
         detail = f" ({outcome.detail})" if outcome.detail else ""
         return ErrorInfo(outcome.status, STATUS_MESSAGES.get(outcome.status, outcome.status) + detail)
-    meta = outcome.meta
-    if not isinstance(meta, dict):
+    if meta is None:
         return ErrorInfo("crashed", "the submission's process ended without a readable answer")
     error = meta.get("error")
     if error is None:
         return None
-    if isinstance(error, dict) and error.get("kind") in CHILD_ERROR_KINDS:
-        return ErrorInfo(error["kind"], str(error.get("message", ""))[:4000])
-    return ErrorInfo("crashed", "the submission's answer was malformed")
+    if error["kind"] in CHILD_ERROR_KINDS:
+        return ErrorInfo(error["kind"], error["message"])
+    return ErrorInfo("crashed", "the submission's answer was malformed: an error kind it may not report")
 
 
 # A real answer's safetensors header is a few KB (a key per probe and tensor); a forged one listing
@@ -114,9 +157,15 @@ def _class_from_file(path: Path, name: str):
 class Judgement:
     """One submission's data, the float64 truth for every probe, and the checks built from both."""
 
-    def __init__(self, job: dict, spec: TaskSpec, meta: dict, tensors: dict):
+    def __init__(self, job: dict, spec: TaskSpec, meta: dict, tensors: dict, records: bytes = b""):
+        """`meta` as the child sent it (validated here again: BadAnswer); `records` the record pipe's bytes."""
+        meta = answer.validate(meta, [p.name for p in spec.probes])
         self.job, self.spec, self.meta, self.tensors = job, spec, meta, tensors
         self.seed = int(job["seed"])
+        # Forbidden ops the child called, as recorded by the dispatcher at the moment of the call.
+        self.ops = oprecord.decode(records, spec.forbidden.ops)
+        # Tensors outside the reported parameters that received a gradient, over all probes.
+        self.unreported = [shape for report in meta.get("probes", {}).values() for shape in report["unreported"]]
         self.reference = load_class(spec.reference, job.get("task_dir"))
         self._mutants: dict[str, type] = {}
         self.truth = {p.name: self._expected(p) for p in spec.probes}
@@ -163,17 +212,11 @@ class Judgement:
 
     # -- what the child sent ----------------------------------------------------------------------
     def probe_meta(self, name: str) -> dict:
-        """The child's report on a probe, reduced to well-typed fields."""
-        probes = self.meta.get("probes")
-        raw = probes.get(name) if isinstance(probes, dict) else None
-        raw = raw if isinstance(raw, dict) else {"error": "no report for this probe"}
-        error = raw.get("error")
-        grad_none = raw.get("grad_none")
-        return {
-            "error": None if error is None else str(error)[:2000],
-            "grad_none": [str(g) for g in grad_none] if isinstance(grad_none, list) else [],
-            "version_bumped": raw.get("version_bumped") is True,
-        }
+        """The child's report on a probe (validated), or an error when it sent none."""
+        report = self.meta.get("probes", {}).get(name)
+        if report is None:
+            return {"error": "no report for this probe", "grad_none": [], "version_bumped": False, "unreported": []}
+        return report
 
     def got(self, probe: Probe, key: str, like: torch.Tensor) -> tuple[torch.Tensor | None, str]:
         """The child's tensor `key` if it is exactly a torch.Tensor of `like`'s shape and the probe's
@@ -213,12 +256,12 @@ class Judgement:
                 version_bumped=report["version_bumped"], grad_none=report["grad_none"],
                 first=make_input(self.seed, probe, "first") if probe.calls > 1 else None,
             )
-        structure = self.meta.get("structure")
-        ops = self.meta.get("traced_ops")
+        structure = self.meta.get("structure") or {}
+        if structure and self.unreported:
+            structure = {**structure, "unreported": self.unreported}
         return Evidence(
-            task=self.spec, source=self.job["source"],
-            structure=structure if isinstance(structure, dict) else {},
-            probes=probes, traced_ops=[str(o) for o in ops] if isinstance(ops, list) else [],
+            task=self.spec, source=self.job["source"], structure=structure,
+            probes=probes, traced_ops=self.ops,
             build=self.build, exclude_mutant=exclude_mutant, lang=str(self.job.get("lang") or "en"),
         )
 

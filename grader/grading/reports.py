@@ -11,7 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 from grader.grading import formats
 from grader.results import BatchResult, SubmissionResult, visible
@@ -20,6 +22,9 @@ SUBMIT_FORMATS = (*formats.FORMATS, "markdown")
 CSV_COLUMNS = ("name", "verdict", "score", "max_score", "error_kind", "pitfalls")
 # A spreadsheet runs a cell starting with one of these as a formula (=HYPERLINK(...) in a name).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Windows refuses these as file names whatever the extension; a feedback folder may be copied there.
+RESERVED_NAMES = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)), *(f"lpt{i}" for i in range(10))}
+FEEDBACK_NAME_MAX = 80
 OUTPUT_SHOWN = 4000  # of a submission's own output, in the markdown and html reports
 
 WORDS = {
@@ -231,3 +236,28 @@ def _code(text: str) -> str:
 
 def _err(value: float | None) -> str:
     return "-" if value is None else f"{value:.2e}"
+
+
+# -- feedback --------------------------------------------------------------------------------------
+def feedback_name(name: str) -> str:
+    """A student's name as a safe file-name stem: letters, digits, `-`, `_` and `.` kept (any script),
+    everything else `_`; no leading dot or dash, no path, no reserved device name, bounded length."""
+    stem = name[:-3] if name.endswith(".py") else name
+    stem = unicodedata.normalize("NFC", stem)
+    stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in stem).strip("._- ")
+    stem = stem[:FEEDBACK_NAME_MAX] or "submission"
+    return f"_{stem}" if stem.split(".")[0].casefold() in RESERVED_NAMES else stem
+
+
+def write_feedback(batch: BatchResult, folder: Path, lang: str = "en") -> int:
+    """Each submission's own report as `<name>.md` in `folder` (made distinct: `-2`, `-3`, compared
+    without case); returns how many were written."""
+    folder.mkdir(parents=True, exist_ok=True)
+    taken: set[str] = set()
+    for s in batch.submissions:
+        stem, n = feedback_name(s.name), 1
+        while (candidate := stem if n == 1 else f"{stem}-{n}").casefold() in taken:
+            n += 1
+        taken.add(candidate.casefold())
+        (folder / f"{candidate}.md").write_text(submission_markdown(s.result, lang, title=s.name), encoding="utf-8")
+    return len(batch.submissions)

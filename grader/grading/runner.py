@@ -2,9 +2,16 @@
 
 It imports the submission from the job's source text, reports the structure of a freshly built
 module, then runs every probe (graded and diagnostic) and sends what it saw: outputs, gradients, the
-input after forward, traced aten ops. It never sees an expected value and makes no verdict; the judge
-treats everything sent from here as untrusted data. Everything this module needs is imported at the
-top, because after lockdown dlprep's own files are no longer readable.
+input after forward, tensors outside the reported parameters that took a gradient. It never sees an
+expected value and makes no verdict; the judge treats everything sent from here as untrusted data.
+Everything this module needs is imported at the top, because after lockdown dlprep's own files are
+no longer readable.
+
+The submission's code runs only on a worker thread (grader.grading.guard): this module's frames,
+globals and reports are not on any stack the submission can walk, what it patches in the namespaces
+used here is put back after each call, and the observations that are self-reports (the input's
+version counter and values after forward, the gradient graph's leaves) are made on the main thread
+with C methods. Forbidden ops are recorded by the dispatcher itself (grader.grading.oprecord).
 """
 from __future__ import annotations
 
@@ -16,15 +23,18 @@ import types
 from typing import Callable
 
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode
 
+from grader.grading import guard, oprecord, probes
+from grader.grading.guard import CLONE, DETACH, EXIT, RAISED, VERSION
 from grader.grading.probes import DTYPES, backward, make_input, present, probe_params, upstream_grad
 from grader.sandbox.child import is_memory_error
 from grader.bank.taskspec import Probe, TaskSpec
 
 Send = Callable[[dict, dict], None]
+_THIS = sys.modules[__name__]  # this module, after guard.harden() has taken it out of sys.modules
 # An error message longer than this is clipped: it is shown, and a submission controls its length.
 MAX_MESSAGE = 2000
+MAX_UNREPORTED = 16  # shapes of unreported gradient leaves sent per probe
 
 
 class SubmissionError(Exception):
@@ -35,30 +45,21 @@ class SubmissionError(Exception):
         self.kind = kind
 
 
-class OpRecorder(TorchDispatchMode):
-    """Records the aten ops a forward pass dispatches (evidence for forbidden built-ins: a fused
-    layer norm shows up as aten.native_layer_norm however it was reached)."""
+class Direct:
+    """A Worker's interface, calling on this thread: the zygote's warm-up (no thread may run in
+    the zygote when it forks)."""
 
-    def __init__(self, ops: set):
-        super().__init__()
-        # Shared across probes; filled even when forward raises. It holds the op objects: their
-        # names are made once per distinct op (_op_names), not on each of the ~150 dispatches.
-        self.ops = ops
+    def __init__(self, describe):
+        self._describe = describe
 
-    @classmethod
-    def _should_skip_dynamo(cls) -> bool:
-        # Nothing is compiled here; without this, torch wraps __torch_dispatch__ in dynamo's
-        # disable(), whose first call imports torch._dynamo: 1.2 s per child on this machine.
-        return False
+    def call(self, fn, *args):
+        try:
+            return guard.RESULT, fn(*args)
+        except Exception as exc:
+            return RAISED, self._describe(exc)
 
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.ops.add(func)
-        return func(*args, **(kwargs or {}))
-
-
-def _op_names(ops: set) -> list[str]:
-    """The recorded ops as the judge reads them: "aten.native_layer_norm.default", sorted."""
-    return sorted({str(op) for op in ops})
+    def close(self) -> None:
+        pass
 
 
 def child_main(job: dict, send: Send) -> None:
@@ -69,20 +70,54 @@ def child_main(job: dict, send: Send) -> None:
         # Exact float32 matmuls and convolutions, as on the CPU: TF32 would be ~1e-3 off.
         torch.backends.cuda.matmul.allow_tf32 = False
         torch.backends.cudnn.allow_tf32 = False
-    meta: dict = {"error": None, "classes": [], "structure": {}, "probes": {}, "traced_ops": []}
+    meta: dict = {"error": None, "classes": [], "structure": {}, "probes": {}}
     tensors: dict[str, torch.Tensor] = {}
+    # Only a sandboxed child (its send carries the record pipe) changes process-wide state: the
+    # runner also runs inside test processes.
+    record_fd, watch = getattr(send, "record_fd", None), None
+    if record_fd is not None:
+        if spec.forbidden.ops:
+            oprecord.install(spec.forbidden.ops, record_fd)
+        # The sender's module and its wire: send() looks their functions up when it runs.
+        senders = [sys.modules[m] for m in (send.__module__, "grader.sandbox.wire") if m in sys.modules]
+        guard.harden()
+        watch = guard.watch([_THIS, probes, *senders])
+    worker = guard.Worker(lambda exc: _described(exc, job["filename"]), watch)
     try:
-        cls = _load_class(spec, job["source"], job["filename"], meta)
-        meta["structure"] = _structure(_build(cls, spec, spec.build, "constructor-error", job["filename"]), spec)
-        ops: set = set()
+        cls = _load_class(worker, spec, job["source"], job["filename"], meta)
+        module = _call(worker, _build, cls, spec, spec.build, "constructor-error", job["filename"])
+        meta["structure"] = _call(worker, _structure, module, spec)
         for probe in spec.probes:
-            meta["probes"][probe.name] = _run_probe(cls, spec, probe, job, tensors, ops)
-        meta["traced_ops"] = _op_names(ops)
+            meta["probes"][probe.name] = _run_probe(worker, cls, spec, probe, job, tensors)
     except SubmissionError as exc:
         meta["error"] = {"kind": exc.kind, "message": _clip(str(exc))}
     except MemoryError:
         meta["error"] = {"kind": "memory-limit", "message": "MemoryError"}
+    finally:
+        worker.close()
     send(meta, tensors)
+
+
+def _call(worker, fn, *args):
+    """fn(*args) on the submission's thread: its value, or the SubmissionError (or SystemExit) it
+    ended in, described there."""
+    status, value = worker.call(fn, *args)
+    if status == EXIT:
+        raise SystemExit(value)
+    if status == RAISED:
+        kind, message = value if type(value) is tuple else ("probe", "the call failed")
+        raise SubmissionError(kind, message)
+    return value
+
+
+def _described(exc: BaseException, filename: str) -> tuple[str, str]:
+    """On the submission's thread: (kind, message) of an exception; kind "error" for the
+    submission's own, which the caller turns into its context's kind."""
+    if isinstance(exc, SubmissionError):
+        return exc.kind, _clip(str(exc))
+    if is_memory_error(exc):
+        return "memory-limit", _clip(_describe(exc, ""))
+    return "error", _clip(_describe(exc, filename))
 
 
 def _seed(seed: int, device: str) -> None:
@@ -95,7 +130,7 @@ def _seed(seed: int, device: str) -> None:
         torch.default_generator.manual_seed(seed)
 
 
-def _load_class(spec: TaskSpec, source: str, filename: str, meta: dict) -> type:
+def _load_class(worker, spec: TaskSpec, source: str, filename: str, meta: dict) -> type:
     """Compile and execute the source as the module `submission`; return the task's class."""
     try:
         code = compile(source, filename, "exec")
@@ -109,23 +144,31 @@ def _load_class(spec: TaskSpec, source: str, filename: str, meta: dict) -> type:
     # The source exists only in memory here: registered with linecache (no mtime, so never
     # evicted), inspect.getsource works for torch.jit.script and tracebacks show the lines.
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    try:
-        exec(code, module.__dict__)
-    except Exception as exc:
-        _raise_if_memory(exc)
-        raise SubmissionError("import-error", _describe(exc, filename)) from None
-    classes = sorted(n for n, v in vars(module).items() if isinstance(v, type) and v.__module__ == "submission")
-    meta["classes"] = classes
-    cls = vars(module).get(spec.class_name)
-    if not isinstance(cls, type):
-        found = ", ".join(classes) or "none"
-        raise SubmissionError("missing-class", f"class {spec.class_name} is not defined (classes found: {found})")
-    if not issubclass(cls, torch.nn.Module):
-        raise SubmissionError("missing-class", f"{spec.class_name} is defined but is not a torch.nn.Module")
+    status, value = worker.call(exec, code, module.__dict__)
+    if status == EXIT:
+        raise SystemExit(value)
+    if status == RAISED:
+        kind, message = value if type(value) is tuple else ("error", "the import failed")
+        raise SubmissionError("memory-limit" if kind == "memory-limit" else "import-error", message)
+    meta["classes"], cls = _call(worker, _find_class, module, spec.class_name)
     return cls
 
 
+def _find_class(module: types.ModuleType, class_name: str) -> tuple[list[str], type]:
+    """On the submission's thread: the classes the module defines, and the task's."""
+    classes = sorted(str(n) for n, v in vars(module).items() if isinstance(v, type) and v.__module__ == "submission")
+    spec_name = class_name
+    cls = vars(module).get(spec_name)
+    if not isinstance(cls, type):
+        found = ", ".join(classes) or "none"
+        raise SubmissionError("missing-class", f"class {spec_name} is not defined (classes found: {found})")
+    if not issubclass(cls, torch.nn.Module):
+        raise SubmissionError("missing-class", f"{spec_name} is defined but is not a torch.nn.Module")
+    return classes, cls
+
+
 def _build(cls: type, spec: TaskSpec, construct, kind: str, filename: str) -> torch.nn.Module:
+    """On the submission's thread: construct the module."""
     args, kwargs = construct.values()
     try:
         module = cls(*args, **kwargs)
@@ -140,16 +183,35 @@ def _build(cls: type, spec: TaskSpec, construct, kind: str, filename: str) -> to
 
 def _structure(module: torch.nn.Module, spec: TaskSpec) -> dict:
     """The fresh module as the judge's structure and init checks need it."""
+    named = _named_parameters(module, spec)
     params = [
         {"name": name, "shape": list(p.shape), "dtype": str(p.dtype).removeprefix("torch."), "init": _init_of(p)}
-        for name, p in module.named_parameters()
+        for name, p in named.items()
     ]
+    holders = {name.rpartition(".")[0] for name in named}
     submodules = [
         {"name": name, "type": type(m).__name__}
-        for name, m in module.named_modules()
+        for name, m in _aliased(module.named_modules(remove_duplicate=False), holders).items()
         if name and any(True for _ in m.parameters(recurse=False))
     ]
     return {"parameters": params, "submodules": submodules, "mapping": _mapping(module, spec)}
+
+
+def _named_parameters(module: torch.nn.Module, spec: TaskSpec) -> dict[str, torch.nn.Parameter]:
+    """Each distinct parameter once, under the reference's name when it is reachable under it: a
+    Linear registered first in an nn.Sequential and aliased as fc1 is fc1's (docs/DESIGN.md)."""
+    return _aliased(module.named_parameters(remove_duplicate=False), {e.name for e in spec.parameters})
+
+
+def _aliased(named, preferred: set) -> dict:
+    """name -> object for each distinct object, named by its first name in `preferred`, else its first."""
+    names: dict[int, list] = {}
+    for name, obj in named:
+        names.setdefault(id(obj), [obj]).append(name)
+    chosen = {}
+    for obj, *aliases in names.values():
+        chosen[next((a for a in aliases if a in preferred), aliases[0])] = obj
+    return chosen
 
 
 def _init_of(p: torch.Tensor) -> str:
@@ -165,7 +227,7 @@ def _mapping(module: torch.nn.Module, spec: TaskSpec) -> dict[str, str]:
     """The submission's parameter name -> the reference's. By name first; with param_match by-init,
     a remaining parameter initialised to ones (zeros) stands for the reference's ones (zeros), so
     gamma/beta work as weight/bias."""
-    own = dict(module.named_parameters())
+    own = _named_parameters(module, spec)
     # A task that declares no parameters (an instructor's, often) matches every one by name; the
     # judge compares the names with its reference's.
     declared = {e.name for e in spec.parameters}
@@ -181,73 +243,104 @@ def _mapping(module: torch.nn.Module, spec: TaskSpec) -> dict[str, str]:
     return mapping
 
 
-def _run_probe(cls: type, spec: TaskSpec, probe: Probe, job: dict, tensors: dict, ops: set) -> dict:
+def _run_probe(worker, cls: type, spec: TaskSpec, probe: Probe, job: dict, tensors: dict) -> dict:
     """Build, load parameters, forward on a non-leaf input, backward with a random upstream
-    gradient. An exception here fails only this probe (memory exhaustion ends the run)."""
+    gradient. An exception here fails only this probe (memory exhaustion ends the run). The input
+    is made here and observed here after forward (its version counter, its values, the gradient
+    graph's leaves); the rest runs on the submission's thread (_forward, _backward)."""
     report = {"error": None, "grad_none": [], "version_bumped": False}
     seed, device = job["seed"], job.get("device", "cpu")
-    dtype = DTYPES[probe.input.dtype]
-    try:
-        module = _build(cls, spec, spec.build_for(probe), "probe", job["filename"])
-        module.to(device=device, dtype=dtype)
-        mapping = _mapping(module, spec)
-        _load_params(module, mapping, probe, seed, dtype)
-        if probe.mode == "eval":
-            module.eval()
-        context = torch.no_grad if probe.grad == "no_grad" else contextlib.nullcontext
-        for _ in range(probe.calls - 1):  # earlier calls on other inputs: state they leave shows
-            with context(), OpRecorder(ops):
-                module(present(make_input(seed, probe, "first").to(device), probe.layout))
-        leaf = make_input(seed, probe).to(device).requires_grad_(probe.grad == "requires")
-        x = present(leaf, probe.layout)  # a non-leaf: an in-place write succeeds and shows
-        version = x._version
-        with context(), OpRecorder(ops):
-            out = module(x)
-        report["version_bumped"] = x._version != version
-        tensors[f"{probe.name}/input_after"] = x.detach().clone(memory_format=torch.contiguous_format)
-        # Exactly a tensor on the input's device: a subclass's methods or a meta tensor would
-        # otherwise break (or lie to) the send that follows, ending the whole run as a crash.
-        if type(out) is not torch.Tensor:
-            raise SubmissionError("probe", f"forward returned {type(out).__name__}, not a torch.Tensor")
-        if out.device != x.device:
-            raise SubmissionError("probe", f"forward returned a tensor on {out.device}, expected {x.device}")
-        tensors[f"{probe.name}/out"] = out.detach()
-        if "backward" in probe.checks:
-            if not out.requires_grad:
-                raise SubmissionError("probe", "the output does not require grad: no gradient can reach the input")
-            backward(out, upstream_grad(seed, probe.name, out.shape, dtype).to(out.device))
-            _collect_grads(module, mapping, probe.name, leaf, tensors, report)
-    except SubmissionError as exc:
-        if exc.kind == "memory-limit":
-            raise
-        report["error"] = _clip(str(exc))
-    except Exception as exc:
-        _raise_if_memory(exc)
-        report["error"] = _clip(_describe(exc, job["filename"]))
+    leaf = make_input(seed, probe).to(device).requires_grad_(probe.grad == "requires")
+    x = present(leaf, probe.layout)  # a non-leaf: an in-place write succeeds and shows
+    version = VERSION(x)
+    status, value = worker.call(_forward, cls, spec, probe, job, x)
+    report["version_bumped"] = VERSION(x) != version
+    tensors[f"{probe.name}/input_after"] = CLONE(DETACH(x), memory_format=torch.contiguous_format)
+    if status != guard.RESULT or type(value) is not tuple or len(value) != 4:
+        return _failed(report, status, value)
+    module, params, mapping, out = value  # held, never touched here: the submission's objects
+    if type(out) is not torch.Tensor or type(params) is not list:  # _forward checked; it was patched
+        report["error"] = "forward did not return a torch.Tensor"
+        return report
+    tensors[f"{probe.name}/out"] = DETACH(out)
+    if unreported := guard.unreported_leaves(out, [leaf, *params]):
+        report["unreported"] = unreported[:MAX_UNREPORTED]
+    if "backward" in probe.checks:
+        status, value = worker.call(_backward, module, mapping, probe, seed, out, leaf)
+        if status != guard.RESULT or type(value) is not tuple or len(value) != 2:
+            return _failed(report, status, value)
+        grads, grad_none = value
+        for key, grad in grads if type(grads) is list else []:
+            if type(key) is str and type(grad) is torch.Tensor:
+                tensors[f"{probe.name}/{key}"] = grad
+        report["grad_none"] = [g for g in grad_none if type(g) is str] if type(grad_none) is list else []
     return report
+
+
+def _failed(report: dict, status: int, value) -> dict:
+    if status == EXIT:
+        raise SystemExit(value)
+    kind, message = value if type(value) is tuple and len(value) == 2 else ("error", "the probe's call failed")
+    if kind == "memory-limit":
+        raise SubmissionError("memory-limit", message)
+    report["error"] = message
+    return report
+
+
+def _forward(cls: type, spec: TaskSpec, probe: Probe, job: dict, x: torch.Tensor) -> tuple:
+    """On the submission's thread: build, load the probe's parameters, forward. Returns the
+    module's parameters (for the graph's cross-check), the name mapping and the output."""
+    seed, device = job["seed"], job.get("device", "cpu")
+    dtype = DTYPES[probe.input.dtype]
+    module = _build(cls, spec, spec.build_for(probe), "probe", job["filename"])
+    module.to(device=device, dtype=dtype)
+    mapping = _mapping(module, spec)
+    _load_params(module, mapping, probe, seed, dtype)
+    if probe.mode == "eval":
+        module.eval()
+    context = torch.no_grad if probe.grad == "no_grad" else contextlib.nullcontext
+    for _ in range(probe.calls - 1):  # earlier calls on other inputs: state they leave shows
+        with context():
+            module(present(make_input(seed, probe, "first").to(device), probe.layout))
+    with context():
+        out = module(x)
+    # Exactly a tensor on the input's device: a subclass's methods or a meta tensor would
+    # otherwise break (or lie to) the send that follows, ending the whole run as a crash.
+    if type(out) is not torch.Tensor:
+        raise SubmissionError("probe", f"forward returned {type(out).__name__}, not a torch.Tensor")
+    if out.device != x.device:
+        raise SubmissionError("probe", f"forward returned a tensor on {out.device}, expected {x.device}")
+    return module, list(dict(module.named_parameters()).values()), mapping, out
+
+
+def _backward(module, mapping: dict, probe: Probe, seed: int, out: torch.Tensor, leaf: torch.Tensor) -> tuple:
+    """On the submission's thread: backward, and the gradients as ("grad_input" | "grad/<ref>",
+    tensor) pairs with the reference names whose parameter's .grad stayed None."""
+    if not out.requires_grad:
+        raise SubmissionError("probe", "the output does not require grad: no gradient can reach the input")
+    backward(out, upstream_grad(seed, probe.name, out.shape, DTYPES[probe.input.dtype]).to(out.device))
+    grads, grad_none = [], []
+    if leaf.grad is not None:
+        grads.append(("grad_input", leaf.grad))
+    own = dict(module.named_parameters(remove_duplicate=False))  # every alias: the mapping's name is one
+    for name, ref in mapping.items():
+        grad = own[name].grad
+        if grad is None:
+            grad_none.append(str(ref))
+        else:
+            grads.append((f"grad/{ref}", grad))
+    return grads, grad_none
 
 
 def _load_params(module: torch.nn.Module, mapping: dict, probe: Probe, seed: int, dtype) -> None:
     if probe.params == "init":
         return
-    own = dict(module.named_parameters())
+    own = dict(module.named_parameters(remove_duplicate=False))  # every alias: the mapping's name is one
     shapes = {ref: tuple(own[name].shape) for name, ref in mapping.items()}
     values = probe_params(seed, probe, shapes, dtype)
     with torch.no_grad():
         for name, ref in mapping.items():
             own[name].copy_(values[ref])
-
-
-def _collect_grads(module, mapping: dict, probe_name: str, leaf, tensors: dict, report: dict) -> None:
-    if leaf.grad is not None:
-        tensors[f"{probe_name}/grad_input"] = leaf.grad
-    own = dict(module.named_parameters())
-    for name, ref in mapping.items():
-        grad = own[name].grad
-        if grad is None:
-            report["grad_none"].append(ref)
-        else:
-            tensors[f"{probe_name}/grad/{ref}"] = grad
 
 
 def _raise_if_memory(exc: BaseException) -> None:
@@ -269,7 +362,7 @@ def _clip(text: str) -> str:
 
 # -- warm-up, once in the zygote ---------------------------------------------------------------------
 # The zygote imports this module and forks every child (and every judge) from it. torch builds each
-# Python binding's argument parser, each op's overload object (what OpRecorder sees) and each kernel
+# Python binding's argument parser, each op's overload object and each kernel
 # on first use, ~0.1-1.5 ms apiece: run here once, they are inherited instead of paid in every child.
 class _StandIn(torch.nn.Module):
     """Shaped like the tasks' modules: a Linear, a ReLU, a normalization, an affine pair, a skip."""
@@ -307,13 +400,16 @@ def _warm_up(backward: bool = False) -> None:
         task = {**task, "probes": [{**p, "checks": ["forward", "backward"]} for p in task["probes"]]}
     spec = TaskSpec.model_validate(task)
     job = {"seed": 0, "filename": "<warm-up>"}
-    _structure(_build(_StandIn, spec, spec.build, "constructor-error", job["filename"]), spec)
-    ops: set = set()
-    for probe in spec.probes:
-        report = _run_probe(_StandIn, spec, probe, job, {}, ops)
-        if report["error"]:  # dlprep's own bug: fail the zygote's start, loudly
-            raise RuntimeError(f"runner warm-up failed: {report['error']}")
-    _op_names(ops)
+    describe = lambda exc: _described(exc, "<warm-up>")  # noqa: E731
+    worker = guard.Worker(describe) if backward else Direct(describe)  # no thread in the zygote
+    try:
+        _structure(_build(_StandIn, spec, spec.build, "constructor-error", job["filename"]), spec)
+        for probe in spec.probes:
+            report = _run_probe(worker, _StandIn, spec, probe, job, {})
+            if report["error"]:  # dlprep's own bug: fail the zygote's start, loudly
+                raise RuntimeError(f"runner warm-up failed: {report['error']}")
+    finally:
+        worker.close()
 
 
 def prewarm() -> None:

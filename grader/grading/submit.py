@@ -8,18 +8,15 @@ unusable one (not UTF-8, too large) a `bad-file` result, both found before any s
 from __future__ import annotations
 
 import ast
+import os
 import re
 import time
-from contextlib import nullcontext
 from pathlib import Path
 
 from grader.bank import tasks as tasks_module
 from grader.errors import CannotGrade, UsageError
 from grader.results import ErrorInfo, SubmissionResult
 
-# --watch polls the file's modification time this often (no inotify dependency; a save shows
-# within a blink).
-WATCH_POLL_S = 0.3
 # A submission is one source file; anything bigger is not a hand-written module (and would only
 # slow the child and the AST scan down).
 MAX_SOURCE_BYTES = 1_000_000
@@ -39,8 +36,8 @@ def grade_file(
     deadline_s: float | None = None,
     lang: str = "en",
 ) -> SubmissionResult:
-    """Grade one file. With `sandbox` given it is reused (and left open): --watch and batch grading
-    keep one warm zygote."""
+    """Grade one file. With `sandbox` given it is reused (and left open): batch grading keeps one
+    warm zygote (--watch is grader.grading.watch)."""
     path = Path(path)
     source, problem = read_submission(path)
     if problem:
@@ -55,29 +52,6 @@ def grade_file(
     finally:
         if own:
             sandbox.close()
-
-
-def watch(path: Path | str, report, *, task_id=None, device="cpu", insecure=False, bank_paths=None,
-          sandbox=None, lang="en", warn=lambda message: None) -> int:
-    """Grade now and again after every save, with one warm sandbox; `report(result) -> exit code`.
-    A save that cannot be graded (no task matches its classes yet) is passed to `warn` and watching
-    goes on. Ctrl-C ends it with the last grade's exit code."""
-    path = Path(path)
-    code = 0
-    with nullcontext(sandbox) if sandbox else start_sandbox(device, insecure) as sandbox:
-        try:
-            stamp = None
-            while True:
-                current = path.stat().st_mtime_ns if path.exists() else None
-                if current is not None and current != stamp:  # a file mid-save may be briefly absent
-                    stamp = current
-                    try:
-                        code = report(grade_file(path, task_id, device, insecure, bank_paths, sandbox, lang=lang))
-                    except UsageError as exc:
-                        warn(str(exc))
-                time.sleep(WATCH_POLL_S)
-        except KeyboardInterrupt:
-            return code
 
 
 def grade_source(
@@ -109,6 +83,7 @@ def grade_source(
         "judge_entry": JUDGE_ENTRY,
         "exclude_mutant": exclude_mutant,
         "lang": lang,  # the language of the pitfall texts the judge writes
+        "debug": bool(os.environ.get("DLPREP_DEBUG")),  # an internal error's traceback in the report
     }
     started = time.monotonic()
     answer = sandbox.run(job, deadline_s=deadline_s or spec.deadline_s)
@@ -134,8 +109,15 @@ def read_submission(path: Path) -> tuple[str, str]:
     size = path.stat().st_size
     if size > MAX_SOURCE_BYTES:
         return "", f"{path.name} is {size} bytes; a submission may be at most {MAX_SOURCE_BYTES} bytes"
+    return decode_submission(path, path.read_bytes())
+
+
+def decode_submission(path: Path, data: bytes) -> tuple[str, str]:
+    """The source text of a file's bytes, or "" and why it cannot be graded."""
+    if len(data) > MAX_SOURCE_BYTES:
+        return "", f"{path.name} is {len(data)} bytes; a submission may be at most {MAX_SOURCE_BYTES} bytes"
     try:
-        return path.read_bytes().decode("utf-8-sig"), ""  # an editor's BOM is not part of the source
+        return data.decode("utf-8-sig"), ""  # an editor's BOM is not part of the source
     except UnicodeDecodeError as exc:
         return "", f"{path.name} is not UTF-8 text (byte {exc.start})"
 
@@ -149,9 +131,7 @@ def bad_file(path: Path, task_id: str, message: str) -> SubmissionResult:
 
 def find_task(source: str, task_id: str | None, bank_paths: list[Path] | None):
     """The task named by --task, else the one task whose class the file defines."""
-    from grader.bank.catalog import load_catalog
-
-    tasks = load_catalog(bank_paths).tasks
+    tasks = task_catalog(bank_paths)
     if task_id is not None:
         return tasks_module.find_task(tasks, task_id)
     classes = defined_classes(source)
@@ -173,3 +153,24 @@ def defined_classes(source: str) -> set[str]:
     except (SyntaxError, ValueError):
         return set(re.findall(r"^class\s+([A-Za-z_]\w*)", source, flags=re.MULTILINE))
     return {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+
+
+_CATALOG: dict = {}  # (bank paths, their files' stamps) -> the tasks loaded from them
+
+
+def task_catalog(bank_paths: list[Path] | None = None) -> dict:
+    """The loaded tasks by id (grader.bank.catalog.LoadedTask), loaded again only when a bank file
+    was added, removed or changed: loading every bank takes most of a second, and --watch and the
+    report's hint line ask again after each save."""
+    from grader.bank.catalog import builtin_dir, env_paths, load_catalog, yaml_files
+
+    paths = [builtin_dir(), *env_paths(), *(bank_paths or [])]
+    stamps = []
+    for file in yaml_files(paths):
+        stat = file.stat()
+        stamps.append((str(file), stat.st_mtime_ns, stat.st_size, stat.st_ino))
+    key = (tuple(map(str, paths)), tuple(stamps))
+    if key not in _CATALOG:
+        _CATALOG.clear()
+        _CATALOG[key] = load_catalog(bank_paths).tasks
+    return _CATALOG[key]

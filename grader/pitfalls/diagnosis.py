@@ -7,7 +7,10 @@ already fails. Only the pitfall ids the task applies are reported.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
+import threading
 
 from grader.pitfalls import detectors, layernorm, residual  # noqa: F401  (they register detectors)
 from grader.pitfalls import registry, static
@@ -83,10 +86,41 @@ def _add_static(ev: Evidence, applicable: list[str], shown: dict[str, list[str]]
             shown[target].append(finding.evidence)
 
 
-def _guarded(detect, ev: Evidence):
-    """A detector that trips over odd evidence must not cost the learner their result."""
+# CPU seconds one detector may take. Each is linear in the evidence (a few ms on a real answer);
+# the bound stops one that is not from holding the judge until its deadline.
+DETECTOR_CPU_S = 2.0
+
+
+class DetectorTimeout(Exception):
+    """A detector ran past DETECTOR_CPU_S: it names nothing."""
+
+
+@contextlib.contextmanager
+def cpu_bound(seconds: float):
+    """Raise DetectorTimeout in the block once the process has used `seconds` more CPU time
+    (SIGPROF, so the judge's own wall-clock alarm is left alone). On the main thread only."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "setitimer"):
+        yield
+        return
+
+    def expire(signum, frame):
+        raise DetectorTimeout(f"over {seconds:g} s of CPU")
+
+    previous = signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
     try:
-        return list(detect(ev))
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
+def _guarded(detect, ev: Evidence):
+    """A detector that trips over odd evidence, or runs too long, must not cost the learner their
+    result."""
+    try:
+        with cpu_bound(DETECTOR_CPU_S):
+            return list(detect(ev))
     except Exception:
         if os.environ.get("DLPREP_DEBUG"):
             raise

@@ -32,7 +32,9 @@ class Variant:
 
     unbiased: bool = False
     eps: str = "inside"  # inside | outside (added to the std) | missing
-    dims: str = "trailing"  # trailing | last (only the last dim) | dim0 (the batch) | dim1 | features (all but batch)
+    # trailing | last (only the last dim) | last2 (at most the last two) | dim0 (the batch) | dim1 |
+    # features (all but batch)
+    dims: str = "trailing"
     affine: bool = True
     relu: bool = False
     # Which eps: the one the module was built with (None), or a constant used always ("fixed":
@@ -54,6 +56,8 @@ class Variant:
             return s.eps ** 2
         if rule == "keyword-only":
             return value if s.eps_positional else s.eps
+        if rule == "floor":
+            return max(s.eps, value)
         return value if rule == "fixed" or not s.eps_given else s.eps
 
     def pitfalls(self) -> list[tuple[str, str]]:
@@ -84,16 +88,18 @@ class Variant:
 _EPS_TEXT = {"fixed": "eps = {value:g} whatever eps the module was built with",
              "default": "a default eps of {value:g} instead of {default:g}",
              "squared": "eps squared (eps**2 added to the variance)",
-             "keyword-only": "an eps given by position ignored (LayerNorm(n, 1e-3) must use 1e-3)"}
-_DIMS_TEXT = {"trailing": "the normalized dims", "last": "the last dim only", "dim0": "dim 0 (across the batch)",
+             "keyword-only": "an eps given by position ignored (LayerNorm(n, 1e-3) must use 1e-3)",
+             "floor": "eps raised to at least {value:g} (a smaller eps ignored)"}
+_DIMS_TEXT = {"trailing": "the normalized dims", "last": "the last dim only", "last2": "at most the last two dims",
+              "dim0": "dim 0 (across the batch)",
               "dim1": "dim 1", "features": "every dim but the batch"}
 # eps values learners bring from elsewhere: nn.LayerNorm's own hard-coded, ViT and T5 (1e-6),
 # BERT (1e-12), Keras (1e-3), and 1e-8 from optimisers. Tried with the otherwise right formula only.
 EPS_RULES = [("fixed", DEFAULT_EPS), ("fixed", 1e-6), ("fixed", 1e-12),
              *(("default", value) for value in (1e-6, 1e-12, 1e-3, 1e-8)),
-             ("squared", 0.0), ("keyword-only", DEFAULT_EPS)]
+             ("squared", 0.0), ("keyword-only", DEFAULT_EPS), ("floor", DEFAULT_EPS)]
 _BASE = [Variant(u, e, d, a, r) for u, e, d, a, r in itertools.product(
-    (False, True), ("inside", "outside", "missing"), ("trailing", "last", "dim0", "dim1", "features"),
+    (False, True), ("inside", "outside", "missing"), ("trailing", "last", "last2", "dim0", "dim1", "features"),
     (True, False), (False, True))]
 # The newer mistakes (eps rules, an unused bias, mean and variance over different dims) are tried
 # alone and beside one other mistake: enough to name a pair, without multiplying the search.
@@ -168,7 +174,7 @@ def _dims(ndim: int, k: int, how: str) -> tuple[int, ...] | None:
     trailing = tuple(range(ndim - k, ndim))
     if ndim < 2:
         return trailing
-    return {"trailing": trailing, "last": (ndim - 1,), "dim0": (0,), "dim1": (1,),
+    return {"trailing": trailing, "last": (ndim - 1,), "last2": trailing[-2:], "dim0": (0,), "dim1": (1,),
             "features": tuple(range(1, ndim))}[how]
 
 
@@ -197,7 +203,8 @@ def explain(probes: list[tuple[ProbeEvidence, Setting]]) -> Variant | None:
 
 
 @detector("unbiased-variance", "eps-outside-sqrt", "missing-eps", "wrong-normalized-dims",
-          "missing-affine", "extra-activation", "unstable-variance", "detached-statistics", "wrong-eps")
+          "missing-affine", "extra-activation", "unstable-variance", "detached-statistics", "wrong-eps",
+          "unused-parameter", "wrong-backward")
 def layernorm_formula(ev: Evidence):
     probes = _searchable(ev)
     if not probes or all(forward_ok(p) and backward_ok(p) for p in ran(ev)):

@@ -30,26 +30,32 @@ class Arrangement:
 
     skip: bool = True
     inner_relu: bool = True
-    final: str = "after-add"  # after-add | before-add (relu(branch) + x) | none
-    input_relu: bool = False  # the "pre-activation" order: relu(x) feeds fc1
+    # after-add | before-add (relu(branch) + x) | both (relu(relu(branch) + x)) | none
+    final: str = "after-add"
+    # none | branch (the "pre-activation" order: relu(x) feeds fc1) | both (x = relu(x) first: the
+    # skip carries relu(x) too)
+    input_relu: str = "none"
 
     def pitfalls(self) -> list[tuple[str, str]]:
         found = []
         if not self.skip:
             found.append(("missing-skip", "no input added back"))
-        if not self.inner_relu or self.final != "after-add" or self.input_relu:
-            where = {"after-add": "after the addition", "before-add": "before the addition", "none": "nowhere"}
+        if not self.inner_relu or self.final != "after-add" or self.input_relu != "none":
+            where = {"after-add": "after the addition", "before-add": "before the addition",
+                     "both": "both after fc2 and after the addition", "none": "nowhere"}
             inner = "a ReLU between fc1 and fc2" if self.inner_relu else "no ReLU between fc1 and fc2"
-            first = "a ReLU on the input before fc1, " if self.input_relu else ""
+            first = {"none": "", "branch": "a ReLU on the input before fc1, ",
+                     "both": "a ReLU on the input before both paths, "}[self.input_relu]
             found.append(("activation-placement", f"{first}{inner} and the last ReLU {where[self.final]}"))
         return found
 
 
 ARRANGEMENTS = sorted(
     (Arrangement(s, i, f, r) for s, i, f, r in itertools.product(
-        (True, False), (True, False), ("after-add", "before-add", "none"), (False, True))
-     if s or f != "before-add"),  # without a skip, before and after the addition are the same
-    key=lambda a: len(a.pitfalls()),
+        (True, False), (True, False), ("after-add", "before-add", "both", "none"), ("none", "branch", "both"))
+     # without a skip, before and after the addition are the same, and so are the input ReLUs
+     if s or (f in ("after-add", "none") and r != "both")),
+    key=lambda a: (len(a.pitfalls()), a.input_relu != "none", a.final != "after-add", not a.inner_relu),
 )
 RIGHT = ARRANGEMENTS[0]
 
@@ -60,12 +66,15 @@ def compute(probe: ProbeEvidence, a: Arrangement, x: torch.Tensor | None = None,
         return None
     x = probe.x.detach().double() if x is None else x
     w = {name: probe.params[name].detach().double() for name in _BRANCH}
-    hidden = F.linear(F.relu(x) if a.input_relu else x, w["fc1.weight"], w["fc1.bias"])
+    if a.input_relu == "both":
+        x = F.relu(x)
+    hidden = F.linear(F.relu(x) if a.input_relu == "branch" else x, w["fc1.weight"], w["fc1.bias"])
     branch = F.linear(F.relu(hidden) if a.inner_relu else hidden, w["fc2.weight"], w["fc2.bias"])
-    if a.final == "before-add":
+    if a.final in ("before-add", "both"):
         branch = F.relu(branch)
-    out = branch + (x.detach() if detach_skip else x) if a.skip else branch
-    return F.relu(out) if a.final == "after-add" else out
+    skip = x.detach() if detach_skip else x
+    out = branch + skip if a.skip else branch
+    return F.relu(out) if a.final in ("after-add", "both") else out
 
 
 def _searchable(ev: Evidence) -> list[ProbeEvidence]:
@@ -79,7 +88,7 @@ def explain(probes: list[ProbeEvidence]) -> Arrangement | None:
     return None
 
 
-@detector("missing-skip", "activation-placement", "detached-skip")
+@detector("missing-skip", "activation-placement", "detached-skip", "scaled-skip", "wrong-backward")
 def residual_arrangement(ev: Evidence):
     probes = [p for p in _searchable(ev) if compute(p, RIGHT) is not None]
     if not probes or all(forward_ok(p) and backward_ok(p) for p in probes):
@@ -94,24 +103,61 @@ def residual_arrangement(ev: Evidence):
             f"(relative), within {fmt(error(out_of(probe), compute(probe, a)))} of the block with {what}")
     if a == RIGHT:
         yield from _skip_gradient(probes)
+    else:
+        yield from _wrong_backward(probes, a)
+
+
+def _wrong_backward(probes: list[ProbeEvidence], a: Arrangement):
+    """Forward explained by a wrong arrangement, gradients not that arrangement's: a second mistake."""
+    for p in probes:
+        got = (p.got or {}).get("grad_input")
+        if got is None or "grad_input" not in p.expected:
+            continue
+        want = input_grad(p, lambda x: compute(p, a, x=x))
+        if not close(got, want, p):
+            yield "wrong-backward", (
+                f"probe {p.name}: the input gradient is off the gradient of the block forward computes by "
+                f"{fmt(error(got, want))} (relative)")
+            return
 
 
 def _skip_gradient(probes: list[ProbeEvidence]):
-    """Forward right, input gradient equal to the branch's alone: the skip was detached."""
-    failing = [p for p in probes if not backward_ok(p) and (p.got or {}).get("grad_input") is not None]
-    if failing and all(close(p.got["grad_input"], _branch_only_grad(p), p) for p in failing):
-        p = failing[0]
-        yield "detached-skip", (
-            f"probe {p.name}: output right, input gradient off by "
-            f"{fmt(error(p.got['grad_input'], p.expected['grad_input']))} (relative); it equals the "
-            f"gradient through the branch alone")
+    """Forward right, input gradient = the branch's + c * the skip's. c = 0: the skip was detached;
+    another constant: its gradient was scaled."""
+    failing = [p for p in probes if not backward_ok(p) and (p.got or {}).get("grad_input") is not None
+               and "grad_input" in p.expected]
+    if not failing:
+        return
+    scales = [_skip_scale(p) for p in failing]
+    if any(c is None for c in scales) or max(scales) - min(scales) > SCALE_AGREEMENT:
+        return
+    p, c = failing[0], scales[0]
+    off = fmt(error(p.got["grad_input"], p.expected["grad_input"]))
+    if abs(c) <= SCALE_AGREEMENT:
+        yield "detached-skip", (f"probe {p.name}: output right, input gradient off by {off} (relative); it "
+                                f"equals the gradient through the branch alone")
+    else:
+        yield "scaled-skip", (f"probe {p.name}: output right, input gradient off by {off} (relative); it "
+                              f"equals the branch's gradient plus {c:.3g} times the skip's")
 
 
-def _branch_only_grad(probe: ProbeEvidence) -> torch.Tensor:
-    return input_grad(probe, lambda x: compute(probe, RIGHT, x=x, detach_skip=True))
+# Two fitted skip scales this close are the same constant (and this close to 0, none).
+SCALE_AGREEMENT = 1e-3
 
 
-@detector("missing-skip", "detached-skip")
+def _skip_scale(p: ProbeEvidence) -> float | None:
+    """The c with grad = branch-only grad + c * skip grad, when such a c reproduces the gradient."""
+    branch = input_grad(p, lambda x: compute(p, RIGHT, x=x, detach_skip=True))
+    skip = p.expected["grad_input"].double() - branch
+    rest = p.got["grad_input"].double() - branch
+    norm = float((skip * skip).sum())
+    if norm == 0.0:
+        return None
+    c = float((rest * skip).sum()) / norm
+    return c if close(p.got["grad_input"], branch + c * skip, p) else None
+
+
+@detector("missing-skip", "detached-skip", "scaled-skip")
 def silenced_branch(ev: Evidence):
     """Branch zeroed, x > 0: the block is the identity, in value and in gradient."""
     for p in ev.probes.values():
@@ -125,9 +171,13 @@ def silenced_branch(ev: Evidence):
             continue
         grad = (p.got or {}).get("grad_input")
         if grad is not None and not close(grad, p.upstream.double(), p):
-            yield "detached-skip", (
+            up = p.upstream.double()
+            c = float((grad.double() * up).sum() / (up * up).sum())
+            scaled = abs(c) > SCALE_AGREEMENT and close(grad, c * up, p)
+            yield ("scaled-skip" if scaled else "detached-skip"), (
                 f"probe {p.name} (branch zeroed, input > 0): dL/dx is off the upstream gradient by "
-                f"{fmt(error(grad, p.upstream.double()))} (relative); the skip must pass it through unchanged")
+                f"{fmt(error(grad, up))} (relative)" + (f", {c:.3g} times it" if scaled else "")
+                + "; the skip must pass it through unchanged")
 
 
 def _is_silenced(p: ProbeEvidence) -> bool:

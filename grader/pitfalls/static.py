@@ -23,7 +23,8 @@ _MAX_EPS = 1e-2  # a literal this small added to a std is an eps, not a shift
 _SNIPPET = 70  # characters of code quoted in evidence
 
 # A detach in forward shows a different pitfall per task: the first id the task declares wins.
-DETACH_IDS = ("detached-statistics", "detached-skip", "wrong-gradient")
+# (A detached share of the skip scales its gradient: the line joins scaled-skip when that is shown.)
+DETACH_IDS = ("detached-statistics", "detached-skip", "scaled-skip", "wrong-gradient")
 
 
 @dataclass(frozen=True)
@@ -156,6 +157,8 @@ def _is_std(node: ast.AST) -> bool:
     if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
         return _is_const(node.right, 0.5)
     ident = _identifier(node).lower()
+    if ident.endswith("2") or "sq" in ident or "var" in ident:
+        return False  # sigma2, sigma_sq, std_var: a variance, where eps belongs
     return "std" in ident or "sigma" in ident or ident == "sd"
 
 

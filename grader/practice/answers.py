@@ -72,6 +72,7 @@ class AnswerResult:
     # Short answers: the grader's evidence is thin (see grader.practice.rubric); the quiz asks the
     # learner to rate themselves against the key points.
     unsure: bool = False
+    self_rated: bool = False  # the score is the learner's own rating against the key points
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -242,6 +243,7 @@ _FEEDBACK = {
         "swapped": "said of {subject}: {point}",
         "contradicted": "contradicts: {point}",
         "unsure": " Not sure of this grade: compare your answer with the key points.",
+        "self_rated": " (your own rating)",
         "true": "true",
         "false": "false",
     },
@@ -254,6 +256,7 @@ _FEEDBACK = {
         "swapped": "说成了 {subject} 的：{point}",
         "contradicted": "与要点相反：{point}",
         "unsure": "本次评分把握不大：请对照要点自行判断。",
+        "self_rated": "（你的自评）",
         "true": "对",
         "false": "错",
     },
@@ -266,7 +269,8 @@ def _feedback(question, result: AnswerResult, lang: str) -> str:
         hit, missed = len(result.points_hit), len(result.points_missed)
         claims = "; ".join(claim.rstrip(".。") for claim in result.misconceptions)
         misc = words["misc"].format(claims=claims) if claims else ""
-        return words["short"].format(hit=hit, total=hit + missed, misc=misc) + (words["unsure"] if result.unsure else "")
+        note = words["self_rated"] if result.self_rated else words["unsure"] if result.unsure else ""
+        return words["short"].format(hit=hit, total=hit + missed, misc=misc) + note
     if result.correct:
         return words["correct"]
     answer = result.answer
@@ -276,6 +280,21 @@ def _feedback(question, result: AnswerResult, lang: str) -> str:
         answer = format_number(question)
     key = "partial" if result.score > 0 else "wrong"
     return words[key].format(answer=answer, score=result.score)
+
+
+def rate_self(question: ShortQuestion, result: AnswerResult, made: list[bool], lang: str = "en") -> None:
+    """Replace an unsure grade by the learner's own: `made` says, per key point in rubric order,
+    whether their answer made it. The grader found no misconception in an unsure answer, so the
+    score is the weight of the points made over the total."""
+    if len(made) != len(question.rubric):
+        raise ValueError(f"expected {len(question.rubric)} ratings, got {len(made)}")
+    total = sum(point.weight for point in question.rubric)
+    result.score = round(sum(p.weight for p, ok in zip(question.rubric, made) if ok) / total, 6)
+    result.correct = result.score == 1.0
+    result.points_hit = [p.point.get(lang) for p, ok in zip(question.rubric, made) if ok]
+    result.points_missed = [p.point.get(lang) for p, ok in zip(question.rubric, made) if not ok]
+    result.self_rated = True
+    result.feedback = _feedback(question, result, lang)
 
 
 def format_number(question: NumericQuestion) -> str:

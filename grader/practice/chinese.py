@@ -30,6 +30,8 @@ FREE_NEGATIONS = {
 NOT_NEGATIONS = {"不同", "不断", "不仅", "不但", "不管", "不论", "无论", "非常", "无偏", "不变", "不稳定",
                  "不一致", "无关", "非线性", "不足", "不少", "不久", "无限", "非零", "不只", "不光"}
 _NEGATION_CHARS = ("不", "没", "无", "未", "非", "别")
+# Verbs that take away what follows them closely (see grader.practice.rubric).
+PRIVATIVES = {"省去", "省略", "去掉", "去除", "跳过", "舍弃", "移除", "省掉", "免去", "取消", "删掉", "删除", "拿掉", "丢掉", "抛弃", "少了"}
 
 
 @lru_cache(maxsize=1)
@@ -58,11 +60,14 @@ def words(text: str) -> tuple[str, ...]:
 
 def negation_kind(word: str) -> str | None:
     """'free' for a negation that reaches the following words, 'fused' for a word that negates only
-    itself (不一致, 不稳定 are kept whole as terms; 不够 is 'fused' too), None for any other word."""
+    itself (不一致, 不稳定 are kept whole as terms; 不够 is 'fused' too), 'privative' for a verb that
+    takes away what follows it (省略), None for any other word."""
     if word in FREE_NEGATIONS:
         return "free"
+    if word in PRIVATIVES:
+        return "privative"
+    if word.startswith(("并不", "并没", "并非", "不会", "不能", "没有", "无法", "从不", "从未")):
+        return "free"  # 并不大, 不会有: the negation reaches the word's own tail and past it
     if word in NOT_NEGATIONS or not word.startswith(_NEGATION_CHARS):
         return None
-    if word.startswith(("并不", "并没", "不会", "不能", "没有", "无法")):
-        return "free"
     return "fused"

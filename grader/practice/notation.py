@@ -25,11 +25,12 @@ _LATEX_WORDS = {
 _LATEX = re.compile(r"\\([a-z]+)", re.IGNORECASE)
 _LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _LATEX_SQRT = re.compile(r"\\sqrt\s*\{([^{}]*)\}")
-_LATEX_DROP = re.compile(r"\\(?:left|right|big|bigg|mathrm|text|mathbf|operatorname|,|;|!| )")
+_LATEX_DROP = re.compile(r"\\(?:left|right|bigg|big|,|;|!| )")
+_LATEX_TEXT = re.compile(r"\\(?:mathrm|text|mathbf|mathit|operatorname|textrm)\s*\{([^{}]*)\}")
 
 # Symbols as words, in answers and in every matcher (regexes included: none of these is syntax).
 SYMBOLS = {
-    "√": "sqrt", "∑": "sum ", "Σ": "sum ", "σ": "sigma", "μ": "mu", "ε": "eps", "ϵ": "eps", "γ": "gamma", "β": "beta",
+    "√": "sqrt", "∑": "sum ", "Σ": "sum ", "∏": "prod ", "Π": "prod ", "σ": "sigma", "μ": "mu", "ε": "eps", "ϵ": "eps", "γ": "gamma", "β": "beta",
     "α": "alpha", "λ": "lambda", "∂": "d", "∇": "grad ", "·": "*", "⋅": "*", "×": "*", "∗": "*", "−": "-",
     "–": "-", "→": "->", "⟶": "->", "‖": "||", "“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"',
     "『": '"', "』": '"',
@@ -51,10 +52,10 @@ CANONICAL = [
     (r"\bbehaviour", "behavior"), (r"\bcentre", "center"), (r"\bcentring", "centering"),
     (r"规范化", "归一化"), (r"批量归一化|批标准化", "批归一化"), (r"层标准化", "层归一化"), (r"热身", "预热"),
 ]
-_CANONICAL = [(re.compile(pattern), repl) for pattern, repl in CANONICAL]
+_CANONICAL = [(re.compile(pattern, re.ASCII), repl) for pattern, repl in CANONICAL]  # \b beside Chinese too
 
 # A one-letter name's subscript: x_l, x_{l+1}, h_t -> x, x, h (max_norm and ln_f keep theirs).
-_ONE_LETTER_SUBSCRIPT = re.compile(r"(?<![\w\\])([a-z])_(?:\{[^{}]{0,12}\}|\([^()]{0,12}\)|[a-z0-9]+\b|[a-z0-9])")
+_ONE_LETTER_SUBSCRIPT = re.compile(r"(?<![a-z0-9_\\])([a-z])_(?:\{[^{}]{0,12}\}|\([^()]{0,12}\)|[a-z0-9]+\b|[a-z0-9])", re.ASCII)
 _OPERATOR_SPACE = re.compile(r"\s*([+*/=^<>|])\s*")
 _MINUS_SPACE = re.compile(r"(?<=[\w)])\s+-\s+(?=[\w(])")
 _PAREN_SPACE = re.compile(r"\(\s+|\s+\)")
@@ -76,6 +77,7 @@ def symbols(text: str) -> str:
 def _latex(text: str) -> str:
     if "\\" not in text:
         return text
+    text = _LATEX_TEXT.sub(r"\1", text)
     for _ in range(3):  # \frac{\sqrt{a}}{b}: inner groups first
         text = _LATEX_SQRT.sub(r"sqrt(\1)", text)
         text = _LATEX_FRAC.sub(r"(\1)/(\2)", text)
@@ -91,6 +93,7 @@ def normalise(text: str) -> str:
     text = _ONE_LETTER_SUBSCRIPT.sub(r"\1", text)
     text = text.replace("{", "(").replace("}", ")")
     text = re.sub(r"\^\((\w{1,3})\)", r"^\1", text)  # ^{2} -> ^(2) -> ^2
+    text = re.sub(r"\((\w{1,6})\)/\((\w{1,6})\)", r"\1/\2", text)  # \frac{dy}{dx} -> (dy)/(dx) -> dy/dx
     text = re.sub(r"\s+", " ", text).strip()
     text = _SPACE_BY_CJK.sub("", text)
     text = _OPERATOR_SPACE.sub(r"\1", text)

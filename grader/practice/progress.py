@@ -57,6 +57,18 @@ def review_queue(store: Store, questions: list[Any], *, now: datetime | None = N
     return ReviewQueue(chosen, min(len(due), limit), len(chosen) - min(len(due), limit), min(waiting) if waiting else None)
 
 
+# ---- recording ----------------------------------------------------------------------------------
+
+def record_answer(store: Store, question: Any, result: Any, *, lang: str, shown_order: list[int] | None = None,
+                  duration_s: float | None = None, rating: int | None = None) -> str:
+    """Record one graded answer (grader.practice.answers.AnswerResult) to a bank question, in the
+    bank's letters; the rating defaults to the one the grade gives."""
+    return store.record_answer(
+        question_id=question.id, revision=getattr(question, "revision", 1), answer=result.given,
+        shown_order=shown_order, score=result.score, duration_s=duration_s,
+        rating=int(rating if rating is not None else scheduler.rating_for(result.score)), lang=lang)
+
+
 # ---- recording a graded submission ----------------------------------------------------------
 
 def record_submission(store: Store, result: Any, path: Path, *, distinct: bool = False) -> str | None:

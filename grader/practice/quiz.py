@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from grader.bank import yamlsrc
-from grader.practice.answers import AnswerFormError, AnswerResult, grade
+from grader.practice.answers import AnswerFormError, AnswerResult, grade, rate_self
 from grader.errors import UsageError
 from grader.bank.schema import LANGS, LETTERS
 
@@ -127,6 +127,13 @@ class QuizSession:
         result = grade(self.current, raw, self.lang)
         self.results.append(result)
         return result
+
+    def rate(self, made: list[bool]) -> AnswerResult:
+        """The learner's own rating of the last answer, one yes/no per key point (asked when the
+        grader was unsure of a short answer)."""
+        question = self.questions[len(self.results) - 1]
+        rate_self(question, self.results[-1], made, self.lang)
+        return self.results[-1]
 
     def summary(self) -> Summary:
         return summarise(self.results, {q.id: q.topic for q in self.questions}, asked=len(self.questions))

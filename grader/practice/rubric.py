@@ -28,7 +28,7 @@ from grader.practice import notation
 
 # How far a negation reaches forward inside its clause, in characters: "does not really make" fits;
 # Chinese packs a word into two characters, so it reaches fewer.
-NEGATION_REACH = {"en": 24, "zh": 14}
+NEGATION_REACH = {"en": 36, "zh": 14}
 # How many characters a Chinese matcher may leave between its words ("减均值" in "减去均值").
 CJK_GAP = 3
 # A swapped point costs what it would have earned; a contradicted one half of it.
@@ -38,35 +38,57 @@ SWAP_COST, CONTRADICTION_COST = 1.0, 0.5
 UNSURE_MIN_WORDS, UNSURE_BELOW, UNSURE_TOPICAL = 25, 0.6, 0.3
 
 _CLAUSE_END = re.compile(
-    r"[;:!?,。；：！？，、\n]|\.(?=\s|$)|\b(?:but|rather|instead|whereas|while|although|though)\b|而是|但是|但|却|反而|然而"
+    r"[;:!?,。；：！？，、\n（）]|\.(?=\s|$)|\s\(|\)(?=\s|$)|\b(?:but|whereas|while|although|though)\b|而是|但是|但|却|反而|然而"
+    r"|\band (?=(?:it|they|this|these|there|which|so|then|also|its)\b)",
+    re.ASCII,
 )
 _SENTENCE_END = re.compile(r"[!?;。！？；\n]|\.(?=\s|$)")
 _EN_NEGATION = re.compile(
-    r"\b(?:not|never|no|none|neither|nor|cannot|without|nothing|lacks?|lacking|fails? to)\b|n't\b"
+    r"\b(?:not|never|no|none|neither|nor|cannot|without|lacks?|lacking|fails? to|instead of|rather than|"
+    r"as opposed to)\b|n't\b",
+    re.ASCII,
 )
-_EN_NOT_NEGATION = re.compile(r"\bnot only\b|\bno matter\b|\bnot just\b|\bno longer than\b|\bnothing but\b")
+# Verbs that take something away: they negate only what follows them closely ("skips the mean
+# subtraction"), and two negations cancel ("does not skip the mean subtraction", "不省略减均值").
+_EN_PRIVATIVE = re.compile(
+    r"\b(?:skip(?:s|ped|ping)?|omit(?:s|ted|ting)?|drop(?:s|ped|ping)?|remov(?:e|es|ed|ing)|eliminat(?:e|es|ed|ing)|"
+    r"leav(?:e|es|ing) out|left out|get(?:s|ting)? rid of|dispens(?:e|es|ed|ing) with|forgo(?:es)?)\b",
+    re.ASCII,
+)
+PRIVATIVE_REACH = {"en": 16, "zh": 8}
+_EN_NOT_NEGATION = re.compile(r"\bnot only\b|\bno matter\b|\bnot just\b|\bno longer than\b|\bnothing but\b", re.ASCII)
 _CJK_RUN = re.compile(r"[^\s,.;:!?，。；：！？、]*[\u4e00-\u9fff][^\s,.;:!?，。；：！？、]*")
-_WORD_BREAK = r"(?:(?!\b(?:and|but|so|which|that|while|because|since|when|if|then|as)\b)[^.;:!?,])"
+_WORD_BREAK = r"(?:(?!\b(?:and|but|so|which|that|while|because|since|when|if|then|as)\b)[^.;:!?,])"  # ASCII
 _POST_NEGATION = re.compile(
-    rf"^{_WORD_BREAK}{{0,16}}?\b(?:is|are|was|were|does|do|did|has|have|had|will|can|could|should)(?:n't|\s+not|\s+never)\b(?!\s+only)"
+    rf"^{_WORD_BREAK}{{0,16}}?\b(?:is|are|was|were)(?:n't|\s+not|\s+never)\b(?!\s+only)"
+    rf"|^{_WORD_BREAK}{{0,16}}?\b(?:does|do|did|will|can|could|should)(?:n't|\s+not|\s+never)\s+"
+    r"(?:happen|occur|exist|hold|apply|arise|matter|help|work|cause|pass|flow|reach|propagate|vanish|change|"
+    r"increase|rise|grow|get|go|become|explode|shrink|decrease)\b"
     rf"|^{_WORD_BREAK}{{0,16}}?\b(?:is|are|was|were)\s+(?:wrong|false|a myth|incorrect|untrue|not true)\b"
     r"|^\s*(?:never|no longer)\b|^\s*(?:does not|doesn't|do not|don't) help\b"
     r"|^[^，。；,;]{0,4}?(?:不会出现|不会发生|不存在|不成立|是错的|是错误的|并不成立|不对|没有发生|并不存在|并非如此|没有帮助|没有用|没用|无济于事|帮助不大)"
     r"|^[^，。；,;]{0,4}?(?:并不是|不是|并非)[^，。；,;]{0,10}(?:原因|问题|关键|根源)"
+    # A negation right after a noun phrase negates its predicate: 训练误差并没有变高.
+    r"|^(?:也|都|就|并|还|却)?(?:并没有|并不|并未|没有|没|不会|不再|未|不)(?:变|更|升|增|降|减|出现|发生|上升|下降|提高|降低|增大|减小|消失|爆炸)",
+    re.ASCII,
 )
 # A misconception said as a warning, a hypothetical or a counter-example is not asserted.
-_HYPOTHETICAL = re.compile(r"\b(?:if|would|could|might|suppose|whether|unless|otherwise)\b|如果|假如|假设|要是|若|否则|可能会")
+# "If the factors are below 1 the gradient vanishes" is a claim; "it would not match" is not.
+_HYPOTHETICAL = re.compile(r"\b(?:would|could|might|suppose|supposing|whether|otherwise)\b|假如|假设|要是|否则|可能会", re.ASCII)
 _WARNING = re.compile(
     r"\b(?:avoid|mistake|mistaken|wrong|incorrect|bug|buggy|pitfall|myth|beware|careful|mismatch|misconception|"
     r"instead of|rather than|not match|doesn't match|don't use|do not use|shouldn't|should not|common error)\b"
-    r"|避免|错误|误以为|误认为|陷阱|而不是|而非|不要用|别用|不应|不匹配|对不上|误区|常见的错|以为"
+    r"|避免|错误|误以为|误认为|陷阱|而不是|而非|不要用|别用|不应|不匹配|对不上|不一致|误区|常见的错|以为",
+    re.ASCII,
 )
 _QUOTE = re.compile(r'"[^"\n]{1,300}"|\'[^\'\n]{8,300}\'')
 _CONTRAST_BEFORE = re.compile(
     r"(?:\b(?:unlike|than|versus|vs\.?|compared (?:to|with)|instead of|rather than|as opposed to|in contrast to|"
-    r"relative to)\s+(?:the\s+|a\s+)?|不同于|相比于?|比起|较之|相较于|比)\s*$"
+    r"relative to|as well as|as good as|comparable to|similar to|the same as|equivalent to|like|on par with|matches|match)\s+(?:the\s+|a\s+|plain\s+)?"
+    r"|不同于|相比于?|比起|较之|相较于|比|像)\s*$",
+    re.ASCII,
 )
-_CONTRAST_AFTER = re.compile(r"^\s*(?:不同|相比|相反|比较|比起来)")
+_CONTRAST_AFTER = re.compile(r"^\s*(?:不同|相比|相反|比较|比起来|相当|相近|一样|差不多|类似|相同|基本相同)")
 _CONTRAST_WITH = re.compile(r"(?:与|和|跟|同)\s*$")
 
 
@@ -102,7 +124,14 @@ def _plain_pattern(text: str, cjk: bool) -> str:
 
         tokens = [t for t in chinese.words(norm) if t.strip()]
         gap = rf"[^,.;:!?，。；：！？、]{{0,{CJK_GAP}}}?"
-        return gap.join(_plain_pattern(t, cjk=False) if not notation.has_cjk(t) else re.escape(t) for t in tokens)
+        pattern = ""
+        for i, token in enumerate(tokens):
+            # A gap only between words of two characters or more: one character is too easily
+            # found anywhere ("去均值" is not in "去掉了减均值").
+            if i and len(token) > 1 and len(tokens[i - 1]) > 1:
+                pattern += gap
+            pattern += re.escape(token) if notation.has_cjk(token) else _plain_pattern(token, cjk=False)
+        return pattern
     for token in re.split(r"([a-z]{4,})", norm):
         if re.fullmatch(r"[a-z]{4,}", token):
             parts.append(re.escape(_stem(token)) + r"[a-z]*")
@@ -120,10 +149,10 @@ def _compile(matcher: str, cjk: bool) -> re.Pattern | None:
         source = notation.symbols(matcher[3:])
         if not cjk and notation.has_cjk(source) and not re.search(r"[a-z]{2}", re.sub(r"\\.", "", source)):
             return None
-        return re.compile(source, re.IGNORECASE)
+        return re.compile(source, re.IGNORECASE | re.ASCII)  # \b, \w: ASCII words, even beside Chinese
     if notation.has_cjk(matcher) and not cjk:
         return None
-    return re.compile(_plain_pattern(matcher, cjk))
+    return re.compile(_plain_pattern(matcher, cjk), re.ASCII)
 
 
 # ---- the answer, read once --------------------------------------------------------------------
@@ -135,6 +164,18 @@ class _Cue:
     end: int
     fused: bool  # a word that negates only itself (不一致)
     zh: bool
+    privative: bool = False  # takes away what follows closely (skips, 省略)
+
+    def reach(self) -> int:
+        lang = "zh" if self.zh else "en"
+        return (PRIVATIVE_REACH if self.privative else NEGATION_REACH)[lang]
+
+
+_ZH_NEGATION_PREFIX = re.compile(r"并没有|并没|并不|并非|从不|从未|不|没有|没|无|未|非|别|")
+
+
+def _adjacent(first: _Cue, second: _Cue) -> bool:
+    return second.start - first.end <= (2 if second.zh else 12)
 
 
 class Reading:
@@ -152,7 +193,9 @@ class Reading:
 
     def _english_cues(self) -> list[_Cue]:
         blanked = _EN_NOT_NEGATION.sub(lambda m: " " * len(m.group()), self.text)
-        return [_Cue(m.start(), m.end(), False, False) for m in _EN_NEGATION.finditer(blanked)]
+        return [_Cue(m.start(), m.end(), False, False) for m in _EN_NEGATION.finditer(blanked)] + [
+            _Cue(m.start(), m.end(), False, False, privative=True) for m in _EN_PRIVATIVE.finditer(self.text)
+        ]
 
     def _chinese_cues(self) -> list[_Cue]:
         from grader.practice import chinese
@@ -163,7 +206,7 @@ class Reading:
             for word in chinese.words(run.group()):
                 kind = chinese.negation_kind(word)
                 if kind:
-                    cues.append(_Cue(offset, offset + len(word), kind == "fused", True))
+                    cues.append(_Cue(offset, offset + len(word), kind == "fused", True, kind == "privative"))
                 offset += len(word)
         return cues
 
@@ -180,24 +223,39 @@ class Reading:
     def negated(self, start: int, end: int, pattern: re.Pattern) -> bool:
         """A negation before the match in its clause, a fused one (不一致) over its start, one
         inside a gap the matcher did not spell, or a negated predicate right after it."""
-        lo = bisect.bisect_left(self._cue_starts, start - 40)
-        inside = []
+        lo = bisect.bisect_left(self._cue_starts, start - 60)
+        inside, before, own = [], [], None
         for cue in self.cues[lo:]:
             if cue.start >= end:
                 break
             if cue.end <= start:
-                reach = NEGATION_REACH["zh" if cue.zh else "en"]
-                if not cue.fused and start - cue.end <= reach and not self._between(self.clause_ends, cue.end, start):
-                    return True
+                if (not cue.fused and start - cue.end <= cue.reach() and not self._between(self.clause_ends, cue.end, start)
+                        and not (cue.zh and "的" in self.text[cue.end : start])):  # 不经过权重的通路: 的 ends its reach
+                    before.append(cue)
             elif cue.start < start:  # a fused word such as 不稳定 over the match's start
                 return True
-            elif cue.start > start and not cue.fused:
+            elif cue.start == start:
+                own = cue  # the matcher spelled a negation: "no bias", "省略减均值"
+            elif not cue.fused:
                 inside.append(cue)
+        if before and self._negates(before, own):
+            return True
         if inside and self._gap_negated(start, inside, pattern):
             return True
         clause_end = self._span_of(self.clause_ends, end)[1]
         after = self.text[end : min(clause_end, end + 40)] if clause_end > end else ""
         return bool(after) and _POST_NEGATION.search(after) is not None
+
+    @staticmethod
+    def _negates(before: list[_Cue], own: _Cue | None) -> bool:
+        """Whether the nearest negation before a match reaches it. Only the nearest counts ("no mean
+        subtraction and no bias": each "no" has its own object); two in a row cancel ("does not
+        skip the mean", "不省略减均值"), and a matcher that spells its own negation is reached only
+        by one right before it ("not without warm-up")."""
+        nearest = before[-1]
+        if own is not None:
+            return _adjacent(nearest, own)
+        return not (len(before) > 1 and _adjacent(before[-2], nearest))
 
     def _gap_negated(self, start: int, inside: list[_Cue], pattern: re.Pattern) -> bool:
         """A negation inside a match counts unless the matcher spelled it ("should not be there"):
@@ -207,7 +265,9 @@ class Reading:
             return False
         blanked = list(self.text)
         for cue in inside:
-            blanked[cue.start : cue.end] = " " * (cue.end - cue.start)
+            # Only the negating part of a word: 并不大 keeps its 大.
+            end = cue.start + len(_ZH_NEGATION_PREFIX.match(self.text, cue.start).group()) if cue.zh else cue.end
+            blanked[cue.start : end] = " " * (end - cue.start)
         return pattern.match("".join(blanked), start) is not None
 
     def hedged(self, start: int, end: int) -> bool:
@@ -244,13 +304,22 @@ def _mentions(reading: Reading, question: ShortQuestion) -> list[tuple[int, int,
             before = reading.text[max(0, start - 24) : start]
             contrast = bool(_CONTRAST_BEFORE.search(before)) or (
                 bool(_CONTRAST_WITH.search(before)) and bool(_CONTRAST_AFTER.search(reading.text[end : end + 8]))
-            )
+            ) or _possessive_object(reading, start, end)
             found.append((start, end, subject.name, contrast))
     return sorted(found)
 
 
-# After "unlike LayerNorm", a claim binds to LayerNorm only in that clause or a "which ..." one.
-_CONTRAST_SCOPE = re.compile(r"^[^,.;:!?，。；：！？]*(?:,\s*(?:which|that|where|who)\b[^,.;:!?，。；：！？]*)?$")
+def _possessive_object(reading: Reading, start: int, end: int) -> bool:
+    """"It keeps LayerNorm's invariance" names LayerNorm but is not about it; "Post-LN's gradients
+    are large", at the head of its clause, is."""
+    if not reading.text.startswith("'s", end):
+        return False
+    clause_start = reading._span_of(reading.clause_ends, start)[0]
+    return re.search(r"[a-z]{3,}", re.sub(r"\b(?:the|in|for|with|and|so|in the)\b", "", reading.text[clause_start:start])) is not None
+
+
+# After "unlike LayerNorm", a claim binds to LayerNorm only in a "which ..." clause right after it.
+_CONTRAST_SCOPE = re.compile(r"^\s*,?\s*(?:which|that|where|who)\b[^,.;:!?，。；：！？]*$", re.ASCII)
 
 
 def _in_contrast(reading: Reading, mention_end: int, start: int) -> bool:
@@ -259,8 +328,9 @@ def _in_contrast(reading: Reading, mention_end: int, start: int) -> bool:
 
 def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
     """The subject a claim at start..end is about: one named inside it, else the nearest named
-    before it in its sentence, else the first named after it in its sentence, else the last one
-    named before (the topic carries over sentences), else none."""
+    before it in its sentence, else the topic carried over (the first one named in the last
+    sentence naming one), else the first named after it in its sentence, else none. A subject named
+    in contrast ("unlike LayerNorm") binds only its own clause or a "which ..." one."""
     if not mentions:
         return None
     inside = [m for m in mentions if m[0] < end and m[1] > start]
@@ -270,10 +340,14 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
     before = [m for m in mentions if m[1] <= start and (not m[3] or _in_contrast(reading, m[1], start))]
     if before and before[-1][0] >= s0:
         return before[-1][2]
+    # Carried over from an earlier sentence: that sentence's first subject ("RMSNorm keeps ... of
+    # LayerNorm. It never centers" is about RMSNorm).
+    earlier = [m for m in mentions if m[1] <= start and not m[3]]
+    if earlier:
+        first = reading._span_of(reading.sentence_ends, earlier[-1][0])[0]
+        return next(m[2] for m in earlier if m[0] >= first)
     after = [m for m in mentions if m[0] >= end and m[0] < s1 and not m[3]]
-    if after:
-        return after[0][2]
-    return before[-1][2] if before else None
+    return after[0][2] if after else None
 
 
 # ---- grading ----------------------------------------------------------------------------------

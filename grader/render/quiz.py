@@ -43,6 +43,9 @@ _WORDS = {
         "total": "Total",
         "unanswered": "{n} not answered",
         "try_again": "Cannot read that: {why}. Try again.",
+        "rate_intro": "The grader is not sure of this grade. Did your answer make each key point?",
+        "rate_prompt": "Made it? (y/n)",
+        "rate_done": "Your own rating: {score:.0%}",
         "true": "true",
         "false": "false",
         "id": "Id",
@@ -75,6 +78,9 @@ _WORDS = {
         "total": "合计",
         "unanswered": "{n} 题未答",
         "try_again": "无法识别：{why}。请重新输入。",
+        "rate_intro": "这次评分把握不大。你的答案是否讲到了下面每个要点？",
+        "rate_prompt": "讲到了吗？(y/n)",
+        "rate_done": "你的自评：{score:.0%}",
         "true": "对",
         "false": "错",
         "id": "编号",
@@ -233,6 +239,8 @@ def play(session: QuizSession, *, shuffle_seed: int | None = None, shuffle: bool
             out.print(question_panel(question, lang, order, _panel_title(question, number, len(session.questions))))
             result = _ask(out, session, question, order)
             out.print(feedback(question, result, lang, order))
+            if result.unsure:
+                _rate_self(out, session, question)
             out.print()
     except (KeyboardInterrupt, EOFError):
         out.print()
@@ -255,6 +263,25 @@ def _ask(out: Console, session: QuizSession, question: Any, order: list[int]) ->
             return session.answer(typed)
         except AnswerFormError as exc:
             out.print(Text(words(session.lang)["try_again"].format(why=exc.message(session.lang)), style="yellow"))
+
+
+_YES = {"y", "yes", "是", "对", "有", "1"}
+_NO = {"n", "no", "否", "不", "没有", "错", "0"}
+
+
+def _rate_self(out: Console, session: QuizSession, question: Any) -> None:
+    """The grader was unsure of a short answer: the learner says, point by point, whether their
+    answer made it, and that rating becomes the score."""
+    w = words(session.lang)
+    out.print(Text(w["rate_intro"], style="bold yellow"))
+    made = []
+    for point in question.rubric:
+        out.print(prose(f"  • {point.point.get(session.lang)}", hang=4))
+        while (typed := out.input(Text(f"    {w['rate_prompt']}: ", style="bold")).strip().lower()) not in _YES | _NO:
+            pass
+        made.append(typed in _YES)
+    result = session.rate(made)
+    out.print(Text(w["rate_done"].format(score=result.score), style="bold"))
 
 
 # ---- answers files and banks ----------------------------------------------------------------

@@ -13,6 +13,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
+from grader.bank.tasks import hidden_coverage
 from grader.render.wrap import prose
 from grader.results import CheckResult, SubmissionResult, displayed, number_text
 
@@ -29,6 +30,14 @@ _WORDS = {
         "tasks": "Coding tasks", "id": "Id", "title": "Title", "signature": "Signature",
         "examples": "Public examples", "input": "input", "starter": "Starter code",
         "start_with": "Start with: dlprep task start {id}",
+        "hidden_tests": "Hidden tests call forward on any input whose trailing dims match",
+        "now_passing": "Now passing", "now_failing": "Now failing",
+        "failing": "Failing checks ({n} of {total})", "all_checks": "Checks",
+        "all_passed": "All {n} checks passed.", "others_passed": "{n} other checks passed (--verbose lists them).",
+        "hint_next": "Stuck? Hint {level} of {total}: dlprep task hint {id}",
+        "hint_done": "All {total} hints shown; the solution: dlprep task solution {id}",
+        "solution": "Reference solution", "solution_forced": "shown with --force, before any graded attempt",
+        "hint": "Hint {level} of {total}",
     },
     "zh": {
         "check": "检查", "abs": "最大绝对误差", "rel": "最大相对误差", "hidden": "隐藏",
@@ -39,6 +48,14 @@ _WORDS = {
         "tasks": "编程题", "id": "编号", "title": "标题", "signature": "签名",
         "examples": "公开样例", "input": "输入", "starter": "起始代码",
         "start_with": "开始：dlprep task start {id}",
+        "hidden_tests": "隐藏测试会用末尾维度匹配的任意输入调用 forward",
+        "now_passing": "现在通过", "now_failing": "现在未通过",
+        "failing": "未通过的检查（{total} 项中的 {n} 项）", "all_checks": "检查",
+        "all_passed": "全部 {n} 项检查通过。", "others_passed": "其余 {n} 项检查通过（--verbose 列出）。",
+        "hint_next": "卡住了？提示 {level}/{total}：dlprep task hint {id}",
+        "hint_done": "{total} 条提示都已看过；参考答案：dlprep task solution {id}",
+        "solution": "参考答案", "solution_forced": "用 --force 在任何评分尝试之前查看",
+        "hint": "提示 {level}/{total}",
     },
 }
 
@@ -51,33 +68,73 @@ def _err(value: float | None) -> str:
     return "-" if value is None else f"{value:.2e}"
 
 
-def result_table(result: SubmissionResult, lang: str = "en", file=None) -> None:
-    """The report as a table; to `file` (--out) as plain text, 120 columns wide."""
+def result_table(result: SubmissionResult, lang: str = "en", file=None, *, verbose: bool = False,
+                 flips: tuple[list[str], list[str]] | None = None, hint=None) -> None:
+    """The report, in the order a learner reads it: the verdict and score, what changed since the
+    last report (--watch: `flips` is (now passing, now failing)), the named mistakes with their
+    fixes, the failing checks with their details, then the submission's output, and for a failed
+    grade where the hints stand (`hint`: grader.practice.hints.HintState). Passing checks are a count
+    unless `verbose`. To `file` (--out) as plain text, 120 columns wide."""
     console = Console(file=file, width=120, no_color=True) if file else Console()
     w = _w(lang)
     result = displayed(result)  # escapes and bidi controls from the submission shown, not obeyed
-    title = Text(f"{result.task}  {result.file}")
+    console.print(Text(f"{result.task}  {result.file}", style="bold"))
+    style = {"pass": "bold green", "fail": "bold red"}.get(result.verdict, "bold yellow")
+    console.print(Text(f"{w[result.verdict]}  {w['score']}: {result.score:g} / {result.max_score:g}", style=style))
     if result.error:
-        console.print(title, Text(f"{w['error']}: {result.error.kind}", style="bold red"))
-        console.print(Text(result.error.message))
-    else:
-        table = Table(title=title, show_lines=False)
+        console.print(Text(f"{result.error.kind}: ", style="bold red") + Text(result.error.message))
+    _flips(flips, w, console)
+    _pitfalls(result, w, console)
+    if not result.error:
+        _checks(result, w, console, verbose)
+    _output(result.output, w, console)
+    _hint_line(result, hint, w, console)
+
+
+def _flips(flips, w: dict, console: Console) -> None:
+    fixed, broken = flips or ([], [])
+    if fixed:
+        console.print(Text(w["now_passing"] + ": ", style="green") + Text(", ".join(fixed)))
+    if broken:
+        console.print(Text(w["now_failing"] + ": ", style="red") + Text(", ".join(broken)))
+
+
+def _checks(result: SubmissionResult, w: dict, console: Console, verbose: bool) -> None:
+    """The failing checks as a table (every check with verbose), each failure's details under it."""
+    failing = [c for c in result.checks if not c.passed]
+    shown = result.checks if verbose else failing
+    if shown:
+        title = w["all_checks"] if verbose else w["failing"].format(n=len(failing), total=len(result.checks))
+        table = Table(title=Text(title), title_justify="left", show_lines=False)
         table.add_column("", width=1)
         table.add_column(w["check"])
         table.add_column(w["abs"], justify="right")
         table.add_column(w["rel"], justify="right")
-        for check in result.checks:
+        for check in shown:
             mark = Text("✓", style="green") if check.passed else Text("✗", style="red")
             name = Text(check.name + (f" ({w['hidden']})" if check.hidden else ""))
             table.add_row(mark, name, _err(check.max_abs_err), _err(check.max_rel_err))
         console.print(table)
-        for check in result.checks:
-            if not check.passed:
-                _failure(check, w, console)
-    _pitfalls(result, w, console)
-    _output(result.output, w, console)
-    style = {"pass": "bold green", "fail": "bold red"}.get(result.verdict, "bold yellow")
-    console.print(Text(f"{w[result.verdict]}  {w['score']}: {result.score:g} / {result.max_score:g}", style=style))
+        for check in failing:
+            _failure(check, w, console)
+    passed = len(result.checks) - len(failing)
+    if passed and not verbose:
+        key = "all_passed" if not failing else "others_passed"
+        console.print(Text(w[key].format(n=passed), style="green"))
+
+
+# Errors where the task's hints cannot help: the file is not Python yet, or dlprep failed.
+_NO_HINT_ERRORS = {"syntax-error", "bad-file", "internal-error"}
+
+
+def _hint_line(result: SubmissionResult, hint, w: dict, console: Console) -> None:
+    if hint is None or result.verdict == "pass" or (result.error and result.error.kind in _NO_HINT_ERRORS):
+        return
+    if hint.used < hint.total:
+        line = w["hint_next"].format(level=hint.used + 1, total=hint.total, id=hint.task)
+    else:
+        line = w["hint_done"].format(total=hint.total, id=hint.task)
+    console.print(Text(line, style="cyan"))
 
 
 def _failure(check: CheckResult, w: dict, console: Console) -> None:
@@ -139,6 +196,8 @@ def task_page(spec, examples: list[dict], lang: str = "en", console: Console | N
     console.print(Text(spec.title.get(lang), style="bold"))
     console.print(Text(spec.prompt.get(lang)))
     console.print(Text(f"{w['signature']}: {spec.signature}"))
+    if covers := hidden_coverage(spec, lang):
+        console.print(Text(w["hidden_tests"] + ": " + "; ".join(covers)))
     if examples:
         console.print(Text(w["examples"], style="bold"))
         for example in examples:
@@ -146,3 +205,22 @@ def task_page(spec, examples: list[dict], lang: str = "en", console: Console | N
     console.print(Text(w["starter"], style="bold"))
     console.print(Syntax(spec.starter, "python", theme="ansi_dark", word_wrap=True))
     console.print(Text(w["start_with"].format(id=spec.id), style="dim"))
+
+
+def hint_page(hint, lang: str = "en", console: Console | None = None) -> None:
+    """`task hint`: one hint (grader.practice.hints.Hint), numbered on its ladder."""
+    console = console or Console()
+    w = _w(lang)
+    console.print(Text(w["hint"].format(level=hint.level, total=hint.total) + f"  ({hint.task})", style="bold"))
+    console.print(prose(Text(hint.text)))
+    if hint.level == hint.total:
+        console.print(Text(w["hint_done"].format(total=hint.total, id=hint.task), style="dim"))
+
+
+def solution_page(solution, lang: str = "en", console: Console | None = None) -> None:
+    """`task solution`: the reference's source (grader.practice.hints.Solution), highlighted."""
+    console = console or Console()
+    w = _w(lang)
+    note = f"  ({w['solution_forced']})" if solution.forced else ""
+    console.print(Text(f"{w['solution']}: {solution.task}  {solution.file.name}{note}", style="bold"))
+    console.print(Syntax(solution.source, "python", theme="ansi_dark", line_numbers=True, word_wrap=True))

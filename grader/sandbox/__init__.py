@@ -3,11 +3,15 @@
     sb = Sandbox(device="cpu")           # starts the zygote now; returns at once (preload=(...))
     result = sb.run(job, deadline_s=10)  # the judge's dict (see docs/DESIGN.md, flow 2)
     sb.layers()                          # {"seccomp": "on", "uid": "off: ...", ...}
+    sb.facts()                           # what the probe child really had (uids, caps, namespaces)
     sb.close()                           # or use it as a context manager
 
 Processes. The CLI (no torch) starts the zygote (`python -I`, torch imported, idle; client.py,
-zygote.py). The zygote keeps one grading slot forked ahead of the next job, and the slot forks its
-child at once: the child locks itself down and waits, so forks and lockdown cost a job nothing. The
+zygote.py); its command line holds two fd numbers, the rest (device, directory, preloads) comes
+through the control pipe. The zygote keeps one grading slot forked ahead of the next job, and the
+slot forks its child at once, into a new PID namespace where it is pid 1 (namespaces.py: root
+re-enters its own namespace with setns, any other uid reparents through a short-lived
+intermediate): the child locks itself down and waits, so forks and lockdown cost a job nothing. The
 slot reads the job from the CLI's pipe, hands it to the child, supervises it (supervisor.py) and,
 once the child is reaped, imports and runs the judge itself and replies; the zygote then says the
 slot is reaped, so run() returns with no process of that job left. The zygote never reads a job, so
@@ -17,9 +21,25 @@ child can no longer read dlprep's files; the zygote refuses to hold grader.refer
 or grader.grading.judge.
 
 Layers, applied by the child to itself in this order (lockdown.py), each probed at start-up in a
-throwaway child (probe_layers.py) and skipped with a reason where it does not work here:
+throwaway child forked the same way (probe_layers.py) and skipped with a reason where it does not
+work here; the zygote then reads the probe child's /proc entries (facts.py) and turns off a layer
+they contradict:
+  cgroup          joins its job's pids (128 tasks) and memory cgroup (the address-space headroom
+                  + 1 GiB, no swap), made by the zygote below dlprep's own cgroup (v2 where its
+                  controllers can be enabled there, else v1) and removed once the slot is reaped;
+                  stale ones (their zygote gone) are swept at start. A kernel kill at the memory
+                  limit is `memory-limit`
   session         its own session and process group: the supervisor kills the whole group
-  namespaces      a network namespace (no interfaces) and a private mount namespace
+  pidns           it is pid 1 of its PID namespace (made by the slot's fork): it sees and names no
+                  process outside; when it dies, everything in the namespace dies. As pid 1 it
+                  ignores its own SIGKILL/SIGTERM and the soft RLIMIT_CPU's SIGXCPU (the hard
+                  limit's SIGKILL still ends it), and abort() ends in SIGSEGV
+  uid             an unprivileged uid per slot (two, alternating), when it can read the interpreter
+                  (a pyenv under /root, mode 0700, cannot: reported off with that reason)
+  userns          a user namespace: root inside, the slot uid outside (uid layer on) or dlprep's
+                  uid (0 -> 0 for root); its capabilities are the namespace's, then dropped
+  namespaces      network (no interfaces), mount (private), IPC (System V objects die with it) and
+                  UTS (host name) namespaces, owned by its user namespace
   scratch-tmpfs   cwd is a 64 MiB, 4096-inode tmpfs seen by the child only (a file-size limit
                   alone does not stop many small files filling the disk)
   rlimits         CPU seconds, file size, 64 open files, no core dump; on the CPU address space =
@@ -27,25 +47,35 @@ throwaway child (probe_layers.py) and skipped with a reason where it does not wo
                   CUDA's start-up, RLIMIT_DATA instead
   cuda-memory     --device cuda only: CUDA initialised in the child, before Landlock and seccomp
                   (the zygote never touches CUDA), and torch's per-process memory fraction set
+  pdeathsig       SIGKILL when the slot dies, set after the last uid change and once the slot is
+                  its parent (read from /proc: getppid() is 0 across a PID namespace)
+  capabilities    none left in the effective, permitted, inheritable, ambient or bounding set;
+                  securebits locked (no root magic, no ambient raise)
   no-new-privs    no privilege gain through exec; required by Landlock for a non-root process
   landlock        read-only on the interpreter, stdlib, installed packages and system libraries,
                   except dlprep's own files (grader/, questions/, cli.py, the source checkout, an
                   installed distribution's files); read-write on scratch only
   landlock-scope  (ABI >= 6) no TCP bind/connect, no signals and abstract UNIX sockets outside
-  uid             an unprivileged uid per slot (two, alternating), when it can read the interpreter
-                  (a pyenv under /root, mode 0700, cannot: reported off with that reason); after a
-                  job everything of that uid is killed
-  pdeathsig       SIGKILL when the slot dies, set after the uid change, then getppid() re-checked
   seccomp         socket (every family), ptrace, process_vm_*, fork/vfork/clone without
                   CLONE_THREAD/clone3 (ENOSYS, so glibc falls back to clone), exec, mount/unshare/
-                  setns, bpf, perf_event_open, keyctl, io_uring, userfaultfd; signals only to itself
-Then a scrubbed environment, and only then the child entry imports the submission.
+                  setns, bpf, perf_event_open, keyctl, io_uring, userfaultfd; sched_setscheduler/
+                  setattr, ioprio_*, host name, clock setters, syslog, iopl/ioperm, System V and
+                  POSIX IPC, memfd; signals, prlimit64, [sg]etpriority, sched_setaffinity/setparam,
+                  getsid/getpgid/setpgid only on itself (pid 0 or 1 in its PID namespace)
+Then a scrubbed environment, command line (sys.argv, sys.orig_argv) and linecache, and only then
+the child entry imports the submission.
+
+Where user namespaces are refused (Docker's default seccomp profile refuses unshare and clone with
+namespace flags to a container without CAP_SYS_ADMIN), userns, pidns and namespaces are reported
+off: the child stays in the container's namespaces and keeps Landlock, seccomp (pids pinned to its
+own) and, as root, the dropped capabilities. `dlprep doctor` says so, and does not say "isolated".
 
 Supervision (supervisor.py): a wall-clock deadline (SIGKILL of the child's process group: status
 `timeout`); the answer's length is read first and refused over 64 MiB (`output-limit`); stdout and
 stderr keep 64 KiB each, a flood is drained and noted; an end without an answer is `crashed`, a
-memory failure `memory-limit`. With no isolating layer working (namespaces, landlock, seccomp, uid)
-the sandbox refuses to grade (CannotGrade, exit 3) unless insecure=True.
+memory failure (MemoryError, torch's failed allocation, or a kill at the cgroup's limit)
+`memory-limit`. With no isolating layer working (userns, pidns, namespaces, capabilities, landlock,
+seccomp, uid) the sandbox refuses to grade (CannotGrade, exit 3) unless insecure=True.
 
 May import: grader.errors
 Must not be imported by: anything but grader.grading, grader.authoring and cli.py; it imports the child and judge entry points by name (never grader.references, grader.mutants or the judge into the zygote).

@@ -33,9 +33,12 @@ PASSED_ENV = ("CUDA_VISIBLE_DEVICES",)
 class Sandbox:
     """sb = Sandbox(device="cpu"); sb.run(job, deadline_s) -> the judge's dict; sb.close()."""
 
-    def __init__(self, device: str = "cpu", insecure: bool = False, preload: tuple[str, ...] = ()):
+    def __init__(self, device: str = "cpu", insecure: bool = False, preload: tuple[str, ...] = (),
+                 prewarm: bool = True):
         """preload: modules holding child entries besides grader.grading.runner (a locked-down child
-        cannot import anything of dlprep's, so the zygote imports them first)."""
+        cannot import anything of dlprep's, so the zygote imports them first). prewarm: each idle
+        child warms the runner up while it waits (one job's latency); batch grading, where every
+        core is busy grading, turns it off (that warm-up costs more CPU than it saves)."""
         if device not in ("cpu", "cuda"):
             raise ValueError(f"device must be cpu or cuda, not {device!r}")
         self.device, self.insecure = device, insecure
@@ -47,14 +50,16 @@ class Sandbox:
         self._reply, reply_w = os.pipe()
         env = ZYGOTE_ENV | {k: os.environ[k] for k in PASSED_ENV if k in os.environ}
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-c", BOOT, GRADER_ROOT, str(control_r), str(reply_w)],
+            # The directory's name tags this sandbox's processes (ps, the tests); it is no secret:
+            # the child works in it.
+            [sys.executable, "-I", "-c", BOOT, GRADER_ROOT, str(control_r), str(reply_w), Path(self._base).name],
             pass_fds=(control_r, reply_w), stdin=subprocess.DEVNULL, stdout=self._log, stderr=self._log,
             env=env, cwd=self._base, start_new_session=True,
         )
         os.close(control_r)
         os.close(reply_w)
         # The rest through the pipe, not the command line, which every child inherits in memory.
-        start = {"device": device, "base": self._base, "cli_pid": os.getpid(), "preload": list(preload)}
+        start = {"device": device, "base": self._base, "preload": list(preload), "prewarm": bool(prewarm)}
         wire.write_json(self._control, start)
 
     def layers(self) -> dict[str, str]:

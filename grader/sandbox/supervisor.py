@@ -15,7 +15,7 @@ from typing import Callable
 from grader.sandbox.outcome import ChildOutcome
 from grader.sandbox import cgroups, child, lockdown, namespaces, wire
 
-ANSWER_CAP = 64 << 20  # a LayerNorm answer is kilobytes; a 300 MB one is refused unread
+ANSWER_CAP = wire.ANSWER_CAP
 OUTPUT_KEEP = 64 << 10  # per stream; the rest of a flood is read and dropped
 READ_CHUNK = 1 << 16
 

@@ -12,6 +12,7 @@ import struct
 import time
 
 LENGTH = struct.Struct("!Q")
+ANSWER_CAP = 64 << 20  # a child's answer: a LayerNorm answer is kilobytes; a 300 MB one is refused unread
 META_LENGTH = struct.Struct("!I")
 
 # The child's first byte on the answer pipe, written by trusted code before the submission runs.
@@ -20,6 +21,9 @@ TAG_FAILED = b"F"  # lockdown failed; a JSON frame with the reason follows
 # The runner's meta nests a few levels (probes -> probe -> grad_none); a forged one nested
 # thousands deep would blow the judge's stack wherever it is walked, so it is refused at the door.
 MAX_META_DEPTH = 16
+# An honest answer's meta is a few KB; parsing and walking a forged 50 MB one took 9 s of the slot's
+# time, so one past this is refused unread (the tensors, capped with the whole answer, may be larger).
+MAX_META_BYTES = 1 << 20
 
 
 class WireError(Exception):
@@ -82,6 +86,8 @@ def decode_answer(payload: bytes) -> tuple[dict, bytes]:
     if len(payload) < META_LENGTH.size:
         raise ValueError("answer shorter than its header")
     (n,) = META_LENGTH.unpack_from(payload)
+    if n > MAX_META_BYTES:
+        raise ValueError(f"answer's meta is {n} bytes (limit {MAX_META_BYTES})")
     end = META_LENGTH.size + n
     if end > len(payload):
         raise ValueError("answer's meta length runs past its end")

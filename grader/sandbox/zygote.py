@@ -22,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader.sandbox import cgroups, landlock_rules, lockdown, namespaces, probe_layers, supervisor, wire
+from grader.sandbox import cgroups, child, landlock_rules, lockdown, namespaces, probe_layers, supervisor, wire
 
 # Never in the zygote or a child: a submission could call the reference or find expected values.
 # Matched by where a module's file lives, whatever name it was imported under.
@@ -40,14 +40,16 @@ TOOK, CLOSED = b"T", b"C"  # a slot's byte to the zygote: it took a job / the CL
 
 
 def main(argv: list[str]) -> None:
-    """argv: the control and reply fds. The first message on control says the rest ({"device",
-    "base", "cli_pid", "preload"}): nothing of the CLI sits in a command line children inherit."""
+    """argv: the control and reply fds (and the sandbox's name, unused: it tags the processes).
+    The first message on control says the rest ({"device", "base", "preload"}): nothing of the CLI
+    (its pid above all) sits in the command line or memory children inherit. The CLI is this
+    process's parent; if it is gone, so is the control pipe."""
     control, reply = int(argv[0]), int(argv[1])
+    _follow(os.getppid())
     start = wire.read_json(control)
     device, base = start["device"], start["base"]
     preload = [*CHILD_PRELOAD, *JUDGE_HELPERS, *start["preload"]]
-    _follow(int(start["cli_pid"]))
-    del start
+    child.PREWARM = start.get("prewarm", True) is True
     import numpy  # noqa: F401  (the child's libraries, imported once)
     import numpy.ctypeslib  # noqa: F401  (safetensors' save imports it on first use: ~1 ms a child)
     import safetensors.torch  # noqa: F401

@@ -1,0 +1,14 @@
+"""Mutant activation-placement: x = relu(x) first, so both the branch and the skip see relu(x)."""
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, in_channels):
+        super().__init__()
+        self.fc1 = nn.Linear(in_channels, in_channels)
+        self.fc2 = nn.Linear(in_channels, in_channels)
+
+    def forward(self, x):
+        x = F.relu(x)
+        return F.relu(self.fc2(F.relu(self.fc1(x))) + x)

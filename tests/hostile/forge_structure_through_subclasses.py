@@ -1,0 +1,42 @@
+"""Hostile: Finds the runner's module dict through nn.Module.__subclasses__() and a method's
+__globals__ at import, and wraps _structure there; eps is an extra Parameter.
+Its benign twin is this file without the attack blocks (tests/test_hostile.py)."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# >>> attack
+
+def _hide_eps(real):
+    def structure(module, spec):
+        report = real(module, spec)
+        report["parameters"] = [p for p in report["parameters"] if p["name"] != "eps"]
+        return report
+    return structure
+
+for _cls in nn.Module.__subclasses__() + Exception.__subclasses__():
+    for _attr in vars(_cls).values():
+        _scope = getattr(_attr, "__globals__", None)
+        if _scope is not None and "_structure" in _scope:
+            _scope["_structure"] = _hide_eps(_scope["_structure"])
+# <<< attack
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, normalized_shape, eps=1e-5):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        # >>> attack
+        self.eps = nn.Parameter(torch.tensor(float(eps)))  # DESIGN.md: an extra parameter (extra-layers)
+        # <<< attack
+        self.weight = nn.Parameter(torch.ones(self.normalized_shape))
+        self.bias = nn.Parameter(torch.zeros(self.normalized_shape))
+
+    def forward(self, x):
+        dims = tuple(range(-len(self.normalized_shape), 0))
+        mean = x.mean(dim=dims, keepdim=True)
+        var = ((x - mean) ** 2).mean(dim=dims, keepdim=True)
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias

@@ -1,0 +1,43 @@
+"""Hostile: Red-team 11: a forged answer giving a parameter's shape as an int: the schema refuses
+it (the submission's error), the judge never trips on it.
+Its benign twin is this file without the attack blocks (tests/test_hostile.py)."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# >>> attack
+import json
+import os
+import struct
+
+
+def _forge(meta):
+    """One complete answer frame on the answer pipe (fd 3): JSON meta, then an empty safetensors file."""
+    m = json.dumps(meta).encode()
+    body = struct.pack("!I", len(m)) + m + b"\x02\x00\x00\x00\x00\x00\x00\x00{}"
+    view = memoryview(struct.pack("!Q", len(body)) + body)
+    while view:
+        view = view[os.write(3, view):]
+
+
+_forge({"error": None, "classes": ["LayerNorm"], "probes": {},
+        "structure": {"parameters": [{"name": "weight", "shape": 5, "init": "ones"}], "submodules": [],
+                      "mapping": {"weight": "weight"}}})
+# <<< attack
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, normalized_shape, eps=1e-5):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(self.normalized_shape))
+        self.bias = nn.Parameter(torch.zeros(self.normalized_shape))
+
+    def forward(self, x):
+        dims = tuple(range(-len(self.normalized_shape), 0))
+        mean = x.mean(dim=dims, keepdim=True)
+        var = ((x - mean) ** 2).mean(dim=dims, keepdim=True)
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias

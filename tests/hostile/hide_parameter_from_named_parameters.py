@@ -1,0 +1,31 @@
+"""Hostile: Keeps eps a Parameter that takes a gradient but hides it from named_parameters(),
+which the structure report walks: autograd's graph still shows it.
+Its benign twin is this file without the attack blocks (tests/test_hostile.py)."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, normalized_shape, eps=1e-5):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        # >>> attack
+        self.eps = nn.Parameter(torch.tensor(float(eps)))  # DESIGN.md: an extra parameter (extra-layers)
+        # <<< attack
+        self.weight = nn.Parameter(torch.ones(self.normalized_shape))
+        self.bias = nn.Parameter(torch.zeros(self.normalized_shape))
+
+    # >>> attack
+    def named_parameters(self, *args, **kwargs):
+        return ((n, p) for n, p in super().named_parameters(*args, **kwargs) if n != "eps")
+    # <<< attack
+
+    def forward(self, x):
+        dims = tuple(range(-len(self.normalized_shape), 0))
+        mean = x.mean(dim=dims, keepdim=True)
+        var = ((x - mean) ** 2).mean(dim=dims, keepdim=True)
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias

@@ -1,0 +1,29 @@
+"""Hostile: rms_norm (it decomposes before any kernel: the CompositeImplicitAutograd override)
+by a computed name, its exception caught and the work redone by hand: the record stays.
+Its benign twin is this file without the attack blocks (tests/test_hostile.py)."""
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, normalized_shape, eps=1e-5):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(self.normalized_shape))
+        self.bias = nn.Parameter(torch.zeros(self.normalized_shape))
+
+    def forward(self, x):
+        # >>> attack
+        try:
+            getattr(F, "rms" + "_norm")(x, self.normalized_shape, None, self.eps)
+        except RuntimeError:
+            pass
+        # <<< attack
+        dims = tuple(range(-len(self.normalized_shape), 0))
+        mean = x.mean(dim=dims, keepdim=True)
+        var = ((x - mean) ** 2).mean(dim=dims, keepdim=True)
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias

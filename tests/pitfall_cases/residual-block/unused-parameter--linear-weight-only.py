@@ -1,0 +1,13 @@
+import torch
+import torch.nn as nn
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, in_channels):
+        super().__init__()
+        self.fc1 = nn.Linear(in_channels, in_channels)
+        self.fc2 = nn.Linear(in_channels, in_channels)
+
+    def forward(self, x):
+        h = torch.relu(x @ self.fc1.weight.T)  # the matmul, by hand
+        return torch.relu(self.fc2(h) + x)

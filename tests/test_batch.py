@@ -1,0 +1,205 @@
+"""`dlprep grade`'s flow without the CLI: discovery, the results cache, the worker pool (a dead
+zygote replaced, a submission regraded once), and the same report for any --jobs."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+from grader.errors import CannotGrade, UsageError
+from grader.grading import batch as batches
+from grader.grading import cache as results_cache
+from grader.grading.discover import MAX_FOLDER_ENTRIES, discover
+from grader.results import ErrorInfo, SubmissionResult
+from tests import batch_class
+
+CORRECT = batch_class.source("correct", batch_class.CORRECT[0])
+
+
+# -- discovery -------------------------------------------------------------------------------------
+def test_discovery_names_files_and_folders_and_reports_bad_ones(tmp_path):
+    paths = batch_class.write_class(tmp_path, n=3)
+    found = {f.name: f for f in discover(paths, "LayerNorm")}
+    assert found["folder-student"].path.name == "layernorm.py"  # nested; .git's copy not a candidate
+    assert "several" in found["two-candidates"].problem and "v1.py, v2.py" in found["two-candidates"].problem
+    assert "no .py file" in found["empty-folder"].problem
+    assert "not UTF-8" in found["latin1.py"].problem
+    assert "s000-correct--centered-pow-mean.py (2)" in found  # the same name in section-b
+    assert ".hidden.py" not in found and "README.md" not in found
+    assert "new\nline.py" in found and "=HYPERLINK(\"x\").py" in found
+
+
+def test_discovery_order_is_the_paths_then_sorted_names(tmp_path):
+    subs, other = tmp_path / "subs", tmp_path / "other"
+    (subs / "c").mkdir(parents=True)
+    other.mkdir()
+    for path in (subs / "b.py", subs / "a.py", other / "a.py"):
+        path.write_text(CORRECT)
+    names = [f.name for f in discover([subs, other / "a.py"], "LayerNorm")]
+    assert names == ["a.py", "b.py", "c", "a.py (2)"]
+
+
+def test_a_symlink_is_reported_not_followed(tmp_path):
+    secret = tmp_path / "secret.py"
+    secret.write_text(CORRECT)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "link.py").symlink_to(secret)
+    (subs / "folder").mkdir()
+    (subs / "folder" / "model.py").symlink_to(secret)
+    found = {f.name: f for f in discover([subs], "LayerNorm")}
+    assert "symbolic link" in found["link.py"].problem and not found["link.py"].source
+    assert "no .py file" in found["folder"].problem
+
+
+def test_a_huge_folder_is_a_bad_file_not_a_long_walk(tmp_path):
+    big = tmp_path / "subs" / "venv-student"
+    big.mkdir(parents=True)
+    for i in range(MAX_FOLDER_ENTRIES + 1):
+        (big / f"f{i}.txt").touch()
+    (found,) = discover([tmp_path / "subs"], "LayerNorm")
+    assert f"over {MAX_FOLDER_ENTRIES} entries" in found.problem
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda p: p / "missing", "no such file"),
+    (lambda p: p, "no submissions"),  # an empty directory
+])
+def test_nothing_to_grade_is_a_usage_error(tmp_path, make, message):
+    with pytest.raises(UsageError, match=message):
+        discover([make(tmp_path)], "LayerNorm")
+
+
+# -- the cache -------------------------------------------------------------------------------------
+def _result(kind: str | None = None) -> SubmissionResult:
+    return SubmissionResult(task="layernorm", file="a.py", verdict="error" if kind else "pass", score=1.0,
+                            max_score=2.0, error=ErrorInfo(kind, "m") if kind else None)
+
+
+def test_every_input_of_the_key_changes_it():
+    base = dict(lang="en", device="cpu", seed=1)
+    first = results_cache.key("t", b"src", "a.py", **base)
+    assert results_cache.key("t", b"src", "a.py", **base) == first
+    others = [results_cache.key("u", b"src", "a.py", **base), results_cache.key("t", b"src!", "a.py", **base),
+              results_cache.key("t", b"src", "b.py", **base), results_cache.key("t", b"src", "a.py", **base | {"lang": "zh"}),
+              results_cache.key("t", b"src", "a.py", **base | {"device": "cuda"}),
+              results_cache.key("t", b"src", "a.py", **base | {"seed": 2})]
+    assert len(set(others) | {first}) == 7
+
+
+def test_the_task_digest_follows_reference_and_mutant_bytes(builtin_tasks, tmp_path):
+    loaded = builtin_tasks["layernorm"]
+    before = results_cache.task_digest(loaded)
+    mutant = loaded.spec.mutants[0]
+    copy = tmp_path / mutant.file
+    copy.parent.mkdir(parents=True)
+    copy.write_text(mutant.path(loaded.dir).read_text() + "\n# changed\n")
+    moved = dataclasses.replace(loaded, dir=tmp_path)
+    assert results_cache.task_digest(moved) != before
+
+
+@pytest.mark.parametrize("kind", sorted(results_cache.NEVER_CACHED))
+def test_results_of_the_moment_are_never_cached(tmp_path, kind):
+    cache = results_cache.ResultsCache(tmp_path)
+    cache.put("k" * 64, _result(kind))
+    assert cache.get("k" * 64) is None and not list(tmp_path.rglob("*.json"))
+
+
+def test_a_corrupt_entry_is_a_miss(tmp_path):
+    cache = results_cache.ResultsCache(tmp_path)
+    key = "ab" * 32
+    cache.put(key, _result())
+    assert cache.get(key).score == 1.0
+    path = next(tmp_path.rglob("*.json"))
+    for garbage in ("{not json", json.dumps({"layout": 1, "key": key, "result": {"task": 1}}),
+                    json.dumps({"layout": 1, "key": "other", "result": _result().to_dict()})):
+        path.write_text(garbage)
+        assert cache.get(key) is None
+
+
+def test_the_cache_lives_under_dlprep_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLPREP_HOME", str(tmp_path))
+    assert results_cache.ResultsCache().root == tmp_path / "cache" / "results"
+
+
+# -- the pool --------------------------------------------------------------------------------------
+def _folder(tmp_path, sources: dict[str, str]) -> Path:
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for name, text in sources.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+class _Killing:
+    """A real sandbox whose zygote is killed (as an outside fault would) before chosen jobs."""
+
+    kills: list = []
+
+    def __init__(self, kill_first: int):
+        from grader.sandbox import Sandbox
+
+        self.sandbox, self.left = Sandbox(), kill_first
+
+    def check(self):
+        self.sandbox.check()
+
+    def run(self, job, deadline_s=10.0):
+        if self.left > 0:
+            self.left -= 1
+            os.killpg(self.sandbox._proc.pid, signal.SIGKILL)
+            _Killing.kills.append(job["filename"])
+        return self.sandbox.run(job, deadline_s)
+
+    def interrupt(self):
+        self.sandbox.interrupt()
+
+    def close(self):
+        self.sandbox.close()
+
+
+def test_a_dead_zygote_is_replaced_and_its_submission_regraded_once(tmp_path):
+    folder = _folder(tmp_path, {"a.py": CORRECT, "b.py": "# b\n" + CORRECT})
+    plan = iter([1, 1, 0])  # the first sandbox dies, its replacement too (internal-error), then all is well
+    _Killing.kills = []
+    result = batches.grade_paths([folder], "layernorm", jobs=1, use_cache=False,
+                                 start_sandbox=lambda: _Killing(next(plan, 0)))
+    verdicts = {s.name: (s.result.verdict, s.result.error and s.result.error.kind) for s in result.submissions}
+    assert _Killing.kills == ["a.py", "a.py"]
+    assert verdicts == {"a.py": ("error", "internal-error"), "b.py": ("pass", None)}
+    assert result.submissions[0].result.max_score == result.submissions[1].result.max_score > 0
+
+
+def test_a_machine_that_cannot_grade_stops_the_batch(tmp_path):
+    class NoIsolation:
+        def check(self):
+            raise CannotGrade("no isolation layer works here")
+
+        def close(self):
+            pass
+
+    with pytest.raises(CannotGrade, match="no isolation"):
+        batches.grade_paths([_folder(tmp_path, {"a.py": CORRECT})], "layernorm", use_cache=False,
+                            start_sandbox=NoIsolation)
+
+
+def test_jobs_one_and_two_give_the_same_report(tmp_path):
+    sources = dict(batch_class.submissions(8, hostile=False)[:6])
+    sources["h-exit.py"] = batch_class.source("hostile", "exit_at_import")
+    folder = _folder(tmp_path, sources)
+    reports = []
+    for jobs in (1, 2):
+        result = batches.grade_paths([folder], "layernorm", jobs=jobs, use_cache=False)
+        reports.append(_without_durations(json.loads(batches.render(result, "json"))))
+    assert reports[0] == reports[1]
+    assert reports[0]["summary"]["count"] == 7
+
+
+def _without_durations(doc: dict) -> dict:
+    for s in doc["submissions"]:
+        s.pop("duration_s")
+    return doc
