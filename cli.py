@@ -657,9 +657,9 @@ def export_github_classroom(
     """Write a student template repository: .github/workflows/dlprep.yml (grades every push into the
     run's summary, fails on a failed grade), the task's starter file and a README. Students control
     their workflow, so this grading is formative."""
-    from grader.authoring import exports
+    from grader.authoring import classroom
 
-    done = exports.export_github_classroom(task_id, out, bank, source=source, force=force)
+    done = classroom.export_github_classroom(task_id, out, bank, source=source, force=force)
     for warning in done.warnings:
         print(f"dlprep: warning: {warning}", file=sys.stderr)
     print(f"dlprep: wrote {', '.join(done.files)} in {done.path}", file=sys.stderr)

@@ -57,16 +57,16 @@ class Metered:
     spent: list[tuple[float, float]] = []
 
     def __init__(self, **kwargs):
-        self.sandbox, self.base = Sandbox(**kwargs), None
+        self.sandbox, self.base = Sandbox(**{"prewarm": False, **kwargs}), None
 
     def check(self):
         self.sandbox.check()
         self.base = tree_cpu(self.sandbox._proc.pid)
 
-    def run(self, job, deadline_s=10.0):
+    def run(self, job, deadline_s=10.0, trusted=None):
         if self.base is None:
             self.check()
-        return self.sandbox.run(job, deadline_s)
+        return self.sandbox.run(job, deadline_s, trusted)
 
     def interrupt(self):
         self.sandbox.interrupt()

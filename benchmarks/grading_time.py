@@ -66,7 +66,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     task = load_catalog().tasks["layernorm"]
-    checks = len(task.spec.probes)
+    checks = len(task.spec.drawn().probes)  # the explicit probes and those drawn for the task's seed
 
     start = time.perf_counter()
     with Sandbox(preload=("grader.sandbox.selftest",)) as sandbox:
@@ -83,7 +83,9 @@ def main() -> None:
     print(f"cold:    {cold_ms:7.0f} ms  (zygote ready in {ready_ms:.0f} ms: torch import + layer probe; first grade {first:.0f} ms)")
     print(f"warm:    {median:7.1f} ms  median of {args.runs} LayerNorm grades (min {min(warm):.1f}, max {max(warm):.1f}), "
           f"{checks} probes; goal <= {GOAL_MS:.0f} ms: {'met' if median <= GOAL_MS else 'NOT met'}")
-    print(f"sandbox: {statistics.median(empty):7.1f} ms  median of {args.runs} empty jobs (the sandbox's own share of the above)")
+    sandbox_ms = statistics.median(empty)
+    print(f"sandbox: {sandbox_ms:7.1f} ms  median of {args.runs} empty jobs (the sandbox's own share of the above)")
+    print(f"probes:  {(median - sandbox_ms) / checks:7.2f} ms  per probe ((warm - sandbox) / {checks}: child and judge work)")
 
 
 if __name__ == "__main__":

@@ -96,6 +96,25 @@ def main() -> None:
             child.sendintr()  # Ctrl-C, as the learner stops it
             child.expect(pexpect.EOF, timeout=30)
     report(times, load_before, os.getloadavg())
+    grading_alone(args.runs)
+
+
+def grading_alone(runs: int) -> None:
+    """The same file graded in-process with a warm sandbox, right after: the part of the latency
+    that is grading; the rest is what --watch adds (events, reading, recording, rendering)."""
+    sys.path.insert(0, str(ROOT))
+    from grader.grading.submit import grade_source, task_catalog
+    from grader.sandbox import Sandbox
+
+    task = task_catalog()["residual-block"]
+    with Sandbox(device="cpu") as sandbox:
+        grade_source(failing_source(), "block.py", task, sandbox)
+        times = []
+        for _ in range(runs):
+            start = time.monotonic()
+            grade_source(failing_source(), "block.py", task, sandbox)
+            times.append((time.monotonic() - start) * 1000)
+    print(f"grading alone: median {statistics.median(times):.1f} ms over {runs} grades (the same file, warm sandbox)")
 
 
 def report(times: dict[str, list[float]], load_before, load_after) -> None:

@@ -148,12 +148,12 @@ class _Killing:
     def check(self):
         self.sandbox.check()
 
-    def run(self, job, deadline_s=10.0):
+    def run(self, job, deadline_s=10.0, trusted=None):
         if self.left > 0:
             self.left -= 1
             os.killpg(self.sandbox._proc.pid, signal.SIGKILL)
             _Killing.kills.append(job["filename"])
-        return self.sandbox.run(job, deadline_s)
+        return self.sandbox.run(job, deadline_s, trusted)
 
     def interrupt(self):
         self.sandbox.interrupt()
@@ -203,3 +203,36 @@ def _without_durations(doc: dict) -> dict:
     for s in doc["submissions"]:
         s.pop("duration_s")
     return doc
+
+
+# -- the truth, once per batch ---------------------------------------------------------------------
+def test_the_truth_packs_and_unpacks_exactly():
+    import torch
+
+    from grader.grading import truth as batch_truth
+
+    truth = {"p": {"x": torch.randn(2, 3), "params": {"weight": torch.ones(3, dtype=torch.float64)},
+                   "upstream": torch.randn(2, 3), "expected": {"out": torch.randn(2, 3, dtype=torch.float64),
+                                                               "grad/bias": None}}}
+    back = batch_truth.unpack(batch_truth.pack(truth))
+    assert back["p"]["expected"]["grad/bias"] is None
+    for part in ("x", "upstream"):
+        assert torch.equal(back["p"][part], truth["p"][part])
+    assert torch.equal(back["p"]["params"]["weight"], truth["p"]["params"]["weight"])
+    assert back["p"]["expected"]["out"].dtype == torch.float64
+
+
+def test_a_judge_given_the_batch_truth_grades_as_one_computing_it(sandbox, builtin_tasks):
+    from grader.grading import truth as batch_truth
+    from grader.grading.submit import grade_source
+
+    loaded, shared = builtin_tasks["layernorm"], batch_truth.Shared()
+    names = [("correct", batch_class.CORRECT[0]), ("buggy", batch_class.BUGGY[0]), ("buggy", "wrong-normalized-dims--dim0"),
+             ("buggy", "detached-statistics--var-detach")]
+    for kind, name in names:
+        text = batch_class.source(kind, name)
+        own = grade_source(text, "a.py", loaded, sandbox).to_dict()
+        given = grade_source(text, "a.py", loaded, sandbox, truth=shared).to_dict()
+        own.pop("duration_s"), given.pop("duration_s")
+        assert given == own, name
+        assert "truth" in shared.trusted()

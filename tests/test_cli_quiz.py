@@ -157,3 +157,48 @@ def test_ctrl_c_and_eof_end_with_the_partial_summary(stop):
     assert "Traceback" not in child.before
     child.close()
     assert child.exitstatus == 0
+
+
+# ---- short answers the grader is unsure of ---------------------------------------------------
+
+# Long, on the question's subject, and making neither key point in words the rubric knows.
+UNSURE_ANSWER = ("Residual connections help deep networks train because the gradient from the loss reaches the "
+                 "early layers through the shortcut around each block, so even very deep networks with many "
+                 "layers still train and the early layers keep learning.")
+
+
+def test_answers_json_reports_an_unsure_grade_with_its_score(tmp_path):
+    answers = write(tmp_path, f"t-short: {json.dumps(UNSURE_ANSWER)}\nt-tf: yes\n")
+    data = json.loads(quiz("--answers", str(answers), "--json").stdout)
+    short, truefalse = data["results"]
+    assert (short["unsure"], short["score"], short["self_rated"]) == (True, 0.0, False)
+    assert "Not sure of this grade" in short["feedback"]
+    assert truefalse["unsure"] is False
+
+
+def test_interactive_quiz_asks_the_learner_to_rate_an_unsure_answer():
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="120", LINES="40")
+    command = [str(ROOT / "cli.py"), "quiz", "--bank", str(FIXTURES), "--topic", "fx-residual", "--seed", "3"]
+    child = pexpect.spawn(sys.executable, command, env=env, encoding="utf-8", dimensions=(40, 120), timeout=30)
+    for _ in range(2):
+        qid = read_question(child)
+        if qid == "t-tf":
+            child.sendline("t")
+            child.expect("✓ Correct")
+            continue
+        child.sendline(UNSURE_ANSWER)
+        child.expect("The grader is not sure of this grade")
+        child.expect("gradient flows through the identity path")  # the first key point (weight 2)
+        child.expect(r"Made it\? \(y/n\): ")
+        child.sendline("maybe")  # not y or n: asked again
+        child.expect(r"Made it\? \(y/n\): ")
+        child.sendline("y")
+        child.expect("eases vanishing gradients")
+        child.expect(r"Made it\? \(y/n\): ")
+        child.sendline("n")
+        child.expect("Your own rating: 67%")
+    child.expect("Summary")
+    child.expect(r"fx-residual\s*│\s*2\s*│\s*1\s*│\s*1.67 / 2")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0

@@ -1,4 +1,4 @@
-"""`dlprep export gradescope|github-classroom` (grader/authoring/exports.py, autograder.py).
+"""`dlprep export gradescope|github-classroom` (grader/authoring/exports.py, autograder.py, classroom.py).
 
 The Gradescope bundle is unpacked into a fake /autograder tree and its own `run_autograder` runs
 against it with this environment's dlprep (setup.sh is checked with `bash -n` and for its pins, not
@@ -22,7 +22,7 @@ import pytest
 from typer.testing import CliRunner
 
 import cli
-from grader.authoring import autograder, exports
+from grader.authoring import autograder
 from grader.grading.formats import GRADESCOPE_KEYS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -69,6 +69,12 @@ def run_autograder(bundle: Path, root: Path, files: dict[str, str | Path]) -> tu
     return json.loads((root / "results" / "results.json").read_text(encoding="utf-8")), run.stdout
 
 
+def _project() -> dict:
+    """The checkout's [project] table: what the bundle must carry (an editable install's metadata can lag)."""
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+    return tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+
+
 def _check_gradescope_shape(doc: dict) -> None:
     assert set(doc) <= set(GRADESCOPE_KEYS), set(doc) - set(GRADESCOPE_KEYS)
     assert all(set(t) <= TEST_KEYS for t in doc["tests"])
@@ -86,7 +92,8 @@ def test_bundle_holds_scripts_dlprep_and_the_task_files(bundle):
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     assert modes["setup.sh"] == modes["run_autograder"] == 0o755
     assert config == {"task": "scale", "class_name": "Scale", "starter_file": "scale.py", "bank": "tasks",
-                      "require_isolation": False, "dlprep_version": metadata.version("dlprep")}
+                      "require_isolation": False,
+                      "dlprep_version": _project()["version"]}
 
 
 def test_setup_sh_parses_and_pins_what_is_installed_here(bundle, tmp_path):
@@ -100,8 +107,8 @@ def test_setup_sh_parses_and_pins_what_is_installed_here(bundle, tmp_path):
     assert '--no-deps -r "$here/requirements.txt"' in setup and '--no-build-isolation "$here/dlprep"' in setup
     pins = dict(line.split("==") for line in (root / "requirements.txt").read_text().splitlines())
     assert pins and all(metadata.version(name).split("+")[0] == version for name, version in pins.items())
-    direct = {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in metadata.requires("dlprep")
-              if "extra ==" not in r}
+    declared = _project()["dependencies"]
+    direct = {re.split(r"[<>=!~;\[ ]", r, maxsplit=1)[0].lower() for r in declared}
     assert direct - {"torch"} <= set(pins) and "torch" not in pins  # torch comes from the CPU index alone
     assert {"pydantic-core", "sympy", "setuptools"} <= set(pins)  # dependencies of dependencies too
 
@@ -256,7 +263,8 @@ def test_classroom_without_source_is_a_loud_placeholder(tmp_path):
     assert again.exit_code == 2 and "--force" in again.stderr
 
 
-@pytest.mark.parametrize("source", ['git+https://x/y@1"; curl evil', "https://x/${{ secrets.T }}.whl", "a\nb"])
+@pytest.mark.parametrize("source", ['git+https://x/y@1"; curl evil', "https://x/${{ secrets.T }}.whl", "a\nb",
+                                    "--extra-index-url=https://x/simple"])
 def test_classroom_source_that_could_break_out_is_refused(source, tmp_path):
     result = invoke("export", "github-classroom", "--task", "layernorm", "--out", tmp_path, "--source", source)
     assert result.exit_code == 2 and "--source" in result.stderr

@@ -101,12 +101,21 @@ def zygote_family(sandbox) -> dict[int, int]:
 
 
 def leftovers(sandbox, before: dict[int, int]) -> list[int]:
-    """Processes that outlived the job: any that served it (they existed before it), and any not of
-    the shape of the next idle slot (a child of the zygote) and its waiting child."""
+    """Processes that outlived the job: any that served it (they existed before it), and any that
+    does not descend from the zygote (a daemon reparented away). The next idle slot's family does:
+    the slot, its waiting child and, while a non-root slot forks that child, the short-lived
+    intermediate (grader.sandbox.namespaces) whose child is the waiting one for a moment."""
     zygote = sandbox._proc.pid
     after = zygote_family(sandbox)
-    slots = {pid for pid, ppid in after.items() if ppid == zygote}
-    return sorted(pid for pid, ppid in after.items() if pid in before or not (ppid == zygote or ppid in slots))
+
+    def descends(pid: int) -> bool:
+        for _ in range(4):  # slot, intermediate, child
+            pid = after.get(pid, 0)
+            if pid == zygote:
+                return True
+        return False
+
+    return sorted(pid for pid in after if pid in before or not descends(pid))
 
 
 def job_cgroups(sandbox) -> list[str]:

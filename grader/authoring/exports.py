@@ -1,12 +1,12 @@
 """`dlprep export gradescope|github-classroom`: hand one task's grading to a platform that runs
 one container (Gradescope) or one workflow (GitHub Classroom) per submission, rather than grow a
-scheduler of our own.
+scheduler of our own. This module holds what both need (the task's files, the pins, writing) and
+the Gradescope bundle; grader/authoring/classroom.py the GitHub Classroom template.
 
 The Gradescope bundle carries dlprep itself (its package files and a generated pyproject.toml, as
 dlprep is on no package index), every dependency pinned to the version installed here, the task's
 files from --bank, `setup.sh` and `run_autograder` (which runs grader/authoring/autograder.py, the
-trusted side in the container). The Classroom export is a student template: a workflow, the
-starter file and a README.
+trusted side in the container).
 """
 from __future__ import annotations
 
@@ -32,9 +32,6 @@ CUDA_ONLY = re.compile(r"^(nvidia-.*|triton|pytorch-triton.*)$")
 # Needed to install the bundled dlprep folder itself (--no-build-isolation: no download at build).
 BUILD_TOOLS = ("setuptools", "wheel")
 SKIPPED = {"__pycache__", ".DS_Store"}
-SOURCE_PLACEHOLDER = "REPLACE-ME: git+https://github.com/ORG/dlprep@COMMIT-SHA"
-# `${{` in a workflow value is an expression GitHub evaluates; quotes and newlines would break out.
-SOURCE_OK = re.compile(r"^[A-Za-z0-9+.:/@_\-=#%~&?,]+$")
 
 
 @dataclass
@@ -53,13 +50,8 @@ def pinned_requirements() -> dict[str, str]:
     from packaging.requirements import Requirement
     from packaging.utils import canonicalize_name
 
-    try:
-        metadata.distribution("dlprep")
-    except metadata.PackageNotFoundError:
-        raise DlprepError("dlprep is not installed (pip install .): the pins are read from the installed "
-                          "packages' metadata") from None
     pins: dict[str, str] = {}
-    todo = ["dlprep"]
+    todo = [Requirement(r).name for r in dlprep_meta()[1]]
     while todo:
         name = canonicalize_name(todo.pop())
         if name in pins or CUDA_ONLY.match(name):
@@ -78,19 +70,39 @@ def pinned_requirements() -> dict[str, str]:
             pins.setdefault(tool, metadata.version(tool).split("+")[0])
         except metadata.PackageNotFoundError:
             pass  # wheel: not needed by setuptools >= 70.1
-    del pins["dlprep"]
     return dict(sorted(pins.items()))
 
 
-def _dlprep_meta() -> tuple[str, list[str]]:
+def python_minor() -> str:
+    """The Python the pins were read with (3.11): the one to install them into."""
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+def dlprep_meta() -> tuple[str, list[str]]:
+    """dlprep's version and runtime requirements: from the checkout's pyproject.toml where the files
+    shipped come from a checkout (an editable install's metadata can be older than it), else from
+    the installed metadata."""
     from importlib import metadata
 
-    dist = metadata.distribution("dlprep")
+    pyproject = _package_root() / "pyproject.toml"
+    try:
+        import tomllib
+    except ImportError:  # Python 3.10: the installed metadata only
+        tomllib = None
+    if tomllib is not None and pyproject.is_file():
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8")).get("project", {})
+        if project.get("name") == "dlprep":
+            return project["version"], list(project.get("dependencies", []))
+    try:
+        dist = metadata.distribution("dlprep")
+    except metadata.PackageNotFoundError:
+        raise DlprepError("dlprep is not installed (pip install .): the pins are read from the installed "
+                          "packages' metadata") from None
     return dist.version, [r for r in dist.requires or [] if "extra ==" not in r]
 
 
 # ---- the task's own files ----------------------------------------------------------------------
-def _find(task_id: str, bank_paths: list[Path] | None):
+def find(task_id: str, bank_paths: list[Path] | None):
     return task_lookup.find_task(banks.load_catalog(bank_paths).tasks, task_id)
 
 
@@ -222,13 +234,13 @@ exec "$python" -I -m grader.authoring.autograder
 def export_gradescope(task_id: str, out: Path, bank_paths: list[Path] | None = None, *,
                       require_isolation: bool = False, force: bool = False) -> Export:
     """Write autograder.zip for one task; returns what it holds."""
-    _check_target(out, force, folder=False)
-    loaded = _find(task_id, bank_paths)
+    check_target(out, force, folder=False)
+    loaded = find(task_id, bank_paths)
     spec = loaded.spec
-    version, requires = _dlprep_meta()
+    version, requires = dlprep_meta()
     pins = pinned_requirements()
     torch = pins.pop("torch")
-    python = f"{sys.version_info.major}.{sys.version_info.minor}"
+    python = python_minor()
     extra = task_files(loaded)
     config = {"task": spec.id, "class_name": spec.class_name, "starter_file": f"{spec.id}.py",
               "bank": "tasks" if extra else None, "require_isolation": require_isolation,
@@ -250,136 +262,12 @@ def export_gradescope(task_id: str, out: Path, bank_paths: list[Path] | None = N
             info.external_attr = (0o100000 | mode) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             zf.writestr(info, data)
-    _write_atomic(out, buffer.getvalue())
+    write_atomic(out, buffer.getvalue())
     return Export(out, list(entries))
 
 
-# ---- GitHub Classroom ------------------------------------------------------------------------
-WORKFLOW = """# Made by `dlprep export github-classroom --task {task}` (dlprep {version}).
-# Grades {file} on every push and writes dlprep's report to the run's summary page; the job fails
-# when the grade does. Students control this file in their own repository, so this grade is
-# formative feedback, not a mark to record.
-name: dlprep
-
-on:
-  push:
-  pull_request:
-  workflow_dispatch:
-
-permissions:
-  contents: read
-
-jobs:
-  grade:
-    runs-on: ubuntu-24.04
-    timeout-minutes: 20
-    env:
-{source_comment}      DLPREP_SOURCE: {source}
-    steps:
-      - uses: actions/checkout@v5
-      - uses: actions/setup-python@v6
-        with:
-          python-version: "{python}"
-      - name: Install dlprep
-        shell: bash
-        run: |
-          if [[ "$DLPREP_SOURCE" == REPLACE-ME* ]]; then
-            echo "::error file=.github/workflows/dlprep.yml::set DLPREP_SOURCE to a pinned dlprep (a git URL at a commit, or a wheel URL)"
-            exit 1
-          fi
-          python -m pip install --disable-pip-version-check --index-url {torch_index} "torch=={torch}"
-          python -m pip install --disable-pip-version-check "$DLPREP_SOURCE"
-      - name: Sandbox layers (dlprep doctor)
-        shell: bash
-        run: dlprep doctor --json || true
-      - name: Grade
-        shell: bash
-        run: |
-          dlprep submit {file_arg} --task {task}{bank} --format markdown --no-record >> "$GITHUB_STEP_SUMMARY"
-"""
-
-LOUD = """      # !!! Set DLPREP_SOURCE before students use this template: dlprep is on no package index.
-      # !!! Pin it: git+https://github.com/ORG/dlprep@<commit sha>, or the URL of a wheel you built.
-      # !!! Until then every run fails at "Install dlprep".
-"""
-
-STUDENT_README = """# {title}
-
-{prompt}
-
-Write `{class_name}` in `{file}`: `{signature}`.
-
-## Feedback on every push
-
-Each push runs dlprep (`.github/workflows/dlprep.yml`): open the **Actions** tab, choose the latest
-run, and read the report on its summary page: every check with its error, and the mistake it found
-with a fix. The run fails (red ✗) while a check fails.
-
-To grade on your own machine first: install the same dlprep (`pip install "{source}"`) and run
-`dlprep submit {file}`.
-
-This grade is formative feedback, not your mark: the workflow runs in your own repository, where
-it can be changed. Your course's grade comes from your instructor.
-"""
-
-
-def check_source(source: str | None) -> str | None:
-    """A pinned install source as pip takes it, refused if it could break out of the workflow."""
-    if source is None:
-        return None
-    if not SOURCE_OK.match(source) or "${{" in source:
-        raise UsageError(f"--source {source!r}: give a pip URL such as git+https://github.com/ORG/dlprep@<sha> "
-                         "or https://.../dlprep-0.1.0-py3-none-any.whl (no spaces, quotes or ${{ }})")
-    return source
-
-
-def _source_warnings(source: str | None) -> list[str]:
-    if source is None:
-        return ["no --source: the workflow has a placeholder for dlprep's source and fails until you set "
-                "DLPREP_SOURCE in .github/workflows/dlprep.yml"]
-    if source.startswith("git+") and not re.search(r"@[0-9a-f]{40}(#|$)", source):
-        return [f"--source {source} is not pinned to a commit sha: a branch or tag can move under the class"]
-    return []
-
-
-def export_github_classroom(task_id: str, out: Path, bank_paths: list[Path] | None = None, *,
-                            source: str | None = None, force: bool = False) -> Export:
-    """Write a student template repository for one task into the folder `out`."""
-    source = check_source(source)
-    loaded = _find(task_id, bank_paths)
-    spec = loaded.spec
-    version, _ = _dlprep_meta()
-    from importlib import metadata
-
-    torch = metadata.version("torch").split("+")[0]
-    extra = task_files(loaded)
-    file = f"{spec.id}.py"
-    warnings = _source_warnings(source)
-    if extra:
-        warnings.append(f"task {spec.id} is yours, not dlprep's: its files (the reference too) go into "
-                        ".dlprep/tasks/ where students can read them; for hidden answers, build the task into "
-                        "the dlprep you name with --source instead")
-    workflow = WORKFLOW.format(
-        task=spec.id, version=version, file=file, file_arg=json.dumps(file), python=f"{sys.version_info.major}."
-        f"{sys.version_info.minor}", torch_index=TORCH_CPU_INDEX, torch=torch,
-        source=json.dumps(source or SOURCE_PLACEHOLDER), source_comment="" if source else LOUD,
-        bank=" --bank .dlprep/tasks" if extra else "")
-    readme = STUDENT_README.format(title=spec.title.get(), prompt=spec.prompt.get().strip(), class_name=spec.class_name,
-                                   file=file, signature=spec.signature, source=source or "<the source your "
-                                   "instructor names in .github/workflows/dlprep.yml>")
-    files = {".github/workflows/dlprep.yml": workflow.encode(), file: spec.starter.encode(),
-             "README.md": readme.encode()}
-    files.update({f".dlprep/tasks/{rel.as_posix()}": (loaded.dir / rel).read_bytes() for rel in extra})
-    _check_target(out, force, folder=True, names=list(files))
-    for name, data in files.items():
-        target = out / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        _write_atomic(target, data)
-    return Export(out, list(files), warnings)
-
-
 # ---- writing ---------------------------------------------------------------------------------
-def _check_target(out: Path, force: bool, *, folder: bool, names: list[str] = ()) -> None:
+def check_target(out: Path, force: bool, *, folder: bool, names: list[str] = ()) -> None:
     """Refuse to overwrite anything unless --force, and refuse a target that cannot be written,
     before any work."""
     if folder:
@@ -397,7 +285,7 @@ def _check_target(out: Path, force: bool, *, folder: bool, names: list[str] = ()
         raise UsageError(f"{out} already exists; pass --force to overwrite")
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
+def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
     tmp.replace(path)

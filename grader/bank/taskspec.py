@@ -332,13 +332,14 @@ class TaskSpec(Strict):
     def drawn(self, seed: int | None = None) -> "TaskSpec":
         """This task with its hidden probes drawn for `seed` (default: the task's) after the explicit
         ones: what a job carries, so the child and the judge run the same probes."""
-        if self.probe_space is None or any(p.families for p in self.probes):
+        if self.probe_space is None:
             return self
         seed = self.default_seed if seed is None else seed
         extra = [Probe.model_validate(p) for p in families.draw(self.probe_space, seed, self.id)]
         taken = {p.name for p in self.probes}
         extra = [p if p.name not in taken else p.model_copy(update={"name": f"drawn-{p.name}"}) for p in extra]
-        return self.model_copy(update={"probes": [*self.probes, *extra]})
+        # Without the space: the child and the judge validate the job's spec and need only the probes.
+        return self.model_copy(update={"probes": [*self.probes, *extra], "probe_space": None})
 
     @property
     def default_seed(self) -> int:

@@ -23,6 +23,7 @@ from grader.bank import tasks as tasks_module
 from grader.errors import CannotGrade, UsageError
 from grader.grading import cache as results_cache
 from grader.grading import htmlreport, reports
+from grader.grading import truth as batch_truth
 from grader.grading.discover import Found, discover
 from grader.grading.submit import bad_file, grade_source
 from grader.results import BatchResult, ErrorInfo, NamedResult, SubmissionResult
@@ -109,7 +110,9 @@ def grade_paths(
 
         def grade(f: Found, sandbox) -> SubmissionResult:
             return grade_source(f.source, f.path.name, loaded, sandbox, seed=seed, deadline_s=options.deadline_s,
-                                device=options.device, lang=options.lang)
+                                device=options.device, lang=options.lang, truth=shared)
+
+        shared = batch_truth.Shared()  # the float64 truth, computed by the first judge only
 
         pool = _Pool(start_sandbox or (lambda: _new_sandbox(options)), grade,
                      lambda f, exc: internal_error(f, loaded.spec.id, exc))

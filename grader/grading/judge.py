@@ -26,6 +26,7 @@ from safetensors.torch import load, save
 import grader.pitfalls.diagnosis  # noqa: F401  (the detectors load now, not after the child is reaped)
 from grader import pitfalls
 from grader.grading import answer, oprecord
+from grader.grading import truth as batch_truth
 from grader.grading.checks import build_checks, plan, shown_why
 from grader.sandbox.outcome import ChildOutcome
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
@@ -72,6 +73,8 @@ def judge_main(job: dict, outcome: ChildOutcome) -> dict:
         result.score = sum(c.points for c in result.checks if c.passed)
         failed = any(not c.passed for c in result.checks) or any(p.severity == "error" for p in result.pitfalls)
         result.verdict = "fail" if failed else "pass"
+        if (job.get("trusted") or {}).get("want_truth"):
+            return {**_bounded(result).to_dict(), "truth": batch_truth.pack(judge.truth)}
     return _bounded(result).to_dict()
 
 
@@ -168,7 +171,9 @@ class Judgement:
         self.unreported = [shape for report in meta.get("probes", {}).values() for shape in report["unreported"]]
         self.reference = load_class(spec.reference, job.get("task_dir"))
         self._mutants: dict[str, type] = {}
-        self.truth = {p.name: self._expected(p) for p in spec.probes}
+        # A batch's later judges get the truth its first judge computed (grader.grading.truth).
+        given = (job.get("trusted") or {}).get("truth")
+        self.truth = batch_truth.unpack(given) if given else {p.name: self._expected(p) for p in spec.probes}
 
     # -- the truth ------------------------------------------------------------------------------
     def build(self, name: str, args=(), kwargs=None) -> torch.nn.Module:

@@ -388,7 +388,13 @@ _WARM_UP_TASK = {
         {"name": f"warm-up-{dtype}-{params}", "input": {"shape": [2, 4], "dtype": dtype}, "params": params,
          "checks": ["forward"]}
         for dtype in DTYPES for params in ("random", "init")
-    ] + [{"name": "warm-up-values", "input": {"values": [[1.0, 2.0, 3.0, 4.0]]}, "checks": ["forward"]}],
+    ] + [{"name": "warm-up-values", "input": {"values": [[1.0, 2.0, 3.0, 4.0]]}, "checks": ["forward"]}] + [
+        # the drawn probes' ways of running (grader.bank.families): layouts, grad modes, eval, calls
+        {"name": f"warm-up-{layout}", "input": {"shape": [2, 3, 4]}, "layout": layout, "checks": ["forward"],
+         "grad": grad, "mode": mode, "calls": calls}
+        for layout, grad, mode, calls in (("transposed", "plain", "eval", 2), ("sliced", "requires", "train", 1),
+                                          ("expanded", "requires", "train", 1))
+    ],
 }
 
 

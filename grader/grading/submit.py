@@ -65,9 +65,11 @@ def grade_source(
     deadline_s: float | None = None,
     device: str = "cpu",
     lang: str = "en",
+    truth=None,
 ) -> SubmissionResult:
     """Grade source text against a loaded task (grader.bank.catalog.LoadedTask) in a running sandbox.
-    The mutation prover and batch grading call this directly."""
+    The mutation prover and batch grading call this directly. `truth` (a grader.grading.truth.Shared,
+    for one task and seed): the judge reads the float64 truth from it, or sends it back to it."""
     spec = loaded_task.spec
     seed = spec.default_seed if seed is None else seed
     job = {
@@ -86,7 +88,11 @@ def grade_source(
         "debug": bool(os.environ.get("DLPREP_DEBUG")),  # an internal error's traceback in the report
     }
     started = time.monotonic()
-    answer = sandbox.run(job, deadline_s=deadline_s or spec.deadline_s)
+    if truth is None:
+        answer = sandbox.run(job, deadline_s=deadline_s or spec.deadline_s)
+    else:
+        answer = sandbox.run(job, deadline_s=deadline_s or spec.deadline_s, trusted=truth.trusted())
+        truth.keep(answer.pop("truth", None) if isinstance(answer, dict) else None)
     try:
         result = SubmissionResult.from_dict(answer)
     except (TypeError, ValueError, KeyError) as exc:

@@ -40,7 +40,7 @@ def _agreement(ev: Evidence, mutant_id: str, probes: list[ProbeEvidence]) -> flo
     mutant agrees with the reference everywhere, which names nothing)."""
     worst, separated = 0.0, False
     for probe in probes:
-        theirs = _run(ev, mutant_id, probe)
+        theirs = _run(ev, mutant_id, probe, lambda out: _agrees(probe, "out", out))
         if theirs is None or any(v is not None and k not in theirs for k, v in probe.got.items()):
             return None
         for key, want in theirs.items():
@@ -57,22 +57,34 @@ def _agreement(ev: Evidence, mutant_id: str, probes: list[ProbeEvidence]) -> flo
     return worst if separated else None
 
 
+def _agrees(probe: ProbeEvidence, key: str, want: torch.Tensor) -> bool:
+    """Does the submission's tensor `key` equal the mutant's (or is it missing, so it cannot differ)?
+    The test _agreement applies to every key, asked of the output before the mutant's backward runs."""
+    got, expected = probe.got.get(key), probe.expected.get(key)
+    if got is None:
+        return True
+    wrong = expected is not None and error(want, expected) > tol(probe)
+    return error(got, want) <= tol(probe) or (wrong and _both_broken(probe, got, expected))
+
+
 def _both_broken(probe: ProbeEvidence, got: torch.Tensor, expected: torch.Tensor) -> bool:
     """On a loose-tolerance probe (x + 1e4) a broken formula gives rounding noise that differs
     with the order of operations: being wrong there as the mutant is wrong counts as agreeing."""
     return probe.spec.tolerance == "offset" and error(got, expected) > tol(probe)
 
 
-def _run(ev: Evidence, mutant_id: str, probe: ProbeEvidence) -> dict[str, torch.Tensor] | None:
-    """The mutant's output, input gradient and parameter gradients, keyed as the child keys them."""
+def _run(ev: Evidence, mutant_id: str, probe: ProbeEvidence, out_agrees) -> dict[str, torch.Tensor] | None:
+    """The mutant's output, input gradient and parameter gradients, keyed as the child keys them;
+    None when out_agrees(output) is False: most mutants differ in their output, and their backward
+    (half a failing submission's diagnosis) then need not run."""
     args, kwargs = construction(ev, probe)
     try:
-        return _forward_backward(ev.build(mutant_id, args, kwargs), probe)
+        return _forward_backward(ev.build(mutant_id, args, kwargs), probe, out_agrees)
     except Exception:  # a mutant that fails on this probe cannot be matched on it
         return None
 
 
-def _forward_backward(module: torch.nn.Module, probe: ProbeEvidence) -> dict[str, torch.Tensor]:
+def _forward_backward(module: torch.nn.Module, probe: ProbeEvidence, out_agrees=lambda out: True):
     """Run as the child runs the probe: its layout, grad mode, train/eval mode and earlier calls."""
     spec = probe.spec
     module = module.to(probe.x.dtype).train(spec.mode == "train")
@@ -89,6 +101,8 @@ def _forward_backward(module: torch.nn.Module, probe: ProbeEvidence) -> dict[str
     with context():
         out = module(present(x, spec.layout))
     found = {"out": out.detach()}
+    if not out_agrees(found["out"]):
+        return None
     if out.requires_grad and "backward" in spec.checks:
         backward(out, probe.upstream)  # no explicit grad tensor: autograd would import sympy (0.4 s)
         if x.grad is not None:

@@ -27,11 +27,12 @@ FREE_NEGATIONS = {
     "未必", "并未", "不曾", "甭", "无须", "毋需", "不至于",
 }
 # Words that start with a negation character without negating anything outside themselves.
-NOT_NEGATIONS = {"不同", "不断", "不仅", "不但", "不管", "不论", "无论", "非常", "无偏", "不变", "不稳定",
-                 "不一致", "无关", "非线性", "不足", "不少", "不久", "无限", "非零", "不只", "不光"}
+NOT_NEGATIONS = {"不同", "不断", "不仅", "不但", "不管", "不论", "无论", "非常", "无偏", "不少", "不久", "无限",
+                 "非零", "不只", "不光"}
 _NEGATION_CHARS = ("不", "没", "无", "未", "非", "别")
 # Verbs that take away what follows them closely (see grader.practice.rubric).
-PRIVATIVES = {"省去", "省略", "去掉", "去除", "跳过", "舍弃", "移除", "省掉", "免去", "取消", "删掉", "删除", "拿掉", "丢掉", "抛弃", "少了"}
+PRIVATIVES = {"省去", "省略", "去掉", "去除", "跳过", "舍弃", "移除", "省掉", "免去", "取消", "删掉", "删除", "拿掉", "丢掉",
+              "抛弃", "少了", "扔掉", "丢弃", "砍掉", "略去", "省却", "免除", "去除掉"}
 
 
 @lru_cache(maxsize=1)

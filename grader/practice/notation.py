@@ -22,7 +22,7 @@ _LATEX_WORDS = {
     "lambda": "λ", "partial": "∂", "nabla": "∇", "sum": "∑", "prod": "∏", "cdot": "*", "times": "*",
     "approx": "≈", "leq": "≤", "geq": "≥", "le": "≤", "ge": "≥", "to": "->", "rightarrow": "->", "infty": "∞",
 }
-_LATEX = re.compile(r"\\([a-z]+)", re.IGNORECASE)
+_LATEX = re.compile(r"\\(partial|nabla|cdot|times) ?|\\([a-z]+)", re.IGNORECASE)  # \partial y -> dy
 _LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _LATEX_SQRT = re.compile(r"\\sqrt\s*\{([^{}]*)\}")
 _LATEX_DROP = re.compile(r"\\(?:left|right|bigg|big|,|;|!| )")
@@ -47,6 +47,7 @@ CANONICAL = [
     (r"\bpost[- ]?(?:ln|layernorm|norm)\b", "post-ln"),
     (r"\bwarm[- ]?ups?\b", "warmup"),
     (r"\blearning[- ]rates?\b", "lr"),
+    (r"\bgrads\b", "gradients"), (r"\bgrad\b(?!\()", "gradient"),
     (r"\b(normal|initial|regular|standard|stabil|minim|maxim|optim|recogn|parameter|summar|general|"
      r"central|util|real|visual|random|vector)is(e|ed|es|ing|ation|ations|er|ers)\b", r"\1iz\2"),
     (r"\bbehaviour", "behavior"), (r"\bcentre", "center"), (r"\bcentring", "centering"),
@@ -78,11 +79,12 @@ def _latex(text: str) -> str:
     if "\\" not in text:
         return text
     text = _LATEX_TEXT.sub(r"\1", text)
+    text = re.sub(r"\^\{(\w{1,3})\}", r"^\1", text)  # ^{2}: one group fewer to nest
     for _ in range(3):  # \frac{\sqrt{a}}{b}: inner groups first
         text = _LATEX_SQRT.sub(r"sqrt(\1)", text)
         text = _LATEX_FRAC.sub(r"(\1)/(\2)", text)
     text = _LATEX_DROP.sub("", text)
-    return _LATEX.sub(lambda m: _LATEX_WORDS.get(m.group(1).lower(), m.group(1)), text)
+    return _LATEX.sub(lambda m: _LATEX_WORDS.get((m.group(1) or m.group(2)).lower(), m.group(2) or ""), text)
 
 
 def normalise(text: str) -> str:

@@ -51,11 +51,16 @@ _EN_NEGATION = re.compile(
 # Verbs that take something away: they negate only what follows them closely ("skips the mean
 # subtraction"), and two negations cancel ("does not skip the mean subtraction", "不省略减均值").
 _EN_PRIVATIVE = re.compile(
-    r"\b(?:skip(?:s|ped|ping)?|omit(?:s|ted|ting)?|drop(?:s|ped|ping)?|remov(?:e|es|ed|ing)|eliminat(?:e|es|ed|ing)|"
-    r"leav(?:e|es|ing) out|left out|get(?:s|ting)? rid of|dispens(?:e|es|ed|ing) with|forgo(?:es)?)\b",
+    r"(?<!the )(?<!a )\b(?:skip(?:s|ped|ping)?(?! connection| path| link)|omit(?:s|ted|ting)?|drop(?:s|ped|ping)?|remov(?:e|es|ed|ing)|eliminat(?:e|es|ed|ing)|"
+    r"leav(?:e|es|ing) out|left out|get(?:s|ting)? rid of|dispens(?:e|es|ed|ing) with|forgo(?:es)?|"
+    r"throw(?:s|ing)? away|threw away|thrown away|discard(?:s|ed|ing)?|strip(?:s|ped|ping)? (?:out|away)|ditch(?:es|ed|ing)?|"
+    r"(?:does|do|did) without|abandon(?:s|ed|ing)?)\b",
     re.ASCII,
 )
-PRIVATIVE_REACH = {"en": 16, "zh": 8}
+# A privative's object ends at a pronoun ("dropping it saves a pass") or at "and" + a new verb
+# ("remove the Linear layers and use the biased variance"); "omits the mean and the bias" goes on.
+_PRIVATIVE_STOP = re.compile(r"^\s*(?:it|them|this|that|these|those)\b|\band (?!(?:the|a|an|its|their|any|all|also)\b)", re.ASCII)
+PRIVATIVE_REACH = {"en": 40, "zh": 8}
 _EN_NOT_NEGATION = re.compile(r"\bnot only\b|\bno matter\b|\bnot just\b|\bno longer than\b|\bnothing but\b", re.ASCII)
 _CJK_RUN = re.compile(r"[^\s,.;:!?，。；：！？、]*[\u4e00-\u9fff][^\s,.;:!?，。；：！？、]*")
 _WORD_BREAK = r"(?:(?!\b(?:and|but|so|which|that|while|because|since|when|if|then|as)\b)[^.;:!?,])"  # ASCII
@@ -229,8 +234,10 @@ class Reading:
             if cue.start >= end:
                 break
             if cue.end <= start:
+                gap = self.text[cue.end : start]
                 if (not cue.fused and start - cue.end <= cue.reach() and not self._between(self.clause_ends, cue.end, start)
-                        and not (cue.zh and "的" in self.text[cue.end : start])):  # 不经过权重的通路: 的 ends its reach
+                        and not (cue.zh and "的" in gap)  # 不经过权重的通路: 的 ends its reach
+                        and not (cue.privative and not cue.zh and _PRIVATIVE_STOP.search(gap))):
                     before.append(cue)
             elif cue.start < start:  # a fused word such as 不稳定 over the match's start
                 return True

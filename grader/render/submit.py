@@ -100,21 +100,23 @@ def _flips(flips, w: dict, console: Console) -> None:
 
 
 def _checks(result: SubmissionResult, w: dict, console: Console, verbose: bool) -> None:
-    """The failing checks as a table (every check with verbose), each failure's details under it."""
+    """Each failing check with its details, under a count; with verbose, first the table of every
+    check. Lines rather than a table by default: a table of the failing rows would say again what
+    their lines say, and takes Rich several times as long to lay out (a regrade waits for it)."""
     failing = [c for c in result.checks if not c.passed]
-    shown = result.checks if verbose else failing
-    if shown:
-        title = w["all_checks"] if verbose else w["failing"].format(n=len(failing), total=len(result.checks))
-        table = Table(title=Text(title), title_justify="left", show_lines=False)
+    if verbose:
+        table = Table(title=Text(w["all_checks"]), title_justify="left", show_lines=False)
         table.add_column("", width=1)
         table.add_column(w["check"])
         table.add_column(w["abs"], justify="right")
         table.add_column(w["rel"], justify="right")
-        for check in shown:
+        for check in result.checks:
             mark = Text("✓", style="green") if check.passed else Text("✗", style="red")
             name = Text(check.name + (f" ({w['hidden']})" if check.hidden else ""))
             table.add_row(mark, name, _err(check.max_abs_err), _err(check.max_rel_err))
         console.print(table)
+    if failing:
+        console.print(Text(w["failing"].format(n=len(failing), total=len(result.checks)), style="bold"))
         for check in failing:
             _failure(check, w, console)
     passed = len(result.checks) - len(failing)
@@ -139,7 +141,8 @@ def _hint_line(result: SubmissionResult, hint, w: dict, console: Console) -> Non
 
 def _failure(check: CheckResult, w: dict, console: Console) -> None:
     """A failed check's message; for a public one, the worst elements as pytest.approx shows them."""
-    console.print(Text(f"✗ {check.name}: ", style="red") + Text(check.message))
+    hidden = f" ({w['hidden']}, {w['rel']} {_err(check.max_rel_err)})" if check.hidden else ""
+    console.print(Text(f"✗ {check.name}{hidden}: ", style="red") + Text(check.message))
     if check.example:
         console.print(Padding(Text(check.example), (0, 0, 0, 2), expand=False))
     if check.hidden or not check.worst:

@@ -80,10 +80,14 @@ class Sandbox:
                 + "); pass --insecure to grade without isolation"
             )
 
-    def run(self, job: dict, deadline_s: float = 10.0) -> dict:
-        """Grade one job: the child gets deadline_s of wall-clock time; returns the judge's dict."""
+    def run(self, job: dict, deadline_s: float = 10.0, trusted: dict | None = None) -> dict:
+        """Grade one job: the child gets deadline_s of wall-clock time; returns the judge's dict.
+        `trusted`: for the judge alone, added to its copy of the job as job["trusted"] once the
+        child has its own (a batch's float64 truth: grader.grading.truth)."""
         self.check()
         request = {"job": job, "deadline_s": deadline_s, "judge_deadline_s": JUDGE_DEADLINE_S}
+        if trusted is not None:
+            request["trusted"] = trusted
         try:
             wire.write_json(self._control, request)
             deadline = time.monotonic() + deadline_s + JUDGE_DEADLINE_S + REPLY_MARGIN_S

@@ -55,8 +55,12 @@ def child_lines(seen: dict, layers: dict[str, str]) -> list[str]:
     cgroup = seen.get("cgroup") or {}
     memory = f"{_bytes(seen['memory_bytes'])} (memory cgroup)" if seen["memory_bytes"] else \
         f"no memory cgroup ({cgroup.get('missing', 'none')})"
-    threads = f"at most {seen['threads_max']} (pids cgroup v{cgroup.get('version')})" if seen["threads_max"] else \
-        f"unbounded by the kernel (no pids cgroup: {cgroup.get('missing', 'none')})"
+    if seen.get("threads_bound") == "pids cgroup":
+        threads = f"at most {seen['threads_max']} (pids cgroup v{cgroup.get('version')})"
+    elif seen["threads_max"]:
+        threads = f"at most {seen['threads_max']} (RLIMIT_NPROC, counted in its user namespace; no pids cgroup)"
+    else:
+        threads = f"unbounded by the kernel (no pids cgroup: {cgroup.get('missing', 'none')})"
     rows = [
         ("uid", f"{uid['inside']} inside its user namespace, {uid['outside']} outside"
                 + (" (root: " + layers.get("uid", "off")[5:] + ")" if uid["outside"] == 0 and layers.get("uid") != "on" else "")),

@@ -57,6 +57,9 @@ def read(pid: int, cgroup: dict) -> dict:
             continue  # a namespace kind this kernel lacks
     limits = _limits(pid)
     address_space = limits.get("Max address space", "unlimited")
+    nproc = limits.get("Max processes", "unlimited")
+    # RLIMIT_NPROC binds only where the child is not root outside, counted in its user namespace.
+    nproc_binds = nproc != "unlimited" and outside != 0 and "user" not in shared
     return {
         "uid": {"inside": _inside_uid(pid, outside), "outside": outside},
         "capabilities": {name: f"{value:#x}" for name, value in caps.items()},
@@ -66,7 +69,8 @@ def read(pid: int, cgroup: dict) -> dict:
         "namespaces_shared": shared,
         "seccomp": SECCOMP_MODES.get(status.get("Seccomp", "0").strip(), "unknown"),
         "no_new_privs": status.get("NoNewPrivs", "0").strip() == "1",
-        "threads_max": cgroup.get("pids_max"),
+        "threads_max": cgroup.get("pids_max") or (int(nproc) if nproc_binds else None),
+        "threads_bound": "pids cgroup" if cgroup.get("pids_max") else "RLIMIT_NPROC" if nproc_binds else None,
         "memory_bytes": cgroup.get("memory_bytes"),
         "address_space_bytes": None if address_space == "unlimited" else int(address_space),
         "cgroup": cgroup,

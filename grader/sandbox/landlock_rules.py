@@ -138,6 +138,7 @@ def restrict(rules: list[tuple[str, int]], scratch: str, level: int) -> None:
     try:
         for path, access in [*rules, (scratch, int(FSAccess.all()))]:
             _add_rule(fd, path, access)
+        ctypes.set_errno(0)  # the landlock package reads errno even when the call succeeded
         get_restrict_self()(fd, 0)
     finally:
         os.close(fd)
@@ -149,6 +150,8 @@ def _add_rule(ruleset_fd: int, path: str, access: int) -> None:
     except FileNotFoundError:
         return  # removed since the plan was made: nothing to allow
     try:
+        # A stale errno (an earlier call's EPERM, say) would make the package raise on success.
+        ctypes.set_errno(0)
         get_add_rule()(ruleset_fd, 1, ctypes.byref(PathBeneathAttr(access, target)), 0)
     finally:
         os.close(target)

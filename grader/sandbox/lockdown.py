@@ -151,6 +151,10 @@ def rlimits(plan: Plan, cpu_seconds: float) -> None:
         resource.RLIMIT_NOFILE: (OPEN_FILES, OPEN_FILES),
         resource.RLIMIT_CORE: (0, 0),
     }
+    if plan.on("userns"):
+        # Counted per user namespace, so this bounds the child's own threads where no pids cgroup
+        # can be made (a non-root dlprep). It never binds uid 0 outside (root mapped to root).
+        limits[resource.RLIMIT_NPROC] = (cgroups.PIDS_MAX, cgroups.PIDS_MAX)
     if plan.address_space is not None:
         limits[resource.RLIMIT_AS] = (plan.address_space, plan.address_space)
     else:

@@ -65,10 +65,12 @@ def probe(plan: lockdown.Plan, secret_file: str) -> tuple[dict[str, str], dict]:
         except OSError as exc:
             seen = {"error": f"the probe child could not be inspected ({exc})"}
         if plan.cgroup_paths and layers.get("cgroup") == "on":
-            seen["cgroup"] = seen["threads_max"] = seen["memory_bytes"] = None
+            seen["cgroup"] = seen["memory_bytes"] = None
             try:
                 seen["cgroup"] = cgroups.describe(plan.cgroup, plan.cgroup_paths, pid)
-                seen["threads_max"], seen["memory_bytes"] = seen["cgroup"]["pids_max"], seen["cgroup"]["memory_bytes"]
+                seen["memory_bytes"] = seen["cgroup"]["memory_bytes"]
+                if seen["cgroup"]["pids_max"]:
+                    seen["threads_max"], seen["threads_bound"] = seen["cgroup"]["pids_max"], "pids cgroup"
             except OSError as exc:
                 layers["cgroup"] = f"off: joined, but {exc}"
     except (wire.WireError, ValueError) as exc:

@@ -243,6 +243,8 @@ def grade(request: dict, proc: supervisor.Child, plan: lockdown.Plan) -> dict:
     judge_module, _, judge_name = job["judge_entry"].partition(":")
     # The judge's code loads while the child runs; the reference runs only once the child is reaped.
     outcome = supervisor.run(proc, job, plan, deadline_s, lambda: importlib.import_module(judge_module))
+    if "trusted" in request:  # the child is reaped: only the judge's copy of the job holds it
+        job = {**job, "trusted": request["trusted"]}
     judge_deadline_s = float(request.get("judge_deadline_s", DEFAULT_JUDGE_DEADLINE_S))
     signal.alarm(max(1, math.ceil(judge_deadline_s)))  # SIGALRM ends the slot; the zygote says why
     result = getattr(sys.modules[judge_module], judge_name)(job, outcome)

@@ -1,0 +1,80 @@
+"""The float64 truth of a task's probes, computed once per batch: the first judge of a batch sends it
+back with its result, and every later job carries it to its judge, which then skips the reference.
+
+It travels beside the job, never in it (Sandbox.run's `trusted`): the zygote's slot adds it to the
+judge's copy of the job only after the child has been handed its own, so no submission ever holds an
+expected value. The judge is trusted and the truth depends only on the task, the seed and the
+reference, which are the same for every submission of a batch. Packed as safetensors (never pickle),
+base64 for the JSON pipe: about 80 KB for the LayerNorm task.
+
+May be imported by the CLI side (no torch at import): only pack/unpack import torch, in the judge.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import threading
+
+# Keys of one probe's truth (grader.grading.judge.Judgement._expected) that hold tensor dicts.
+NESTED = ("params", "expected")
+
+
+def pack(truth: dict) -> str:
+    """{probe: {"x", "params": {...}, "upstream", "expected": {...}}} -> text. The metadata keeps the
+    keys' order (the checks' messages follow it) and the None values (a gradient that does not exist)."""
+    from safetensors.torch import save
+
+    flat, missing, order = {}, [], []
+    for probe, parts in truth.items():
+        for part, value in parts.items():
+            items = value.items() if part in NESTED else [("", value)]
+            for name, tensor in items:
+                key = json.dumps([probe, part, name])
+                order.append(key)
+                if tensor is None:
+                    missing.append(key)
+                else:
+                    flat[key] = tensor.detach().contiguous()
+    metadata = {"missing": json.dumps(missing), "order": json.dumps(order)}
+    return base64.b64encode(save(flat, metadata=metadata)).decode("ascii")
+
+
+def unpack(text: str) -> dict:
+    """pack's inverse."""
+    from safetensors.torch import load
+
+    data = base64.b64decode(text)
+    tensors = load(data)
+    truth: dict = {}
+    for key in json.loads(_metadata(data)["order"]):
+        probe, part, name = json.loads(key)
+        value = tensors.get(key)
+        parts = truth.setdefault(probe, {p: {} for p in NESTED})
+        if part in NESTED:
+            parts[part][name] = value
+        else:
+            parts[part] = value
+    return truth
+
+
+def _metadata(data: bytes) -> dict:
+    size = int.from_bytes(data[:8], "little")
+    return json.loads(data[8:8 + size]).get("__metadata__", {})
+
+
+class Shared:
+    """The batch's truth, once a judge has sent it; shared by the worker threads."""
+
+    def __init__(self) -> None:
+        self._text: str | None = None
+        self._lock = threading.Lock()
+
+    def trusted(self) -> dict:
+        """What the next job's judge gets: the truth, or a request to send it back."""
+        with self._lock:
+            return {"truth": self._text} if self._text else {"want_truth": True}
+
+    def keep(self, text) -> None:
+        if isinstance(text, str):
+            with self._lock:
+                self._text = self._text or text

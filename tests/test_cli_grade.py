@@ -1,0 +1,83 @@
+"""`dlprep grade` on the command line: usage errors exit 2, a machine that cannot grade exits 3, and on
+a real terminal the progress bar shows while Ctrl-C writes the partial report and exits 130."""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from grader.errors import CannotGrade
+from tests import batch_class
+
+ROOT = Path(__file__).resolve().parent.parent
+CORRECT = batch_class.source("correct", batch_class.CORRECT[0])
+
+
+@pytest.fixture
+def folder(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "a.py").write_text(CORRECT)
+    return subs
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--format", "json"], "Missing option '--task'"),
+    (["--task", "no-such-task"], "no-such-task"),
+    (["--task", "layernorm", "--format", "xml"], "unknown format 'xml'"),
+    (["--task", "layernorm", "--jobs", "0"], "--jobs must be at least 1"),
+    (["--task", "layernorm", "--deadline", "-1"], "--deadline must be between"),
+    (["--task", "layernorm", "--out", "/no/such/dir/r.json"], "no directory /no/such/dir"),
+])
+def test_usage_errors_exit_2(folder, args, message):
+    done = CliRunner().invoke(app, ["grade", str(folder), *args])
+    assert done.exit_code == 2, done.output
+    assert message in done.output
+
+
+def test_nothing_to_grade_exits_2(tmp_path):
+    done = CliRunner().invoke(app, ["grade", str(tmp_path), "--task", "layernorm"])
+    assert done.exit_code == 2 and "no submissions" in done.output
+    done = CliRunner().invoke(app, ["grade", str(tmp_path / "missing"), "--task", "layernorm"])
+    assert done.exit_code == 2 and "no such file or directory" in done.output
+
+
+def test_a_machine_that_cannot_grade_exits_3(folder, monkeypatch):
+    from grader.grading import batch
+
+    class NoIsolation:
+        def check(self):
+            raise CannotGrade("no isolation layer works here")
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(batch, "_new_sandbox", lambda options: NoIsolation())
+    done = CliRunner().invoke(app, ["grade", str(folder), "--task", "layernorm", "--no-cache"])
+    assert done.exit_code == 3 and "no isolation layer works here" in done.output
+
+
+def test_on_a_terminal_a_progress_bar_shows_and_ctrl_c_writes_the_partial_report(tmp_path, folder):
+    for name in ("b.py", "c.py"):
+        (folder / name).write_text(f"# {name}\n" + CORRECT)
+    (folder / "z-sleeps.py").write_text("import time\ntime.sleep(120)\n" + CORRECT)
+    report = tmp_path / "report.json"
+    env = os.environ | {"DLPREP_HOME": str(tmp_path / "home"), "TERM": "xterm", "COLUMNS": "100"}
+    child = pexpect.spawn(sys.executable, [str(ROOT / "cli.py"), "grade", str(folder), "--task", "layernorm",
+                                           "--format", "json", "--out", str(report), "--jobs", "1", "--deadline", "120"],
+                          env=env, cwd=str(tmp_path), encoding="utf-8", timeout=180, dimensions=(24, 100))
+    child.expect(r"Grading.*3/4")  # the sleeper is running: three are done
+    assert "/s" in child.after or "/s" in child.read_nonblocking(200, timeout=5)
+    child.sendintr()  # a real Ctrl-C: the terminal's SIGINT to the foreground process group
+    child.expect(pexpect.EOF, timeout=60)
+    child.close()
+    assert child.exitstatus == 130
+    doc = json.loads(report.read_text(encoding="utf-8"))
+    assert doc["summary"]["partial"] is True
+    assert [s["name"] for s in doc["submissions"]] == ["a.py", "b.py", "c.py"]

@@ -1,0 +1,187 @@
+"""The free-text grader (grader/practice/rubric.py, notation.py, chinese.py) on small rubrics written
+here: notation folded, negation scope in both languages, claims bound to their subject, warnings and
+quotes not read as assertions, the unsure verdict; jieba loaded only for Chinese, quietly, cached
+under dlprep's cache directory; rubric proofs in `bank validate`."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from grader.bank.schema import ShortQuestion
+from grader.practice import rubric
+from grader.practice.notation import normalise
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def short(rubric_points, misconceptions=(), subjects=(), **extra) -> ShortQuestion:
+    return ShortQuestion.model_validate({
+        "id": "q", "topic": "t", "difficulty": "easy", "type": "short", "prompt": {"en": "Explain."},
+        "explanation": {"en": "."}, "model_answer": {"en": "."}, "rubric": list(rubric_points),
+        "misconceptions": list(misconceptions), "subjects": list(subjects), **extra,
+    })
+
+
+def point(text, en=(), zh=(), **extra):
+    return {"point": {"en": text}, "match": {"en": list(en), "zh": list(zh)}, **extra}
+
+
+def hit(question, text) -> list[str]:
+    return [p.point.get("en") for p in rubric.grade(question, text).hit]
+
+
+@pytest.mark.parametrize(("text", "folded"), [
+    ("LN(x_l + Sublayer(x_l))", "ln(x+sublayer(x))"),
+    ("xₗ + F(xₗ)", "x+f(x)"),
+    (r"\frac{x-\mu}{\sqrt{\sigma^{2}+\epsilon}}", "(x-mu)/(sqrt(sigma^2+eps))"),
+    ("(x − μ)/√(σ² + ε)", "(x-mu)/sqrt(sigma^2+eps)"),
+    (r"\frac{\partial y}{\partial x} = I + \frac{\partial F}{\partial x}", "dy/dx=i+df/dx"),
+    ("ＬａｙｅｒＮｏｒｍ（ｘ）", "layernorm(x)"),
+    ("Layer normalisation vs batch norm; warm up the learning rate", "layernorm vs batchnorm; warmup the lr"),
+    ("每个 token 的层规范化", "每个token的层归一化"),
+    ("max_norm and ln_f keep their underscores", "max_norm and ln_f keep their underscores"),
+])
+def test_notation_is_folded_one_way(text, folded):
+    assert normalise(text) == folded
+
+
+def test_plain_matchers_accept_english_word_forms_from_the_word_start():
+    question = short([point("subtract", en=["subtract the mean"])])
+    assert hit(question, "it subtracted the means") and hit(question, "subtracting the mean")
+    assert not hit(question, "it resubtracts the mean")  # no match in the middle of a word
+
+
+@pytest.mark.parametrize(("text", "made"), [
+    ("The direction is preserved.", True),
+    ("The direction is not preserved.", False),
+    ("Preserving the direction is not what it does.", False),  # a negated predicate after the phrase
+    ("It never keeps the same direction.", False),
+    ("It does not only scale, it also keeps the same direction.", True),  # "not only" is no negation
+    ("It rescales instead of keeping the same direction.", False),
+    ("方向保持不变。", True),
+    ("方向并没有保持不变。", False),
+    ("它不会让方向保持不变。", False),
+    ("方向不一致，也就是保持不变的只有长度。", False),
+])
+def test_negation_in_both_languages(text, made):
+    question = short([point("direction", en=["re:same direction", "re:direction is preserved", "re:preserv[a-z]* the direction"],
+                            zh=["方向保持不变"])])
+    assert bool(hit(question, text)) is made
+
+
+def test_a_fused_negation_word_negates_only_itself():
+    question = short([point("needs warm-up", zh=["需要预热"]), point("stable", zh=["稳定"])])
+    assert hit(question, "训练不稳定需要预热") == ["needs warm-up"]  # 不稳定 does not reach 需要预热
+
+
+def test_negation_reach_ends_at_de_and_two_negations_cancel():
+    question = short([point("path", zh=["直连通路"]), point("mean", zh=["减均值"])])
+    assert hit(question, "梯度有一条不经过权重的直连通路") == ["path"]
+    assert hit(question, "它不省略减均值") == ["mean"]
+    assert hit(question, "它省略减均值") == []
+
+
+def test_a_point_made_by_denial():
+    question = short([point("no re-centering", en=["skips the mean"], zh=["省去均值"],
+                            denies={"en": ["subtract the mean"], "zh": ["减去均值"]})])
+    for text in ("RMSNorm 不再计算和减去均值。", "It does not subtract the mean.", "It omits subtracting the mean."):
+        assert hit(question, text) == ["no re-centering"], text
+    assert hit(question, "It subtracts the mean.") == []
+
+
+SUBJECTS = [{"name": "post-LN", "match": {"en": ["post-ln"]}}, {"name": "pre-LN", "match": {"en": ["pre-ln"]}}]
+
+
+def test_a_claim_said_of_the_other_subject_is_a_swap():
+    question = short([point("post: after the add", en=["re:after the add"], about="post-LN"),
+                      point("pre: no warm-up", en=["without warm-up"], about="pre-LN")], subjects=SUBJECTS)
+    right = rubric.grade(question, "Post-LN normalizes after the addition. Pre-LN trains without warm-up.")
+    swapped = rubric.grade(question, "Pre-LN normalizes after the addition. Post-LN trains without warm-up.")
+    assert right.score == 1.0 and not right.swapped
+    assert swapped.score == 0.0 and [s for _, s in swapped.swapped] == ["pre-LN", "post-LN"]
+    # "unlike post-LN" does not make post-LN the subject; "it" carries the last sentence's subject.
+    contrast = rubric.grade(question, "Pre-LN, unlike post-LN, trains without warm-up. Post-LN is the original. "
+                                      "It normalizes after the addition.")
+    assert contrast.score == 1.0
+
+
+def test_warnings_hypotheticals_and_quotes_do_not_assert_a_misconception():
+    question = short([point("biased", en=["biased"])],
+                     [{"claim": {"en": "uses Bessel"}, "match": {"en": ["bessel"]}}])
+    for text in ("x.var() applies Bessel's correction by default, which would not match.",
+                 'The article says "use Bessel\'s correction here", which is a bug.',
+                 "Avoid Bessel's correction."):
+        assert rubric.grade(question, text).misconceptions == [], text
+    assert rubric.grade(question, "LayerNorm applies Bessel's correction.").misconceptions
+
+
+def test_unsure_on_a_long_on_topic_answer_with_few_points_only():
+    question = short([point("identity", en=["identity"]), point("vanishing", en=["vanishing"])],
+                     prompt={"en": "Why do residual connections help deep networks train?"},
+                     model_answer={"en": "The identity path lets gradients reach early layers, easing vanishing."})
+    long_on_topic = ("Residual connections help deep networks train because gradients reach the early layers "
+                     "of deep networks through each residual connection, so deep networks with many layers train "
+                     "and the early layers keep learning what the deep network needs.")
+    assert rubric.grade(question, long_on_topic).unsure
+    assert not rubric.grade(question, "Gradients reach early layers.").unsure  # short: a plain partial
+    off_topic = ("Dropout zeroes random activations during training so that units cannot co-adapt, and at "
+                 "evaluation time every unit is kept while the activations are rescaled to match on average.")
+    assert not rubric.grade(question, off_topic).unsure
+
+
+def test_about_must_name_a_subject_and_example_ranges_are_checked():
+    with pytest.raises(ValidationError, match="about: 'pre-LN' is not a subject"):
+        short([point("p", en=["x"], about="pre-LN")])
+    with pytest.raises(ValidationError, match="low <= high"):
+        short([point("p", en=["x"])], examples=[{"lang": "en", "kind": "correct", "text": "x", "score": [0.9, 0.1]}])
+
+
+def test_jieba_is_loaded_only_for_chinese_quietly_and_cached_under_dlprep_home(tmp_path):
+    code = textwrap.dedent("""
+        import sys
+        from grader.bank.catalog import load_catalog
+        from grader.practice.answers import grade
+        question = load_catalog().questions["res-explain-short"].question
+        grade(question, "y = x + F(x): the gradient flows through the identity path.")
+        print("after English:", "jieba" in sys.modules)
+        print(grade(question, "梯度不会消失").points_hit[0][:4])
+        print("after Chinese:", "jieba" in sys.modules)
+    """)
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={"DLPREP_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"})
+    assert proc.stdout.splitlines() == ["after English: False", "It e", "after Chinese: True"], proc.stderr
+    assert proc.stderr == ""  # no "Building prefix dict" chatter
+    assert (tmp_path / "cache" / "jieba.cache").is_file()
+
+
+def test_bank_validate_names_a_misgraded_example_with_its_points_and_score(tmp_path):
+    from grader.authoring import validate
+
+    bank = tmp_path / "bank.yaml"
+    bank.write_text(textwrap.dedent("""\
+        questions:
+          - id: q-res
+            topic: fx
+            difficulty: easy
+            type: short
+            prompt: {en: Why do skips help?}
+            explanation: {en: .}
+            rubric:
+              - point: {en: identity path}
+                match: {en: [identity]}
+            model_answer: {en: The identity path.}
+            examples:
+              - {lang: en, kind: correct, text: The identity path carries the gradient.}
+              - {lang: en, kind: negated, text: There is an identity path.}
+        """), encoding="utf-8")
+    catalog = validate.load([bank])
+    assert catalog.problems == [
+        f"{bank}:14: id=q-res: examples[1] (en, negated) scores 1.00, expected 0.00-0.20: "
+        "hit: identity path, missed: none",
+    ]
+    assert any("2 graded examples in en, at least 6 wanted" in w and w.startswith(f"{bank}:12:") for w in catalog.warnings)
