@@ -371,7 +371,8 @@ def submit(
     options = dict(task_id=task_id, device=device, insecure=insecure, bank_paths=bank, lang=lang)
     try:
         if watch:
-            print(f"dlprep: watching {file}; each save is graded again (Ctrl-C stops)", file=sys.stderr)
+            if file.is_file():  # else watch() says why it cannot (exit 2)
+                print(f"dlprep: watching {file}; each save is graded again (Ctrl-C stops)", file=sys.stderr)
             raise typer.Exit(watching.watch(file, report, warn=_warn, **options))
         raise typer.Exit(report(grading.grade_file(file, **options)))
     finally:
@@ -393,15 +394,11 @@ def _check_out(out: Optional[Path]) -> None:
 def _report_submission(result, since=None, *, fmt: str, out: Optional[Path], lang: str, store=None,
                        path: Optional[Path] = None, distinct: bool = False, verbose: bool = False,
                        bank: Optional[List[Path]] = None) -> int:
-    """Record the grade (when there is a store), print (or write to --out) its report; return the
-    exit code of its verdict. `since`: the previous report's result (--watch), for what flipped."""
+    """Print (or write to --out) the grade's report, then record it (when there is a store): the
+    learner waits for the report, not for the write; return the exit code of its verdict. `since`:
+    the previous report's result (--watch), for what flipped."""
     from grader.grading import reports
     from grader.render import submit as render
-
-    if store is not None and path is not None:
-        from grader.practice import progress
-
-        progress.record_submission(store, result, path, distinct=distinct)
 
     if fmt == "table":
         from grader.grading import submit as grading
@@ -422,6 +419,10 @@ def _report_submission(result, since=None, *, fmt: str, out: Optional[Path], lan
             typer.echo(text)
         else:
             out.write_text(text + "\n", encoding="utf-8")
+    if store is not None and path is not None:
+        from grader.practice import progress
+
+        progress.record_submission(store, result, path, distinct=distinct)
     if result.error is not None and result.error.kind == "internal-error":
         return EXIT_CANNOT  # dlprep's own fault while judging: the report says so, the code too
     return EXIT_OK if result.verdict == "pass" else EXIT_FAIL

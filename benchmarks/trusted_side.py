@@ -52,9 +52,11 @@ def main() -> None:
     plain = guard.Worker(lambda exc: ("error", str(exc)))
     call_us = per_call_us(lambda: plain.call(len, ()), 500)
     plain.close()
-    watched = guard.Worker(lambda exc: ("error", str(exc)), guard.watch([runner, probes]))
+    watch = guard.watch([runner], [runner.SubmissionError], [probes])
+    watched = guard.Worker(lambda exc: ("error", str(exc)), watch)
     watched_us = per_call_us(lambda: watched.call(len, ()), 500)
     watched.close()
+    restore_all_us = per_call_us(watch.restore_all, 200)
 
     allowed_before = per_call_us(lambda: x.mean(), 2000)
     read, write = os.pipe()
@@ -77,7 +79,7 @@ def main() -> None:
     print(f"forbidden call: {forbidden_us:.1f} us (byte on the pipe + exception); allowed op: "
           f"{allowed_before:.2f} us before, {allowed_after:.2f} us after (nothing in its path)")
     print(f"worker call:    {call_us:.1f} us a hand-over, {watched_us:.1f} us with the namespace check "
-          f"(~{2 * len(spec.probes) + 3} calls a job)")
+          f"({len(spec.probes) + 4} calls a job); all namespaces before send: {restore_all_us:.1f} us")
     print(f"graph walk:     {walk_us:.1f} us a probe; answer validation: {validate_us:.1f} us a job")
 
 

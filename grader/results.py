@@ -208,8 +208,8 @@ class BatchResult:
         return sorted(((first[i], n) for i, n in counts.items()), key=lambda pn: (-pn[1], pn[0].id))
 
     def histogram(self, bins: int = 10) -> list[int]:
-        """How many submissions scored in each tenth (by default) of the task's points; the last
-        bin holds full marks. Errors count at 0."""
+        """How many submissions scored in each tenth (by default) of the task's points, [0, 10%) up
+        to [90%, 100%] (full marks in the last). Errors count at 0."""
         top = self.max_score
         counts = [0] * bins
         for s in self.submissions:

@@ -29,16 +29,22 @@ def source(kind: str, name: str) -> str:
     return (folder / f"{name}.py").read_text(encoding="utf-8")
 
 
+# Of every ten submissions: five correct, three buggy, two hostile (or buggy, without hostile ones).
+MIX = ("correct", "buggy", "correct", "hostile", "correct", "buggy", "correct", "buggy", "hostile", "correct")
+
+
 def submissions(n: int, *, hostile: bool = True, slow: bool = False) -> list[tuple[str, str]]:
-    """n (file name, source) pairs cycling through the styles, each made distinct by a comment
-    (so that no two share a cache entry): about half correct, a third buggy, the rest hostile."""
-    styles = [("correct", s) for s in CORRECT] + [("buggy", s) for s in BUGGY]
-    styles += [("correct", s) for s in CORRECT[:3]]
-    if hostile:
-        styles += [("hostile", s) for s in HOSTILE_FAST[:5]]
+    """n (file name, source) pairs in the class mix, each style's files taken in turn and made
+    distinct by a comment (so that no two share a cache entry); with `hostile`, every fast-failing
+    hostile file once more after them."""
+    names = {"correct": CORRECT, "buggy": BUGGY, "hostile": HOSTILE_FAST}
+    used = {kind: 0 for kind in names}
     picked = []
     for i in range(n):
-        kind, name = styles[i % len(styles)]
+        kind = MIX[i % len(MIX)]
+        kind = "buggy" if kind == "hostile" and not hostile else kind
+        name = names[kind][used[kind] % len(names[kind])]
+        used[kind] += 1
         picked.append((f"s{i:03d}-{name}.py", f"# student {i}\n" + source(kind, name)))
     if hostile:
         picked += [(f"h-{name}.py", source("hostile", name)) for name in HOSTILE_FAST]

@@ -236,3 +236,25 @@ def test_a_judge_given_the_batch_truth_grades_as_one_computing_it(sandbox, built
         own.pop("duration_s"), given.pop("duration_s")
         assert given == own, name
         assert "truth" in shared.trusted()
+
+
+# -- feedback files --------------------------------------------------------------------------------
+@pytest.mark.parametrize("name, stem", [
+    ("王小明.py", "王小明"), ("../../etc/passwd", "etc_passwd"), (".bashrc", "bashrc"), ("-rf.py", "rf"),
+    ("CON.py", "_CON"), ("a b\nc.py", "a_b_c"), ("...", "submission"), ("x" * 300, "x" * 80),
+])
+def test_feedback_names_are_safe_file_names(name, stem):
+    from grader.grading.reports import feedback_name
+
+    assert feedback_name(name) == stem
+
+
+def test_feedback_is_written_in_the_batch_language_with_distinct_names(tmp_path):
+    from grader.grading.reports import write_feedback
+    from grader.results import BatchResult, NamedResult
+
+    batch = BatchResult("layernorm", "0", [NamedResult(n, _result()) for n in ("Ann.py", "ann", "a/b", "a_b")])
+    assert write_feedback(batch, tmp_path / "fb", "zh") == 4
+    files = sorted(p.name for p in (tmp_path / "fb").iterdir())
+    assert files == ["Ann.md", "a_b-2.md", "a_b.md", "ann-2.md"]
+    assert "通过" in (tmp_path / "fb" / "Ann.md").read_text(encoding="utf-8")

@@ -16,6 +16,8 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
     ("startup.py", 1, r"ratio \d+\.\d+ \(goal <= 1\.6: (met|NOT met)\)"),
     ("submit.py", 1, r"ratio \d+\.\d+ \(goal <= 1\.25: (met|NOT met)\)"),
     ("grading_time.py", 2, r"warm: +\d+\.\d ms +median of 2 LayerNorm grades"),
+    ("watch_latency.py", 2, r"save-to-report: median \d+\.\d ms, p90 \d+\.\d ms over 2 saves"),
+    ("sandbox_layers.py", 2, r"added: +\d+\.\d\d ms on a warm job's path \(goal <= 5 ms: (met|NOT met)\)"),
 ])
 def test_a_benchmark_prints_its_figure(script, runs, figure):
     done = subprocess.run([sys.executable, str(BENCHMARKS / script), "--runs", str(runs)],

@@ -28,17 +28,19 @@ FORMATS = ("json", "csv", "junit", "markdown", "html")
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    """The class written and graded once through the CLI (no cache yet), then every format from the
-    cache: {format: text}, plus the paths and the home the cache lives in."""
+    """The class written and graded once through the CLI (no cache yet, two sandboxes), then in every
+    format from the cache (one sandbox regrades the crashes, which are never cached): {format: text},
+    plus the paths and the home the cache lives in."""
     root = tmp_path_factory.mktemp("class")
-    paths = batch_class.write_class(root / "class", n=96)
+    paths = batch_class.write_class(root / "class", n=88)
     home = root / "home"
     env = os.environ | {"DLPREP_HOME": str(home)}
     reports = {}
-    for fmt in ("json", *FORMATS, "table"):
+    for i, fmt in enumerate(("json", *FORMATS, "table")):
         out = root / f"report.{fmt}"
         done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "grade", *map(str, paths), "--task", "layernorm",
-                               "--format", fmt, "--out", str(out), "--jobs", "2", "--feedback", str(root / "fb")],
+                               "--format", fmt, "--out", str(out), "--jobs", "2" if i == 0 else "1",
+                               "--feedback", str(root / "fb")],
                               capture_output=True, text=True, timeout=600, env=env, cwd=root)
         assert done.returncode == 0, done.stderr[-3000:]
         reports["first" if "first" not in reports else fmt] = out.read_text(encoding="utf-8")
@@ -158,19 +160,29 @@ def test_feedback_files_are_one_per_student_with_safe_unique_names(graded):
     assert "unbiased-variance" in text and "Fix" in text
 
 
-def test_a_fully_cached_run_starts_no_zygote_and_imports_no_torch(graded):
+def test_a_fully_cached_run_starts_no_zygote_and_imports_no_torch(graded, tmp_path):
+    """The class less its crashes (never cached): the same files, so the same cache entries."""
+    doc = json.loads(graded["reports"]["json"])
+    crashed = {s["file"] for s in doc["submissions"] if s["error"] and s["error"]["kind"] == "crashed"}
+    assert crashed
+    cached = tmp_path / "cached"
+    cached.mkdir()
+    for path in graded["paths"][0].glob("*.py"):
+        if path.name not in crashed and not path.name.startswith("."):
+            (cached / path.name).write_bytes(path.read_bytes())
     script = (
         "import sys, grader.sandbox.client as c\n"
         "def refuse(*a, **k): raise SystemExit('a zygote was started')\n"
         "c.Sandbox.__init__ = refuse\n"
         "from cli import app\n"
-        f"try: app({['grade', *map(str, graded['paths']), '--task', 'layernorm', '--format', 'csv']!r})\n"
+        f"try: app({['grade', str(cached), '--task', 'layernorm', '--format', 'csv']!r})\n"
         "except SystemExit as e: code = e.code\n"
         "print('EXIT', code, 'torch' in sys.modules, file=sys.stderr)\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=ROOT,
                           env=os.environ | {"DLPREP_HOME": str(graded["home"])})
     assert "EXIT 0 False" in done.stderr, done.stderr[-2000:]
-    assert len(list(csv.reader(io.StringIO(done.stdout)))) == len(graded["names"]) + 1
+    rows = list(csv.reader(io.StringIO(done.stdout)))[1:]
+    assert len(rows) == len(list(cached.iterdir())) and {r[1] for r in rows} >= {"pass", "fail", "error"}
 
 
 def test_submit_writes_markdown_too(tmp_path):

@@ -106,16 +106,21 @@ def leftovers(sandbox, before: dict[int, int]) -> list[int]:
     the slot, its waiting child and, while a non-root slot forks that child, the short-lived
     intermediate (grader.sandbox.namespaces) whose child is the waiting one for a moment."""
     zygote = sandbox._proc.pid
-    after = zygote_family(sandbox)
 
-    def descends(pid: int) -> bool:
+    def descends(pid: int, family: dict[int, int]) -> bool:
         for _ in range(4):  # slot, intermediate, child
-            pid = after.get(pid, 0)
+            pid = family.get(pid, 0)
             if pid == zygote:
                 return True
         return False
 
-    return sorted(pid for pid in after if pid in before or not descends(pid))
+    for _ in range(20):  # a child whose intermediate is exiting is reparented a moment later
+        after = zygote_family(sandbox)
+        found = sorted(pid for pid in after if pid in before or not descends(pid, after))
+        if not found:
+            break
+        time.sleep(0.05)
+    return found
 
 
 def job_cgroups(sandbox) -> list[str]:

@@ -191,3 +191,14 @@ def test_a_hidden_gradient_of_the_wrong_shape_does_not_reveal_the_shape(job):
     tensors = run_child(job)[1]
     tensors["example/grad_input"] = tensors["example/grad_input"][:1]
     assert "[2, 4]" in check(judge(job, meta, tensors), "example/backward")["message"]  # public: shown
+
+
+def test_input_mutation_is_checked_on_every_probe_diagnostic_ones_too(job):
+    """Issue 9: a write into an input that only a diagnostic probe (here the strictly positive one)
+    meets still fails input-unchanged."""
+    source = CORRECT.replace("return torch.relu(", "if bool((x > 0).all()):\n            x.mul_(1.0 + 1e-3)\n"
+                                                  "        return torch.relu(")
+    sneaky = dict(job, source=source)
+    result = judge(sneaky, *run_child(sneaky))
+    unchanged = check(result, "input-unchanged")
+    assert not unchanged["passed"] and "skip-only" in unchanged["message"]

@@ -79,3 +79,51 @@ def test_upstream_gradient_is_random_not_ones():
     g = probes.upstream_grad(0, "p", (4, 8), torch.float32)
     assert g.shape == (4, 8) and g.std() > 0.5
     assert torch.equal(g, probes.upstream_grad(0, "p", (4, 8), torch.float32))
+
+
+# -- how a drawn probe presents its input (issue 9) ----------------------------------------------------
+@pytest.mark.parametrize("layout, contiguous", [("contiguous", True), ("transposed", False), ("sliced", False),
+                                                ("expanded", False)])
+def test_present_keeps_the_values_changes_the_strides_and_stays_differentiable(layout, contiguous):
+    spec = probe(shape=(3, 4, 5), layout=layout)
+    leaf = probes.make_input(2, spec).requires_grad_(True)
+    x = probes.present(leaf, layout)
+    assert torch.equal(x.detach(), leaf.detach()) and x.is_contiguous() == contiguous and x.grad_fn is not None
+    upstream = torch.randn(x.shape, dtype=x.dtype)
+    probes.backward(x, upstream)
+    # dL/dleaf: the upstream itself, or for an expanded input all of it gathered in row 0
+    want = upstream if layout != "expanded" else torch.cat([upstream.sum(0, keepdim=True), torch.zeros_like(upstream[1:])])
+    assert torch.allclose(leaf.grad, want)
+
+
+def test_a_transposed_input_refuses_view_as_a_transposed_activation_does():
+    x = probes.present(probes.make_input(0, probe(shape=(2, 3, 8), layout="transposed")), "transposed")
+    with pytest.raises(RuntimeError):
+        x.view(-1, 8)
+    assert x.reshape(-1, 8).shape == (6, 8)
+
+
+def test_an_expanded_input_has_equal_rows_and_stride_zero():
+    x = probes.present(probes.make_input(0, probe(shape=(3, 5), layout="expanded")), "expanded")
+    assert x.stride(0) == 0 and torch.equal(x[0], x[2])
+
+
+def test_a_repeated_call_sees_another_input_first():
+    spec = probe(calls=2)
+    assert not torch.equal(probes.make_input(0, spec, "first"), probes.make_input(0, spec))
+
+
+@pytest.mark.parametrize("extra, message", [
+    ({"layout": "transposed", "input": {"shape": [5]}}, "two or more dims"),
+    ({"layout": "expanded", "input": {"shape": [1, 5]}}, "batch dim of 2 or more"),
+    ({"grad": "no_grad", "checks": ["forward", "backward"]}, "checks must be \\[forward\\]"),
+])
+def test_a_probe_that_cannot_run_as_declared_is_refused(extra, message):
+    from pydantic import ValidationError
+
+    with pytest.raises(ValidationError, match=message):
+        Probe.model_validate({"name": "p", "input": {"shape": [4, 5]}, **extra})
+
+
+def test_no_grad_means_a_forward_check_only():
+    assert Probe.model_validate({"name": "p", "input": {"shape": [4, 5]}, "grad": "no_grad"}).checks == ["forward"]

@@ -120,7 +120,7 @@ def test_negated_answers_grade_in_linear_time():
         (["quiz", "--count", "-2"], "--count must be at least 1"),
         (["quiz", "--difficulty", "extreme"], "--difficulty must be one of easy, medium, hard, not 'extreme'"),
         (["quiz", "--topic", "layer-norm"], "unknown topic layer-norm (topics: layernorm, residual, training, transformer)"),
-        (["bank", "show", "layernorm-eps"], "unknown question id: layernorm-eps (did you mean ln-eps-placement, ln-eps-ratio?)"),
+        (["bank", "show", "layernorm-eps"], "unknown question id: layernorm-eps (did you mean ln-eps-placement, ln-eps-ratio, ln-code-fp16-eps?)"),
         (["bank", "show", "ln-eps-placment"], "did you mean ln-eps-placement"),
         (["task", "start", "layer-norm"], "unknown task: layer-norm (did you mean layernorm?)"),
     ],

@@ -2,17 +2,18 @@
 as `python -I -m grader.authoring.autograder` once per submission, in Gradescope's container.
 
 It logs `dlprep doctor --json` (the layers a graded child gets in this container), picks the
-submitted file, grades a private copy of it with `dlprep submit` (the child runs in dlprep's
-sandbox; `--insecure` only where no isolating layer works and the bundle allows it), and writes
-results.json itself, atomically, after that process has returned: the child is reaped by then, and
-nothing it printed is taken for the report except through dlprep's own Gradescope format.
+submitted file by `dlprep grade`'s rules for a student's folder (the one .py defining the task's
+class; links and hidden folders never followed), grades a private copy of it with `dlprep submit`
+(the child runs in dlprep's sandbox; `--insecure` only where no isolating layer works and the
+bundle allows it), and writes results.json itself, atomically, after that process has returned:
+the child is reaped by then, and nothing it printed reaches the report except through dlprep's own
+Gradescope format.
 The root (/autograder) is DLPREP_AUTOGRADER_ROOT for tests.
 """
 from __future__ import annotations
 
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -20,17 +21,17 @@ import tempfile
 import time
 from pathlib import Path
 
+from grader.grading.discover import folder_submission
 from grader.grading.formats import GRADESCOPE_KEYS
+from grader.grading.submit import MAX_SOURCE_BYTES
 
 ROOT_ENV = "DLPREP_AUTOGRADER_ROOT"
 CONFIG = "dlprep_autograder.json"
-# Gradescope's default limit per submission is 10 minutes: stop grading well before it, so that a
-# results.json saying so is still written.
-GRADE_TIMEOUT_S = 480
+# Gradescope's default limit per submission is 10 minutes: doctor and grading together stop well
+# before it, so that a results.json saying so is still written.
+GRADE_TIMEOUT_S = 420
 DOCTOR_TIMEOUT_S = 120
-MAX_SOURCE_BYTES = 1_000_000  # as grader.grading.submit: bigger is a bad-file there anyway
 NOTE_MAX = 2000  # of dlprep's own stderr quoted in an error result
-SKIPPED_DIRS = {"__pycache__", "__MACOSX"}
 
 
 def main() -> int:
@@ -60,18 +61,15 @@ def grade_submission(root: Path, started: float) -> int:
             "The autograder cannot isolate submitted code in this container, and this assignment "
             "requires isolation: it was not graded. This is not about your code: please tell course staff.",
             extra, started))
-    chosen, others = pick_submission(root / "submission", config["class_name"], config.get("starter_file"))
-    if chosen is None:
-        return _write(results, _error_doc(
-            f"No Python file in your submission defines class {config['class_name']}: upload "
-            f"{config.get('starter_file') or 'your .py file'} with the class in it.", extra, started))
+    found = folder_submission(root / "submission", config["class_name"])
+    if found.path is None:
+        return _write(results, _error_doc(f"Your submission was not graded: {found.problem}.", extra, started))
+    chosen = found.path
     extra["file"] = chosen.relative_to(root / "submission").as_posix()
     doc, problem = grade(chosen, config, root / "source", insecure)
     if doc is None:
         return _write(results, _error_doc(problem, extra, started))
     notes = [f"Graded {extra['file']} against task {config['task']}."]
-    if others:
-        notes.append("Also in your submission (not graded): " + ", ".join(others[:10]))
     if insecure:
         notes.append("NOTE: no isolating sandbox layer works in this container, so this submission ran "
                      "with dlprep --insecure (only the container separates it from the grader).")
@@ -108,33 +106,13 @@ def doctor() -> tuple[dict, bool | None]:
         return {}, None
 
 
-def pick_submission(folder: Path, class_name: str, starter: str | None) -> tuple[Path | None, list[str]]:
-    """The .py file to grade: one defining the class (else any .py), the starter's name first, then
-    the shallowest, then by name; plus the other .py files found. Links are never followed: a link
-    to the bundle would have dlprep grade (and echo) the grader's own files."""
-    defines = re.compile(rb"^[ \t]*class[ \t]+" + re.escape(class_name.encode()) + rb"\b", re.M)
-    found = []
-    for dirpath, dirnames, filenames in os.walk(folder):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".") and d not in SKIPPED_DIRS)
-        for name in filenames:
-            path = Path(dirpath) / name
-            if name.endswith(".py") and not name.startswith(".") and path.is_file() and not path.is_symlink():
-                found.append((path, defines.search(_head(path)) is not None))
-    if not found:
-        return None, []
-    pool = [p for p, ok in found if ok] or [p for p, _ in found]
-    depth = lambda p: len(p.relative_to(folder).parts)  # noqa: E731
-    chosen = min(pool, key=lambda p: (p.name != starter, depth(p), p.as_posix()))
-    return chosen, [p.relative_to(folder).as_posix() for p, _ in found if p != chosen]
-
-
 def _head(path: Path) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
         return b""
     with os.fdopen(fd, "rb") as f:
-        return f.read(MAX_SOURCE_BYTES + 1)
+        return f.read(MAX_SOURCE_BYTES + 1)  # bigger is dlprep's bad-file: it need not all be copied
 
 
 def grade(path: Path, config: dict, source: Path, insecure: bool) -> tuple[dict | None, str]:

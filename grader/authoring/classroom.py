@@ -46,7 +46,7 @@ jobs:
         shell: bash
         run: |
           if [[ "$DLPREP_SOURCE" == REPLACE-ME* ]]; then
-            echo "::error file=.github/workflows/dlprep.yml::set DLPREP_SOURCE to a pinned dlprep (a git URL at a commit, or a wheel URL)"
+            echo "::error file=.github/workflows/dlprep.yml::set DLPREP_SOURCE to a pinned dlprep source"
             exit 1
           fi
           python -m pip install --disable-pip-version-check --index-url {torch_index} "torch=={torch}"

@@ -205,11 +205,24 @@ def close_ids(wanted: str, ids: list[str], n: int = 3) -> list[str]:
 
     close = difflib.get_close_matches(wanted, ids, n=n, cutoff=0.6)
     words = {w for w in re.split(r"[-_.\s]+", wanted.lower()) if len(w) >= 3}
-    shared = sorted(
-        (i for i in ids if i not in close and words & set(re.split(r"[-_.]+", i))),
-        key=lambda i: (-len(words & set(re.split(r"[-_.]+", i))), i),
-    )
+    words |= {ID_PREFIXES[w] for w in words if w in ID_PREFIXES}  # "layernorm" also means "ln-"
+
+    topic_of = {abbr: topic for topic, abbr in ID_PREFIXES.items()}
+
+    def split(i: str) -> set[str]:
+        return set(re.split(r"[-_.]+", i))
+
+    def in_common(i: str) -> int:  # a topic and its abbreviation count once
+        return len({topic_of.get(w, w) for w in words & split(i)})
+
+    # The most words in common first; among those, the shortest (most specific) ids.
+    shared = sorted((i for i in ids if i not in close and words & split(i)),
+                    key=lambda i: (-in_common(i), len(split(i)), i))
     return (close + shared)[:n]
+
+
+# The built-in ids start with their topic's abbreviation: a learner who types the topic means it.
+ID_PREFIXES = {"layernorm": "ln", "residual": "res", "transformer": "tf", "training": "tr"}
 
 
 def listing_json(loaded: LoadedQuestion) -> dict:

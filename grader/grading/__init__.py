@@ -1,7 +1,8 @@
 """Grading: a submitted module, graded on outputs and gradients against a reference.
 
-submit.py (the CLI-side flow, no torch), runner.py (the untrusted child's side), judge.py and
-checks.py (the trusted judge), compare.py, probes.py, forbidden.py, formats.py (output formats);
+submit.py (the CLI-side flow, no torch), watch.py (`submit --watch`), runner.py (the untrusted
+child's side), judge.py and checks.py (the trusted judge; wording.py words its messages in en or zh),
+compare.py, probes.py, forbidden.py, formats.py (output formats);
 `dlprep grade`: batch.py, discover.py, cache.py, truth.py, reports.py and htmlreport.py.
 
 May import: grader.errors, grader.results, grader.home, grader.bank, grader.sandbox, grader.pitfalls

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import threading
 from dataclasses import dataclass
 from importlib import metadata
@@ -29,6 +30,7 @@ from grader.grading.submit import bad_file, grade_source
 from grader.results import BatchResult, ErrorInfo, NamedResult, SubmissionResult
 
 FORMATS = ("table", "json", "csv", "junit", "markdown", "html")
+TASK_KEY = re.compile(r"^task\s*:", re.MULTILINE)  # a task file's top-level key (a bank's is questions:)
 # How often the main thread wakes while it waits for results, so Ctrl-C is handled at once.
 WAIT_S = 0.2
 # After Ctrl-C, how long the workers get to notice their sandbox is gone.
@@ -74,12 +76,10 @@ def grade_paths(
 ) -> BatchResult:
     """Grade every submission under `paths` against task `task_id`. on_done(finished, total) after
     each; start_sandbox() makes one warm sandbox (tests pass their own)."""
-    from grader.bank.catalog import load_catalog
-
     options = options or Options()
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
-    loaded = tasks_module.find_task(load_catalog(bank_paths).tasks, task_id)
+    loaded = find_task(task_id, bank_paths)
     found = discover(paths, loaded.spec.class_name)
     batch = BatchResult(task=loaded.spec.id, dlprep_version=dlprep_version())
     results: list[SubmissionResult | None] = [None] * len(found)
@@ -123,6 +123,22 @@ def grade_paths(
             r.max_score = top
     batch.submissions = [NamedResult(f.name, r) for f, r in zip(found, results) if r is not None]
     return batch
+
+
+def find_task(task_id: str, bank_paths: list[Path] | None = None):
+    """The task, from the bank files that hold tasks only: question banks (most of a second to
+    validate) play no part in grading, and a cached regrade should take well under a second."""
+    from grader.bank.catalog import builtin_dir, env_paths, load_paths, yaml_files
+
+    files = [f for f in yaml_files([builtin_dir(), *env_paths(), *(bank_paths or [])]) if _holds_task(f)]
+    return tasks_module.find_task(load_paths(files).tasks, task_id)
+
+
+def _holds_task(path: Path) -> bool:
+    try:
+        return TASK_KEY.search(path.read_text(encoding="utf-8", errors="replace")) is not None
+    except OSError:
+        return True  # the loader reports it
 
 
 def render(batch: BatchResult, fmt: str, lang: str = "en") -> str:
@@ -171,16 +187,19 @@ class _Pool:
                             for sandbox in ready]
             for t in self.threads:
                 t.start()
-            received = 0
-            while received < len(items):
+            received: set[int] = set()
+            while len(received) < len(items):
                 try:
                     index, result = done.get(timeout=WAIT_S)
                 except queue.Empty:
                     if not any(t.is_alive() for t in self.threads) and done.empty():
                         break  # every worker gone (only a bug does that): never wait forever
                     continue
-                received += 1
+                received.add(index)
                 deliver(index, result)
+            for index, found in items:  # every submission in every report, even then
+                if index not in received:
+                    deliver(index, self.fail(found, RuntimeError("no worker was left to grade it")))
             return False
         except KeyboardInterrupt:
             self._interrupt()
@@ -235,14 +254,16 @@ class _Pool:
                 self._close(sandbox)
 
     def _grade_once_more(self, found: Found, sandbox):
-        """Grade; when the sandbox fails, a fresh one grades it once more. -> (result, sandbox)."""
+        """Grade; when the sandbox fails, a fresh one grades it once more. -> (result, sandbox).
+        Any exception counts as the sandbox's failure: a worker thread must never die, or its
+        submission would be missing from the reports."""
         failure: Exception | None = None
         for _ in range(2):
             try:
                 if sandbox is None:
                     sandbox = self._hold(self.start())
                 return self.grade(found, sandbox), sandbox
-            except CannotGrade as exc:
+            except Exception as exc:  # noqa: BLE001 - CannotGrade above all; reported as internal-error
                 failure = exc
                 if sandbox is not None:
                     self._close(sandbox)

@@ -49,6 +49,12 @@ def discover(paths: list[Path], class_name: str) -> list[Found]:
     return found
 
 
+def folder_submission(folder: Path, class_name: str) -> Found:
+    """One student's folder as one submission (Gradescope's /autograder/submission), by the same
+    rules as a folder under `dlprep grade`: the one .py file defining the class, or why none is graded."""
+    return _one(folder, class_name)
+
+
 def _is_submission(child: Path) -> bool:
     if child.name.startswith(".") or child.name in SKIPPED_DIRS:
         return False

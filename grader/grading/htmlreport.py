@@ -48,7 +48,7 @@ def to_html(batch: BatchResult, lang: str = "en") -> str:
         f'<div class="stat"><b>{_t(value)}</b>{_t(label)}</div>' for value, label in (
             (rate, w["pass_rate"]), (count, w["submissions"]), (summary["passed"], w["passed"]),
             (summary["failed"], w["failed"]), (summary["errors"], w["errors"]),
-            (f"{summary['mean_score']:g} / {summary['max_score']:g}", w["mean"]))) + "</div>")
+            (f"{summary['mean_score']:.1f} / {summary['max_score']:g}", w["mean"]))) + "</div>")
     parts += [f"<h2>{_t(w['histogram'])}</h2>", histogram_svg(batch, lang)]
     parts += [f"<h2>{_t(w['pitfalls'])}</h2>", pitfalls_svg(batch, lang), _pitfall_list(batch, lang)]
     parts += [f"<h2>{_t(w['submissions'])}</h2>", _overview(batch, lang)]
@@ -117,7 +117,7 @@ def _pitfall_list(batch: BatchResult, lang: str) -> str:
 def _overview(batch: BatchResult, lang: str) -> str:
     w = words(lang)
     rows = [f"<tr><th>{_t(w['name'])}</th><th>{_t(w['verdict'])}</th><th class=\"num\">{_t(w['score'])}</th>"
-            f"<th>{_t(w['pitfalls'])}</th></tr>"]
+            f"<th>{_t(w['named'])}</th></tr>"]
     for i, s in enumerate(batch.submissions):
         r = s.result
         named = r.error.kind if r.error else ", ".join(p.id for p in r.pitfalls)

@@ -36,7 +36,7 @@ WORDS = {
            "Partial report: the batch was stopped before every submission was graded.",
            "verdicts": {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}, "none": "none",
            "clipped": "[output clipped: {n} more characters]",
-           "students": "submissions"},
+           "students": "submissions", "named": "Error / pitfalls"},
     "zh": {"report": "dlprep 批改报告", "task": "题目", "submissions": "提交", "passed": "通过", "failed": "未通过",
            "errors": "错误", "mean": "平均分", "pass_rate": "通过率", "pitfalls": "需要再讲的常见错误",
            "histogram": "分数分布", "name": "名字", "verdict": "结果", "score": "得分", "check": "检查",
@@ -44,7 +44,7 @@ WORDS = {
            "output": "输出", "error": "错误", "partial": "部分报告：批改在全部完成前被中止。",
            "verdicts": {"pass": "通过", "fail": "未通过", "error": "错误"}, "none": "无",
            "clipped": "[输出已截断：还有 {n} 个字符]",
-           "students": "份提交"},
+           "students": "份提交", "named": "错误 / 常见错误"},
 }
 
 
@@ -165,7 +165,7 @@ def to_markdown(batch: BatchResult, lang: str = "en") -> str:
     if batch.partial:
         lines += [f"> **{w['partial']}**", ""]
     lines += summary_markdown(batch, lang)
-    lines += ["", f"| {w['name']} | {w['verdict']} | {w['score']} | {w['pitfalls']} |", "|---|---|---:|---|"]
+    lines += ["", f"| {w['name']} | {w['verdict']} | {w['score']} | {w['named']} |", "|---|---|---:|---|"]
     for s in batch.submissions:
         r = s.result
         named = r.error.kind if r.error else ", ".join(p.id for p in r.pitfalls) or "-"
@@ -182,7 +182,7 @@ def summary_markdown(batch: BatchResult, lang: str = "en") -> list[str]:
     rate = f"{100 * summary['passed'] / count:.0f}%" if count else "-"
     lines = [f"**{w['pass_rate']}: {rate}** ({summary['passed']} {w['passed']}, {summary['failed']} {w['failed']}, "
              f"{summary['errors']} {w['errors']} / {count} {w['students']}); {w['mean']} "
-             f"{summary['mean_score']:g} / {summary['max_score']:g}", "", f"### {w['histogram']}", ""]
+             f"{summary['mean_score']:.1f} / {summary['max_score']:g}", "", f"### {w['histogram']}", ""]
     bins = batch.histogram()
     lines += [f"    {_bin_label(i, len(bins))} {'#' * n} {n}" for i, n in enumerate(bins)]
     lines += ["", f"### {w['pitfalls']}", ""]

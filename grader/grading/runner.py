@@ -74,6 +74,10 @@ def child_main(job: dict, send: Send) -> None:
     tensors: dict[str, torch.Tensor] = {}
     # Only a sandboxed child (its send carries the record pipe) changes process-wide state: the
     # runner also runs inside test processes.
+    # Everything the main thread reads of the task, and every input, made before any of the
+    # submission's code runs: afterwards this thread touches only these, its own functions and
+    # exact tensors (docs/DESIGN.md, "Trust model").
+    plan = [(probe, probe.name, "backward" in probe.checks, *_inputs(probe, job)) for probe in spec.probes]
     record_fd, watch = getattr(send, "record_fd", None), None
     if record_fd is not None:
         if spec.forbidden.ops:
@@ -81,21 +85,30 @@ def child_main(job: dict, send: Send) -> None:
         # The sender's module and its wire: send() looks their functions up when it runs.
         senders = [sys.modules[m] for m in (send.__module__, "grader.sandbox.wire") if m in sys.modules]
         guard.harden()
-        watch = guard.watch([_THIS, probes, *senders])
+        watch = guard.watch([_THIS], [SubmissionError], senders)
     worker = guard.Worker(lambda exc: _described(exc, job["filename"]), watch)
     try:
         cls = _load_class(worker, spec, job["source"], job["filename"], meta)
         module = _call(worker, _build, cls, spec, spec.build, "constructor-error", job["filename"])
         meta["structure"] = _call(worker, _structure, module, spec)
-        for probe in spec.probes:
-            meta["probes"][probe.name] = _run_probe(worker, cls, spec, probe, job, tensors)
+        for probe, name, check_backward, leaf, x in plan:
+            meta["probes"][name] = _run_probe(worker, cls, spec, probe, job, tensors, name, check_backward, leaf, x)
     except SubmissionError as exc:
         meta["error"] = {"kind": exc.kind, "message": _clip(str(exc))}
     except MemoryError:
         meta["error"] = {"kind": "memory-limit", "message": "MemoryError"}
     finally:
         worker.close()
+    if watch is not None:
+        watch.restore_all()  # json, safetensors, torch as they were, for send()
     send(meta, tensors)
+
+
+def _inputs(probe: Probe, job: dict) -> tuple[torch.Tensor, torch.Tensor]:
+    """The probe's leaf input and what forward receives: a non-leaf with the probe's layout (an
+    in-place write succeeds and shows)."""
+    leaf = make_input(job["seed"], probe).to(job.get("device", "cpu")).requires_grad_(probe.grad == "requires")
+    return leaf, present(leaf, probe.layout)
 
 
 def _call(worker, fn, *args):
@@ -243,38 +256,51 @@ def _mapping(module: torch.nn.Module, spec: TaskSpec) -> dict[str, str]:
     return mapping
 
 
-def _run_probe(worker, cls: type, spec: TaskSpec, probe: Probe, job: dict, tensors: dict) -> dict:
+def _run_probe(worker, cls: type, spec: TaskSpec, probe: Probe, job: dict, tensors: dict, name: str,
+               check_backward: bool, leaf: torch.Tensor, x: torch.Tensor) -> dict:
     """Build, load parameters, forward on a non-leaf input, backward with a random upstream
-    gradient. An exception here fails only this probe (memory exhaustion ends the run). The input
-    is made here and observed here after forward (its version counter, its values, the gradient
-    graph's leaves); the rest runs on the submission's thread (_forward, _backward)."""
+    gradient: all on the submission's thread (_probe_work). Observed here afterwards: the input's
+    version counter and values, and autograd's graph. An exception fails only this probe (memory
+    exhaustion ends the run)."""
     report = {"error": None, "grad_none": [], "version_bumped": False}
-    seed, device = job["seed"], job.get("device", "cpu")
-    leaf = make_input(seed, probe).to(device).requires_grad_(probe.grad == "requires")
-    x = present(leaf, probe.layout)  # a non-leaf: an in-place write succeeds and shows
     version = VERSION(x)
-    status, value = worker.call(_forward, cls, spec, probe, job, x)
+    status, value = worker.call(_probe_work, cls, spec, probe, job, x, leaf, check_backward)
     report["version_bumped"] = VERSION(x) != version
-    tensors[f"{probe.name}/input_after"] = CLONE(DETACH(x), memory_format=torch.contiguous_format)
-    if status != guard.RESULT or type(value) is not tuple or len(value) != 4:
+    tensors[f"{name}/input_after"] = CLONE(DETACH(x), memory_format=guard.CONTIGUOUS)
+    if status != guard.RESULT or type(value) is not tuple or len(value) != 3:
         return _failed(report, status, value)
-    module, params, mapping, out = value  # held, never touched here: the submission's objects
-    if type(out) is not torch.Tensor or type(params) is not list:  # _forward checked; it was patched
+    params, out, backward_result = value  # the submission's objects: only exact tensors are touched
+    if type(out) is not guard.TENSOR or type(params) is not list:  # _forward checked; it was patched
         report["error"] = "forward did not return a torch.Tensor"
         return report
-    tensors[f"{probe.name}/out"] = DETACH(out)
+    tensors[f"{name}/out"] = DETACH(out)
     if unreported := guard.unreported_leaves(out, [leaf, *params]):
         report["unreported"] = unreported[:MAX_UNREPORTED]
-    if "backward" in probe.checks:
-        status, value = worker.call(_backward, module, mapping, probe, seed, out, leaf)
-        if status != guard.RESULT or type(value) is not tuple or len(value) != 2:
-            return _failed(report, status, value)
-        grads, grad_none = value
-        for key, grad in grads if type(grads) is list else []:
-            if type(key) is str and type(grad) is torch.Tensor:
-                tensors[f"{probe.name}/{key}"] = grad
-        report["grad_none"] = [g for g in grad_none if type(g) is str] if type(grad_none) is list else []
+    if type(backward_result) is not tuple or len(backward_result) != 3:
+        return report
+    tag, first, second = backward_result
+    if tag != "ok":
+        return _failed(report, RAISED, (first, second))
+    for key, grad in first if type(first) is list else []:
+        if type(key) is str and type(grad) is guard.TENSOR:
+            tensors[f"{name}/{key}"] = grad
+    report["grad_none"] = [g for g in second if type(g) is str] if type(second) is list else []
     return report
+
+
+def _probe_work(cls: type, spec: TaskSpec, probe: Probe, job: dict, x: torch.Tensor, leaf: torch.Tensor,
+                check_backward: bool) -> tuple:
+    """On the submission's thread, one hand-over a probe: forward, then backward when the probe
+    checks it. Returns the module's parameters, the output and ("ok", grads, grad_none) or
+    ("error", kind, message): a failed backward keeps the output."""
+    module, params, mapping, out = _forward(cls, spec, probe, job, x)
+    if not check_backward:
+        return params, out, None
+    try:
+        grads, grad_none = _backward(module, mapping, probe, job["seed"], out, leaf)
+    except Exception as exc:
+        return params, out, ("error", *_described(exc, job["filename"]))
+    return params, out, ("ok", grads, grad_none)
 
 
 def _failed(report: dict, status: int, value) -> dict:
@@ -411,7 +437,8 @@ def _warm_up(backward: bool = False) -> None:
     try:
         _structure(_build(_StandIn, spec, spec.build, "constructor-error", job["filename"]), spec)
         for probe in spec.probes:
-            report = _run_probe(worker, _StandIn, spec, probe, job, {})
+            report = _run_probe(worker, _StandIn, spec, probe, job, {}, probe.name, "backward" in probe.checks,
+                                *_inputs(probe, job))
             if report["error"]:  # dlprep's own bug: fail the zygote's start, loudly
                 raise RuntimeError(f"runner warm-up failed: {report['error']}")
     finally:

@@ -31,8 +31,7 @@ _LATEX_TEXT = re.compile(r"\\(?:mathrm|text|mathbf|mathit|operatorname|textrm)\s
 # Symbols as words, in answers and in every matcher (regexes included: none of these is syntax).
 SYMBOLS = {
     "√": "sqrt", "∑": "sum ", "Σ": "sum ", "∏": "prod ", "Π": "prod ", "σ": "sigma", "μ": "mu", "ε": "eps", "ϵ": "eps", "γ": "gamma", "β": "beta",
-    "α": "alpha", "λ": "lambda", "∂": "d", "∇": "grad ", "·": "*", "⋅": "*", "×": "*", "∗": "*", "−": "-",
-    "–": "-", "→": "->", "⟶": "->", "‖": "||", "“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"',
+    "α": "alpha", "λ": "lambda", "∂": "d", "∇": "grad ", "·": "*", "⋅": "*", "×": "*", "∗": "*", "−": "-", "–": "-", "→": "->", "⟶": "->", "‖": "||", "“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"',
     "『": '"', "』": '"',
 }
 _SYMBOL_TABLE = str.maketrans(SYMBOLS)
@@ -58,7 +57,9 @@ _CANONICAL = [(re.compile(pattern, re.ASCII), repl) for pattern, repl in CANONIC
 # A one-letter name's subscript: x_l, x_{l+1}, h_t -> x, x, h (max_norm and ln_f keep theirs).
 _ONE_LETTER_SUBSCRIPT = re.compile(r"(?<![a-z0-9_\\])([a-z])_(?:\{[^{}]{0,12}\}|\([^()]{0,12}\)|[a-z0-9]+\b|[a-z0-9])", re.ASCII)
 _OPERATOR_SPACE = re.compile(r"\s*([+*/=^<>|])\s*")
-_MINUS_SPACE = re.compile(r"(?<=[\w)])\s+-\s+(?=[\w(])")
+# A spaced minus between math tokens ("x - mean", "h(x) - x"); a spaced dash between words is a pause.
+_MINUS_SPACE = re.compile(r"(?:(?<![a-z0-9][a-z0-9])(?<=[a-z0-9])|(?<=\)))\s+-\s+(?=[\w(])", re.ASCII)
+_DASH = re.compile(r"\s+(?:--?|—|–)\s+|—")
 _PAREN_SPACE = re.compile(r"\(\s+|\s+\)")
 _CJK = r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]"
 # Whitespace next to a CJK character carries no meaning (YAML's folded lines, "每个 token").
@@ -87,6 +88,12 @@ def _latex(text: str) -> str:
     return _LATEX.sub(lambda m: _LATEX_WORDS.get((m.group(1) or m.group(2)).lower(), m.group(2) or ""), text)
 
 
+# English terms inside Chinese text, in the Chinese matchers' words ("参数 gradient 很大", "用大 lr").
+_IN_CHINESE = [(re.compile(rf"(?<={_CJK})\s*{en}(?![a-z])|(?<![a-z]){en}\s*(?={_CJK})", re.ASCII), zh) for en, zh in (
+    (r"gradients?", "梯度"), (r"lr", "学习率"), (r"warmup", "预热"),
+)]
+
+
 def normalise(text: str) -> str:
     """The folded form of an answer or a plain matcher (see the module docstring)."""
     text = symbols(_latex(text))
@@ -100,7 +107,11 @@ def normalise(text: str) -> str:
     text = _SPACE_BY_CJK.sub("", text)
     text = _OPERATOR_SPACE.sub(r"\1", text)
     text = _MINUS_SPACE.sub("-", text)
+    text = _DASH.sub(", ", text)
     text = _PAREN_SPACE.sub(lambda m: m.group().strip(), text)
     for pattern, repl in _CANONICAL:
         text = pattern.sub(repl, text)
+    if _HAS_CJK.search(text):
+        for pattern, repl in _IN_CHINESE:
+            text = pattern.sub(repl, text)
     return text

@@ -5,92 +5,36 @@ subtract the mean", "梯度不会消失", "overfitting is not the cause"), not s
 (what post-LN does, said of pre-LN, is a swap), and, for a misconception, not a warning, a
 hypothetical or a quote ("x.var() applies Bessel's correction by default, which would not match").
 A point may also be made by denying something (`denies`: "RMSNorm 不再计算和减去均值" makes "no
-re-centering"). Matching runs on the folded text (grader.practice.notation); Chinese negation scope
-uses jieba's words (grader.practice.chinese), loaded only for an answer holding Chinese.
+re-centering"). Where matchers occur and whether each occurrence is negated or hedged is
+grader.practice.reading's part; this module binds claims to subjects and scores.
 
 Score: the weight of the points made, less the weight of points swapped and half the weight of
 points contradicted, over the total; less each misconception's penalty; clipped to 0..1. Where the
 evidence is thin (a long answer on the question's subject that makes few points and contradicts
 nothing) the verdict is `unsure`: the quiz then asks the learner to rate themselves.
 
-Every search is bounded (matchers run once over the text, negation cues are found once and looked
-up by position), so grading stays linear in the answer's length.
 """
 from __future__ import annotations
 
-import bisect
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from grader.bank.schema import KeyPoint, Matchers, Misconception, ShortQuestion
+from grader.bank.schema import KeyPoint, Misconception, ShortQuestion
 from grader.practice import notation
+from grader.practice.reading import Reading, stem
 
-# How far a negation reaches forward inside its clause, in characters: "does not really make" fits;
-# Chinese packs a word into two characters, so it reaches fewer.
-NEGATION_REACH = {"en": 36, "zh": 14}
-# How many characters a Chinese matcher may leave between its words ("减均值" in "减去均值").
-CJK_GAP = 3
 # A swapped point costs what it would have earned; a contradicted one half of it.
 SWAP_COST, CONTRADICTION_COST = 1.0, 0.5
 # Unsure: an answer this long (words, or CJK characters / 2) that makes under this share of the
 # points, contradicts and misstates nothing, and speaks the question's own vocabulary.
 UNSURE_MIN_WORDS, UNSURE_BELOW, UNSURE_TOPICAL = 25, 0.6, 0.3
 
-_CLAUSE_END = re.compile(
-    r"[;:!?,。；：！？，、\n（）]|\.(?=\s|$)|\s\(|\)(?=\s|$)|\b(?:but|whereas|while|although|though)\b|而是|但是|但|却|反而|然而"
-    r"|\band (?=(?:it|they|this|these|there|which|so|then|also|its)\b)",
-    re.ASCII,
-)
-_SENTENCE_END = re.compile(r"[!?;。！？；\n]|\.(?=\s|$)")
-_EN_NEGATION = re.compile(
-    r"\b(?:not|never|no|none|neither|nor|cannot|without|lacks?|lacking|fails? to|instead of|rather than|"
-    r"as opposed to)\b|n't\b",
-    re.ASCII,
-)
-# Verbs that take something away: they negate only what follows them closely ("skips the mean
-# subtraction"), and two negations cancel ("does not skip the mean subtraction", "不省略减均值").
-_EN_PRIVATIVE = re.compile(
-    r"(?<!the )(?<!a )\b(?:skip(?:s|ped|ping)?(?! connection| path| link)|omit(?:s|ted|ting)?|drop(?:s|ped|ping)?|remov(?:e|es|ed|ing)|eliminat(?:e|es|ed|ing)|"
-    r"leav(?:e|es|ing) out|left out|get(?:s|ting)? rid of|dispens(?:e|es|ed|ing) with|forgo(?:es)?|"
-    r"throw(?:s|ing)? away|threw away|thrown away|discard(?:s|ed|ing)?|strip(?:s|ped|ping)? (?:out|away)|ditch(?:es|ed|ing)?|"
-    r"(?:does|do|did) without|abandon(?:s|ed|ing)?)\b",
-    re.ASCII,
-)
-# A privative's object ends at a pronoun ("dropping it saves a pass") or at "and" + a new verb
-# ("remove the Linear layers and use the biased variance"); "omits the mean and the bias" goes on.
-_PRIVATIVE_STOP = re.compile(r"^\s*(?:it|them|this|that|these|those)\b|\band (?!(?:the|a|an|its|their|any|all|also)\b)", re.ASCII)
-PRIVATIVE_REACH = {"en": 40, "zh": 8}
-_EN_NOT_NEGATION = re.compile(r"\bnot only\b|\bno matter\b|\bnot just\b|\bno longer than\b|\bnothing but\b", re.ASCII)
-_CJK_RUN = re.compile(r"[^\s,.;:!?，。；：！？、]*[\u4e00-\u9fff][^\s,.;:!?，。；：！？、]*")
-_WORD_BREAK = r"(?:(?!\b(?:and|but|so|which|that|while|because|since|when|if|then|as)\b)[^.;:!?,])"  # ASCII
-_POST_NEGATION = re.compile(
-    rf"^{_WORD_BREAK}{{0,16}}?\b(?:is|are|was|were)(?:n't|\s+not|\s+never)\b(?!\s+only)"
-    rf"|^{_WORD_BREAK}{{0,16}}?\b(?:does|do|did|will|can|could|should)(?:n't|\s+not|\s+never)\s+"
-    r"(?:happen|occur|exist|hold|apply|arise|matter|help|work|cause|pass|flow|reach|propagate|vanish|change|"
-    r"increase|rise|grow|get|go|become|explode|shrink|decrease)\b"
-    rf"|^{_WORD_BREAK}{{0,16}}?\b(?:is|are|was|were)\s+(?:wrong|false|a myth|incorrect|untrue|not true)\b"
-    r"|^\s*(?:never|no longer)\b|^\s*(?:does not|doesn't|do not|don't) help\b"
-    r"|^[^，。；,;]{0,4}?(?:不会出现|不会发生|不存在|不成立|是错的|是错误的|并不成立|不对|没有发生|并不存在|并非如此|没有帮助|没有用|没用|无济于事|帮助不大)"
-    r"|^[^，。；,;]{0,4}?(?:并不是|不是|并非)[^，。；,;]{0,10}(?:原因|问题|关键|根源)"
-    # A negation right after a noun phrase negates its predicate: 训练误差并没有变高.
-    r"|^(?:也|都|就|并|还|却)?(?:并没有|并不|并未|没有|没|不会|不再|未|不)(?:变|更|升|增|降|减|出现|发生|上升|下降|提高|降低|增大|减小|消失|爆炸)",
-    re.ASCII,
-)
-# A misconception said as a warning, a hypothetical or a counter-example is not asserted.
-# "If the factors are below 1 the gradient vanishes" is a claim; "it would not match" is not.
-_HYPOTHETICAL = re.compile(r"\b(?:would|could|might|suppose|supposing|whether|otherwise)\b|假如|假设|要是|否则|可能会", re.ASCII)
-_WARNING = re.compile(
-    r"\b(?:avoid|mistake|mistaken|wrong|incorrect|bug|buggy|pitfall|myth|beware|careful|mismatch|misconception|"
-    r"instead of|rather than|not match|doesn't match|don't use|do not use|shouldn't|should not|common error)\b"
-    r"|避免|错误|误以为|误认为|陷阱|而不是|而非|不要用|别用|不应|不匹配|对不上|不一致|误区|常见的错|以为",
-    re.ASCII,
-)
-_QUOTE = re.compile(r'"[^"\n]{1,300}"|\'[^\'\n]{8,300}\'')
 _CONTRAST_BEFORE = re.compile(
     r"(?:\b(?:unlike|than|versus|vs\.?|compared (?:to|with)|instead of|rather than|as opposed to|in contrast to|"
-    r"relative to|as well as|as good as|comparable to|similar to|the same as|equivalent to|like|on par with|matches|match)\s+(?:the\s+|a\s+|plain\s+)?"
-    r"|不同于|相比于?|比起|较之|相较于|比|像)\s*$",
+    r"relative to|as well as|as good as|comparable to|similar to|the same as|equivalent to|like|on par with|matches|match)"
+    r"\s+(?:the\s+|a\s+|plain\s+)?"
+    r"|不同于|相比于?|比起|较之|相较于|比|像|=)\s*$",  # "RMSNorm = LayerNorm without re-centering"
     re.ASCII,
 )
 _CONTRAST_AFTER = re.compile(r"^\s*(?:不同|相比|相反|比较|比起来|相当|相近|一样|差不多|类似|相同|基本相同)")
@@ -106,198 +50,6 @@ class Verdict:
     contradicted: list[KeyPoint] = field(default_factory=list)
     misconceptions: list[Misconception] = field(default_factory=list)
     unsure: bool = False
-
-
-# ---- matchers ---------------------------------------------------------------------------------
-
-
-def _stem(word: str) -> str:
-    for suffix in ("ies", "ing", "ed", "es", "s", "e", "y"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[: -len(suffix)]
-    return word
-
-
-def _plain_pattern(text: str, cjk: bool) -> str:
-    """A plain matcher as a regex: English words in any inflection ("subtracts", "subtracting"),
-    Chinese words with a short gap between them ("减均值" meets "减去均值"); a gap must stay in the
-    clause, and a negation inside it is caught like any other."""
-    norm = notation.normalise(text)
-    parts = []
-    if cjk and notation.has_cjk(norm):
-        from grader.practice import chinese
-
-        tokens = [t for t in chinese.words(norm) if t.strip()]
-        gap = rf"[^,.;:!?，。；：！？、]{{0,{CJK_GAP}}}?"
-        pattern = ""
-        for i, token in enumerate(tokens):
-            # A gap only between words of two characters or more: one character is too easily
-            # found anywhere ("去均值" is not in "去掉了减均值").
-            if i and len(token) > 1 and len(tokens[i - 1]) > 1:
-                pattern += gap
-            pattern += re.escape(token) if notation.has_cjk(token) else _plain_pattern(token, cjk=False)
-        return pattern
-    for token in re.split(r"([a-z]{4,})", norm):
-        if re.fullmatch(r"[a-z]{4,}", token):
-            parts.append(re.escape(_stem(token)) + r"[a-z]*")
-        else:
-            parts.append(re.escape(token))
-    pattern = "".join(parts)
-    return (r"(?<![a-z0-9])" if re.match(r"[a-z0-9]", norm) else "") + pattern
-
-
-@lru_cache(maxsize=8192)
-def _compile(matcher: str, cjk: bool) -> re.Pattern | None:
-    """One matcher as a pattern over folded text, or None where it cannot occur in this answer
-    (a Chinese matcher and an answer without Chinese)."""
-    if matcher.startswith("re:"):
-        source = notation.symbols(matcher[3:])
-        if not cjk and notation.has_cjk(source) and not re.search(r"[a-z]{2}", re.sub(r"\\.", "", source)):
-            return None
-        return re.compile(source, re.IGNORECASE | re.ASCII)  # \b, \w: ASCII words, even beside Chinese
-    if notation.has_cjk(matcher) and not cjk:
-        return None
-    return re.compile(_plain_pattern(matcher, cjk), re.ASCII)
-
-
-# ---- the answer, read once --------------------------------------------------------------------
-
-
-@dataclass
-class _Cue:
-    start: int
-    end: int
-    fused: bool  # a word that negates only itself (不一致)
-    zh: bool
-    privative: bool = False  # takes away what follows closely (skips, 省略)
-
-    def reach(self) -> int:
-        lang = "zh" if self.zh else "en"
-        return (PRIVATIVE_REACH if self.privative else NEGATION_REACH)[lang]
-
-
-_ZH_NEGATION_PREFIX = re.compile(r"并没有|并没|并不|并非|从不|从未|不|没有|没|无|未|非|别|")
-
-
-def _adjacent(first: _Cue, second: _Cue) -> bool:
-    return second.start - first.end <= (2 if second.zh else 12)
-
-
-class Reading:
-    """An answer folded, cut into clauses and sentences, its negation cues and quotes found."""
-
-    def __init__(self, text: str):
-        self.text = notation.normalise(text)
-        self.cjk = notation.has_cjk(self.text)
-        self.clause_ends = [m.start() for m in _CLAUSE_END.finditer(self.text)]
-        self.sentence_ends = [m.start() for m in _SENTENCE_END.finditer(self.text)]
-        self.quotes = [m.span() for m in _QUOTE.finditer(self.text)]
-        self.cues = self._english_cues() + (self._chinese_cues() if self.cjk else [])
-        self.cues.sort(key=lambda c: c.start)
-        self._cue_starts = [c.start for c in self.cues]
-
-    def _english_cues(self) -> list[_Cue]:
-        blanked = _EN_NOT_NEGATION.sub(lambda m: " " * len(m.group()), self.text)
-        return [_Cue(m.start(), m.end(), False, False) for m in _EN_NEGATION.finditer(blanked)] + [
-            _Cue(m.start(), m.end(), False, False, privative=True) for m in _EN_PRIVATIVE.finditer(self.text)
-        ]
-
-    def _chinese_cues(self) -> list[_Cue]:
-        from grader.practice import chinese
-
-        cues = []
-        for run in _CJK_RUN.finditer(self.text):
-            offset = run.start()
-            for word in chinese.words(run.group()):
-                kind = chinese.negation_kind(word)
-                if kind:
-                    cues.append(_Cue(offset, offset + len(word), kind == "fused", True, kind == "privative"))
-                offset += len(word)
-        return cues
-
-    def _between(self, ends: list[int], a: int, b: int) -> bool:
-        i = bisect.bisect_left(ends, a)
-        return i < len(ends) and ends[i] < b
-
-    def _span_of(self, ends: list[int], pos: int) -> tuple[int, int]:
-        i = bisect.bisect_right(ends, pos - 1)
-        start = ends[i - 1] + 1 if i > 0 else 0
-        end = ends[i] if i < len(ends) else len(self.text)
-        return start, end
-
-    def negated(self, start: int, end: int, pattern: re.Pattern) -> bool:
-        """A negation before the match in its clause, a fused one (不一致) over its start, one
-        inside a gap the matcher did not spell, or a negated predicate right after it."""
-        lo = bisect.bisect_left(self._cue_starts, start - 60)
-        inside, before, own = [], [], None
-        for cue in self.cues[lo:]:
-            if cue.start >= end:
-                break
-            if cue.end <= start:
-                gap = self.text[cue.end : start]
-                if (not cue.fused and start - cue.end <= cue.reach() and not self._between(self.clause_ends, cue.end, start)
-                        and not (cue.zh and "的" in gap)  # 不经过权重的通路: 的 ends its reach
-                        and not (cue.privative and not cue.zh and _PRIVATIVE_STOP.search(gap))):
-                    before.append(cue)
-            elif cue.start < start:  # a fused word such as 不稳定 over the match's start
-                return True
-            elif cue.start == start:
-                own = cue  # the matcher spelled a negation: "no bias", "省略减均值"
-            elif not cue.fused:
-                inside.append(cue)
-        if before and self._negates(before, own):
-            return True
-        if inside and self._gap_negated(start, inside, pattern):
-            return True
-        clause_end = self._span_of(self.clause_ends, end)[1]
-        after = self.text[end : min(clause_end, end + 40)] if clause_end > end else ""
-        return bool(after) and _POST_NEGATION.search(after) is not None
-
-    @staticmethod
-    def _negates(before: list[_Cue], own: _Cue | None) -> bool:
-        """Whether the nearest negation before a match reaches it. Only the nearest counts ("no mean
-        subtraction and no bias": each "no" has its own object); two in a row cancel ("does not
-        skip the mean", "不省略减均值"), and a matcher that spells its own negation is reached only
-        by one right before it ("not without warm-up")."""
-        nearest = before[-1]
-        if own is not None:
-            return _adjacent(nearest, own)
-        return not (len(before) > 1 and _adjacent(before[-2], nearest))
-
-    def _gap_negated(self, start: int, inside: list[_Cue], pattern: re.Pattern) -> bool:
-        """A negation inside a match counts unless the matcher spelled it ("should not be there"):
-        the match still holds with the negation blanked out, and not when cut off before it ("deeper
-        nets did not have a higher error"; "rescale so the norm is no larger than" holds cut off)."""
-        if pattern.match(self.text, start, inside[0].start):
-            return False
-        blanked = list(self.text)
-        for cue in inside:
-            # Only the negating part of a word: 并不大 keeps its 大.
-            end = cue.start + len(_ZH_NEGATION_PREFIX.match(self.text, cue.start).group()) if cue.zh else cue.end
-            blanked[cue.start : end] = " " * (end - cue.start)
-        return pattern.match("".join(blanked), start) is not None
-
-    def hedged(self, start: int, end: int) -> bool:
-        """A claim said as a hypothetical (its clause), a warning (its sentence) or a quote."""
-        if any(a <= start and end <= b for a, b in self.quotes):
-            return True
-        c0, c1 = self._span_of(self.clause_ends, start)
-        if _HYPOTHETICAL.search(self.text, c0, max(c1, end)):
-            return True
-        s0, s1 = self._span_of(self.sentence_ends, start)
-        return _WARNING.search(self.text, s0, max(s1, end)) is not None
-
-    def matches(self, matchers: Matchers | None):
-        """Each (start, end, pattern) where one of the matchers occurs."""
-        if matchers is None:
-            return
-        for matcher in matchers.all():
-            pattern = _compile(matcher, self.cjk)
-            if pattern is None:
-                continue
-            for m in pattern.finditer(self.text):
-                if m.end() > m.start():
-                    yield m.start(), m.end(), pattern
 
 
 # ---- subjects ---------------------------------------------------------------------------------
@@ -321,7 +73,7 @@ def _possessive_object(reading: Reading, start: int, end: int) -> bool:
     are large", at the head of its clause, is."""
     if not reading.text.startswith("'s", end):
         return False
-    clause_start = reading._span_of(reading.clause_ends, start)[0]
+    clause_start = reading.span_of(reading.clause_ends, start)[0]
     return re.search(r"[a-z]{3,}", re.sub(r"\b(?:the|in|for|with|and|so|in the)\b", "", reading.text[clause_start:start])) is not None
 
 
@@ -343,7 +95,7 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
     inside = [m for m in mentions if m[0] < end and m[1] > start]
     if inside:
         return inside[0][2]
-    s0, s1 = reading._span_of(reading.sentence_ends, start)
+    s0, s1 = reading.span_of(reading.sentence_ends, start)
     before = [m for m in mentions if m[1] <= start and (not m[3] or _in_contrast(reading, m[1], start))]
     if before and before[-1][0] >= s0:
         return before[-1][2]
@@ -351,7 +103,7 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
     # LayerNorm. It never centers" is about RMSNorm).
     earlier = [m for m in mentions if m[1] <= start and not m[3]]
     if earlier:
-        first = reading._span_of(reading.sentence_ends, earlier[-1][0])[0]
+        first = reading.span_of(reading.sentence_ends, earlier[-1][0])[0]
         return next(m[2] for m in earlier if m[0] >= first)
     after = [m for m in mentions if m[0] >= end and m[0] < s1 and not m[3]]
     return after[0][2] if after else None
@@ -412,7 +164,7 @@ def grade(question: ShortQuestion, text: str) -> Verdict:
 
 def _content_words(text: str, cjk: bool) -> set[str]:
     norm = notation.normalise(text)
-    found = {_stem(w) for w in re.findall(r"[a-z][a-z-]{3,}", norm)} - _STOPWORDS
+    found = {stem(w) for w in re.findall(r"[a-z][a-z-]{3,}", norm)} - _STOPWORDS
     if cjk and notation.has_cjk(norm):
         from grader.practice import chinese
 
@@ -420,7 +172,7 @@ def _content_words(text: str, cjk: bool) -> set[str]:
     return found
 
 
-_STOPWORDS = {_stem(w) for w in (
+_STOPWORDS = {stem(w) for w in (
     "this that with from they them their there then than have been will would could should each "
     "which what when where while about into over under only also more most much very such some "
     "does done make makes made like just well even because since your yours itself these those"

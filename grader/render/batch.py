@@ -74,7 +74,7 @@ def summary(batch: BatchResult, lang: str = "en", file=None) -> None:
     count = info["count"]
     rate = f"{100 * info['passed'] / count:.0f}%" if count else "-"
     console.print(Text(f"{w['rate']}: {rate}  ({info['passed']} {w['passed']}, {info['failed']} {w['failed']}, "
-                       f"{info['errors']} {w['errors']}; {count}); {w['mean']} {info['mean_score']:g} / "
+                       f"{info['errors']} {w['errors']}; {count}); {w['mean']} {info['mean_score']:.1f} / "
                        f"{info['max_score']:g}", style="bold"))
     _histogram(batch, w, console)
     _pitfalls(batch, w, console)

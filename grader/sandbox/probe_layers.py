@@ -116,6 +116,8 @@ def _contradicted(layers: dict[str, str], seen: dict) -> dict[str, str]:
             off[layer] = f"off: applied, but the child shares the host's {', '.join(shared)} namespace"
     if layers.get("seccomp") == "on" and seen["seccomp"] != "filter":
         off["seccomp"] = f"off: loaded, but /proc says seccomp {seen['seccomp']}"
+    if "namespaces" in off and layers.get("scratch-tmpfs") == "on":  # it mounts in that namespace
+        off["scratch-tmpfs"] = "off: needs the private mount namespace, which is off"
     return off
 
 
