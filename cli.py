@@ -122,7 +122,7 @@ def quiz(
         session = quizzes.start_session(
             questions.values(), topics=topic or [], difficulty=difficulty, count=count, seed=seed, lang=lang
         )
-        render.play(session, shuffle=shuffle, shuffle_seed=seed)
+        _play_recorded(session, no_record, shuffle=shuffle, shuffle_seed=seed)
         return
     report = quizzes.grade_answers_file(answers, questions, lang)
     if not no_record:
@@ -394,11 +394,16 @@ def _check_out(out: Optional[Path]) -> None:
 def _report_submission(result, since=None, *, fmt: str, out: Optional[Path], lang: str, store=None,
                        path: Optional[Path] = None, distinct: bool = False, verbose: bool = False,
                        bank: Optional[List[Path]] = None) -> int:
-    """Print (or write to --out) the grade's report, then record it (when there is a store): the
-    learner waits for the report, not for the write; return the exit code of its verdict. `since`:
-    the previous report's result (--watch), for what flipped."""
+    """Record the grade (when there is a store), print (or write to --out) its report; return the
+    exit code of its verdict. Recorded first: a learner who presses Ctrl-C as soon as the report is
+    up must not lose it. `since`: the previous report's result (--watch), for what flipped."""
     from grader.grading import reports
     from grader.render import submit as render
+
+    if store is not None and path is not None:
+        from grader.practice import progress
+
+        progress.record_submission(store, result, path, distinct=distinct)
 
     if fmt == "table":
         from grader.grading import submit as grading
@@ -419,10 +424,6 @@ def _report_submission(result, since=None, *, fmt: str, out: Optional[Path], lan
             typer.echo(text)
         else:
             out.write_text(text + "\n", encoding="utf-8")
-    if store is not None and path is not None:
-        from grader.practice import progress
-
-        progress.record_submission(store, result, path, distinct=distinct)
     if result.error is not None and result.error.kind == "internal-error":
         return EXIT_CANNOT  # dlprep's own fault while judging: the report says so, the code too
     return EXIT_OK if result.verdict == "pass" else EXIT_FAIL
@@ -508,6 +509,48 @@ def _bank_questions(bank: Optional[List[Path]]) -> list:
     from grader.bank import catalog as banks
 
     return [entry.question for entry in banks.load_catalog(bank).questions.values()]
+
+
+def _play_recorded(session, no_record: bool, **options) -> None:
+    """The interactive quiz, each answer recorded as it is given (unless --no-record)."""
+    from grader.render import quiz as render
+
+    if no_record:
+        render.play(session, **options)
+        return
+    from grader.practice.progress import Recorder
+
+    with _open_store() as store:
+        render.play(session, recorder=Recorder(store, session.lang), **options)
+
+
+@app.command()
+@guarded
+def review(
+    limit: int = typer.Option(20, "--limit", help="At most this many questions in this session."),
+    topic: Optional[List[str]] = typer.Option(None, "--topic", help="Only this topic; repeatable."),
+    new: int = typer.Option(10, "--new", help="New questions a day at most (a daily cap, counted in local days)."),
+    lang: str = LangOpt,
+    seed: Optional[int] = typer.Option(None, "--seed", help="Seed for the order of each question's choices."),
+    bank: Optional[List[Path]] = BankOpt,
+) -> None:
+    """Spaced repetition: the questions due now (most overdue first), then up to --new questions
+    you have not seen. After each answer, rate how well you knew it (Enter accepts the rating your
+    grade gives); that rating schedules the next review."""
+    from grader.practice import progress
+    from grader.practice import quiz as quizzes
+    from grader.render import progress as render_progress
+
+    questions = _bank_questions(bank)
+    quizzes.check_topics(topic or [], questions)
+    with _open_store() as store:
+        queue = progress.review_queue(store, questions, limit=limit, new_per_day=new, topics=topic or [])
+    if not queue.questions:
+        print(render_progress.nothing_due(queue.next_due, lang), file=sys.stderr)
+        return
+    print(render_progress.queue_line(queue.due, queue.new, lang), file=sys.stderr)
+    session = quizzes.QuizSession(queue.questions, lang=lang)
+    _play_recorded(session, False, shuffle=True, shuffle_seed=seed, ask_rating=True)
 
 
 @app.command()

@@ -8,6 +8,7 @@ answer. The whole-job figure is benchmarks/grading_time.py's. Run: python benchm
 """
 from __future__ import annotations
 
+import argparse
 import os
 import statistics
 import sys
@@ -24,10 +25,13 @@ from grader.bank.catalog import load_paths  # noqa: E402
 from grader.grading import answer, guard, oprecord, probes, runner  # noqa: E402
 
 
+ROUNDS = 5
+
+
 def per_call_us(fn, n: int) -> float:
-    """Median over 5 rounds of the mean time of one call, in microseconds."""
+    """Median over ROUNDS rounds of the mean time of one call, in microseconds."""
     rounds = []
-    for _ in range(5):
+    for _ in range(ROUNDS):
         start = time.perf_counter()
         for _ in range(n):
             fn()
@@ -36,6 +40,10 @@ def per_call_us(fn, n: int) -> float:
 
 
 def main() -> None:
+    global ROUNDS
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=ROUNDS, help="rounds per figure (the median is shown)")
+    ROUNDS = max(1, parser.parse_args().runs)
     spec = load_paths([ROOT / "questions" / "tasks"]).tasks["layernorm"].spec
     job = {"task": spec.model_dump(mode="json"), "source": runner_source(), "filename": "s.py", "seed": 1,
            "device": "cpu", "mode": "grade"}
@@ -61,9 +69,13 @@ def main() -> None:
     allowed_before = per_call_us(lambda: x.mean(), 2000)
     read, write = os.pipe()
     os.set_blocking(read, False)
-    started = time.perf_counter()
-    kernels = oprecord.install(spec.forbidden.ops, write)
-    install_ms = (time.perf_counter() - started) * 1000
+    installs = []
+    for _ in range(ROUNDS):  # a child installs once; here again and again (each stacks on the last)
+        oprecord._forbidden_ops.cache_clear()
+        started = time.perf_counter()
+        kernels = oprecord.install(spec.forbidden.ops, write)
+        installs.append((time.perf_counter() - started) * 1000)
+    install_ms = statistics.median(installs)
     allowed_after = per_call_us(lambda: x.mean(), 2000)
 
     def forbidden():
@@ -75,7 +87,7 @@ def main() -> None:
 
     forbidden_us = per_call_us(forbidden, 2000)
     print(f"forbidden ops:  {len(oprecord.forbidden_ops(spec.forbidden.ops))} overloads of the installed torch "
-          f"{torch.__version__}, {kernels} kernels registered in {install_ms:.2f} ms (once per job)")
+          f"{torch.__version__}, {kernels} kernels registered in {install_ms:.2f} ms (median; once per job)")
     print(f"forbidden call: {forbidden_us:.1f} us (byte on the pipe + exception); allowed op: "
           f"{allowed_before:.2f} us before, {allowed_after:.2f} us after (nothing in its path)")
     print(f"worker call:    {call_us:.1f} us a hand-over, {watched_us:.1f} us with the namespace check "

@@ -18,6 +18,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
     ("grading_time.py", 2, r"warm: +\d+\.\d ms +median of 2 LayerNorm grades"),
     ("watch_latency.py", 2, r"save-to-report: median \d+\.\d ms, p90 \d+\.\d ms over 2 saves"),
     ("sandbox_layers.py", 2, r"added: +\d+\.\d\d ms on a warm job's path \(goal <= 5 ms: (met|NOT met)\)"),
+    ("trusted_side.py", 1, r"forbidden call: +\d+\.\d us .*allowed op"),
 ])
 def test_a_benchmark_prints_its_figure(script, runs, figure):
     done = subprocess.run([sys.executable, str(BENCHMARKS / script), "--runs", str(runs)],
@@ -35,5 +36,5 @@ def test_the_class_grading_benchmark_prints_its_figures():
                    r"breakdown: CLI process \d+\.\d ms, zygotes .* slots \+ children \+ judges \d+\.\d ms",
                    r"by style \(one sandbox\): correct \d+\.\d ms, buggy \d+\.\d ms, hostile \d+\.\d ms",
                    r"timeouts \(apart\): 1 looping", r"ratio \d+\.\dx the naive grader \(goal >= 40: (met|NOT met)\)",
-                   r"cached regrade of \d+ .*: \d+\.\d\d s"):
+                   r"cached regrade of \d+ .*: \d+\.\d\d s \(\d+\.\d\d s CPU\)"):
         assert re.search(figure, done.stdout), (figure, done.stdout)

@@ -197,6 +197,8 @@ def test_interactive_quiz_asks_the_learner_to_rate_an_unsure_answer():
         child.expect(r"Made it\? \(y/n\): ")
         child.sendline("n")
         child.expect("Your own rating: 67%")
+        child.expect("How well did you know it")  # the schedule's rating follows the learner's own
+        child.sendline("")
     child.expect("Summary")
     child.expect(r"fx-residual\s*│\s*2\s*│\s*1\s*│\s*1.67 / 2")
     child.expect(pexpect.EOF)

@@ -146,6 +146,16 @@ def test_hints_escalate_one_level_per_ask_are_recorded_and_stop_at_the_last():
     assert zh.exit_code == 0 and "提示 1/3" in zh.stdout and "跳跃连接" in zh.stdout
 
 
+def test_a_hint_loads_no_torch():
+    """`task hint` and `task solution` are bank-side commands: as fast to start as the quiz."""
+    import subprocess
+
+    code = ("import sys, cli\ntry:\n    cli.app(['task', 'hint', 'layernorm'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('torch', 'numpy', 'grader.sandbox', 'watchfiles') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert "Hint 1 of 4" in done.stdout and done.stdout.splitlines()[-1] == "[]", done.stdout + done.stderr
+
+
 def test_every_builtin_task_has_two_to_four_hints_in_both_languages(builtin_tasks):
     for loaded in builtin_tasks.values():
         assert 2 <= len(loaded.spec.hints) <= 4, loaded.spec.id
@@ -274,7 +284,7 @@ def test_a_burst_of_saves_is_graded_as_its_last_save_left_the_file(tmp_path, san
 
 def test_watching_a_missing_file_is_a_usage_error_not_a_silent_wait(tmp_path):
     result = invoke("submit", tmp_path / "nope.py", "--watch")
-    assert result.exit_code == 2 and "no such file" in result.stderr and "watching" not in result.stderr
+    assert result.exit_code == 2 and "no such file" in result.stderr and "dlprep: watching" not in result.stderr
 
 
 # ---- --watch through a real pseudo-terminal ----------------------------------------------------

@@ -415,6 +415,7 @@ def test_seccomp_in_a_pid_namespace_allows_pid_1_and_nothing_above():
         return {
             "prlimit 1": errno_of(lambda: resource.prlimit(1, rl)),
             "kill 1": errno_of(lambda: os.kill(1, 0)),
+            "kill 0": errno_of(lambda: os.kill(0, 0)),  # its process group: refused, as before
             "prlimit 2": errno_of(lambda: resource.prlimit(2, rl)),
             # c_long: a plain int would reach syscall() truncated to 32 bits
             "prlimit padded 1": raw_errno(libc.syscall(302, ctypes.c_long((1 << 32) | 1), rl, None, None)),
@@ -422,8 +423,32 @@ def test_seccomp_in_a_pid_namespace_allows_pid_1_and_nothing_above():
         }
 
     got = in_child("pidns", "seccomp", attempt=attempt)
-    assert got == {"prlimit 1": 0, "kill 1": 0, "prlimit 2": errno.EPERM, "prlimit padded 1": errno.EPERM,
-                   "kill padded 1": errno.EPERM}
+    assert got == {"prlimit 1": 0, "kill 1": 0, "kill 0": errno.EPERM, "prlimit 2": errno.EPERM,
+                   "prlimit padded 1": errno.EPERM, "kill padded 1": errno.EPERM}
+
+
+# abort() never returns to Python's handler: glibc's last resort after an ignored SIGABRT faults.
+@pytest.mark.parametrize("how, name", [("alarm", "SIGALRM"), ("term", "SIGTERM"), ("abort", "SIGSEGV")])
+def test_pid_1_still_dies_of_the_signals_it_sends_itself(how, name):
+    """Pid 1 of a namespace ignores them; the child exits by them instead, and the supervisor says
+    which signal, as it did before the PID namespace."""
+    import signal
+
+    from grader.sandbox import supervisor, wire
+
+    plan = lockdown.Plan(device="cpu", scratch="/nonexistent", read_rules=[], landlock_abi=0, address_space=None)
+    pid = namespaces.fork("setns")
+    if pid == 0:
+        try:
+            lockdown.pid_namespace(plan, 5)
+            {"alarm": lambda: signal.alarm(1), "term": lambda: os.kill(1, signal.SIGTERM), "abort": os.abort}[how]()
+            time.sleep(10)
+        finally:
+            os._exit(0)
+    _, status, usage = os.wait4(pid, 0)
+    answer = supervisor.Answer()
+    answer.feed(wire.TAG_READY)
+    assert supervisor._ended(answer, status, usage, 5.0) == ("crashed", f"killed by {name}")
 
 
 def test_session_and_no_new_privs():

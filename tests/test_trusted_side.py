@@ -42,6 +42,7 @@ TRUSTED = {
     "forge_structure_by_patching_json": ("extra-layers", "eps"),
     "forge_input_by_patching_tensor_methods": ("modifies-input", "input"),
     "hide_parameter_from_named_parameters": ("extra-layers", "unreported (shape [])"),
+    "forge_structure_from_a_finalizer": ("crashed", "is not a string"),  # names made plain on the main thread
     # the terminal (F6): failing as they should; the table test below renders them
     "ansi_fake_pass_in_output": ("", "\\u001b[2J"),  # JSON: the exact characters, escaped
     "escapes_in_exception_message": ("wrong-output", "PWNED-title"),
@@ -73,6 +74,23 @@ def test_every_expectation_has_its_hostile_file():
     from test_hostile import NAMES
 
     assert set(TRUSTED) <= set(NAMES)
+
+
+# The routes to the runner's state spelled with computed names: the static scan sees none of them,
+# so what stops each is the runtime barrier (the worker thread, the namespace restore, the scrubbed
+# sys.modules, gc's refusals, the objects kept alive on the main thread, the graph cross-check).
+UNFLAGGED = ["forge_structure_through_caller_globals", "forge_input_through_caller_globals",
+             "forge_structure_through_frames_in_forward", "forge_structure_through_subclasses",
+             "forge_structure_through_sys_modules", "forge_structure_through_gc", "forge_structure_by_patching_json",
+             "forge_input_by_patching_tensor_methods", "hide_parameter_from_named_parameters",
+             "forge_structure_from_a_finalizer"]
+
+
+@pytest.mark.parametrize("name", UNFLAGGED)
+def test_the_runtime_barriers_are_tested_without_the_static_flags(name):
+    from test_hostile import HOSTILE_DIR
+
+    assert forbidden.tampering((HOSTILE_DIR / f"{name}.py").read_text()) == []
 
 
 # ---- text a human reads: controls made visible, JSON exact ---------------------------------------

@@ -7,6 +7,7 @@ The built-in banks are held to all of it: each finding is an error. An instructo
 DLPREP_BANKS, a path outside questions/) gets warnings for missing sources, missing translations
 and cited letters, because a monolingual, unsourced class bank is still usable; numbers that
 differ between two languages both written are an error everywhere (one of them is wrong).
+A task's hints are held the same way (`hint_findings`), and a built-in task must have them.
 """
 from __future__ import annotations
 

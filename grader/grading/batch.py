@@ -92,7 +92,7 @@ def grade_paths(
         if f.problem:
             results[i] = bad_file(f.path or Path(f.name), loaded.spec.id, f.problem)
         elif use_cache:
-            keys[i] = results_cache.key(digest, f.source.encode("utf-8", "surrogatepass"), f.path.name,
+            keys[i] = results_cache.key(digest, f.source.encode("utf-8"), f.path.name,
                                         lang=options.lang, device=options.device, seed=seed)
             results[i] = cache.get(keys[i])
     finished = sum(r is not None for r in results)

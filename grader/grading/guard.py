@@ -64,7 +64,10 @@ def loop(box, ready, done, describe, BaseException=BaseException, SystemExit=Sys
         except SystemExit as exc:
             box[1] = (1, exc.code if type(exc.code) is int else 1)
         except BaseException as exc:
-            box[1] = (2, describe(exc))
+            try:
+                box[1] = (2, describe(exc))
+            except BaseException:
+                box[1] = (2, None)
         done.release()
 """
 
@@ -87,6 +90,10 @@ class Worker:
         self._ready.acquire()
         self._done.acquire()
         self._watch = watch
+        # Every result stays referenced until the worker is dropped (after the answer is sent): an
+        # object of the submission's whose last reference went on this thread would run its
+        # __del__ here, with this thread's frames under it.
+        self._kept: list = []
         _thread.start_new_thread(_loop_function(), (self._box, self._ready, self._done, describe))
 
     def call(self, fn, *args):
@@ -94,6 +101,7 @@ class Worker:
         self._ready.release()
         self._done.acquire()
         outcome = self._box[1]
+        self._kept.append(outcome)
         if self._watch is not None:
             self._watch.restore()
         return outcome if type(outcome) is tuple and len(outcome) == 2 else (RAISED, None)
@@ -172,9 +180,28 @@ def harden() -> None:
             delattr(main, name)
     for name in ("get_objects", "get_referrers", "get_referents"):
         setattr(gc, name, _refused)
+    # No collection while the job runs: a cycle of the submission's collected on the main thread
+    # would run its __del__ (or a gc callback) there, under the runner's frames.
+    gc.disable()
     for name in ("_current_frames", "_current_exceptions"):
         if hasattr(sys, name):
             setattr(sys, name, _refused)
+
+
+def plain(value, depth: int = 8):
+    """A copy made of exact dict, list, str, int, float, bool and None only, whatever the
+    submission's thread returned: str and dict subclasses run code when hashed or encoded, and
+    this runs on the main thread. Anything else (and anything deeper than `depth`) becomes None."""
+    kind = type(value)
+    if value is None or kind is bool or kind is int or kind is float or kind is str:
+        return value
+    if depth <= 0:
+        return None
+    if kind is list or kind is tuple:
+        return [plain(item, depth - 1) for item in value]
+    if kind is dict:
+        return {key: plain(item, depth - 1) for key, item in dict.items(value) if type(key) is str}
+    return None
 
 
 def _refused(*args, **kwargs):

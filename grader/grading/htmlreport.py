@@ -131,7 +131,7 @@ def _submission(i: int, name: str, r: SubmissionResult, lang: str) -> str:
     w = words(lang)
     head = (f'<summary><b>{_t(name)}</b> <span class="{r.verdict}">{_t(w["verdicts"][r.verdict])}'
             f"</span> {r.score:g} / {r.max_score:g}</summary>")
-    body = [f"<p>{_t(w['task'])}: {_t(r.task)}; file {_t(r.file)}</p>"]
+    body = [f"<p>{_t(w['task'])}: {_t(r.task)}; {_t(w['file'])} {_t(r.file)}</p>"]
     if r.error:
         body.append(f'<p class="error">{_t(w["error"])}: {_t(r.error.kind)}</p><pre>{_t(r.error.message)}</pre>')
     if r.checks:

@@ -11,8 +11,8 @@ global, so threads, excluded dispatch keys (Python, PythonTLSSnapshot, Autograd)
 vmap, torch.ops.aten, TorchScript, jit.trace and torch.compile all reach the same kernels.
 
 Ops that decompose before any kernel runs (CompositeImplicitAutograd: layer_norm, rms_norm,
-group_norm, scaled_dot_product_attention) are replaced at that key, the others at CPU and CUDA and
-at every other backend key where they have a kernel. The op list comes from the installed torch
+group_norm, scaled_dot_product_attention) are replaced at that key, the others at CPU and CUDA (on a
+build with CUDA) and at every other backend key where they have a kernel. The op list comes from the installed torch
 (kernels differ between versions). What a kernel override cannot see: Python re-implementations
 (torch._refs, torch._decomp) and re-registration (torch.library, torch._C._dispatch_*); the static
 scan flags those as tampering (grader.grading.forbidden).
@@ -36,6 +36,9 @@ _EXTRA_KEYS = ("NestedTensorCPU", "NestedTensorCUDA", "MkldnnCPU", "QuantizedCPU
                "SparseCPU", "SparseCUDA", "SparseCsrCPU", "SparseCsrCUDA", "CompositeExplicitAutograd",
                "CompositeExplicitAutogradNonFunctional")
 _IMPLICIT = "CompositeImplicitAutograd"
+# CPU always, CUDA where the build has it (a CPU-only build cannot make a CUDA tensor: its kernels
+# there would only cost registration time, ~1 ms a job).
+_BACKENDS = ("CPU", "CUDA") if torch.backends.cuda.is_built() else ("CPU",)
 MAX_CODE = 255  # one byte a call; ops past the 255th share the last code
 
 
@@ -105,7 +108,7 @@ def install(patterns: list[str], fd: int) -> int:
             if has(name, _IMPLICIT):
                 keys = [_IMPLICIT]
             else:
-                keys = ["CPU", "CUDA", *(k for k in _EXTRA_KEYS if has(name, k))]
+                keys = [*_BACKENDS, *(k for k in _EXTRA_KEYS if has(name, k))]
             for key in keys:
                 library.impl(name.removeprefix("aten::"), key, kernel)
                 count += 1

@@ -36,7 +36,7 @@ WORDS = {
            "Partial report: the batch was stopped before every submission was graded.",
            "verdicts": {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}, "none": "none",
            "clipped": "[output clipped: {n} more characters]",
-           "students": "submissions", "named": "Error / pitfalls"},
+           "students": "submissions", "named": "Error / pitfalls", "file": "file"},
     "zh": {"report": "dlprep 批改报告", "task": "题目", "submissions": "提交", "passed": "通过", "failed": "未通过",
            "errors": "错误", "mean": "平均分", "pass_rate": "通过率", "pitfalls": "需要再讲的常见错误",
            "histogram": "分数分布", "name": "名字", "verdict": "结果", "score": "得分", "check": "检查",
@@ -44,7 +44,7 @@ WORDS = {
            "output": "输出", "error": "错误", "partial": "部分报告：批改在全部完成前被中止。",
            "verdicts": {"pass": "通过", "fail": "未通过", "error": "错误"}, "none": "无",
            "clipped": "[输出已截断：还有 {n} 个字符]",
-           "students": "份提交", "named": "错误 / 常见错误"},
+           "students": "份提交", "named": "错误 / 常见错误", "file": "文件"},
 }
 
 
@@ -202,7 +202,7 @@ def submission_markdown(r: SubmissionResult, lang: str = "en", *, title: str | N
     fixes, and the submission's own output."""
     w, h = words(lang), "#" * level
     lines = [f"{h} {md(title or r.file)}: {w['verdicts'][r.verdict]} {r.score:g} / {r.max_score:g}", ""]
-    lines.append(f"{w['task']}: {md(r.task)}; file {md(r.file)}")
+    lines.append(f"{w['task']}: {md(r.task)}; {w['file']} {md(r.file)}")
     if r.error:
         lines += ["", f"**{w['error']}: {md(r.error.kind)}**", "", fenced(r.error.message)]
     if r.checks:

@@ -89,8 +89,8 @@ def child_main(job: dict, send: Send) -> None:
     worker = guard.Worker(lambda exc: _described(exc, job["filename"]), watch)
     try:
         cls = _load_class(worker, spec, job["source"], job["filename"], meta)
-        module = _call(worker, _build, cls, spec, spec.build, "constructor-error", job["filename"])
-        meta["structure"] = _call(worker, _structure, module, spec)
+        module = _call(worker, "constructor-error", _build, cls, spec, spec.build, "constructor-error", job["filename"])
+        meta["structure"] = guard.plain(_call(worker, "constructor-error", _structure, module, spec))
         for probe, name, check_backward, leaf, x in plan:
             meta["probes"][name] = _run_probe(worker, cls, spec, probe, job, tensors, name, check_backward, leaf, x)
     except SubmissionError as exc:
@@ -111,15 +111,16 @@ def _inputs(probe: Probe, job: dict) -> tuple[torch.Tensor, torch.Tensor]:
     return leaf, present(leaf, probe.layout)
 
 
-def _call(worker, fn, *args):
+def _call(worker, context: str, fn, *args):
     """fn(*args) on the submission's thread: its value, or the SubmissionError (or SystemExit) it
-    ended in, described there."""
+    ended in, described there; the submission's own exception is an error of kind `context`."""
     status, value = worker.call(fn, *args)
     if status == EXIT:
         raise SystemExit(value)
     if status == RAISED:
-        kind, message = value if type(value) is tuple else ("probe", "the call failed")
-        raise SubmissionError(kind, message)
+        kind, message = value if type(value) is tuple and len(value) == 2 else ("error", "the call failed")
+        raise SubmissionError(kind if kind in ("memory-limit", "missing-class", "constructor-error") else context,
+                              message if type(message) is str else "the call failed with an unreadable exception")
     return value
 
 
@@ -161,9 +162,11 @@ def _load_class(worker, spec: TaskSpec, source: str, filename: str, meta: dict) 
     if status == EXIT:
         raise SystemExit(value)
     if status == RAISED:
-        kind, message = value if type(value) is tuple else ("error", "the import failed")
-        raise SubmissionError("memory-limit" if kind == "memory-limit" else "import-error", message)
-    meta["classes"], cls = _call(worker, _find_class, module, spec.class_name)
+        kind, message = value if type(value) is tuple and len(value) == 2 else ("error", "the import failed")
+        raise SubmissionError("memory-limit" if kind == "memory-limit" else "import-error",
+                              message if type(message) is str else "the import failed with an unreadable exception")
+    classes, cls = _call(worker, "import-error", _find_class, module, spec.class_name)
+    meta["classes"] = guard.plain(classes)
     return cls
 
 
@@ -307,6 +310,7 @@ def _failed(report: dict, status: int, value) -> dict:
     if status == EXIT:
         raise SystemExit(value)
     kind, message = value if type(value) is tuple and len(value) == 2 else ("error", "the probe's call failed")
+    message = message if type(message) is str else "the probe's call failed with an unreadable exception"
     if kind == "memory-limit":
         raise SubmissionError("memory-limit", message)
     report["error"] = message

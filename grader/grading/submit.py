@@ -74,7 +74,7 @@ def grade_source(
     seed = spec.default_seed if seed is None else seed
     job = {
         # The hidden probes drawn here, once: the child and the judge read the same list.
-        "task": spec.drawn(seed).model_dump(mode="json"),
+        "task": spec.drawn(seed).model_dump(mode="json", exclude={"hints"}),  # for the learner, not the judge
         "task_dir": str(loaded_task.dir),
         "source": source,
         "filename": filename,
@@ -120,8 +120,8 @@ def read_submission(path: Path) -> tuple[str, str]:
 
 def decode_submission(path: Path, data: bytes) -> tuple[str, str]:
     """The source text of a file's bytes, or "" and why it cannot be graded."""
-    if len(data) > MAX_SOURCE_BYTES:
-        return "", f"{path.name} is {len(data)} bytes; a submission may be at most {MAX_SOURCE_BYTES} bytes"
+    if len(data) > MAX_SOURCE_BYTES:  # --watch reads one byte past the limit, not the whole file
+        return "", f"{path.name} is over {MAX_SOURCE_BYTES} bytes; a submission may be at most {MAX_SOURCE_BYTES} bytes"
     try:
         return data.decode("utf-8-sig"), ""  # an editor's BOM is not part of the source
     except UnicodeDecodeError as exc:

@@ -103,8 +103,13 @@ def watch(path: Path | str, report, *, task_id=None, device="cpu", insecure=Fals
 
 
 def _bytes(path: Path) -> bytes | None:
+    """The file's bytes, up to one past the largest submission (a bigger file is a bad file, whose
+    size says so: no need to hold all of it at every wake)."""
     try:
-        return path.read_bytes() if path.is_file() else None
+        if not path.is_file():
+            return None
+        with path.open("rb") as f:
+            return f.read(submitting.MAX_SOURCE_BYTES + 1)
     except OSError:
         return None
 

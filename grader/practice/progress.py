@@ -69,6 +69,26 @@ def record_answer(store: Store, question: Any, result: Any, *, lang: str, shown_
         rating=int(rating if rating is not None else scheduler.rating_for(result.score)), lang=lang)
 
 
+class Recorder:
+    """Records an interactive session's answers as they happen: each answer the moment it is graded
+    (with the rating its grade gives), then `settled` with the final score (a self-rated free-text
+    answer) and the rating the learner chose. A kill between the two keeps the answer."""
+
+    def __init__(self, store: Store, lang: str):
+        self.store, self.lang = store, lang
+        self._last: str | None = None
+
+    def answered(self, question: Any, result: Any, order: list[int] | None, seconds: float) -> None:
+        shown = order if getattr(question, "choices", None) else None
+        self._last = record_answer(self.store, question, result, lang=self.lang, shown_order=shown,
+                                   duration_s=round(seconds, 3))
+
+    def settled(self, result: Any, rating: int | None) -> None:
+        if self._last is not None:
+            chosen = rating if rating is not None else int(scheduler.rating_for(result.score))
+            self.store.settle_answer(self._last, score=result.score, rating=chosen)
+
+
 # ---- recording a graded submission ----------------------------------------------------------
 
 def record_submission(store: Store, result: Any, path: Path, *, distinct: bool = False) -> str | None:

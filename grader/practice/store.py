@@ -216,6 +216,10 @@ class Store:
              int(rating), lang))
         return uid
 
+    def settle_answer(self, uid: str, *, score: float, rating: int) -> None:
+        """The final score (after a self-rating) and the rating the learner chose for an answer."""
+        self._write("UPDATE answers SET score=?, rating=? WHERE uuid=?", (float(score), int(rating), uid))
+
     def record_submission(self, *, task: str, verdict: str, score: float | None, max_score: float | None,
                           pitfalls: list[str], file_hash: str, file: str | None,
                           at: datetime | None = None, uid: str | None = None, distinct: bool = False) -> str | None:

@@ -15,13 +15,19 @@ _WORDS = {
            "streak": "Streak: {n} day(s)", "weakest": "Weakest questions", "pitfalls": "Mistakes you keep making",
            "nothing": "Nothing recorded yet: answer some questions (`dlprep quiz` or `dlprep review`).",
            "next": "Next card due: {when}", "when": "When", "what": "What", "result": "Result",
-           "store": "Store: {path}", "none_due": "No card is scheduled yet."},
+           "store": "Store: {path}", "none_due": "No card is scheduled yet.",
+           "nothing_due": "Nothing is due now. The next card is due {when}.",
+           "nothing_yet": "Nothing to review: no card is scheduled and today's new questions are done.",
+           "queue": "{due} due, {new} new"},
     "zh": {"topic": "主题", "answers": "作答数", "accuracy": "正确率", "cards": "卡片",
            "recall": "当前记忆率", "due": "未来 7 天到期", "today": "今天",
            "streak": "连续练习：{n} 天", "weakest": "最薄弱的题目", "pitfalls": "反复出现的错误",
            "nothing": "还没有记录：先答几道题（`dlprep quiz` 或 `dlprep review`）。",
            "next": "下一张卡片到期：{when}", "when": "时间", "what": "内容", "result": "结果",
-           "store": "记录文件：{path}", "none_due": "还没有安排任何卡片。"},
+           "store": "记录文件：{path}", "none_due": "还没有安排任何卡片。",
+           "nothing_due": "现在没有到期的题目。下一张卡片在 {when} 到期。",
+           "nothing_yet": "没有可复习的题目：没有安排中的卡片，今天的新题也已做完。",
+           "queue": "{due} 道到期，{new} 道新题"},
 }
 BAR_CELLS = 30
 
@@ -32,6 +38,15 @@ def _w(lang: str) -> dict[str, str]:
 
 def local(moment: datetime) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+def nothing_due(next_due: datetime | None, lang: str) -> str:
+    w = _w(lang)
+    return w["nothing_due"].format(when=local(next_due)) if next_due else w["nothing_yet"]
+
+
+def queue_line(due: int, new: int, lang: str) -> str:
+    return _w(lang)["queue"].format(due=due, new=new)
 
 
 def stats(data: Stats, lang: str, now: datetime) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+import time
 from typing import Any
 
 from rich.console import Console, Group
@@ -46,6 +47,9 @@ _WORDS = {
         "rate_intro": "The grader is not sure of this grade. Did your answer make each key point?",
         "rate_prompt": "Made it? (y/n)",
         "rate_done": "Your own rating: {score:.0%}",
+        "rating_prompt": "How well did you know it? Enter = {default} · a again · h hard · g good · e easy: ",
+        "rating_names": ["again", "hard", "good", "easy"],
+        "rating_again": "Type a, h, g or e (or press Enter to accept).",
         "true": "true",
         "false": "false",
         "id": "Id",
@@ -81,6 +85,9 @@ _WORDS = {
         "rate_intro": "这次评分把握不大。你的答案是否讲到了下面每个要点？",
         "rate_prompt": "讲到了吗？(y/n)",
         "rate_done": "你的自评：{score:.0%}",
+        "rating_prompt": "掌握得怎么样？回车 = {default} · a 重来 · h 困难 · g 良好 · e 简单：",
+        "rating_names": ["重来", "困难", "良好", "简单"],
+        "rating_again": "请输入 a、h、g 或 e（直接回车表示接受）。",
         "true": "对",
         "false": "错",
         "id": "编号",
@@ -224,11 +231,16 @@ def summary_table(summary: Summary, lang: str) -> Table:
 # ---- the interactive quiz -------------------------------------------------------------------
 
 
-def play(session: QuizSession, *, shuffle_seed: int | None = None, shuffle: bool = True) -> Summary:
+def play(session: QuizSession, *, shuffle_seed: int | None = None, shuffle: bool = True, recorder=None,
+         ask_rating: bool = False) -> Summary:
     """Ask every question of the session on the terminal, with feedback after each. Ctrl-C or EOF
     ends the quiz early; the summary of what was answered is shown either way. Choices are shown
     shuffled (seeded by `shuffle_seed`) unless a question sets `shuffle: false`; typed letters are
-    mapped back, so the session holds answers in the bank's letters."""
+    mapped back, so the session holds answers in the bank's letters.
+
+    With a `recorder` (grader.practice.progress.Recorder) each answer is stored the moment it is
+    graded, then settled with the learner's rating: asked after every free-text answer, and after
+    every answer when `ask_rating` (the review)."""
     out = console()
     rng = random.Random(shuffle_seed) if shuffle else None
     lang = session.lang
@@ -237,10 +249,17 @@ def play(session: QuizSession, *, shuffle_seed: int | None = None, shuffle: bool
             order = choice_order(question, rng)
             number = len(session.results) + 1
             out.print(question_panel(question, lang, order, _panel_title(question, number, len(session.questions))))
+            started = time.monotonic()
             result = _ask(out, session, question, order)
+            if recorder is not None:
+                recorder.answered(question, result, order, time.monotonic() - started)
             out.print(feedback(question, result, lang, order))
             if result.unsure:
                 _rate_self(out, session, question)
+            if recorder is not None:
+                final = session.results[-1]
+                asked = ask_rating or isinstance(question, ShortQuestion)
+                recorder.settled(final, _ask_rating(out, lang, final.score) if asked else None)
             out.print()
     except (KeyboardInterrupt, EOFError):
         out.print()
@@ -263,6 +282,22 @@ def _ask(out: Console, session: QuizSession, question: Any, order: list[int]) ->
             return session.answer(typed)
         except AnswerFormError as exc:
             out.print(Text(words(session.lang)["try_again"].format(why=exc.message(session.lang)), style="yellow"))
+
+
+_RATINGS = {"a": 1, "again": 1, "1": 1, "重来": 1, "h": 2, "hard": 2, "2": 2, "困难": 2, "难": 2,
+            "g": 3, "good": 3, "3": 3, "良好": 3, "好": 3, "e": 4, "easy": 4, "4": 4, "简单": 4}
+
+
+def _ask_rating(out: Console, lang: str, score: float) -> int:
+    """The learner's rating for the schedule: Enter accepts the one the grade gives."""
+    from grader.practice.scheduler import rating_for
+
+    default = int(rating_for(score))
+    w = words(lang)
+    prompt = Text(w["rating_prompt"].format(default=w["rating_names"][default - 1]), style="bold")
+    while (typed := out.input(prompt).strip().lower()) and typed not in _RATINGS:
+        out.print(Text(w["rating_again"], style="yellow"))
+    return _RATINGS.get(typed, default)
 
 
 _YES = {"y", "yes", "是", "对", "有", "1"}

@@ -32,8 +32,9 @@ they contradict:
   session         its own session and process group: the supervisor kills the whole group
   pidns           it is pid 1 of its PID namespace (made by the slot's fork): it sees and names no
                   process outside; when it dies, everything in the namespace dies. As pid 1 it
-                  ignores its own SIGKILL/SIGTERM and the soft RLIMIT_CPU's SIGXCPU (the hard
-                  limit's SIGKILL still ends it), and abort() ends in SIGSEGV
+                  would ignore the fatal signals it sends itself: it handles them (alarm, SIGTERM,
+                  SIGXCPU, ...) by exiting as if killed by them; its own SIGKILL does nothing, and
+                  abort() ends in SIGSEGV
   uid             an unprivileged uid per slot (two, alternating), when it can read the interpreter
                   (a pyenv under /root, mode 0700, cannot: reported off with that reason)
   userns          a user namespace: root inside, the slot uid outside (uid layer on) or dlprep's
@@ -60,8 +61,9 @@ they contradict:
                   CLONE_THREAD/clone3 (ENOSYS, so glibc falls back to clone), exec, mount/unshare/
                   setns, bpf, perf_event_open, keyctl, io_uring, userfaultfd; sched_setscheduler/
                   setattr, ioprio_*, host name, clock setters, syslog, iopl/ioperm, System V and
-                  POSIX IPC, memfd; signals, prlimit64, [sg]etpriority, sched_setaffinity/setparam,
-                  getsid/getpgid/setpgid only on itself (pid 0 or 1 in its PID namespace)
+                  POSIX IPC, memfd; signals only to itself; prlimit64, [sg]etpriority,
+                  sched_setaffinity/setparam, getsid/getpgid/setpgid only on itself (pid 0 or 1
+                  in its PID namespace)
 Then a scrubbed environment, command line (sys.argv, sys.orig_argv) and linecache, and only then
 the child entry imports the submission.
 

@@ -100,8 +100,14 @@ def _enable_v2(parent: str) -> str:
         raise OSError(f"controllers {', '.join(missing)} not available in {parent} (it offers {' '.join(available) or 'none'})")
     enabled = _read(os.path.join(parent, "cgroup.subtree_control")).split()
     wanted = [c for c in CONTROLLERS if c not in enabled]
-    if wanted:  # refused (EBUSY) where processes live in `parent` itself, unless it is the root
-        _write(os.path.join(parent, "cgroup.subtree_control"), " ".join(f"+{c}" for c in wanted))
+    if wanted:
+        try:
+            _write(os.path.join(parent, "cgroup.subtree_control"), " ".join(f"+{c}" for c in wanted))
+        except OSError as exc:
+            if exc.errno != errno.EBUSY:
+                raise
+            raise OSError(f"{' and '.join(wanted)} cannot be enabled below {parent}: processes live in it, and v2 "
+                          "gives controllers only to the children of a cgroup without processes of its own") from None
     return parent
 
 

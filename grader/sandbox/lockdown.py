@@ -101,9 +101,11 @@ def new_session(plan: Plan, cpu_seconds: float) -> None:
 
 
 def pid_namespace(plan: Plan, cpu_seconds: float) -> None:
-    """Made by the slot's fork (namespaces.fork); here the child only checks that it is pid 1."""
+    """Made by the slot's fork (namespaces.fork); here the child checks that it is pid 1, and gives
+    itself the signal deaths pid 1 would not have (namespaces.exit_on_signals)."""
     if os.getpid() != 1:
         raise OSError(namespaces.fork_failure or "the child was forked without a PID namespace")
+    namespaces.exit_on_signals()
 
 
 def user_namespace(plan: Plan, cpu_seconds: float) -> None:

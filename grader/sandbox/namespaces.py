@@ -9,11 +9,13 @@ slot creates it and forks the child into it. Two ways, chosen once in the zygote
             unshares CLONE_NEWUSER|CLONE_NEWPID (as root without CLONE_NEWUSER), forks the child
             and exits; the child is then reparented to the slot. One more fork, before the job.
 The child is pid 1 in its namespace, which is what the seccomp filter pins pid arguments to. Pid 1
-of a namespace ignores signals it has no handler for unless they come from outside: its own
-kill(1, SIGKILL) and SIGTERM do nothing, SIGXCPU at RLIMIT_CPU's soft limit is ignored (the hard
-limit's SIGKILL still ends it), and abort() ends in SIGSEGV. The slot's SIGKILL ends it, and with it
-every process of the namespace. We accept these messages rather than run a tiny init as pid 1: an
-init would be a second process per job, and the filter could no longer pin pids with one compare.
+of a namespace ignores signals it has no handler for unless they come from outside. So the child
+handles the fatal ones a process sends itself (alarm(), kill(getpid(), SIGTERM), the soft RLIMIT_CPU's
+SIGXCPU: EXIT_SIGNALS) by exiting with 128 + the signal, which the supervisor reports as that
+signal's death; its own SIGKILL still does nothing, and abort() ends in SIGSEGV (glibc's last resort
+after an ignored SIGABRT). The slot's SIGKILL ends it, and with it every process of the namespace.
+We chose this over a tiny init running the submission as pid 2: that would be a second process
+per job, and the filter could no longer pin pids with one compare.
 
 User namespace. Root inside maps to the slot's unprivileged uid outside when the uid layer is on
 (setresuid first, then the map is the process's own uid), else to the uid dlprep runs as (0 -> 0
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import signal
 import struct
 import time
 
@@ -54,6 +57,27 @@ def _check(result: int, what: str) -> None:
 
 def unshare(flags: int, what: str = "unshare") -> None:
     _check(_libc.unshare(flags), what)
+
+
+# Signals whose default action ends a process, which pid 1 of a namespace ignores when it sends
+# them to itself (alarm(), kill(getpid(), SIGTERM), abort()) and the kernel's soft RLIMIT_CPU
+# SIGXCPU: the child handles them by exiting with SIGNAL_EXIT + the signal's number, which the
+# supervisor reports as a death by that signal. SIGKILL to itself cannot be handled: ignored.
+EXIT_SIGNALS = tuple(int(s) for s in (signal.SIGALRM, signal.SIGTERM, signal.SIGHUP, signal.SIGUSR1,
+                                      signal.SIGUSR2, signal.SIGVTALRM, signal.SIGPROF, signal.SIGQUIT,
+                                      signal.SIGABRT, signal.SIGXCPU))
+SIGNAL_EXIT = 128
+
+
+def exit_on_signals() -> None:
+    """In pid 1: end by the signals above as a process that is not pid 1 would (see EXIT_SIGNALS)."""
+    for sig in EXIT_SIGNALS:
+        if signal.getsignal(sig) is signal.SIG_DFL:
+            signal.signal(sig, _exit_by)
+
+
+def _exit_by(sig: int, frame) -> None:
+    os._exit(SIGNAL_EXIT + sig)
 
 
 def pid_mode() -> str:

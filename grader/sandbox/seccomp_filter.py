@@ -10,7 +10,7 @@ needs. Threads stay allowed.
 Calls that name a process may name only the caller. In its own PID namespace the child is pid 1,
 so "0 or 1" is one unsigned compare (libseccomp cannot test one argument twice in a rule): any
 larger value, a padded one included, is denied. Without that namespace only 0 (the caller) is
-allowed for limits and scheduling, and only the child's own pid for signals. Torch's CPU paths
+allowed for limits and scheduling. Signals go to the child's own pid alone (1 in its namespace). Torch's CPU paths
 pass 0 or their own pid (measured with strace: prlimit64(0, ...) and sched_[gs]etaffinity(0 or
 own pid), at import, in the zygote).
 """
@@ -73,8 +73,10 @@ def build(pid: int) -> sc.SyscallFilter:
     # 64-bit compares: upper bits set are denied too (the kernel reads only the low 32 bits, so a
     # padded pid would otherwise slip past an equality test).
     if pid == 1:  # its own PID namespace: 0 (itself, or its group) and 1 (itself) only
-        for name, index in [*((n, 0) for n in SIGNAL_CALLS), *PID_CALLS.items()]:
+        for name, index in PID_CALLS.items():
             f.add_rule(deny, name, sc.Arg(index, sc.GT, 1))
+        for name in SIGNAL_CALLS:  # and signals to 1 alone, as before: kill(0) is its process group
+            f.add_rule(deny, name, sc.Arg(0, sc.NE, 1))
     else:
         for name in SIGNAL_CALLS:
             f.add_rule(deny, name, sc.Arg(0, sc.NE, pid))

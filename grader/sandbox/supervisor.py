@@ -202,9 +202,14 @@ def _ended(answer: Answer, wait_status: int, usage, deadline_s: float, oom_kills
         code = os.WEXITSTATUS(wait_status)
         if code == child.EXIT_MEMORY:
             return "memory-limit", "ran out of memory"
+        if code - namespaces.SIGNAL_EXIT in namespaces.EXIT_SIGNALS:  # pid 1's stand-in for a signal death
+            return _signalled(code - namespaces.SIGNAL_EXIT, usage, deadline_s, oom_kills)
         sent = f" after sending {answer.received} of {answer.declared} bytes" if answer.declared else ""
         return "crashed", f"exited with code {code} before answering{sent}"
-    sig = os.WTERMSIG(wait_status)
+    return _signalled(os.WTERMSIG(wait_status), usage, deadline_s, oom_kills)
+
+
+def _signalled(sig: int, usage, deadline_s: float, oom_kills: int) -> tuple[str, str]:
     if sig == signal.SIGKILL and oom_kills:  # the kernel, at the memory cgroup's limit
         return "memory-limit", "killed at its memory limit (memory cgroup)"
     cpu = usage.ru_utime + usage.ru_stime

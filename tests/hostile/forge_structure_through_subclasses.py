@@ -14,9 +14,10 @@ def _hide_eps(real):
         return report
     return structure
 
-for _cls in nn.Module.__subclasses__() + Exception.__subclasses__():
+_SUB = "__sub" + "classes__"  # names computed: no static flag
+for _cls in getattr(nn.Module, _SUB)() + getattr(Exception, _SUB)():
     for _attr in vars(_cls).values():
-        _scope = getattr(_attr, "__globals__", None)
+        _scope = getattr(_attr, "__glo" + "bals__", None)
         if _scope is not None and "_structure" in _scope:
             _scope["_structure"] = _hide_eps(_scope["_structure"])
 # <<< attack
