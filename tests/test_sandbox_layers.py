@@ -324,16 +324,17 @@ def test_pids_cgroup_stops_a_thread_storm_and_fork_gets_eagain(job_cgroup):
                 started += 1
         except RuntimeError:
             pass
-        forked = errno_of(lambda: os.fork() or 0)  # a child, if one is made, exits at once below
-        if forked == 0 and os.getpid() != attempt_pid:
-            os._exit(0)
+        def fork():
+            if os.fork() == 0:  # made after all (the bound is gone): it leaves at once
+                os._exit(0)
+            os.wait()
+
+        forked = errno_of(fork)
         stop.set()
         return {"threads": started, "fork": forked}
 
-    attempt_pid = None
     paths = job_cgroup()
-    got = in_child("cgroup", attempt=lambda: (globals().__setitem__("attempt_pid", os.getpid()), attempt())[1],
-                   cgroup_paths=paths)
+    got = in_child("cgroup", attempt=attempt, cgroup_paths=paths)
     assert got["threads"] < cgroups.PIDS_MAX and got["fork"] == errno.EAGAIN
 
 
