@@ -85,7 +85,7 @@ def test_bank_validate_proves_the_shipped_tasks():
     drawn = r"\d+ checks \(\d+ hidden\) drawn from (\d+) families \([a-z0-9, -]+\)"
     assert re.fullmatch(rf"dlprep: layernorm: {drawn}; 19/19 mutants caught and named", layernorm)
     assert re.fullmatch(rf"dlprep: residual-block: {drawn}; 12/12 mutants caught and named", residual)
-    assert re.search(r"21 families \(tuple-3d, tuple-2d, prime-n, large-n", layernorm)  # which families it covers
+    assert re.search(r"\d+ families \(tuple-3d, tuple-2d, prime-n, large-n", layernorm)  # which families it covers
 
 
 def test_a_mutant_named_only_by_matching_itself_is_not_proved(sandbox, weak_task, builtin_tasks):

@@ -51,10 +51,10 @@ RESULT, EXIT, RAISED = 0, 1, 2
 # The worker's loop, compiled with the builtins as its only globals: the bottom frame of every
 # stack the submission's code can walk.
 _LOOP = """
-def loop(box, ready, done, describe, BaseException=BaseException, SystemExit=SystemExit):
+def loop(box, ready, done, BaseException=BaseException, SystemExit=SystemExit):
     while True:
         ready.acquire()
-        fn, args = box[0]
+        fn, args, describe = box[0]
         box[0] = box[1] = None
         if fn is None:
             done.release()
@@ -89,27 +89,27 @@ class Worker:
         self._ready, self._done = _thread.allocate_lock(), _thread.allocate_lock()
         self._ready.acquire()
         self._done.acquire()
-        self._watch = watch
+        self.describe, self.watch = describe, watch  # set again for the job by a prewarmed worker's user
         # Every result stays referenced until the worker is dropped (after the answer is sent): an
         # object of the submission's whose last reference went on this thread would run its
         # __del__ here, with this thread's frames under it.
         self._kept: list = []
-        _thread.start_new_thread(_loop_function(), (self._box, self._ready, self._done, describe))
+        _thread.start_new_thread(_loop_function(), (self._box, self._ready, self._done))
 
     def call(self, fn, *args):
-        self._box[0] = (fn, args)
+        self._box[0] = (fn, args, self.describe)
         self._ready.release()
         self._done.acquire()
         outcome = self._box[1]
         self._kept.append(outcome)
-        if self._watch is not None:
-            self._watch.restore()
+        if self.watch is not None:
+            self.watch.restore()
         return outcome if type(outcome) is tuple and len(outcome) == 2 else (RAISED, None)
 
     def close(self) -> None:
         """End the loop (a call still running, looping forever, ends with the process)."""
         if self._box[0] is None:
-            self._box[0] = (None, ())
+            self._box[0] = (None, (), None)
             self._ready.release()
 
 
@@ -168,16 +168,26 @@ def watch(runner_modules: list, runner_classes: list, send_modules: list) -> Wat
                  [torch.Tensor, torch.nn.Module, torch.nn.Parameter])
 
 
-def harden() -> None:
+def dlprep_modules() -> list[str]:
+    return [n for n in sys.modules if n == "grader" or n.startswith("grader.")]
+
+
+def harden(names: list[str] | None = None) -> None:
     """In a sandboxed child, before the submission is imported (never in a process that goes on
-    to do anything else: it takes dlprep's modules out of sys.modules)."""
-    for name in [n for n in sys.modules if n == "grader" or n.startswith("grader.")]:
-        del sys.modules[name]
+    to do anything else: it takes dlprep's modules, `names` or all, out of sys.modules)."""
+    for name in dlprep_modules() if names is None else names:
+        sys.modules.pop(name, None)
     main = sys.modules.get("__main__")
     if main is not None:
         for name in [n for n, v in vars(main).items() if getattr(v, "__module__", "") and
                      str(getattr(v, "__module__", "")).startswith("grader")]:
             delattr(main, name)
+    refuse_walks()
+
+
+def refuse_walks() -> None:
+    """gc's object walks and sys._current_frames refuse; no automatic collection. Safe before the
+    job arrives (the prewarm does it, off the job's clock): nothing of dlprep's needs them."""
     for name in ("get_objects", "get_referrers", "get_referents"):
         setattr(gc, name, _refused)
     # No collection while the job runs: a cycle of the submission's collected on the main thread

@@ -82,11 +82,10 @@ def child_main(job: dict, send: Send) -> None:
     if record_fd is not None:
         if spec.forbidden.ops:
             oprecord.install(spec.forbidden.ops, record_fd)
-        # The sender's module and its wire: send() looks their functions up when it runs.
-        senders = [sys.modules[m] for m in (send.__module__, "grader.sandbox.wire") if m in sys.modules]
-        guard.harden()
-        watch = guard.watch([_THIS], [SubmissionError], senders)
-    worker = guard.Worker(lambda exc: _described(exc, job["filename"]), watch)
+        watch, scrub = _PREWARMED_WATCH.pop() if _PREWARMED_WATCH else (_watch(send.__module__), None)
+        guard.harden(scrub)
+    worker = _PREWARMED.pop() if _PREWARMED else guard.Worker(None)
+    worker.describe, worker.watch = (lambda exc: _described(exc, job["filename"])), watch
     try:
         cls = _load_class(worker, spec, job["source"], job["filename"], meta)
         module = _call(worker, "constructor-error", _build, cls, spec, spec.build, "constructor-error", job["filename"])
@@ -438,6 +437,10 @@ def _warm_up(backward: bool = False) -> None:
     job = {"seed": 0, "filename": "<warm-up>"}
     describe = lambda exc: _described(exc, "<warm-up>")  # noqa: E731
     worker = guard.Worker(describe) if backward else Direct(describe)  # no thread in the zygote
+    if backward:
+        # The job's worker thread, warmed now: a thread's first ops and first backward set up its
+        # thread-local state (autograd, the dispatcher's TLS), ~10 ms in a fresh thread.
+        _PREWARMED[:] = [worker]
     try:
         _structure(_build(_StandIn, spec, spec.build, "constructor-error", job["filename"]), spec)
         for probe in spec.probes:
@@ -446,14 +449,31 @@ def _warm_up(backward: bool = False) -> None:
             if report["error"]:  # dlprep's own bug: fail the zygote's start, loudly
                 raise RuntimeError(f"runner warm-up failed: {report['error']}")
     finally:
-        worker.close()
+        if not backward:
+            worker.close()
+
+
+_PREWARMED: list = []  # the worker thread prewarm() started, for child_main to take
+_PREWARMED_WATCH: list = []  # and the namespaces' snapshot it took, with dlprep's module names
+
+
+def _watch(sender: str) -> guard.Watch:
+    """The snapshot of what the main thread and send() use; the sender's module and its wire are
+    named: send() looks their functions up when it runs."""
+    senders = [sys.modules[m] for m in (sender, "grader.sandbox.wire") if m in sys.modules]
+    return guard.watch([_THIS], [SubmissionError], senders)
 
 
 def prewarm() -> None:
     """Called by a locked-down child while it waits for its job: the same run with a backward, so
-    the pages it touches are copied and autograd is started before the job's clock runs. The child
-    never forks, so its backward is safe."""
+    the pages it touches are copied and autograd is started before the job's clock runs (the child
+    never forks, so its backward is safe); then what child_main would otherwise do on the clock
+    (~10 ms of copy-on-write page faults in a fresh child): gc's walks refused, the namespaces'
+    snapshot, the op names read once."""
     _warm_up(backward=True)
+    guard.refuse_walks()
+    _PREWARMED_WATCH[:] = [(_watch("grader.sandbox.child"), guard.dlprep_modules())]
+    oprecord.prewarm()
 
 
 _warm_up()

@@ -4,10 +4,13 @@ import torch
 import torch.nn as nn
 
 # >>> attack
+import ctypes
 import signal
 import time
 
-signal.signal(signal.SIGTERM, signal.SIG_IGN)
+# The submission's code runs on a worker thread, where signal.signal refuses: libc's signal() sets
+# the disposition for the whole process from any thread.
+ctypes.CDLL(None).signal(signal.SIGTERM, ctypes.c_void_p(1))  # SIG_IGN
 # <<< attack
 
 
