@@ -9,6 +9,7 @@ reports them at once; other commands load strictly and refuse to start on a brok
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -62,16 +63,25 @@ def env_paths() -> list[Path]:
     return [Path(p) for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p.strip()]
 
 
-def load_catalog(bank_paths: list[Path] | None = None, *, strict: bool = True) -> Catalog:
+def load_catalog(bank_paths: list[Path] | None = None, *, strict: bool = True, tasks_only: bool = False) -> Catalog:
     """Load the built-in banks, then DLPREP_BANKS, then `bank_paths` (--bank). With strict=True any
-    problem raises BankError; with strict=False problems are collected in Catalog.problems."""
-    return load_paths([builtin_dir(), *env_paths(), *(bank_paths or [])], strict=strict)
+    problem raises BankError; with strict=False problems are collected in Catalog.problems.
+    tasks_only=True skips question banks unread (see `load_paths`)."""
+    return load_paths([builtin_dir(), *env_paths(), *(bank_paths or [])], strict=strict, tasks_only=tasks_only)
 
 
-def load_paths(paths: list[Path], *, strict: bool = True) -> Catalog:
-    """Load exactly these files and directories (directories recursively: see `yaml_files`)."""
+# A task file has a top-level `task:` key; a file without one is not parsed when only tasks are
+# wanted (`submit` and `grade`): the question banks take most of a load's time.
+_TASK_KEY = re.compile(r"^task\s*:", re.MULTILINE)
+
+
+def load_paths(paths: list[Path], *, strict: bool = True, tasks_only: bool = False) -> Catalog:
+    """Load exactly these files and directories (directories recursively: see `yaml_files`).
+    tasks_only=True loads the files that look like task files and skips the rest unparsed."""
     catalog = Catalog()
     for path in yaml_files(paths):
+        if tasks_only and not _looks_like_task(path):
+            continue
         catalog.files.append(path)
         _load_file(path, catalog)
     if strict and catalog.problems:
@@ -81,6 +91,13 @@ def load_paths(paths: list[Path], *, strict: bool = True) -> Catalog:
             catalog.problems,
         )
     return catalog
+
+
+def _looks_like_task(path: Path) -> bool:
+    try:
+        return _TASK_KEY.search(path.read_text(encoding="utf-8", errors="replace")) is not None
+    except OSError:
+        return True  # let the loader report what is wrong with it
 
 
 # Instructors write both extensions; hidden entries (.git, .github workflows, editor backups) are

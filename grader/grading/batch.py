@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import queue
-import re
 import threading
 from dataclasses import dataclass
 from importlib import metadata
@@ -30,7 +29,6 @@ from grader.grading.submit import bad_file, grade_source
 from grader.results import BatchResult, ErrorInfo, NamedResult, SubmissionResult
 
 FORMATS = ("table", "json", "csv", "junit", "markdown", "html")
-TASK_KEY = re.compile(r"^task\s*:", re.MULTILINE)  # a task file's top-level key (a bank's is questions:)
 # How often the main thread wakes while it waits for results, so Ctrl-C is handled at once.
 WAIT_S = 0.2
 # After Ctrl-C, how long the workers get to notice their sandbox is gone.
@@ -128,17 +126,9 @@ def grade_paths(
 def find_task(task_id: str, bank_paths: list[Path] | None = None):
     """The task, from the bank files that hold tasks only: question banks (most of a second to
     validate) play no part in grading, and a cached regrade should take well under a second."""
-    from grader.bank.catalog import builtin_dir, env_paths, load_paths, yaml_files
+    from grader.bank.catalog import load_catalog
 
-    files = [f for f in yaml_files([builtin_dir(), *env_paths(), *(bank_paths or [])]) if _holds_task(f)]
-    return tasks_module.find_task(load_paths(files).tasks, task_id)
-
-
-def _holds_task(path: Path) -> bool:
-    try:
-        return TASK_KEY.search(path.read_text(encoding="utf-8", errors="replace")) is not None
-    except OSError:
-        return True  # the loader reports it
+    return tasks_module.find_task(load_catalog(bank_paths, tasks_only=True).tasks, task_id)
 
 
 def render(batch: BatchResult, fmt: str, lang: str = "en") -> str:

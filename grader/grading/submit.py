@@ -178,5 +178,5 @@ def task_catalog(bank_paths: list[Path] | None = None) -> dict:
     key = (tuple(map(str, paths)), tuple(stamps))
     if key not in _CATALOG:
         _CATALOG.clear()
-        _CATALOG[key] = load_catalog(bank_paths).tasks
+        _CATALOG[key] = load_catalog(bank_paths, tasks_only=True).tasks
     return _CATALOG[key]
