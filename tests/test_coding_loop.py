@@ -322,3 +322,12 @@ def test_submit_leads_with_the_verdict_and_ends_with_a_hint_and_takes_verbose():
     assert "✓" not in plain.stdout and "other checks passed (--verbose lists them)" in plain.stdout
     verbose = invoke("submit", GOLDEN / "bad-file" / "submission.py", "--task", "layernorm", "--verbose")
     assert verbose.exit_code == 1 and "bad-file" in verbose.stdout  # no sandbox needed for a bad file
+
+
+def test_chinese_check_messages_space_latin_names_only():
+    from grader.grading.wording import say
+
+    assert say("zh", "gradient of {name}", name="weight") == "weight 的梯度"
+    assert say("zh", "gradient of {name}", name="输入") == "输入的梯度"
+    assert say("zh", "line {line}: {text}", line=3, text="# 你 好") == "第 3 行：# 你 好"  # a value is never rewritten
+    assert say("en", "gradient of {name}", name="input") == "gradient of input"

@@ -56,10 +56,22 @@ _WHY = [
 ]
 
 
+# Chinese puts a space between a Latin name and a Chinese word ("weight 的梯度"), none between two
+# Chinese words: the space beside a placeholder goes when the value filled in is itself Chinese
+# ("输入的梯度"). Only the template's own spaces change, never a value's text.
+_CJK = "[\u4e00-\u9fff]"
+
+
 def say(lang: str, template: str, **values) -> str:
     """`template` (English) in `lang`, filled with `values`."""
     if lang == "zh":
         template = ZH.get(template, template)
+        for key, value in values.items():
+            text = str(value)
+            if re.search(f"{_CJK}$", text):
+                template = re.sub(r"\{" + key + r"\} (?=" + _CJK + ")", "{" + key + "}", template)
+            if re.match(_CJK, text):
+                template = re.sub("(?<=" + _CJK + r") \{" + key + r"\}", "{" + key + "}", template)
     return template.format(**values) if values else template
 
 
