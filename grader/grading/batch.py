@@ -25,7 +25,7 @@ from grader.grading import cache as results_cache
 from grader.grading import htmlreport, reports
 from grader.grading import truth as batch_truth
 from grader.grading.discover import Found, discover
-from grader.grading.submit import bad_file, grade_source
+from grader.grading.submit import bad_file, grade_source, task_catalog
 from grader.results import BatchResult, ErrorInfo, NamedResult, SubmissionResult
 
 FORMATS = ("table", "json", "csv", "junit", "markdown", "html")
@@ -124,11 +124,9 @@ def grade_paths(
 
 
 def find_task(task_id: str, bank_paths: list[Path] | None = None):
-    """The task, from the bank files that hold tasks only: question banks (most of a second to
-    validate) play no part in grading, and a cached regrade should take well under a second."""
-    from grader.bank.catalog import load_catalog
-
-    return tasks_module.find_task(load_catalog(bank_paths, tasks_only=True).tasks, task_id)
+    """The task, from the task files alone (submit's cached `task_catalog`): question banks play
+    no part in grading, and a cached regrade should take well under a second."""
+    return tasks_module.find_task(task_catalog(bank_paths), task_id)
 
 
 def render(batch: BatchResult, fmt: str, lang: str = "en") -> str:
