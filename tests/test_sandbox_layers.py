@@ -732,3 +732,14 @@ def test_a_landlock_that_does_not_bite_takes_its_scope_layer_with_it(tmp_path):
     failed = probe_layers._bites({"landlock": "on", "landlock-scope": "on"}, str(readable))
     assert failed["landlock"].startswith("off: applied, but")
     assert failed["landlock-scope"].startswith("off: needs the landlock layer")
+
+
+def test_a_cpu_child_on_a_gpu_machine_shows_no_cuda_start_up_warning(sandbox):
+    """On a GPU machine torch's first backward asks the driver, which Landlock refuses a CPU child;
+    torch's warning about it must not reach the submission's stderr (seen on an H200). Other
+    warnings still do."""
+    got = run(sandbox, "import warnings\n"
+                       "warnings.warn('CUDA initialization: Unexpected error from cudaGetDeviceCount()', UserWarning)\n"
+                       "warnings.warn('the submission warns', UserWarning)")
+    assert got["status"] == "ok"
+    assert "CUDA initialization" not in got["stderr"] and "the submission warns" in got["stderr"]

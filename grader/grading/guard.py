@@ -223,12 +223,15 @@ def unreported_leaves(out: torch.Tensor, known: list) -> list[list[int]]:
     (the input, the parameters the module reported): a parameter it kept out of its own report.
     Walks autograd's graph with C attributes only; a node of a Python-defined autograd.Function is
     walked through torch._C._FunctionBase's own descriptor."""
-    found, seen, stack = [], set(), [GRAD_FN(out)]
+    # `seen` holds the nodes themselves: next_functions hands out fresh wrappers, and a freed one's
+    # id is reused by the next, which an id-only set would skip (a hidden parameter went unseen on
+    # torch 2.11).
+    found, seen, stack = [], {}, [GRAD_FN(out)]
     while stack and len(seen) < 100_000:
         node = stack.pop()
         if node is None or id(node) in seen:
             continue
-        seen.add(id(node))
+        seen[id(node)] = node
         kind = type(node)
         if _FLAGS(kind) & _IMMUTABLE:
             variable = getattr(node, "variable", None) if kind.__name__ == "AccumulateGrad" else None

@@ -16,6 +16,7 @@ import resource
 import signal
 import stat
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -30,7 +31,7 @@ CLONE_NEWNS, CLONE_NEWNET = namespaces.CLONE_NEWNS, namespaces.CLONE_NEWNET
 # The namespaces the child makes for itself (its PID namespace is made by the slot: namespaces.fork).
 NEW_NAMESPACES = CLONE_NEWNET | CLONE_NEWNS | namespaces.CLONE_NEWIPC | namespaces.CLONE_NEWUTS
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
-PR_SET_PDEATHSIG, PR_SET_NO_NEW_PRIVS = 1, 38
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 
 SCRATCH_BYTES = 64 << 20  # the tmpfs size: many small files cannot fill the host's disk
 SCRATCH_INODES = 4096
@@ -39,6 +40,9 @@ DATA_LIMIT_CUDA = 8 << 30  # on CUDA (RLIMIT_AS breaks its start-up) private dat
 CUDA_MEMORY_FRACTION = 0.5  # of the GPU's memory per child: the running one and the next, idle one
 FILE_SIZE = 16 << 20
 OPEN_FILES = 64
+# The CUDA driver keeps descriptors of its own open (/dev/nvidia*, its event fds) and opens more as
+# libraries load: 64 starves it, and cuInit then fails with "OS call failed" (error 304).
+OPEN_FILES_CUDA = 1024
 SLOT_UID_BASE = 61000  # an unprivileged uid per concurrent slot, when the uid layer is on
 SAFE_ENV = {"LANG": "C.UTF-8", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
             # torch.compile on a forward runs it eagerly: compiling needs a C++ compiler (exec) and
@@ -150,7 +154,7 @@ def rlimits(plan: Plan, cpu_seconds: float) -> None:
     limit_cpu(cpu_seconds)
     limits = {
         resource.RLIMIT_FSIZE: (FILE_SIZE, FILE_SIZE),
-        resource.RLIMIT_NOFILE: (OPEN_FILES, OPEN_FILES),
+        resource.RLIMIT_NOFILE: (OPEN_FILES, OPEN_FILES) if plan.device != "cuda" else (OPEN_FILES_CUDA,) * 2,
         resource.RLIMIT_CORE: (0, 0),
     }
     if plan.on("userns"):
@@ -172,6 +176,12 @@ def cuda_memory(plan: Plan, cpu_seconds: float) -> None:
     The cap is the caching allocator's, so it bounds honest mistakes, not a determined submission."""
     if plan.device != "cuda":
         raise OSError("grading on the CPU, where RLIMIT_AS bounds memory")
+    if os.getpid() == 1 and plan.on("namespaces"):
+        # The driver does not start inside a PID namespace that still sees the host's /proc
+        # (cudaGetDeviceCount: error 304, measured on an H200): a /proc of its own, in its private
+        # mount table, as a container has. Where that mount is refused, the probe retries CUDA
+        # without the PID namespace (probe_layers.probe).
+        _libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None)
     import torch
 
     torch.cuda.init()
@@ -203,6 +213,10 @@ def unprivileged_uid(plan: Plan, cpu_seconds: float) -> None:
     os.setgroups([])
     os.setresgid(plan.slot_uid, plan.slot_uid, plan.slot_uid)
     os.setresuid(plan.slot_uid, plan.slot_uid, plan.slot_uid)
+    # Leaving root clears the dumpable flag, which leaves /proc/self/{setgroups,uid_map} root's:
+    # the user namespace's maps could then not be written (EACCES, seen where dlprep runs as root
+    # on a GPU machine). Seccomp refuses ptrace, and each slot has its own uid.
+    _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(SET_DUMPABLE)")
 
 
 def parent_death_signal(plan: Plan | None, cpu_seconds: float) -> None:
@@ -234,8 +248,8 @@ LAYERS = {
     "userns": user_namespace,
     "namespaces": new_namespaces,
     "scratch-tmpfs": scratch_tmpfs,
+    "cuda-memory": cuda_memory,  # before the limits, so CUDA starts up with nothing in its way
     "rlimits": rlimits,
-    "cuda-memory": cuda_memory,
     "pdeathsig": parent_death_signal,
     "capabilities": capabilities,
     "no-new-privs": no_new_privs,
@@ -287,6 +301,11 @@ def apply(plan: Plan, cpu_seconds: float, strict: bool = True) -> dict[str, str]
             plan.layers[name] = found[name]  # later layers depend on earlier ones (landlock-scope)
     scrub()
     os.environ.update(HOME=plan.scratch, TMPDIR=plan.scratch)
+    if plan.device != "cuda":
+        # On a GPU machine torch asks the driver for its devices at the first backward; Landlock
+        # refuses /dev/nvidiactl to a CPU child, and torch's warning about it (error 304, seen on
+        # an H200) would land in the submission's stderr and cache torch's source in linecache.
+        warnings.filterwarnings("ignore", message="CUDA initialization", category=UserWarning)
     return found
 
 

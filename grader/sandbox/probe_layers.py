@@ -40,6 +40,11 @@ def probe(plan: lockdown.Plan, secret_file: str) -> tuple[dict[str, str], dict]:
     elif blocker := lockdown.uid_blocker(interpreter_paths()):
         plan.layers["uid"] = f"off: {blocker}"
     _probe_cgroup(plan)
+    if "uid" not in plan.layers:
+        # Where no tmpfs can be mounted over scratch (a kernel without CONFIG_TMPFS refuses its
+        # options), the probe child works in scratch itself, as the slot uid: as each slot's job
+        # directory is, it must be that uid's.
+        os.chown(plan.scratch, plan.slot_uid, plan.slot_uid)
     r, w = os.pipe()
     hold_r, hold_w = os.pipe()  # the probe child waits on it, to be inspected
     plan.slot_pid = os.getpid()
@@ -90,6 +95,14 @@ def probe(plan: lockdown.Plan, secret_file: str) -> tuple[dict[str, str], dict]:
         layers.update(_contradicted(layers, seen))
     if layers.get("pidns") != "on":
         plan.pid_mode = "off"
+    cuda_off = layers.get("cuda-memory", "on") != "on"
+    if plan.device == "cuda" and cuda_off and layers.get("pidns") == "on" and "pidns" not in plan.layers:
+        # CUDA could not start in the PID namespace: grade on the GPU without it (doctor shows
+        # why) rather than not at all; Landlock's signal scoping and seccomp still fence the child.
+        why = layers["cuda-memory"].removeprefix("off: ")
+        plan.layers["pidns"] = f"off: CUDA's driver does not start inside a PID namespace here ({why[:160]})"
+        plan.pid_mode = "off"
+        return probe(plan, secret_file)
     return layers, seen
 
 
