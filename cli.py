@@ -228,6 +228,49 @@ def bank_schema() -> None:
     _print_json(json_schema())
 
 
+bank_new_app = typer.Typer(help="Write a commented scaffold of a question or a task that validates as it "
+                           "stands (docs/authoring.md explains it). Never overwrites.", no_args_is_help=True)
+bank_app.add_typer(bank_new_app, name="new")
+
+
+@bank_new_app.command("question")
+@guarded
+def bank_new_question(
+    kind: str = typer.Option(..., "--type", help="single, multi, truefalse, numeric or short."),
+    topic: Optional[str] = typer.Option(None, "--topic", help="The question's topic (default: general)."),
+    question_id: Optional[str] = typer.Option(None, "--id", help="The question's id (default: TOPIC-TYPE-1)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file (or into this directory) "
+                                       "instead of stdout; never overwrites."),
+) -> None:
+    """A bank file holding one sourced, bilingual question of the type (a short one with its rubric
+    and graded examples), on stdout or in --out."""
+    from grader.authoring import scaffold
+
+    text = scaffold.question_text(kind, topic, question_id)
+    if out is None:
+        typer.echo(text, nl=False)
+        return
+    written = scaffold.write_question(text, out)
+    print(f"dlprep: wrote {written}; check it with: dlprep bank validate {written}", file=sys.stderr)
+
+
+@bank_new_app.command("task")
+@guarded
+def bank_new_task(
+    task_id: str = typer.Argument(..., metavar="ID", help="The new task's id (lowercase, digits, '-')."),
+    topic: Optional[str] = typer.Option(None, "--topic", help="The task's topic (default: general)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="The task's directory (default: ./ID)."),
+) -> None:
+    """A task directory: ID.yaml, reference.py and two mutants of one pitfall of the task's own, with
+    a public example, probe families and hints; it validates as it stands."""
+    from grader.authoring import scaffold
+
+    written = scaffold.write_task(task_id, out, topic)
+    for path in written:
+        print(f"dlprep: wrote {path}", file=sys.stderr)
+    print(f"dlprep: prove it with: dlprep bank validate {written[0].parent}", file=sys.stderr)
+
+
 # ---- tasks and submit (issue 3) -------------------------------------------------------------
 # Exit codes: submit exits 0 on a pass, 1 on a fail or an error verdict (the report says which),
 # 2 for usage and a missing file, 3 when dlprep cannot grade (no isolation, a broken zygote).

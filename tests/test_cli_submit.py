@@ -3,6 +3,7 @@ written only where asked and never over an existing one."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -20,8 +21,37 @@ def invoke(*args):
 def test_tasks_json_lists_both_tasks():
     result = invoke("tasks", "--json")
     assert result.exit_code == 0
-    assert {t["id"]: t["class_name"] for t in json.loads(result.stdout)} == {
-        "layernorm": "LayerNorm", "residual-block": "ResidualBlock"}
+    listed = {t["id"]: t["class_name"] for t in json.loads(result.stdout)}
+    assert {"layernorm": "LayerNorm", "residual-block": "ResidualBlock",  # and the tasks added since
+            "causal-self-attention": "CausalSelfAttention"}.items() <= listed.items()
+
+
+def test_every_builtin_task_has_a_topic_and_difficulty_listed_in_both_languages():
+    listed = json.loads(invoke("tasks", "--json").stdout)
+    assert {t["id"]: (t["topic"], t["difficulty"]) for t in listed if t["id"] in ("layernorm", "residual-block")} == {
+        "layernorm": ("layernorm", "medium"), "residual-block": ("residual", "easy")}
+    assert all(t["topic"] and t["difficulty"] in ("easy", "medium", "hard") for t in listed), listed
+    table = invoke("tasks", "--lang", "zh").stdout
+    assert "难度" in table and "中等" in table and "简单" in table
+
+
+def test_task_page_highlights_the_starter_and_fenced_code_in_the_prompt():
+    import io
+
+    from rich.console import Console
+
+    from grader.bank.catalog import load_catalog
+    from grader.render.submit import task_page
+
+    spec = load_catalog().tasks["layernorm"].spec
+    prompt = {"en": "Write it.\n```python\nclass Fenced(nn.Module):\n    pass\n```\nDone."}
+    spec = spec.model_copy(update={"prompt": spec.prompt.model_copy(update=prompt)})
+    out = io.StringIO()
+    task_page(spec, [], console=Console(file=out, force_terminal=True, color_system="256", width=100))
+    shown = out.getvalue()
+    # `class` coloured as a keyword twice: in the prompt's fenced block and in the starter
+    assert len(re.findall(r"\x1b\[[0-9;]*mclass\x1b", shown)) == 2 and "```" not in shown
+    assert "layernorm · medium" in shown.replace("\x1b[2m", "").replace("\x1b[0m", "")
 
 
 def test_task_show_json_has_prompt_signature_examples_but_no_hidden_inputs():

@@ -5,6 +5,8 @@ the property over seeds with the real child and judge is in tests/test_mutation.
 from __future__ import annotations
 
 import copy
+import random
+import re
 from pathlib import Path
 
 import pytest
@@ -24,7 +26,9 @@ def load(name: str) -> dict:
     return yaml.safe_load((TASKS / name).read_text(encoding="utf-8"))
 
 
-SPECS = {name: TaskFile.model_validate(load(f"{name}.yaml")).task for name in ("layernorm", "residual-block")}
+SPECS = {name: TaskFile.model_validate(load(f"{name}.yaml")).task for name in ("layernorm", "residual-block", "rmsnorm",
+                                                                              "causal-self-attention",
+                                                                              "prenorm-residual", "postnorm-residual")}
 
 
 @settings(max_examples=60, derandomize=True, deadline=None)
@@ -146,7 +150,10 @@ def test_the_prompt_states_everything_the_hidden_tests_cover(task):
             "contiguous or not": ("contiguous or not", "不连续"),
             "with or without grad, and under torch.no_grad()": ("torch.no_grad()", "torch.no_grad()"),
             "train and eval mode": ("eval mode", "评估模式"), "called repeatedly on the same module": ("repeatedly", "重复调用"),
-            "eps by keyword or by position": ("by position", "按位置"), "the input is never modified": ("never modified", "从不被修改")}
+            "eps by keyword or by position": ("by position", "按位置"), "the input is never modified": ("never modified", "从不被修改"),
+            "one head or several": ("one head or several", "一个或多个头"),
+            "sequences as short as one token": ("sequences as short as one token", "短至一个 token 的序列"),
+            "dropout rates above 0 in train and eval mode": ("p_drop 0, 0.1 or 0.3", "0、0.1 或 0.3 的 p_drop")}
     covers = hidden_coverage(spec)
     assert len(covers) >= 7
     for phrase in covers:
@@ -154,3 +161,49 @@ def test_the_prompt_states_everything_the_hidden_tests_cover(task):
         assert en in spec.prompt.en and zh in spec.prompt.zh, phrase
     shown = task_json(spec)["hidden_tests"]
     assert shown["covers"] == covers and shown["families"] == [f.name for f in spec.probe_space.families]
+
+
+# -- attention's vocabulary (issue 18): `features: heads` builds (d_model, n_heads) on (B, T, d_model)
+def test_a_heads_space_builds_d_model_and_n_heads_on_a_three_dim_input():
+    """`sizes` is the head size there, so d_model is always a multiple of n_heads; an open `heads`
+    is 2 (one head would hide a wrong scale), and `seq` fixes T."""
+    spec = SPECS["causal-self-attention"]
+    declared = {f.name: f for f in spec.probe_space.families}
+    for seed in range(30):
+        for probe in spec.drawn(seed).probes:
+            if not probe.families:
+                continue
+            (d_model, heads), shape = probe.build.args, probe.input.shape
+            assert len(shape) == 3 and shape[-1] == d_model and d_model % heads == 0
+            chosen = [declared[name] for name in probe.families]
+            assert heads == next((h for f in chosen if f.heads for h in f.heads if h == heads), 2)
+            if any(f.seq for f in chosen):
+                assert shape[1] in next(f.seq for f in chosen if f.seq)
+            else:
+                assert 2 <= shape[1] <= 4
+            if "prime-head-size" in probe.families:
+                assert d_model // heads in families.SIZE_POOLS["prime"]
+
+
+@pytest.mark.parametrize("features, family, message", [
+    ("int", {"name": "a", "heads": [2]}, "heads needs features: heads"),
+    ("int", {"name": "a", "seq": [1]}, "seq (the length T of (B, T, ...)) needs batch: deep"),
+    ("heads", {"name": "a", "batch": ["unbatched"]}, "an attention input is (B, T, d_model): batch deep only"),
+    ("heads", {"name": "a", "heads": [0]}, "greater than or equal to 1"),
+])
+def test_heads_and_seq_are_refused_where_they_cannot_apply(features, family, message):
+    doc = copy.deepcopy(load("causal-self-attention.yaml"))
+    doc["task"]["probe_space"].update(features=features, families=[family])
+    with pytest.raises(ValidationError, match=re.escape(message)):
+        TaskFile.model_validate(doc)
+
+
+def test_the_new_axes_draw_nothing_where_they_are_left_open():
+    """An open heads and seq consume no randomness and change nothing: a point realised as before the
+    axes existed gives the same probe, so the other tasks' draws are unchanged."""
+    space = SPECS["layernorm"].probe_space
+    for combo in families.combos({"rank": [1, 2, 3], "batch": ["batched", "deep"]}, space):
+        older = {axis: value for axis, value in combo.items() if axis not in ("heads", "seq")}
+        assert (families.realise(combo, space, random.Random(7), "p", ["f"])
+                == families.realise(older, space, random.Random(7), "p", ["f"]))
+    assert families.defaults(space) is families.DEFAULTS

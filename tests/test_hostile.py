@@ -24,7 +24,7 @@ import pytest
 from grader.bank.catalog import load_catalog
 from grader.grading.submit import grade_source
 from test_trusted_side import check_trusted_side
-from grader.sandbox import cgroups
+from grader.sandbox import cgroups, judgeserver
 
 HOSTILE_DIR = Path(__file__).parent / "hostile"
 NAMES = sorted(p.stem for p in HOSTILE_DIR.glob("*.py"))
@@ -76,6 +76,10 @@ def listeners(tmp_path_factory):
 
 
 def task_for(source: str, tasks):
+    if "class RMSNorm" in source:
+        return tasks["rmsnorm"]
+    if "class CausalSelfAttention" in source:
+        return tasks["causal-self-attention"]
     return tasks["residual-block" if "class ResidualBlock" in source else "layernorm"]
 
 
@@ -86,7 +90,8 @@ def traces(*dirs: Path) -> set[str]:
 
 def zygote_family(sandbox) -> dict[int, int]:
     """pid -> parent pid of the processes forked from the zygote (slots, children, anything they
-    started): they share its command line."""
+    started): they share its command line. The judge process (a child of the zygote that serves
+    every job, grader.sandbox.judgeserver) is no job's."""
     zygote = sandbox._proc.pid
     mine = Path(f"/proc/{zygote}/cmdline").read_bytes()
     found = {}
@@ -94,7 +99,10 @@ def zygote_family(sandbox) -> dict[int, int]:
         if entry.name.isdigit() and int(entry.name) != zygote:
             try:
                 if (entry / "cmdline").read_bytes() == mine:
-                    found[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                    parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                    if parent == zygote and (entry / "comm").read_text().strip() == judgeserver.NAME.decode():
+                        continue
+                    found[int(entry.name)] = parent
             except (OSError, IndexError, ValueError):
                 pass  # ended meanwhile
     return found

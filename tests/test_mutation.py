@@ -20,7 +20,9 @@ from grader.pitfalls import registry
 
 ROOT = Path(__file__).resolve().parent.parent
 MUTANTS = ROOT / "grader" / "mutants"
-MUTANT_DIRS = {"layernorm": "layernorm", "residual-block": "residual_block"}
+MUTANT_DIRS = {"layernorm": "layernorm", "residual-block": "residual_block", "rmsnorm": "rmsnorm",
+               "causal-self-attention": "causal_self_attention",
+               "prenorm-residual": "prenorm_residual", "postnorm-residual": "postnorm_residual"}
 
 
 @pytest.mark.parametrize("task_id", MUTANT_DIRS)
@@ -81,10 +83,16 @@ def test_bank_validate_proves_the_shipped_tasks():
     result = CliRunner().invoke(app, ["bank", "validate", str(ROOT / "questions" / "tasks")])
     assert result.exit_code == 0, result.output
     assert result.stdout == ""  # the summaries go to stderr
-    layernorm, residual = result.stderr.splitlines()[:2]
+    lines = {line.split(": ")[1]: line for line in result.stderr.splitlines() if line.count(": ") >= 2}
+    layernorm, residual, rmsnorm = lines["layernorm"], lines["residual-block"], lines["rmsnorm"]
     drawn = r"\d+ checks \(\d+ hidden\) drawn from (\d+) families \([a-z0-9, -]+\)"
     assert re.fullmatch(rf"dlprep: layernorm: {drawn}; 19/19 mutants caught and named", layernorm)
     assert re.fullmatch(rf"dlprep: residual-block: {drawn}; 12/12 mutants caught and named", residual)
+    assert re.fullmatch(rf"dlprep: rmsnorm: {drawn}; 17/17 mutants caught and named", rmsnorm)
+    assert re.fullmatch(rf"dlprep: causal-self-attention: {drawn}; 18/18 mutants caught and named",
+                        lines["causal-self-attention"])
+    for sublayer in ("prenorm-residual", "postnorm-residual"):  # dropout checked by properties (issue 19)
+        assert re.fullmatch(rf"dlprep: {sublayer}: {drawn}; 7/7 mutants caught and named", lines[sublayer])
     assert re.search(r"\d+ families \(tuple-3d, tuple-2d, prime-n, large-n", layernorm)  # which families it covers
 
 
@@ -137,7 +145,8 @@ def test_mutant_ids_must_be_pitfalls_the_task_declares(sandbox, weak_task):
     (weak_task / "weak.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     catalog = load_paths([weak_task], strict=False)  # loading reports both ids at their lines too
     assert [p.split(": ", 2)[2] for p in catalog.problems] == [
-        "mutants[0].id: unknown pitfall id 'off-by-one' (known: " + ", ".join(sorted(registry.PITFALLS)) + ")",
+        "mutants[0].id: unknown pitfall id 'off-by-one' (known: " + ", ".join(sorted(registry.PITFALLS))
+        + "); a mistake of your own goes under `own_pitfalls:`",
         "mutants[1].id: 'missing-eps' is not among the task's pitfalls"]
     (proof,) = prove_tasks(list(catalog.tasks.values()), sandbox)
     assert not proof.ok

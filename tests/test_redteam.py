@@ -22,7 +22,7 @@ from grader.grading.submit import MAX_SOURCE_BYTES, bad_file, grade_source, read
 from test_hostile import leftovers, zygote_family
 
 REDTEAM = Path(__file__).parent / "redteam"
-TASKS = ("layernorm", "residual-block")
+TASKS = ("layernorm", "residual-block", "rmsnorm")
 HOSTILE_DEADLINE_S = 3.0
 # Generous for honest cases (most take ~0.1 s; torch.compile's import ~2 s), so that a loaded
 # machine does not turn them into timeouts.

@@ -32,6 +32,17 @@ TRUSTED = {
     "fused_norm_jit_trace": ("forbidden-builtin", RECORDED),
     # torch.compile: tests/redteam/layernorm/forbidden-builtin--torch-compile.py (its import needs a longer deadline)
     "rms_norm_caught_and_retried": ("forbidden-builtin", "aten.rms_norm.default"),
+    # the rmsnorm task forbids every fused norm: RMS norm's own routes, and layer norm of [x, -x]
+    "rmsnorm_fused_in_thread": ("forbidden-builtin", "aten.rms_norm.default"),
+    "rmsnorm_fused_exclude_autograd_key": ("forbidden-builtin", "aten.rms_norm.default"),
+    "rmsnorm_fused_module_computed_name": ("forbidden-builtin", "aten.rms_norm.default"),
+    "rmsnorm_layer_norm_of_x_and_minus_x": ("forbidden-builtin", "aten.layer_norm.default"),
+    # the attention task forbids scaled_dot_product_attention (the composite op), every attention
+    # kernel of the installed torch, and what reaches them (nn.MultiheadAttention)
+    "fused_attention_in_thread": ("builtin-attention", "aten.scaled_dot_product_attention.default"),
+    "fused_attention_exclude_autograd_key": ("builtin-attention", "aten._scaled_dot_product_flash_attention_for_cpu"),
+    "fused_attention_caught_and_retried": ("builtin-attention", "aten.scaled_dot_product_attention.default"),
+    "multihead_attention_computed_name": ("builtin-attention", RECORDED),
     # self-reports out of reach: each route ends in the failure its forging was meant to hide (F5)
     "forge_structure_through_caller_globals": ("extra-layers", "eps"),
     "forge_input_through_caller_globals": ("modifies-input", "input"),

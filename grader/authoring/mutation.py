@@ -1,6 +1,8 @@
 """Prove a task: its reference passes every hidden check, and every declared mutant (a known-wrong
 variant) fails at least one hidden check and is named by its own pitfall id by some detector other
-than matching that very mutant.
+than matching that very mutant. A pitfall of the instructor's own (`own_pitfalls:`) has no detector:
+each of its mutants must be named by matching the others (leave-one-out), so two independent
+variants of one mistake vouch for each other and for the hidden checks that tell them apart.
 
 `dlprep bank validate` runs this on every loaded task. Each source goes through the real child via
 grader.grading.submit.grade_source, exactly as a learner's file would, with one warm sandbox for the lot.
@@ -17,8 +19,8 @@ from pathlib import Path
 from grader.errors import BankError
 from grader.pitfalls import registry
 from grader.results import SubmissionResult
-from grader.grading.submit import grade_source, start_sandbox
-from grader.bank.taskfiles import reference_path
+from grader.grading.submit import FUNCTION_TASK_PRELOAD, grade_source, start_sandbox
+from grader.bank.taskfiles import reference_path, unprovable_own_pitfalls
 
 # Failing one of these catches a mutant even though they are public: they judge the whole module.
 MODULE_CHECK_KINDS = {"structure", "init", "input-unchanged", "forbidden-ops"}
@@ -37,7 +39,8 @@ def prove_tasks(tasks: list, sandbox=None) -> list[TaskProof]:
     whoever validates the task, so validation also works where no isolation layer does."""
     own = sandbox is None
     if own:
-        sandbox = start_sandbox("cpu", insecure=True)
+        function = any(getattr(t.spec, "kind", "module") == "function" for t in tasks)
+        sandbox = start_sandbox("cpu", insecure=True, preload=FUNCTION_TASK_PRELOAD if function else ())
     try:
         return [prove_task(task, sandbox) for task in tasks]
     finally:
@@ -53,12 +56,18 @@ def prove_task(loaded, sandbox, seed: int | None = None, corners: bool = True) -
     problems += _family_problems(loaded, sandbox) if corners else []
     reference = grade_source(reference_source(loaded), "reference.py", loaded, sandbox, seed=seed)
     problems += _reference_problems(spec.id, reference)
-    proven = 0
+    proven, own = 0, {p.id for p in spec.own_pitfalls}
     for mutant in spec.mutants:
         source = mutant.path(loaded.dir).read_text(encoding="utf-8")
-        result = grade_source(source, Path(mutant.file).name, loaded, sandbox, exclude_mutant=mutant.id, seed=seed)
+        # A built-in pitfall must be named by a detector, not by its mutants; an instructor's own has
+        # no detector, so only this one file is left out and its other variants must name it.
+        excluded = mutant.file if mutant.id in own else mutant.id
+        result = grade_source(source, Path(mutant.file).name, loaded, sandbox, exclude_mutant=excluded, seed=seed)
         several = sum(m.id == mutant.id for m in spec.mutants) > 1
         trouble = _mutant_problem(spec.id, mutant.id, result, mutant.file if several else "")
+        if trouble and mutant.id in own and "but not named" in trouble:
+            trouble += (f"; an own pitfall is named when a submission behaves as another of its mutants does: "
+                        f"do the mutants of {mutant.id} make the same mistake on every probe?")
         if trouble:
             problems.append(trouble)
         else:
@@ -93,16 +102,18 @@ def _family_problems(loaded, sandbox) -> list[str]:
 
 
 def _declaration_problems(spec) -> list[str]:
-    """Pitfall and mutant ids dlprep cannot name: such a mutant could never be proved."""
-    known = registry.PITFALLS
+    """Pitfall and mutant ids dlprep cannot name, and own pitfalls with too few mutants: such a
+    mutant could never be proved."""
+    known = registry.for_task(spec)
+    own = {p.id for p in spec.own_pitfalls}
     problems = [f"{spec.id}: unknown pitfall id {i} (known: {', '.join(known)})"
                 for i in spec.pitfalls if i not in known]
     for mutant in spec.mutants:
         if mutant.id not in known:
             problems.append(f"{spec.id}: mutant {mutant.id} is not a pitfall id, so no detector can name it")
-        elif spec.pitfalls and mutant.id not in spec.pitfalls:
+        elif spec.pitfalls and mutant.id not in spec.pitfalls and mutant.id not in own:
             problems.append(f"{spec.id}: mutant {mutant.id} is not among the task's pitfalls")
-    return problems
+    return problems + [f"{spec.id}: {why}" for _, why in unprovable_own_pitfalls(spec)]
 
 
 def _reference_problems(task_id: str, result: SubmissionResult) -> list[str]:

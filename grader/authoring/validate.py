@@ -34,15 +34,16 @@ def cue_lines(catalog: Catalog) -> tuple[list[str], list[str]]:
     return [f.line() for f in found], [f"warning: cue off goal: {f.line()}" for f in found if not f.ok]
 
 
-def prove_tasks(catalog: Catalog) -> list:
+def prove_tasks(catalog: Catalog, sandbox=None) -> list:
     """Prove the loaded tasks (reference passes, every mutant caught and named), each proof's
-    problem lines in the format of every other validation problem, at the task's line."""
+    problem lines in the format of every other validation problem, at the task's line. Without
+    `sandbox`, one is started for the proofs and closed after."""
     if not catalog.tasks:
         return []
     from grader.authoring.mutation import prove_tasks as prove
 
     loaded = list(catalog.tasks.values())
-    proofs = prove(loaded)
+    proofs = prove(loaded, sandbox)
     for task, proof in zip(loaded, proofs):
         proof.lines[1:] = [
             yamlsrc.problem(task.file, task.line, line.removeprefix(f"{task.spec.id}: "), task.spec.id)

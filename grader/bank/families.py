@@ -1,7 +1,8 @@
 """Probe families: hidden probes drawn from declared parameter spaces instead of a hand-picked list.
 
 A task's `probe_space` names the families (each a sub-space: normalized rank, size class, dtype,
-layout, batching, grad mode, train/eval, repeated calls, eps, input kind, parameters). `draw` turns
+layout, batching, grad mode, train/eval, repeated calls, eps, input kind, parameters, and for
+attention the number of heads and the sequence length). `draw` turns
 them into ordinary probes with the task's seed: every family is in every draw (stratified), and
 families whose spaces intersect are merged into one richer probe (a 3-D tuple probe that is also
 transposed and of a prime size), so a draw has fewer probes than families. Pure Python and seeded
@@ -26,11 +27,22 @@ SIZE_POOLS = {
 LEADING = (2, 3, 4, 5)
 LEADING_LARGE = (2, 3)  # beside a last dim above 64: the probe stays under ~40k elements
 BATCH = (2, 3, 4)
+# The batch of a channels space (BatchNorm1d's (N, C)): from 3, since a batch of two normalizes every
+# feature to -1 and +1 whatever the input, and its input gradient is then ~eps / var: rounding only.
+CHANNEL_BATCH = (3, 4, 5, 6)
 
-AXES = ("rank", "sizes", "batch", "dtype", "layout", "grad", "mode", "calls", "eps", "kind", "params")
+AXES = ("rank", "sizes", "batch", "dtype", "layout", "grad", "mode", "calls", "eps", "kind", "params", "steps",
+        "heads", "seq", "dropout")
 # An axis a family leaves open takes this value, unless a family merged into the same probe sets it.
 DEFAULTS = {"rank": 1, "sizes": "small", "batch": "batched", "dtype": "float32", "layout": "contiguous",
-            "grad": "requires", "mode": "train", "calls": 1, "eps": "default", "kind": "randn", "params": "random"}
+            "grad": "requires", "mode": "train", "calls": 1, "eps": "default", "kind": "randn", "params": "random",
+            "steps": "",  # steps: "train train eval" (a call sequence), "" for one call
+            "heads": None, "seq": None,  # heads: n_heads of a heads space; seq: T of a deep batch (None: drawn)
+            "dropout": 0.0}  # dropout: p, as probe_space.build's "$dropout" (0: no stochastic probe)
+# A heads space (attention, built as (d_model, n_heads) on (B, T, d_model)) draws deep batches and
+# two heads where a family leaves them open: one head would hide a scale by sqrt(d_model) and any
+# mix-up of the heads.
+HEADS_DEFAULTS = {"batch": "deep", "heads": 2}
 MAX_NAME = 80
 # A drawn probe's check fails with this when the reference's float64 result has NaN or inf there;
 # `bank validate` runs every family's corners to refuse such a family before anyone is graded.
@@ -53,6 +65,17 @@ def problems(combo: dict, space) -> list[str]:
         found.append("a transposed input needs two dims")
     if combo["layout"] == "expanded" and combo["batch"] not in ("batched", "deep"):
         found.append("an expanded input needs a batch dim")
+    if combo["steps"] and (combo["mode"] != "train" or combo["calls"] > 1):
+        found.append("steps set the mode of every call: leave mode and calls open")
+    if space.features == "channels" and combo["batch"] in ("unbatched", "single"):
+        found.append("batch statistics need a batch of two or more")
+    if space.features == "heads" and combo["batch"] != "deep":
+        found.append("an attention input is (B, T, d_model): batch deep only")
+    if combo["heads"] is not None and space.features != "heads":
+        found.append("heads needs features: heads")
+    if combo["seq"] is not None and combo["batch"] != "deep":
+        found.append("seq (the length T of (B, T, ...)) needs batch: deep")
+    found += _dropout_problems(combo, space)
     if combo["eps"] != "default" and space.eps is None:
         found.append("an eps other than the default needs probe_space.eps")
     if space.eps is not None and combo["eps"] != "default":
@@ -62,12 +85,31 @@ def problems(combo: dict, space) -> list[str]:
     return found
 
 
+def _dropout_problems(combo: dict, space) -> list[str]:
+    """A drawn dropout p goes where the space's build says "$dropout"; in train mode (p > 0) the
+    mask is read from the gradient at the dropped output (grader.grading.dropout): it needs one
+    call with a gradient."""
+    if not combo["dropout"]:
+        return []
+    if space.build is None or "$dropout" not in repr(space.build.model_dump()):
+        return ["dropout needs probe_space.build with a \"$dropout\" argument"]
+    if combo["mode"] == "train" and (combo["grad"] == "no_grad" or combo["steps"]):
+        return ["dropout in train mode is checked through the gradient at the dropped output: "
+                "not under torch.no_grad() nor in a call sequence"]
+    return []
+
+
+def defaults(space) -> dict:
+    """The values of the axes a family leaves open, in this space."""
+    return {**DEFAULTS, **HEADS_DEFAULTS} if space.features == "heads" else DEFAULTS
+
+
 def combos(constraint: dict[str, list], space) -> list[dict]:
     """Every valid point of a constraint (open axes at their defaults), in a fixed order."""
     axes = list(constraint)
     points = []
     for values in itertools.product(*(constraint[a] for a in axes)):
-        combo = {**DEFAULTS, **dict(zip(axes, values))}
+        combo = {**defaults(space), **dict(zip(axes, values))}
         if not problems(combo, space):
             points.append(combo)
     return points
@@ -129,12 +171,19 @@ def realise(combo: dict, space, rng: random.Random, name: str, families: list[st
     """A point of the space made concrete: shapes, construction, input and checks."""
     size = combo["sizes"]
     last = size if isinstance(size, int) else rng.choice(SIZE_POOLS[size])
+    if combo.get("heads") is not None:  # sizes is the head size there: d_model = n_heads * d_head
+        last *= combo["heads"]
     large = last > 64
     leading = LEADING_LARGE if large else LEADING
     normalized = [rng.choice(leading) for _ in range(combo["rank"] - 1)] + [last]
     batch = {"batched": [rng.choice(BATCH) for _ in range(1 if large else rng.choice((1, 2)))],
              "deep": [rng.choice(LEADING_LARGE if large else BATCH) for _ in range(2)],
              "single": [1], "unbatched": []}[combo["batch"]]
+    if combo.get("seq") is not None:  # (B, T, ...) with the family's T
+        batch[-1] = combo["seq"]
+    if space.features == "channels":  # BatchNorm1d(C): (N, C), or (N, C, L) for a deep batch
+        batch = [rng.choice(CHANNEL_BATCH)]
+        normalized = [last] + ([rng.choice(leading)] if combo["batch"] == "deep" else [])
     if combo["rank"] == 1 and space.features == "int-or-tuple":
         first = last if rng.random() < 0.5 else [last]  # LayerNorm(n) or LayerNorm((n,)): both allowed
     else:
@@ -147,14 +196,30 @@ def realise(combo: dict, space, rng: random.Random, name: str, families: list[st
             args.append(value)  # LayerNorm(n, 1e-3): eps is the second argument
         else:
             kwargs[space.eps.keyword] = value
+    if combo.get("heads") is not None:
+        args.append(combo["heads"])  # CausalSelfAttention(d_model, n_heads)
+    if space.build is not None:  # the task's own construction, with the drawn values put in
+        built = _filled(space.build.model_dump(mode="json"), {"$features": first, "$dropout": combo["dropout"]})
+        args, kwargs = built["args"], built["kwargs"]
+    checks = ["forward"] if combo["grad"] == "no_grad" else ["forward", "backward"]
     return {
         "name": name, "hidden": True, "families": families,
         "build": {"args": args, "kwargs": kwargs},
         "input": {"shape": batch + normalized, "dtype": combo["dtype"], "kind": combo["kind"]},
         "params": combo["params"], "tolerance": _TOLERANCE.get(combo["kind"], "tight"),
-        "checks": ["forward"] if combo["grad"] == "no_grad" else ["forward", "backward"],
+        "checks": checks + (["state"] if space.state else []),
         "layout": combo["layout"], "grad": combo["grad"], "mode": combo["mode"], "calls": combo["calls"],
+        "steps": combo["steps"].split(),
     }
+
+
+def _filled(value, values: dict):
+    """A build template with its "$name" placeholders replaced, at any depth (module arguments)."""
+    if isinstance(value, dict):
+        return {k: _filled(v, values) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_filled(v, values) for v in value]
+    return values.get(value, value) if isinstance(value, str) else value
 
 
 # An input kind whose rows need a tolerance family of their own (grader.grading.compare says why).

@@ -27,6 +27,7 @@ def _slug(value: str) -> str:
 _SLUG_SCHEMA = {"pattern": _SLUG.pattern}  # kept in the JSON Schema for editors
 Id = Annotated[str, Field(min_length=1, max_length=80, json_schema_extra=_SLUG_SCHEMA), AfterValidator(_slug)]
 Topic = Annotated[str, Field(min_length=1, max_length=40, json_schema_extra=_SLUG_SCHEMA), AfterValidator(_slug)]
+Difficulty = Literal["easy", "medium", "hard"]
 
 
 def check_regex(pattern: str) -> None:
@@ -149,7 +150,7 @@ class Reference(Strict):
 class QuestionBase(Strict):
     id: Id
     topic: Topic
-    difficulty: Literal["easy", "medium", "hard"]
+    difficulty: Difficulty
     tags: list[str] = []
     prompt: Text  # may hold a fenced code block (```python ... ```), rendered highlighted
     explanation: Text  # shown after answering

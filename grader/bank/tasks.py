@@ -26,14 +26,27 @@ def public_examples(spec) -> list[dict]:
 def _example(spec, probe) -> dict:
     spec_in = probe.input
     shown = spec_in.values if spec_in.kind == "values" else f"{spec_in.kind} of shape {spec_in.shape}"
-    return {"name": probe.name, "build": spec.build_for(probe).call(spec.class_name),
-            "dtype": spec_in.dtype, "input": shown}
+    build = apply_call(spec, probe) if spec.kind == "function" else spec.build_for(probe).call(spec.class_name)
+    return {"name": probe.name, "build": build, "dtype": spec_in.dtype, "input": shown}
+
+
+def apply_call(spec, probe) -> str:
+    """How a function task's probe calls apply (grader.grading.functiontask): its tensors by name,
+    or as their start values on a `params: init` probe, then the construction's other arguments
+    padded with the task's defaults: `LayerNormFunction.apply(x, torch.ones(4), torch.zeros(4), 1e-05)`."""
+    args, _ = spec.build_for(probe).values()
+    shape = args[0] if args else ()
+    tensors = [f"torch.{'zeros' if p.init == 'zeros' else 'ones'}({shape!r})" if probe.params == "init" else p.name
+               for p in spec.parameters]
+    rest = [*args[1:], *spec.function.defaults[max(len(args) - 1, 0):]]
+    return f"{spec.class_name}.apply({', '.join(['x', *tensors, *map(repr, rest)])})"
 
 
 def example_line(spec, probe) -> str:
     """A public probe in one line, as a failed check shows it: `LayerNorm(4)(x), x (float32) = ...`."""
     example = _example(spec, probe)
-    return f"{example['build']}(x), x ({example['dtype']}) = {example['input']}"
+    call = example["build"] if spec.kind == "function" else f"{example['build']}(x)"
+    return f"{call}, x ({example['dtype']}) = {example['input']}"
 
 
 # What the hidden probes cover, axis by axis (grader/bank/families.py), as the task page states it:
@@ -50,6 +63,12 @@ CONTRACT = [
     ("calls", {2, 3}, {"en": "called repeatedly on the same module", "zh": "同一模块被重复调用"}),
     ("eps", {"positional-above", "positional-below"}, {"en": "eps by keyword or by position",
                                                         "zh": "eps 按关键字或按位置传入"}),
+    # any call sequence: what a probe's steps do is the task's to state (BatchNorm's running statistics)
+    ("steps", None, {"en": "sequences of train and eval calls", "zh": "训练和评估调用的序列"}),
+    ("heads", {1}, {"en": "one head or several", "zh": "一个或多个头"}),
+    ("seq", {1}, {"en": "sequences as short as one token", "zh": "短至一个 token 的序列"}),
+    # any drawn dropout p: the families that draw one draw it above 0 (train and eval mode alike)
+    ("dropout", None, {"en": "dropout rates above 0 in train and eval mode", "zh": "训练和评估模式下大于 0 的 dropout 概率"}),
 ]
 NEVER_MODIFIED = {"en": "the input is never modified", "zh": "输入从不被修改"}
 
@@ -62,7 +81,8 @@ def hidden_coverage(spec, lang: str = "en") -> list[str]:
     for family in spec.probe_space.families:
         for axis in CONTRACT_AXES:
             drawn.setdefault(axis, set()).update(getattr(family, axis) or [])
-    said = [words for axis, values, words in CONTRACT if drawn.get(axis, set()) & values] + [NEVER_MODIFIED]
+    said = [words for axis, values, words in CONTRACT
+            if drawn.get(axis, set()) & (values or drawn.get(axis, set()))] + [NEVER_MODIFIED]
     return [words.get(lang, words["en"]) for words in said]
 
 
@@ -71,8 +91,8 @@ CONTRACT_AXES = sorted({axis for axis, _, _ in CONTRACT})
 
 def task_json(spec, brief: bool = False) -> dict:
     """A task as `dlprep tasks --json` (brief) and `dlprep task show --json` print it."""
-    data = {"id": spec.id, "title": spec.title.model_dump(), "class_name": spec.class_name,
-            "signature": spec.signature}
+    data = {"id": spec.id, "title": spec.title.model_dump(), "topic": spec.topic, "difficulty": spec.difficulty,
+            "class_name": spec.class_name, "signature": spec.signature}
     if not brief:
         data.update(prompt=spec.prompt.model_dump(), starter=spec.starter, examples=public_examples(spec),
                     hidden_checks=sum(len(p.checks) for p in spec.drawn().graded_probes() if p.hidden),

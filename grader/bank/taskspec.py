@@ -15,13 +15,14 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from grader.bank import families  # imported here: the locked-down child validates a spec and cannot import later
-from grader.bank.schema import Id, Strict, Text, check_regex
+from grader.pitfalls.registry import PITFALLS  # torch-free: ids an instructor's own may not take
+from grader.bank.schema import Difficulty, Id, Strict, Text, Topic, check_regex
 
 Dtype = Literal["float32", "float64"]
 InputKind = Literal["randn", "small-variance", "offset", "constant-int", "positive", "values"]
 # Named tolerance families; grader.grading.compare maps (family, dtype) to numbers and says why.
 ToleranceName = Literal["tight", "offset", "constant"]
-CheckName = Literal["forward", "backward"]
+CheckName = Literal["forward", "backward", "state"]  # state: the module's buffers after each call
 # How a probe presents its input and runs the module (grader.grading.probes.present; the runner).
 Layout = Literal["contiguous", "transposed", "sliced", "expanded"]
 GradMode = Literal["requires", "plain", "no_grad"]  # the input requires grad; it does not; no_grad forward
@@ -31,6 +32,11 @@ Batching = Literal["batched", "deep", "unbatched", "single"]  # deep: two leadin
 EpsChoice = Literal["default", "keyword-above", "keyword-below", "positional-above", "positional-below"]
 MUTANTS_DIR = Path(__file__).resolve().parent.parent / "mutants"  # dlprep's built-in mutants (grader/mutants)
 MIN_HINTS, MAX_HINTS = 2, 4  # a task's hints: each a step closer to the answer
+# A probe's call sequence (train and eval calls on one module, its buffers compared after each):
+# enough for train, train, eval, train, eval, eval; each step is a forward and a backward.
+MAX_STEPS = 6
+# A family's step sequences are words, "train train eval", so that an axis value stays hashable.
+StepsText = Annotated[str, Field(pattern=rf"^(train|eval)( (train|eval)){{0,{MAX_STEPS - 1}}}$")]
 
 
 def _matching(pattern: str, what: str):
@@ -61,8 +67,19 @@ class Construct(Strict):
     args: list[Any] = []
     kwargs: dict[str, Any] = {}
 
+    @field_validator("args", "kwargs")
+    @classmethod
+    def _module_args(cls, value):
+        """An argument written `{module: ..., name: ...}` is a sublayer the task builds (ModuleArg)."""
+        if isinstance(value, dict):
+            return {k: _module_arg(v) for k, v in value.items()}
+        return [_module_arg(v) for v in value]
+
     def values(self) -> tuple[tuple, dict]:
         return tuple(_tuples(a) for a in self.args), {k: _tuples(v) for k, v in self.kwargs.items()}
+
+    def module_args(self) -> list["ModuleArg"]:
+        return [v for v in [*self.args, *self.kwargs.values()] if isinstance(v, ModuleArg)]
 
     def call(self, class_name: str) -> str:
         """The construction as Python source, for messages: `LayerNorm((4, 6), eps=0.01)`."""
@@ -73,6 +90,24 @@ class Construct(Strict):
 
 def _tuples(value: Any) -> Any:
     return tuple(_tuples(v) for v in value) if isinstance(value, list) else value
+
+
+class ModuleArg(Construct):
+    """A module-valued constructor argument (issue 19): a sublayer built from the task's own trusted
+    class, `pkg.module:Class` or `file.py:Class` beside the YAML, with these arguments and seeded
+    values, identical for the submission and the reference (grader.grading.modargs). `name` is the
+    attribute the reference keeps it under: its parameters are compared as `<name>.<parameter>`
+    whatever the submission calls it."""
+
+    module: Reference
+    name: Identifier
+
+    def __repr__(self) -> str:  # as Construct.call shows it: `Block(16, FeedForward(16), 0.1)`
+        return self.call(self.module.rsplit(":", 1)[1])
+
+
+def _module_arg(value: Any) -> Any:
+    return ModuleArg.model_validate(value) if isinstance(value, dict) and "module" in value else value
 
 
 class InputSpec(Strict):
@@ -136,6 +171,10 @@ class Probe(Strict):
     grad: GradMode = "requires"
     mode: ModuleMode = "train"
     calls: int = Field(1, ge=1, le=3)  # forward on other inputs first: state carried between calls shows
+    # A call sequence on one module: each step sets train or eval mode, calls forward on its own input
+    # and runs backward; outputs, gradients and buffers are compared after every step. The last step
+    # is the probe's own input; `mode` and `calls` are then not used.
+    steps: list[ModuleMode] = Field([], max_length=MAX_STEPS)
     families: list[str] = []  # the probe families a drawn probe covers (empty: written by hand)
 
     @field_validator("params")
@@ -161,7 +200,9 @@ class Probe(Strict):
         if self.grad == "no_grad" and "backward" in self.checks:
             if "checks" in self.model_fields_set:
                 raise ValueError("grad: no_grad runs forward only: checks must be [forward]")
-            self.checks = ["forward"]
+            self.checks = [c for c in self.checks if c != "backward"]
+        if self.steps and (self.calls > 1 or self.mode != "train"):  # (a job's spec carries the defaults)
+            raise ValueError("steps set the mode of every call: leave out mode and calls")
         if self.layout == "transposed" and len(shape) < 2:
             raise ValueError("layout: transposed needs an input of two or more dims")
         if self.layout == "expanded" and (len(shape) < 2 or shape[0] < 2):
@@ -171,6 +212,15 @@ class Probe(Strict):
 
 class ParamExpectation(Strict):
     """A parameter of the reference (by its name there) and what its fresh value must be."""
+
+    name: str
+    init: Literal["ones", "zeros", "any"] = "any"
+
+
+class BufferExpectation(Strict):
+    """A buffer the submission must register under this name (register_buffer, so state_dict and
+    .to() carry it), of the reference's shape, its fresh value, and compared after every call of a
+    probe that checks `state`."""
 
     name: str
     init: Literal["ones", "zeros", "any"] = "any"
@@ -202,6 +252,18 @@ class CheckPoints(Strict):
     dtype_shape: float = Field(1.0, ge=0)
     input_unchanged: float = Field(1.0, ge=0)
     forbidden_ops: float = Field(1.0, ge=0)
+    gradcheck: float = Field(1.0, ge=0)  # a function task's torch.autograd.gradcheck in the child
+
+
+class FunctionSpec(Strict):
+    """How a `kind: function` task calls its torch.autograd.Function (grader.grading.functiontask):
+    `apply(x, *parameters, *rest)`, the parameters being the task's `parameters` in order, each of
+    the shape the construction's first argument gives, and rest the construction's other arguments
+    padded with `defaults` (apply takes no keywords)."""
+
+    defaults: list[Any] = []  # trailing arguments a construction leaves out (eps = 1e-5)
+    # The float64 input torch.autograd.gradcheck runs on in the child, built as the task's `build`.
+    gradcheck: list[Annotated[int, Field(ge=1, le=64)]] = Field([2, 3, 4], min_length=1, max_length=4)
 
 
 class MutantRef(Strict):
@@ -215,6 +277,44 @@ class MutantRef(Strict):
         """Where the file is: beside the task's YAML when it is there, else among the built-in ones."""
         beside = Path(task_dir) / self.file if task_dir else None
         return beside if beside is not None and beside.is_file() else MUTANTS_DIR / self.file
+
+
+class BothLanguages(Text):
+    """Text a learner reads in either language, so both must be written."""
+
+    @model_validator(mode="after")
+    def _both(self) -> "BothLanguages":
+        missing = [lang for lang in ("en", "zh") if not (getattr(self, lang) or "").strip()]
+        if missing:
+            raise ValueError(f"needs both en and zh (missing {' and '.join(missing)}): a pitfall is shown "
+                             "in the learner's language")
+        return self
+
+
+class OwnPitfall(Strict):
+    """A mistake of the instructor's own (issue 18), named like a built-in pitfall. No detector knows
+    it: it is named when a submission behaves as one of its mutants does, so the task declares at
+    least two independent mutants of it, and `bank validate` proves each by the others (leave-one-out)."""
+
+    id: Id
+    title: BothLanguages
+    explanation: BothLanguages
+    fix: str = Field(min_length=1, max_length=200)  # one line of code, shown under "Fix"
+
+    @field_validator("id")
+    @classmethod
+    def _not_builtin(cls, value: str) -> str:
+        if value in PITFALLS:
+            raise ValueError(f"'{value}' is a built-in pitfall: list it under `pitfalls:` to use it, or give "
+                             "your own pitfall another id")
+        return value
+
+    @field_validator("fix")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        if "\n" in value.strip():
+            raise ValueError("fix is one line of code (the line that corrects the mistake)")
+        return value.strip()
 
 
 def _axis(kind):
@@ -238,6 +338,10 @@ class Family(Strict):
     eps: _axis(EpsChoice) = None
     kind: _axis(Literal["randn", "small-variance", "offset", "constant-int", "positive"]) = None
     params: _axis(Literal["random", "init"]) = None
+    steps: _axis(StepsText) = None  # call sequences, "train train eval": Probe.steps
+    heads: _axis(Annotated[int, Field(ge=1, le=16)]) = None  # n_heads, in a `features: heads` space
+    seq: _axis(Annotated[int, Field(ge=1, le=256)]) = None  # T of a (B, T, ...) input (batch: deep)
+    dropout: _axis(Annotated[float, Field(ge=0, lt=1)]) = None  # p, as probe_space.build's "$dropout"
 
     @model_validator(mode="after")
     def _non_empty(self) -> "Family":
@@ -265,10 +369,18 @@ class EpsSpace(Strict):
 class ProbeSpace(Strict):
     """The hidden probes as families; `draw` (grader/bank/families.py) makes the probes."""
 
-    features: Literal["int", "int-or-tuple"] = "int"  # how the feature shape is the first argument
+    # How the feature shape is the first argument; channels: BatchNorm1d(C) on (N, C), or (N, C, L)
+    # where a family asks for batch: deep; heads: CausalSelfAttention(d_model, n_heads) on (B, T,
+    # d_model), where `sizes` is the head size and `heads` the number of heads.
+    features: Literal["int", "int-or-tuple", "channels", "heads"] = "int"
+    state: bool = False  # every drawn probe also checks the task's buffers after its calls
     max_rank: int = Field(1, ge=1, le=3)
     eps: EpsSpace | None = None
     per_probe: int = Field(3, ge=1, le=8)  # families merged into one probe at most
+    # The construction of a drawn probe, where it is not `Class(features[, eps])`: "$features" stands
+    # for the drawn feature size and "$dropout" for the drawn dropout p, also inside a module argument
+    # (`[$features, {module: ..., name: sublayer, args: [$features]}, $dropout]`).
+    build: Construct | None = None
     families: list[Family] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -278,22 +390,48 @@ class ProbeSpace(Strict):
             raise ValueError(f"duplicate family names: {', '.join(dupes)}")
         for family in self.families:
             if not families.combos(families.family_axes(family), self):
-                combo = {**families.DEFAULTS, **{a: v[0] for a, v in families.family_axes(family).items()}}
+                combo = {**families.defaults(self), **{a: v[0] for a, v in families.family_axes(family).items()}}
                 why = "; ".join(families.problems(combo, self)) or "no valid combination"
                 raise ValueError(f"family {family.name} can draw no probe: {why}")
         return self
 
 
+class DropoutSite(Strict):
+    """Where the task's dropout sits (issue 19): on the output of the module argument `site`, with
+    p the construction's positional argument `arg` or keyword `keyword` (else `default`). A probe in
+    train mode with p > 0 is stochastic: checked by properties of the submission's own mask
+    (grader.grading.dropout), never against ours."""
+
+    site: Identifier  # a ModuleArg's name
+    arg: int = Field(ge=0)
+    keyword: Identifier
+    default: float = Field(ge=0, lt=1)
+
+    def p(self, construct: Construct) -> float:
+        args, kwargs = construct.values()
+        value = args[self.arg] if len(args) > self.arg else kwargs.get(self.keyword, self.default)
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else self.default
+
+
 class TaskSpec(Strict):
     id: Id
     title: Text
+    # Where the task sits, as `dlprep tasks` lists it: a topic in the quiz's spelling (layernorm,
+    # transformer, ...) so a learner finds the questions of the same topic, and how hard it is.
+    topic: Topic | None = None
+    difficulty: Difficulty | None = None
     prompt: Text
     class_name: Identifier
     signature: str  # shown to the learner, e.g. "LayerNorm(normalized_shape, eps=1e-5)"
+    # module: class_name is an nn.Module built from `build`; function: a torch.autograd.Function
+    # graded through its apply (`function` says how it is called), its backward written by hand.
+    kind: Literal["module", "function"] = "module"
+    function: FunctionSpec | None = None
     reference: Reference
     build: Construct  # the basic construction; failing it is `constructor-error`
     param_match: Literal["by-name", "by-init"] = "by-name"
     parameters: list[ParamExpectation] = []
+    buffers: list[BufferExpectation] = []  # the state a probe's `state` check compares (BatchNorm's running stats)
     forbidden: Forbidden = Forbidden()
     starter: str
     points: CheckPoints = CheckPoints()
@@ -301,7 +439,9 @@ class TaskSpec(Strict):
     seed: int | None = None  # None: a fixed seed derived from the id (reports are reproducible)
     probes: list[Probe] = []  # explicit probes: the public examples, and hand-picked hidden ones
     probe_space: ProbeSpace | None = None  # hidden probes drawn from families with the seed
+    dropout: DropoutSite | None = None  # dropout on a module argument's output: stochastic probes
     pitfalls: list[Id] = []
+    own_pitfalls: list[OwnPitfall] = []  # the instructor's own mistakes, each proved by leave-one-out
     mutants: list[MutantRef] = []
     # Escalating hints, from a nudge to nearly the answer: `dlprep task hint ID` shows the next one.
     hints: list[Text] = Field([], max_length=MAX_HINTS)
@@ -319,6 +459,7 @@ class TaskSpec(Strict):
             ("probe", [p.name for p in self.probes]),
             ("mutant", [f"{m.id} ({m.file})" for m in self.mutants]),  # an id may have several files
             ("parameter", [p.name for p in self.parameters]),
+            ("buffer", [b.name for b in self.buffers]),
         ):
             dupes = sorted({n for n in names if names.count(n) > 1})
             if dupes:
@@ -327,7 +468,58 @@ class TaskSpec(Strict):
             raise ValueError("needs probes or a probe_space")
         if not any(not p.diagnostic for p in self.probes) and self.probe_space is None:
             raise ValueError("needs at least one graded (non-diagnostic) probe")
+        stateful = [p.name for p in self.probes if "state" in p.checks]
+        if (stateful or (self.probe_space and self.probe_space.state)) and not self.buffers:
+            raise ValueError(f"a state check compares the task's `buffers`, and it declares none "
+                             f"({', '.join(stateful) or 'probe_space.state'})")
+        self._check_dropout()
         return self
+
+    @model_validator(mode="after")
+    def _function_kind(self) -> "TaskSpec":
+        """A function task's constructions are apply's positional arguments; its probes are single
+        calls (a Function keeps no state between them)."""
+        if self.kind == "module":
+            if self.function is not None:
+                raise ValueError("`function:` is for kind: function")
+            return self
+        self.function = self.function or FunctionSpec()
+        for where, construct in [("build", self.build), *((f"probe {p.name}", p.build) for p in self.probes if p.build)]:
+            if construct.kwargs:
+                raise ValueError(f"{where}: {self.class_name}.apply takes positional arguments only "
+                                 f"(kwargs {', '.join(construct.kwargs)})")
+        if stepped := [p.name for p in self.probes if p.steps or "state" in p.checks]:
+            raise ValueError(f"a Function keeps no state between calls: no steps or state checks ({', '.join(stepped)})")
+        keyword = [f.name for f in (self.probe_space.families if self.probe_space else [])
+                   if any(e.startswith("keyword") for e in f.eps or [])]
+        if keyword:
+            raise ValueError(f"families {', '.join(keyword)}: eps by keyword, but apply takes positional arguments only")
+        return self
+
+    def _check_dropout(self) -> None:
+        """A dropout site is a module argument of the basic construction; a stochastic probe reads
+        its mask from the gradient at that site, so it needs a backward and a single call."""
+        if self.dropout is None:
+            return
+        if self.dropout.site not in {m.name for m in self.build.module_args()}:
+            raise ValueError(f"dropout.site {self.dropout.site} is not a module argument of build "
+                             "(an argument {module: ..., name: " + self.dropout.site + "})")
+        for probe in self.probes:
+            if self.stochastic(probe) and ("backward" not in probe.checks or probe.grad == "no_grad" or probe.steps):
+                raise ValueError(f"probe {probe.name}: dropout in train mode (p > 0) is checked through the "
+                                 "gradient at the dropped output: give it a backward check and one call "
+                                 "sequence step (or mode: eval, or p = 0)")
+
+    def stochastic(self, probe: Probe) -> bool:
+        """Train mode with dropout p > 0: the probe's output depends on the submission's mask."""
+        return self.dropout is not None and probe.mode == "train" and self.dropout.p(self.build_for(probe)) > 0
+
+    def module_refs(self) -> list[str]:
+        """Every class a module argument names (the basic construction's and the probes'), once."""
+        constructs = [self.build, *(p.build for p in self.probes if p.build)]
+        if self.probe_space is not None and self.probe_space.build is not None:
+            constructs.append(self.probe_space.build)
+        return sorted({m.module for c in constructs for m in c.module_args()})
 
     def drawn(self, seed: int | None = None) -> "TaskSpec":
         """This task with its hidden probes drawn for `seed` (default: the task's) after the explicit

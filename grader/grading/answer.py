@@ -10,10 +10,16 @@ clipped to report-sized limits. Counts are far above what an honest module has (
      "classes": [str],
      "structure": {} | {"parameters": [{"name": str, "shape": [int], "dtype": str, "init": ones|zeros|other}],
                         "submodules": [{"name": str, "type": str}],
-                        "mapping": {own name: reference name}},
+                        "mapping": {own name: reference name},
+                        "buffers": [{"name": str, "shape": [int], "dtype": str, "init": ones|zeros|other,
+                                     "registered": bool}]  (optional: the task's declared buffers)},
      "probes": {probe name: {"error": str | null, "grad_none": [str], "version_bumped": bool,
                              "unreported": [[int]]  (optional: shapes of tensors outside the
-                             reported parameters that took a gradient)}}}
+                             reported parameters that took a gradient),
+                             "autograd_runs": int, "grad_fn": str | null  (optional, function tasks:
+                             the engine's runs inside the Function, the type of apply's output's
+                             node when it is autograd's own)}},
+     "gradcheck": {"passed": bool, "message": str}  (optional: a function task's gradcheck)}
 """
 from __future__ import annotations
 
@@ -26,6 +32,8 @@ MAX_MESSAGE = 4000  # clipped, not refused: the child's own clip is 2000
 MAX_DIMS = 16
 MAX_DIM = 1 << 40
 MAX_UNREPORTED = 64
+MAX_ENGINE_RUNS = 1 << 30  # a count the child's main thread measured; bounded like any number it sends
+MAX_BUFFERS = 64  # the child reports the task's declared buffers only (BatchNorm: 2)
 INITS = ("ones", "zeros", "other")
 
 
@@ -35,13 +43,19 @@ class BadAnswer(ValueError):
 
 def validate(meta, probe_names: list[str]) -> dict:
     """A clean copy of the child's meta (plain dicts, lists, str, int, bool), or BadAnswer."""
-    top = _dict(meta, "the answer", {"error", "classes", "structure", "probes"}, required=set())
-    return {
+    top = _dict(meta, "the answer", {"error", "classes", "structure", "probes", "gradcheck"}, required=set())
+    clean = {
         "error": _error(top.get("error")),
         "classes": [_name(c, "classes[]") for c in _list(top.get("classes", []), "classes", MAX_CLASSES)],
         "structure": _structure(top.get("structure", {})),
         "probes": _probes(top.get("probes", {}), set(probe_names)),
     }
+    if "gradcheck" in top:
+        found = _dict(top["gradcheck"], "gradcheck", {"passed", "message"}, required={"passed"})
+        if type(found["passed"]) is not bool:
+            raise BadAnswer("gradcheck.passed is not true or false")
+        clean["gradcheck"] = {"passed": found["passed"], "message": _clip(found.get("message", ""), "gradcheck.message")}
+    return clean
 
 
 def _error(value):
@@ -52,7 +66,7 @@ def _error(value):
 
 
 def _structure(value) -> dict:
-    raw = _dict(value, "structure", {"parameters", "submodules", "mapping"}, required=set())
+    raw = _dict(value, "structure", {"parameters", "submodules", "mapping", "buffers"}, required=set())
     if not raw:
         return {}
     params = []
@@ -73,7 +87,26 @@ def _structure(value) -> dict:
     if len(mapping) > MAX_PARAMETERS:
         raise BadAnswer(f"structure.mapping has {len(mapping)} entries (limit {MAX_PARAMETERS})")
     clean_mapping = {_name(k, "structure.mapping key"): _name(v, "structure.mapping value") for k, v in mapping.items()}
-    return {"parameters": params, "submodules": holders, "mapping": clean_mapping}
+    clean = {"parameters": params, "submodules": holders, "mapping": clean_mapping}
+    if "buffers" in raw:
+        clean["buffers"] = _buffers(raw["buffers"])
+    return clean
+
+
+def _buffers(value) -> list[dict]:
+    """The declared buffers the child found; names are checked against the task's by the judge."""
+    found = []
+    for i, b in enumerate(_list(value, "structure.buffers", MAX_BUFFERS)):
+        where = f"structure.buffers[{i}]"
+        b = _dict(b, where, {"name", "shape", "dtype", "init", "registered"}, required={"name", "shape", "init", "registered"})
+        if b["init"] not in INITS:
+            raise BadAnswer(f"{where}.init is not one of {', '.join(INITS)}")
+        if type(b["registered"]) is not bool:
+            raise BadAnswer(f"{where}.registered is not true or false")
+        found.append({"name": _name(b["name"], f"{where}.name"), "shape": _shape(b["shape"], f"{where}.shape"),
+                      "dtype": _text(b.get("dtype", ""), f"{where}.dtype", MAX_KIND), "init": b["init"],
+                      "registered": b["registered"]})
+    return found
 
 
 def _probes(value, known: set[str]) -> dict:
@@ -83,7 +116,11 @@ def _probes(value, known: set[str]) -> dict:
         if name not in known:
             raise BadAnswer(f"probes has a report for {_quote(name)}, which the task does not have")
         where = f"probes[{name}]"
-        report = _dict(report, where, {"error", "grad_none", "version_bumped", "unreported"}, required=set())
+        report = _dict(report, where, {"error", "grad_none", "version_bumped", "unreported", "autograd_runs", "grad_fn"},
+                       required=set())
+        runs, node = report.get("autograd_runs", 0), report.get("grad_fn")
+        if type(runs) is not int or not 0 <= runs <= MAX_ENGINE_RUNS:
+            raise BadAnswer(f"{where}.autograd_runs is not a count")
         error = report.get("error")
         bumped = report.get("version_bumped", False)
         if type(bumped) is not bool:
@@ -95,6 +132,8 @@ def _probes(value, known: set[str]) -> dict:
             "version_bumped": bumped,
             "unreported": [_shape(s, f"{where}.unreported[]")
                            for s in _list(report.get("unreported", []), f"{where}.unreported", MAX_UNREPORTED)],
+            "autograd_runs": runs,
+            "grad_fn": None if node is None else _name(node, f"{where}.grad_fn"),
         }
     return clean
 

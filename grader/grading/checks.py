@@ -9,8 +9,9 @@ from __future__ import annotations
 import torch
 
 from grader.grading import compare as cmp
-from grader.grading import wording
+from grader.grading import functionchecks, wording
 from grader.grading.forbidden import scan, tampering, traced_matches
+from grader.grading.probes import key_base, key_kind, key_step
 from grader.results import CheckResult
 from grader.bank.families import NONFINITE_TRUTH
 from grader.bank.tasks import example_line
@@ -20,14 +21,17 @@ from grader.bank.taskspec import Probe, TaskSpec
 def plan(spec: TaskSpec) -> list[tuple[str, str, bool, float]]:
     """Every check a complete run makes, in report order: (name, kind, hidden, points)."""
     pts = spec.points
-    checks = [("structure", "structure", False, pts.structure)]
-    if any(e.init != "any" for e in spec.parameters):
+    function = spec.kind == "function"  # the grader builds the module around a Function: no structure of its own
+    checks = [] if function else [("structure", "structure", False, pts.structure)]
+    if not function and any(e.init != "any" for e in [*spec.parameters, *spec.buffers]):
         checks.append(("init", "init", False, pts.init))
     for probe in spec.graded_probes():
         checks += [(f"{probe.name}/{c}", c, probe.hidden, probe.points) for c in probe.checks]
+    if function:
+        checks.append(("gradcheck", "gradcheck", False, pts.gradcheck))
     checks += [("dtype-shape", "dtype-shape", False, pts.dtype_shape),
                ("input-unchanged", "input-unchanged", False, pts.input_unchanged)]
-    if spec.forbidden:
+    if spec.forbidden or function:  # a function task always forbids autograd inside the Function
         checks.append(("forbidden-ops", "forbidden-ops", False, pts.forbidden_ops))
     return checks
 
@@ -38,7 +42,7 @@ def build_checks(j) -> list[CheckResult]:
     results = []
     for name, kind, hidden, points in plan(j.spec):
         check = CheckResult(name=name, kind=kind, hidden=hidden, passed=False, points=points)
-        if kind in ("forward", "backward"):
+        if kind in _PROBE_CHECKS:
             probe = probes[name.rsplit("/", 1)[0]]
             _PROBE_CHECKS[kind](j, probe, check)
             if not (check.passed or probe.hidden):  # a failed public example shows what went in
@@ -117,10 +121,44 @@ def _structure(j, check: CheckResult) -> None:
         shapes = listed(sorted({_t(j, "shape {shape}", shape=s) for s in map(str, j.unreported)}), lang=_lang(j))
         problems.append(_t(j, "a tensor missing from the reported parameters received a gradient ({shapes})",
                            shapes=shapes))
+    problems += _buffer_problems(j)
     if doubt := self_report_doubt(j):
         problems.append(doubt)
     check.passed = not problems
     check.message = "; ".join(problems[:6]) or _t(j, "{n} parameters as expected", n=len(ref_params))
+
+
+def reference_buffers(build, spec: TaskSpec) -> dict[str, list[int]]:
+    """The shapes of the task's declared buffers in the reference as the task builds it."""
+    args, kwargs = spec.build.values()
+    own = dict(build("reference", args, kwargs).named_buffers())
+    return {b.name: list(own[b.name].shape) for b in spec.buffers if b.name in own}
+
+
+def child_buffers(j) -> dict[str, dict]:
+    """The declared buffers the child reported (validated by grader.grading.answer; names it was
+    not asked about are dropped)."""
+    declared = {b.name for b in j.spec.buffers}
+    return {b["name"]: b for b in (j.meta.get("structure") or {}).get("buffers", []) if b["name"] in declared}
+
+
+def _buffer_problems(j) -> list[str]:
+    """Each declared buffer registered (state_dict and .to() carry only registered ones), of the
+    reference's shape."""
+    if not j.spec.buffers or not j.meta.get("structure"):
+        return []
+    want, got = reference_buffers(j.build, j.spec), child_buffers(j)
+    problems = []
+    if missing := [n for n in want if n not in got]:
+        problems.append(_t(j, "missing buffers: {names}", names=listed(missing, lang=_lang(j))))
+    if plain := [n for n in want if n in got and not got[n]["registered"]]:
+        problems.append(_t(j, "not registered as buffers: {names} (plain attributes: state_dict and .to() "
+                           "leave them out)", names=listed(plain, lang=_lang(j))))
+    for name, shape in want.items():
+        if name in got and got[name]["shape"] != shape:
+            problems.append(_t(j, "{name} has shape {got}, expected {want}", name=name, got=got[name]["shape"],
+                               want=shape))
+    return problems
 
 
 def _init(j, check: CheckResult) -> None:
@@ -137,6 +175,16 @@ def _init(j, check: CheckResult) -> None:
         elif params[name]["init"] != expectation.init:
             problems.append(_t(j, "{name} starts as {got}, expected {want}", name=name, got=params[name]["init"],
                                want=expectation.init))
+    buffers = child_buffers(j)
+    for expectation in j.spec.buffers:
+        found = buffers.get(expectation.name)
+        if expectation.init == "any":
+            continue
+        if found is None:
+            problems.append(_t(j, "no buffer {name} to start as {init}", name=expectation.name, init=expectation.init))
+        elif found["init"] != expectation.init:
+            problems.append(_t(j, "{name} starts as {got}, expected {want}", name=expectation.name,
+                               got=found["init"], want=expectation.init))
     if doubt := self_report_doubt(j):
         problems.append(doubt)
     check.passed = not problems
@@ -185,6 +233,8 @@ def _forbidden_ops(j, check: CheckResult) -> None:
     parts = [_t(j, "line {line}: {text}", line=f.line, text=f.text) for f in findings]
     if called:
         parts.append(_t(j, "called: {ops}", ops=listed(called, lang=_lang(j))))
+    if j.spec.kind == "function":
+        parts += functionchecks.forbidden_findings(j)
     check.passed = not parts
     check.message = "; ".join(parts[:8])
 
@@ -195,6 +245,7 @@ _MODULE_CHECKS = {
     "dtype-shape": _dtype_shape,
     "input-unchanged": _input_unchanged,
     "forbidden-ops": _forbidden_ops,
+    "gradcheck": functionchecks.gradcheck,
 }
 
 
@@ -208,7 +259,30 @@ def _forward(j, probe: Probe, check: CheckResult) -> None:
         error = j.probe_meta(probe.name)["error"]
         check.message = error or _t(j, "output {why}", why=shown_why(probe, why, _lang(j)))
         return
-    _record(check, probe, {_t(j, "output"): cmp.compare(got, expected, _tol(probe))}, lang=_lang(j))
+    if problem := j.mask_problems.get(probe.name):  # dropout's mask unreadable or implausible
+        check.message = problem
+        return
+    comparisons, problems = {}, []
+    for key, want in j.truth[probe.name]["expected"].items():  # a call sequence's steps in order
+        if key_kind(key) != "out":
+            continue
+        label = _step_label(j, probe, key, _t(j, "output"))
+        mine, why = (got, "") if key == "out" else j.got(probe, key, want)
+        if mine is None:
+            problems.append(_t(j, "{label} {why}", label=label, why=shown_why(probe, why, _lang(j))))
+        else:
+            comparisons[label] = cmp.compare(mine, want, _tol(probe))
+    _record(check, probe, comparisons, problems, lang=_lang(j))
+
+
+def _step_label(j, probe: Probe, key: str, what: str) -> str:
+    """`what` as a check message names it: with its step for a call sequence ("step 2 (eval):
+    output")."""
+    if not probe.steps:
+        return what
+    step = key_step(key)
+    i = len(probe.steps) - 1 if step is None else step
+    return _t(j, "step {n} ({mode}): {what}", n=i + 1, mode=probe.steps[i], what=what)
 
 
 def _backward(j, probe: Probe, check: CheckResult) -> None:
@@ -221,20 +295,53 @@ def _backward(j, probe: Probe, check: CheckResult) -> None:
     if report["grad_none"]:
         check.message = _t(j, "no gradient reached: {names}", names=", ".join(report["grad_none"]))
         return
+    if sign := functionchecks.autograd_sign(report, j.spec.class_name, _lang(j)):
+        check.message = sign  # right by construction: autograd computed them
+        return
+    if problem := j.mask_problems.get(probe.name):
+        check.message = problem
+        return
     comparisons, problems = {}, []
     for key, expected in j.truth[probe.name]["expected"].items():
-        if key == "out":
+        if key_kind(key) != "grad":  # outputs and buffers have checks of their own
             continue
-        label = _t(j, "input") if key == "grad_input" else key.removeprefix("grad/")
+        base = key_base(key)
+        label = _t(j, "input") if base == "grad_input" else base.removeprefix("grad/")
         got, why = j.got(probe, key, expected)
         if got is None:
-            problems.append(_t(j, "gradient of {name}: {why}", name=label, why=shown_why(probe, why, _lang(j))))
+            problems.append(_step_label(j, probe, key, _t(j, "gradient of {name}: {why}", name=label,
+                                                            why=shown_why(probe, why, _lang(j)))))
         else:
-            comparisons[_t(j, "gradient of {name}", name=label)] = cmp.compare(got, expected, _tol(probe))
+            comparisons[_step_label(j, probe, key, _t(j, "gradient of {name}", name=label))] = (
+                cmp.compare(got, expected, _tol(probe)))
     _record(check, probe, comparisons, problems, lang=_lang(j))
 
 
-_PROBE_CHECKS = {"forward": _forward, "backward": _backward}
+def _state(j, probe: Probe, check: CheckResult) -> None:
+    """The task's buffers after each call of the probe (BatchNorm's running statistics), against
+    the reference's after the same calls."""
+    report = j.probe_meta(probe.name)
+    if not _finite_truth(j, probe, check):
+        return
+    if report["error"] and f"{probe.name}/out" not in j.tensors:
+        check.message = report["error"]  # the calls did not complete: no state to judge
+        return
+    comparisons, problems = {}, []
+    for key, expected in j.truth[probe.name]["expected"].items():
+        if key_kind(key) != "buffer":
+            continue
+        name = key_base(key).removeprefix("buffer/")
+        got, why = j.got(probe, key, expected)
+        if got is None:
+            problems.append(_step_label(j, probe, key, _t(j, "buffer {name}: {why}", name=name,
+                                                            why=shown_why(probe, why, _lang(j)))))
+        else:
+            comparisons[_step_label(j, probe, key, _t(j, "buffer {name}", name=name))] = (
+                cmp.compare(got, expected, _tol(probe)))
+    _record(check, probe, comparisons, problems, lang=_lang(j))
+
+
+_PROBE_CHECKS = {"forward": _forward, "backward": _backward, "state": _state}
 
 
 def _finite_truth(j, probe: Probe, check: CheckResult) -> bool:

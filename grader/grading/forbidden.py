@@ -140,6 +140,45 @@ def _module_hit(module: str, names: set[str]) -> bool:
     return parts[0] in names or (parts[0] == "torch" and any(p in names for p in parts[1:]))
 
 
+# What runs autograd (reverse or forward mode) or turns grad mode back on, reached from torch: a
+# function task's forward and backward are written by hand (grader.grading.functiontask measures
+# the engine's runs at run time, which no computed name escapes).
+AUTOGRAD_NAMES = ("grad", "backward", "enable_grad", "set_grad_enabled", "_set_grad_enabled", "func", "vjp",
+                  "jvp", "vhp", "hvp", "jacrev", "jacfwd", "jacobian", "hessian", "forward_ad", "make_dual",
+                  "unpack_dual", "dual_level", "_execution_engine", "run_backward", "checkpoint")
+
+
+def autograd_uses(source: str) -> list[Finding]:
+    """Where a function task's source runs autograd itself: AUTOGRAD_NAMES reached from torch, a
+    `.backward(...)` call on anything, functorch; not inside an `if __name__ == "__main__":`
+    self-test (which never runs when graded). Empty for a file that does not parse."""
+    return list(_autograd_uses(source))
+
+
+@functools.lru_cache(maxsize=8)
+def _autograd_uses(source: str) -> tuple[Finding, ...]:
+    try:
+        tree = ast.parse(source)
+    except (SyntaxError, ValueError):
+        return ()
+    found = [f for f in _scan(source, AUTOGRAD_NAMES) if f.name != TAMPERING]
+    skipped = _main_block_nodes(tree)
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "backward":
+            found.append(Finding(node.lineno, "backward", ast.unparse(node.func)[:70]))
+        elif isinstance(node, ast.Import) and any(a.name.split(".")[0] == "functorch" for a in node.names):
+            found.append(Finding(node.lineno, "functorch", ast.unparse(node)[:70]))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "functorch":
+            found.append(Finding(node.lineno, "functorch", ast.unparse(node)[:70]))
+    # One finding per spelling: `torch.func.vjp` is also found as `torch.func` on its line.
+    texts = {(f.line, f.text) for f in found}
+    unique = {(f.line, f.text): f for f in found
+              if not any(line == f.line and other != f.text and other.startswith(f.text + ".") for line, other in texts)}
+    return tuple(sorted(unique.values(), key=lambda f: (f.line, f.text)))
+
+
 def traced_matches(ops: list[str], patterns: list[str]) -> list[str]:
     """The traced aten op names (e.g. "aten.native_layer_norm.default") matching any pattern."""
     compiled = [re.compile(p) for p in patterns]

@@ -25,12 +25,15 @@ from safetensors.torch import load, save
 
 import grader.pitfalls.diagnosis  # noqa: F401  (the detectors load now, not after the child is reaped)
 from grader import pitfalls
-from grader.grading import answer, oprecord
+from grader.grading import answer, dropout, functiontask, modargs, oprecord, stateful
 from grader.grading import truth as batch_truth
 from grader.grading.checks import build_checks, plan, shown_why
+from grader.grading.functionchecks import autograd_sign
 from grader.sandbox.outcome import ChildOutcome
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
-from grader.grading.probes import DTYPES, backward, make_input, present, probe_params, upstream_grad
+from grader.grading.probes import (
+    DTYPES, backward, make_input, present, probe_params, step_input, step_prefix, step_upstream, upstream_grad,
+)
 from grader.results import CheckResult, ErrorInfo, SubmissionResult
 from grader.bank.taskspec import Probe, TaskSpec
 
@@ -148,6 +151,13 @@ def load_class(reference: str, task_dir: str | None):
     return _class_from_file(Path(task_dir or ".") / target, name)
 
 
+def reference_files(spec: TaskSpec, task_dir: str | None) -> list[Path]:
+    """The .py files beside the task's YAML that its reference classes come from (dlprep's own
+    modules are imported once per process and cannot change under it)."""
+    refs = [spec.reference, *spec.module_refs()]
+    return [Path(task_dir or ".") / ref.rsplit(":", 1)[0] for ref in refs if ref.rsplit(":", 1)[0].endswith(".py")]
+
+
 def _class_from_file(path: Path, name: str):
     spec = importlib.util.spec_from_file_location(f"dlprep_trusted_{path.stem}", path)
     if spec is None or spec.loader is None:
@@ -169,23 +179,30 @@ class Judgement:
         self.ops = oprecord.decode(records, spec.forbidden.ops)
         # Tensors outside the reported parameters that received a gradient, over all probes.
         self.unreported = [shape for report in meta.get("probes", {}).values() for shape in report["unreported"]]
-        self.reference = load_class(spec.reference, job.get("task_dir"))
+        # A function task's Function is built as the module around it (grader.grading.functiontask).
+        self.reference = functiontask.wrap(load_class(spec.reference, job.get("task_dir")), spec)
         self._mutants: dict[str, type] = {}
+        # Module-valued arguments (a sublayer), built as the child built them (grader.grading.modargs).
+        self.maker = modargs.Maker({r: load_class(r, job.get("task_dir")) for r in spec.module_refs()}, self.seed)
         # A batch's later judges get the truth its first judge computed (grader.grading.truth).
         given = (job.get("trusted") or {}).get("truth")
-        self.truth = batch_truth.unpack(given) if given else {p.name: self._expected(p) for p in spec.probes}
+        self.truth = batch_truth.unpack(given) if given else batch_truth.remembered(
+            job, reference_files(spec, job.get("task_dir")), lambda: {p.name: self._expected(p) for p in spec.probes})
+        dropout.settle(self)  # stochastic probes: the truth with the submission's own mask (or why not)
 
     # -- the truth ------------------------------------------------------------------------------
     def build(self, name: str, args=(), kwargs=None) -> torch.nn.Module:
         """The reference ("reference") or a mutant (by id) built with the given arguments."""
+        args, kwargs, _ = self.maker.resolve(tuple(args), dict(kwargs or {}))
         if name == "reference":
-            return self.reference(*args, **(kwargs or {}))
+            return self.reference(*args, **kwargs)
         if name not in self._mutants:  # the detectors build each mutant once per probe: load it once
             mutant = next(m for m in self.spec.mutants if name in (m.file, m.id))  # by file: ids may repeat
-            self._mutants[name] = _class_from_file(mutant.path(self.job.get("task_dir")), self.spec.class_name)
-        return self._mutants[name](*args, **(kwargs or {}))
+            self._mutants[name] = functiontask.wrap(
+                _class_from_file(mutant.path(self.job.get("task_dir")), self.spec.class_name), self.spec)
+        return self._mutants[name](*args, **kwargs)
 
-    def _expected(self, probe: Probe) -> dict:
+    def _expected(self, probe: Probe, mask: torch.Tensor | None = None) -> dict:
         args, kwargs = self.spec.build_for(probe).values()
         ref = self.build("reference", args, kwargs)
         dtype = DTYPES[probe.input.dtype]
@@ -194,7 +211,11 @@ class Judgement:
         with torch.no_grad():
             for name, p in ref.named_parameters():
                 p.copy_(params[name])
+        if probe.steps or "state" in probe.checks:  # a call sequence, buffers compared after each call
+            return {"params": params, **self._expected_calls(probe, ref)}
         ref.train(probe.mode == "train")
+        if self.spec.stochastic(probe):  # eval mode, and with a mask the site's output times mask / (1 - p)
+            dropout.apply_mask(ref, self.spec, probe, mask)
         x = make_input(self.seed, probe)
         x64 = x.to(torch.float64).requires_grad_(probe.grad == "requires")
         out = ref(present(x64, probe.layout))
@@ -206,6 +227,20 @@ class Judgement:
                 expected["grad_input"] = x64.grad
             expected.update({f"grad/{n}": p.grad for n, p in ref.named_parameters()})
         return {"x": x, "params": params, "upstream": upstream, "expected": expected}
+
+    def _expected_calls(self, probe: Probe, ref: torch.nn.Module) -> dict:
+        """The truth of a call sequence or of a probe comparing buffers (grader.grading.stateful):
+        x and upstream are the last call's; every step's tensors are in expected."""
+        dtype, seed, n = DTYPES[probe.input.dtype], self.seed, len(probe.steps)
+        inputs = [step_input(seed, probe, i) for i in range(n)] if n else [make_input(seed, probe)]
+
+        def upstream(i: int, shape) -> torch.Tensor:
+            return step_upstream(seed, probe, i, shape, dtype) if n else upstream_grad(seed, probe.name, shape, dtype)
+
+        first = make_input(seed, probe, "first") if probe.calls > 1 else None
+        expected, used = stateful.run_steps(ref, probe, torch.float64, [b.name for b in self.spec.buffers],
+                                            inputs, upstream, first)
+        return {"x": inputs[-1], "upstream": used[-1], "expected": expected}
 
     def probe_params(self, probe: Probe, ref: torch.nn.Module) -> dict:
         """The values loaded for this probe, in the probe's dtype (what the child loaded)."""
@@ -241,6 +276,14 @@ class Judgement:
     def checks(self) -> list[CheckResult]:
         return build_checks(self)
 
+    def _steps(self, probe: Probe, expected: dict) -> list[tuple]:
+        """A call sequence's (mode, input, upstream gradient) per step, made again from the seed
+        (as the child made them), for the detectors; empty for a probe without steps."""
+        dtype, n = DTYPES[probe.input.dtype], len(probe.steps)
+        return [(mode, step_input(self.seed, probe, i),
+                 step_upstream(self.seed, probe, i, expected[step_prefix(i, n) + "out"].shape, dtype))
+                for i, mode in enumerate(probe.steps)]
+
     def evidence(self, exclude_mutant: str | None) -> Evidence:
         """What the pitfall detectors see: every probe (diagnostic ones too) with inputs, loaded
         parameters, the child's tensors and the truth."""
@@ -260,7 +303,13 @@ class Judgement:
                 input_changed=after is not None and not torch.equal(after, truth["x"]),
                 version_bumped=report["version_bumped"], grad_none=report["grad_none"],
                 first=make_input(self.seed, probe, "first") if probe.calls > 1 else None,
+                steps=self._steps(probe, truth["expected"]),
+                mask=self.masks.get(probe.name),
+                autograd=autograd_sign(report, self.spec.class_name) or None,
             )
+            if probe.name in self.mask_problems:  # no mask to judge this probe by: it failed
+                probes[probe.name].error = probes[probe.name].error or self.mask_problems[probe.name]
+                probes[probe.name].verdicts.update(forward=False, backward=False)
         structure = self.meta.get("structure") or {}
         if structure and self.unreported:
             structure = {**structure, "unreported": self.unreported}

@@ -84,6 +84,49 @@ def _values(seed: int, probe, role: str) -> torch.Tensor:
     return x.to(dtype)
 
 
+# A probe with steps (grader.bank.taskspec.Probe.steps) runs one module through a call sequence. Each
+# step has its own input and upstream gradient; the last step's are the probe's own, so its tensors
+# keep the plain keys ("out", "grad/weight", "buffer/running_mean") and an earlier step's carry its
+# prefix ("step0/out"): everything that reads the plain keys sees the last call, as for any probe.
+_STEP = re.compile(r"^step(\d+)/")
+
+
+def step_prefix(i: int, n: int) -> str:
+    return "" if i == n - 1 else f"step{i}/"
+
+
+def step_input(seed: int, probe, i: int) -> torch.Tensor:
+    """Step i's input (make_input's contiguous leaf); the last step's is the probe's own."""
+    return make_input(seed, probe, "input" if i == len(probe.steps) - 1 else f"step{i}")
+
+
+def step_upstream(seed: int, probe, i: int, shape, dtype: torch.dtype) -> torch.Tensor:
+    last = i == len(probe.steps) - 1
+    return upstream_grad(seed, probe.name if last else f"{probe.name}/step{i}", shape, dtype)
+
+
+def key_base(key: str) -> str:
+    """The key without its step's prefix: "step0/grad/weight" -> "grad/weight"."""
+    return _STEP.sub("", key, count=1)
+
+
+def key_kind(key: str) -> str:
+    """What a tensor key of a probe holds: "out", "grad" (grad_input, grad/<name>), "buffer"
+    (buffer/<name>) or "other" (input_after), whichever step it belongs to."""
+    base = key_base(key)
+    if base == "out":
+        return "out"
+    if base == "grad_input" or base.startswith("grad/"):
+        return "grad"
+    return "buffer" if base.startswith("buffer/") else "other"
+
+
+def key_step(key: str) -> int | None:
+    """The step an earlier step's key belongs to (None: the probe's own, last call)."""
+    found = _STEP.match(key)
+    return int(found.group(1)) if found else None
+
+
 def upstream_grad(seed: int, probe_name: str, shape, dtype: torch.dtype) -> torch.Tensor:
     """A random upstream gradient: unlike `.sum()` (all ones), it weighs every output differently,
     so a gradient that is right only on average still shows."""

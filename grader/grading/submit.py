@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from grader.bank import tasks as tasks_module
+from grader.bank.taskfiles import module_sources
 from grader.errors import CannotGrade, UsageError
 from grader.results import ErrorInfo, SubmissionResult
 
@@ -77,6 +78,9 @@ def grade_source(
         "task": spec.drawn(seed).model_dump(mode="json", exclude={"hints"}),  # for the learner, not the judge
         "task_dir": str(loaded_task.dir),
         "source": source,
+        # The classes of the sublayers the task passes to the constructor, as source text: the
+        # locked-down child reads no file (grader.grading.modargs).
+        "modules": module_sources(spec, loaded_task.dir),
         "filename": filename,
         "seed": seed,
         "device": device,
@@ -101,11 +105,17 @@ def grade_source(
     return result
 
 
-def start_sandbox(device: str, insecure: bool):
+# torch.autograd.gradcheck (a function task's check, grader.grading.functiontask) hands autograd
+# explicit gradients, whose shape check imports sympy: ~0.45 s in every fresh child. A sandbox
+# started knowing it will grade function tasks imports it once, in the zygote.
+FUNCTION_TASK_PRELOAD = ("torch.fx.experimental.symbolic_shapes",)
+
+
+def start_sandbox(device: str, insecure: bool, preload: tuple[str, ...] = ()):
     """Start the warm zygote now, so torch loads while the task is found."""
     from grader.sandbox import Sandbox
 
-    return Sandbox(device=device, insecure=insecure)
+    return Sandbox(device=device, insecure=insecure, preload=preload)
 
 
 def read_submission(path: Path) -> tuple[str, str]:

@@ -42,6 +42,38 @@ ZH = {
     "{label}: under 1% of the elements off": "{label}：不到 1% 的元素不符",
     "the reference's float64 result is not finite on this probe": "参考实现在这个探针上的 float64 结果不是有限值",
     " (families: {names})": "（族：{names}）",
+    # Call sequences and buffers (grader.grading.stateful)
+    "missing buffers: {names}": "缺少缓冲区：{names}",
+    "not registered as buffers: {names} (plain attributes: state_dict and .to() leave them out)":
+        "没有注册为缓冲区：{names}（普通属性：state_dict 和 .to() 都不包含它们）",
+    "no buffer {name} to start as {init}": "没有初始值应为 {init} 的缓冲区 {name}",
+    "step {n} ({mode}): {what}": "第 {n} 步（{mode}）：{what}",
+    "{label} {why}": "{label}{why}",
+    "buffer {name}": "缓冲区 {name}",
+    "buffer {name}: {why}": "缓冲区 {name}{why}",
+    # Function tasks (grader.grading.functionchecks)
+    "autograd's engine ran {n} time(s) inside {name} (torch.autograd.grad, .backward() or torch.func in forward "
+    "or backward): these gradients are autograd's, not your backward's":
+        "自动求导引擎在 {name} 内部运行了 {n} 次（forward 或 backward 中的 torch.autograd.grad、.backward() 或 "
+        "torch.func）：这些梯度是自动求导算出的，不是你的 backward 算出的",
+    "apply's output came from {node}, not from {name}'s own backward: these gradients are autograd's":
+        "apply 的输出来自 {node}，而不是 {name} 自己的 backward：这些梯度是自动求导算出的",
+    "gradcheck did not run": "gradcheck 没有运行",
+    "torch.autograd.gradcheck (float64) failed: {why}": "torch.autograd.gradcheck（float64）未通过：{why}",
+    " and {n} more": " 及另外 {n} 个",
+    "autograd computed the gradients on probes {names}": "在探针 {names} 上梯度由自动求导算出",
+    # Dropout read from the submission's own mask (grader.grading.dropout)
+    "dropout's mask is read from the gradient at the output of {site}, and this probe's forward or backward "
+    "failed": "dropout 的掩码是从 {site} 输出处的梯度读出的，而这个探针的 forward 或 backward 失败了",
+    "no gradient reached the output of {site}, so dropout's mask cannot be read: call the {site} given to the "
+    "constructor once in forward and keep its output in the graph":
+        "没有梯度到达 {site} 的输出，因此无法读出 dropout 的掩码：在 forward 中调用一次构造时传入的 {site}，"
+        "并让它的输出留在计算图中",
+    "the gradient recorded at the output of {site} is not a tensor of its output's shape and dtype":
+        "在 {site} 输出处记录的梯度不是与其输出形状和 dtype 相同的张量",
+    "dropout kept {share}% of the elements of the branch; with p = {p} about {want}% are kept, and a share this "
+    "far off has a probability below 1e-9": "dropout 保留了分支中 {share}% 的元素；p = {p} 时约保留 {want}%，"
+    "偏离这么远的比例出现的概率低于 1e-9",
     # Why a tensor the child sent was refused (grader.grading.judge.Judgement.got), as it follows
     # "output" or "gradient of X".
     "has the wrong shape": "形状不对",

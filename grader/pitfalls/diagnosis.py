@@ -12,7 +12,10 @@ import os
 import signal
 import threading
 
-from grader.pitfalls import detectors, layernorm, residual  # noqa: F401  (they register detectors)
+from grader.pitfalls import attention, detectors, layernorm, residual, rmsnorm  # noqa: F401  (they register detectors)
+from grader.pitfalls import autograd, lnbackward  # noqa: F401  (function tasks' detectors)
+from grader.pitfalls import batchnorm  # noqa: F401  (it registers detectors)
+from grader.pitfalls import sublayer  # noqa: F401  (pre- and post-norm sublayers' detectors)
 from grader.pitfalls import registry, static
 from grader.pitfalls.evidence import Evidence
 from grader.pitfalls.measure import DETECTORS, backward_ok, forward_ok, out_of
@@ -26,8 +29,8 @@ CONFIRM_ONLY = {"modifies-input"}
 
 
 def diagnose(ev: Evidence) -> list[PitfallResult]:
-    declared = ev.task.pitfalls or registry.ids_for(ev.task.id) or registry.GENERIC
-    applicable = [i for i in declared if i in registry.PITFALLS]
+    catalogue = registry.for_task(ev.task)  # the built-in pitfalls and the task's own
+    applicable = registry.applicable(ev.task)
     shown: dict[str, list[str]] = {}
 
     def add(found):
@@ -38,24 +41,24 @@ def diagnose(ev: Evidence) -> list[PitfallResult]:
     for ids, detect in DETECTORS:
         if ids & set(applicable):
             add(_guarded(detect, ev))
-    failing = _fails(ev) or any(registry.get(i).severity == "error" for i in shown)
+    failing = _fails(ev) or any(catalogue[i].severity == "error" for i in shown)
     if failing:
         add(match_mutants(ev, skip=set(shown)))
-        _drop_unbacked(ev, shown)
-        if not any(registry.get(i).severity == "error" for i in shown):
+        _drop_unbacked(ev, shown, catalogue)
+        if not any(catalogue[i].severity == "error" for i in shown):
             add(detectors.fallback(ev))
-            _drop_unbacked(ev, shown)
+            _drop_unbacked(ev, shown, catalogue)
         _add_static(ev, applicable, shown)
-        _drop_unbacked(ev, shown)
-    return [registry.get(i).result("; ".join(shown[i][:EVIDENCE_LINES]), task=ev.task.id, lang=ev.lang)
-            for i in sorted(shown, key=lambda i: (registry.get(i).severity != "error", applicable.index(i)))]
+        _drop_unbacked(ev, shown, catalogue)
+    return [catalogue[i].result("; ".join(shown[i][:EVIDENCE_LINES]), task=ev.task.id, lang=ev.lang)
+            for i in sorted(shown, key=lambda i: (catalogue[i].severity != "error", applicable.index(i)))]
 
 
-def _drop_unbacked(ev: Evidence, shown: dict[str, list[str]]) -> None:
+def _drop_unbacked(ev: Evidence, shown: dict[str, list[str]], catalogue=registry.PITFALLS) -> None:
     """A pitfall whose title says forward is right is not named where a forward check failed: the
     evidence would contradict its title (the gradient mistake then goes by wrong-backward)."""
     if not detectors.forward_right(ev):
-        for pitfall in [i for i in shown if registry.get(i).forward_right]:
+        for pitfall in [i for i in shown if catalogue[i].forward_right]:
             del shown[pitfall]
 
 
@@ -74,7 +77,10 @@ def _fails(ev: Evidence) -> bool:
 
 def _add_static(ev: Evidence, applicable: list[str], shown: dict[str, list[str]]) -> None:
     """A static finding joins a pitfall already shown among its candidates, else names the first
-    candidate the task applies (unless that one needs confirming)."""
+    candidate the task applies (unless that one needs confirming). Not for a function task: its
+    forward runs without grad and saves detached tensors on purpose, where these rules read modules."""
+    if getattr(ev.task, "kind", "module") == "function":
+        return
     for finding in static.scan(ev.source, ev.task.class_name):
         candidates = [i for i in finding.ids if i in applicable]
         target = next((i for i in candidates if i in shown), None)

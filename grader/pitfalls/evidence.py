@@ -24,6 +24,14 @@ class ProbeEvidence:
     version_bumped: bool = False  # the input's version counter moved (an in-place write)
     grad_none: list[str] = field(default_factory=list)  # parameters whose .grad stayed None
     first: Any = None  # the input of the earlier calls of a repeated-call probe (probe.calls > 1)
+    # A call sequence (probe.steps): (mode, input, upstream gradient) per step, the last being x's.
+    # Earlier steps' tensors are in got/expected under "step<i>/" (grader.grading.probes.step_prefix).
+    steps: list = field(default_factory=list)
+    # A dropout task's (grader.grading.dropout): the submission's mask read from the gradient at the
+    # dropped output (float64, 1 kept), on every probe that ran backward; None where none was read.
+    mask: Any = None
+    # A function task's probe whose gradients autograd computed (grader.grading.functionchecks), or None.
+    autograd: str | None = None
     # "forward"/"backward" -> within tolerance?, measured once and shared by the detectors.
     verdicts: dict[str, bool] = field(default_factory=dict)
 
@@ -38,5 +46,5 @@ class Evidence:
     # Build the reference (or a named mutant) with construction args, in the judge:
     #   build("reference", args, kwargs) / build("<mutant-id>", args, kwargs)
     build: Callable[..., Any] | None = None
-    exclude_mutant: str | None = None  # when proving a task, do not match this mutant by output
+    exclude_mutant: str | None = None  # when proving a task, do not match this mutant (an id, or one file) by output
     lang: str = "en"  # the language of the pitfall texts (the job's "lang", from --lang)

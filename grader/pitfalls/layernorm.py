@@ -22,6 +22,7 @@ from grader.pitfalls.measure import (
     tol,
 )
 from grader.grading.probes import OFFSET
+from grader.pitfalls.rmsnorm import is_rms_task
 
 DEFAULT_EPS = 1e-5  # nn.LayerNorm's, when a probe's construction does not name one
 
@@ -206,6 +207,8 @@ def explain(probes: list[tuple[ProbeEvidence, Setting]]) -> Variant | None:
           "missing-affine", "extra-activation", "unstable-variance", "detached-statistics", "wrong-eps",
           "unused-parameter", "wrong-backward")
 def layernorm_formula(ev: Evidence):
+    if is_rms_task(ev.task):  # an RMS norm's formulas are grader.pitfalls.rmsnorm's
+        return
     probes = _searchable(ev)
     if not probes or all(forward_ok(p) and backward_ok(p) for p in ran(ev)):
         return

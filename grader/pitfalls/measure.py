@@ -13,7 +13,7 @@ from typing import Callable, Iterable
 import torch
 
 from grader.grading.compare import MIN_SCALE, tolerance
-from grader.grading.probes import present
+from grader.grading.probes import key_kind, present
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 
 Shown = tuple[str, str]  # (pitfall id, evidence)
@@ -66,13 +66,29 @@ def out_of(probe: ProbeEvidence) -> torch.Tensor | None:
 
 
 def forward_ok(probe: ProbeEvidence) -> bool:
+    """Every output within tolerance: the probe's, and each earlier step's of a call sequence."""
     if "forward" not in probe.verdicts:
-        probe.verdicts["forward"] = close(out_of(probe), probe.expected.get("out"), probe)
+        got = probe.got or {}
+        probe.verdicts["forward"] = all(close(got.get(k), probe.expected[k], probe) for k in keys_of(probe, "out"))
     return probe.verdicts["forward"]
 
 
+def keys_of(probe: ProbeEvidence, kind: str) -> list[str]:
+    """The expected keys holding outputs, gradients or buffers (grader.grading.probes.key_kind),
+    every step's of a call sequence, in step order."""
+    return [k for k in probe.expected if key_kind(k) == kind]
+
+
 def grad_keys(probe: ProbeEvidence) -> list[str]:
-    return [k for k in probe.expected if k == "grad_input" or k.startswith("grad/")]
+    return keys_of(probe, "grad")
+
+
+def state_ok(probe: ProbeEvidence) -> bool:
+    """Every buffer the probe compares (after each step) within tolerance."""
+    if "state" not in probe.verdicts:
+        got = probe.got or {}
+        probe.verdicts["state"] = all(close(got.get(k), probe.expected[k], probe) for k in keys_of(probe, "buffer"))
+    return probe.verdicts["state"]
 
 
 def backward_ok(probe: ProbeEvidence) -> bool:

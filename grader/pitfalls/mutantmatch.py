@@ -5,7 +5,7 @@ and gradients equal the mutant's.
 Mutants are trusted files (dlprep's or the instructor's), built in the judge by Evidence.build. They
 run in the probe's own dtype, as a submission does, so a float32 failure (the one-pass variance)
 shows as it would in the child. When a task is being proved, the mutant under test is excluded: it
-must be named by some other detector.
+must be named by some other detector, or, for an instructor's own pitfall, by its other mutants.
 """
 from __future__ import annotations
 
@@ -15,17 +15,23 @@ import torch
 
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.pitfalls.measure import construction, error, fmt, out_of, tol
-from grader.grading.probes import backward, present
+from grader.grading.probes import backward, key_base, key_kind, present
+from grader.grading.stateful import run_steps
 
 
 def match_mutants(ev: Evidence, skip: set[str]):
     """(mutant id, evidence) for each mutant reproducing the submission; ids in `skip` (already
     shown) and the excluded mutant are not run."""
-    probes = [p for p in ev.probes.values() if out_of(p) is not None and p.spec.params != "init"]
+    # A stochastic probe (dropout in train mode) depends on the submission's mask, which a mutant's own
+    # draw does not share: only grader.pitfalls.sublayer reads those, with the mask.
+    probes = [p for p in ev.probes.values() if out_of(p) is not None and p.spec.params != "init"
+              and not ev.task.stochastic(p.spec)]
     if ev.build is None or not probes:
         return
     for mutant in ev.task.mutants:
-        if mutant.id in skip or mutant.id == ev.exclude_mutant:
+        # A built-in pitfall's proof excludes its id (another detector must name it); an instructor's
+        # own excludes the one file (leave-one-out: its other variants must name it).
+        if mutant.id in skip or ev.exclude_mutant in (mutant.id, mutant.file):
             continue
         worst = _agreement(ev, mutant.file, probes)
         if worst is not None:
@@ -79,9 +85,23 @@ def _run(ev: Evidence, mutant_id: str, probe: ProbeEvidence, out_agrees) -> dict
     (half a failing submission's diagnosis) then need not run."""
     args, kwargs = construction(ev, probe)
     try:
-        return _forward_backward(ev.build(mutant_id, args, kwargs), probe, out_agrees)
+        module = ev.build(mutant_id, args, kwargs)
+        if not _holds_the_same(ev, module, probe):
+            return None
+        return _forward_backward(module, probe, out_agrees)
     except Exception:  # a mutant that fails on this probe cannot be matched on it
         return None
+
+
+def _holds_the_same(ev: Evidence, module: torch.nn.Module, probe: ProbeEvidence) -> bool:
+    """Does the mutant hold the reference parameters the submission holds? A weight never applied
+    and no weight at all compute the same numbers (an RMSNorm's gain), but are different mistakes.
+    Without a structure report (the submission did not build) there is nothing to compare."""
+    if not ev.structure:
+        return True
+    names = set(probe.params)
+    held = {own for own, _ in module.named_parameters()} & names
+    return held == set((ev.structure.get("mapping") or {}).values()) & names
 
 
 def _forward_backward(module: torch.nn.Module, probe: ProbeEvidence, out_agrees=lambda out: True):
@@ -93,6 +113,12 @@ def _forward_backward(module: torch.nn.Module, probe: ProbeEvidence, out_agrees=
         for name, value in probe.params.items():
             if name in own and own[name].shape == value.shape:
                 own[name].copy_(value)
+    if spec.steps or "state" in spec.checks:  # a call sequence, buffers compared: as the child runs it
+        buffers = dict.fromkeys(key_base(k).removeprefix("buffer/") for k in probe.expected if key_kind(k) == "buffer")
+        inputs = [x for _, x, _ in probe.steps] or [probe.x]
+        found, _ = run_steps(module, spec, probe.x.dtype, list(buffers), inputs,
+                             lambda i, shape: probe.steps[i][2] if probe.steps else probe.upstream, probe.first)
+        return found if out_agrees(found["out"]) else None
     context = torch.no_grad if spec.grad == "no_grad" else contextlib.nullcontext
     for _ in range(spec.calls - 1):
         with context():

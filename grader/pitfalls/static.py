@@ -98,6 +98,7 @@ def _forward_rules(fn: ast.FunctionDef, source: str) -> list[Finding]:
     in_writes = {id(inner) for w in writes for inner in ast.walk(w)}
     converting = {id(inner) for node in ast.walk(fn)
                   if isinstance(node, ast.Attribute) and node.attr in _LEAVES_TORCH for inner in ast.walk(node.value)}
+    converting |= _state_updates(fn)
     found = [_finding(("modifies-input",), w, source) for w in writes]
     for node in ast.walk(fn):
         if id(node) in in_writes or id(node) in converting:
@@ -109,6 +110,36 @@ def _forward_rules(fn: ast.FunctionDef, source: str) -> list[Finding]:
         elif isinstance(node, ast.withitem) and _call_name(node.context_expr) in _DETACHING_CONTEXTS:
             found.append(_finding(DETACH_IDS, node.context_expr, source))
     return found
+
+
+def _state_updates(fn: ast.FunctionDef) -> set[int]:
+    """What only updates the module's own state (BatchNorm's running statistics): a `with
+    torch.no_grad():` whose every statement writes an attribute of self, and such a write outside
+    one (`self.running_mean = ... mean.detach()`). Their detach keeps the update out of the graph;
+    it detaches nothing the output is computed from."""
+    found = set()
+    for node in ast.walk(fn):
+        if isinstance(node, ast.With) and all(_writes_self(stmt) for stmt in node.body):
+            found |= {id(inner) for item in node.items for inner in ast.walk(item)}
+            found |= {id(inner) for stmt in node.body for inner in ast.walk(stmt)}
+        elif _writes_self(node):
+            found |= {id(inner) for inner in ast.walk(node)}
+    return found
+
+
+def _writes_self(stmt: ast.AST) -> bool:
+    """`self.a = ...`, `self.a += ...` or `self.a.mul_(...)...` (an in-place call on an attribute of self)."""
+    if isinstance(stmt, ast.Assign):
+        return all(isinstance(t, ast.Attribute) and _root_name(t) == "self" for t in stmt.targets)
+    if isinstance(stmt, ast.AugAssign):
+        return isinstance(stmt.target, ast.Attribute) and _root_name(stmt.target) == "self"
+    if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call) and isinstance(stmt.value.func, ast.Attribute):
+        method, node = stmt.value.func.attr, stmt.value.func.value
+        while isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):  # a chain: .mul_(m).add_(...)
+            node = node.func.value
+        return method.endswith("_") and not method.startswith("_") and isinstance(node, ast.Attribute) \
+            and _root_name(node) == "self"
+    return False
 
 
 def _writes_into(node: ast.AST, args: set[str]) -> bool:

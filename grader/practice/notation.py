@@ -19,19 +19,22 @@ _SUBSCRIPT_TABLE = str.maketrans(_SUBSCRIPT)
 
 _LATEX_WORDS = {
     "sigma": "σ", "mu": "μ", "epsilon": "ε", "varepsilon": "ε", "gamma": "γ", "beta": "β", "alpha": "α",
-    "lambda": "λ", "partial": "∂", "nabla": "∇", "sum": "∑", "prod": "∏", "cdot": "*", "times": "*",
-    "approx": "≈", "leq": "≤", "geq": "≥", "le": "≤", "ge": "≥", "to": "->", "rightarrow": "->", "infty": "∞",
+    "lambda": "λ", "partial": "∂", "nabla": "∇", "sum": "∑", "prod": "∏", "cdot": "*", "times": "*", "odot": "*",
+    "circ": " o ", "implies": "->", "rightarrow": "->", "leftarrow": "<-", "neq": "!=", "ne": "!=",
+    "lvert": "|", "rvert": "|", "lVert": "||", "rVert": "||", "vert": "|", "Vert": "||",
+    "approx": "≈", "leq": "≤", "geq": "≥", "le": "≤", "ge": "≥", "to": "->", "infty": "∞",
 }
 _LATEX = re.compile(r"\\(partial|nabla|cdot|times) ?|\\([a-z]+)", re.IGNORECASE)  # \partial y -> dy
 _LATEX_FRAC = re.compile(r"\\[dt]?frac\s*\{([^{}]*)\}\s*\{([^{}]*)\}")
 _LATEX_SQRT = re.compile(r"\\sqrt\s*\{([^{}]*)\}")
 _LATEX_DROP = re.compile(r"\\(?:left|right|bigg|big|,|;|!| )")
-_LATEX_TEXT = re.compile(r"\\(?:mathrm|text|mathbf|mathit|operatorname|textrm)\s*\{([^{}]*)\}")
+_LATEX_TEXT = re.compile(r"\\(?:mathrm|text|mathbf|mathit|mathcal|boldsymbol|operatorname|textrm)\s*\{([^{}]*)\}")
 
 # Symbols as words, in answers and in every matcher (regexes included: none of these is syntax).
 SYMBOLS = {
     "√": "sqrt", "∑": "sum ", "Σ": "sum ", "∏": "prod ", "Π": "prod ", "σ": "sigma", "μ": "mu", "ε": "eps", "ϵ": "eps", "γ": "gamma", "β": "beta",
-    "α": "alpha", "λ": "lambda", "∂": "d", "∇": "grad ", "·": "*", "⋅": "*", "×": "*", "∗": "*", "−": "-", "–": "-", "→": "->", "⟶": "->", "‖": "||", "“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"',
+    "α": "alpha", "λ": "lambda", "τ": "tau", "θ": "theta", "η": "eta", "δ": "delta", "Δ": "delta", "ρ": "rho", "ℓ": "l", "∂": "d", "∇": "grad ", "·": "*", "⋅": "*", "×": "*", "∗": "*", "⊙": "*", "∘": " o ", "−": "-", "–": "-",
+    "→": "->", "⟶": "->", "⇒": "->", "⟹": "->", "⇔": "<->", "←": "<-", "≠": "!=", "≡": "=", "≔": "=", "‖": "||", "ℒ": "l", "“": '"', "”": '"', "‘": "'", "’": "'", "「": '"', "」": '"',
     "『": '"', "』": '"',
 }
 _SYMBOL_TABLE = str.maketrans(SYMBOLS)
@@ -55,7 +58,12 @@ CANONICAL = [
 _CANONICAL = [(re.compile(pattern, re.ASCII), repl) for pattern, repl in CANONICAL]  # \b beside Chinese too
 
 # A one-letter name's subscript: x_l, x_{l+1}, h_t -> x, x, h (max_norm and ln_f keep theirs).
-_ONE_LETTER_SUBSCRIPT = re.compile(r"(?<![a-z0-9_\\])([a-z])_(?:\{[^{}]{0,12}\}|\([^()]{0,12}\)|[a-z0-9]+\b|[a-z0-9])", re.ASCII)
+# Also a derivative's (dx_l), a power's (sigma^2_(b,t)) and a sum's or product's bounds (sum_(i=l)^(l-1) f -> sum f).
+_SUB = r"_(?:\{[^{}]{0,12}\}|\([^()]{0,12}\)|[a-z0-9]+\b|[a-z0-9])"
+_ONE_LETTER_SUBSCRIPT = re.compile(rf"(?<![a-z0-9_\\])(d?[a-z]|mu|sigma|eps|gamma|beta|alpha|lambda|[a-z]+\^[a-z0-9])(?<!\bdd){_SUB}", re.ASCII)
+_BOUNDS = re.compile(rf"\b(sum|prod) ?{_SUB}(?:\^(?:\([^()]{{0,12}}\)|[a-z0-9]+))? ?", re.ASCII)
+# Code spellings of a square: x.pow(2), x**2, x.square() -> x^2.
+_CODE_POWER = re.compile(r"\.pow\((\d)\)|\*\*\s?(\d)|\.square\(\)", re.ASCII)
 _OPERATOR_SPACE = re.compile(r"\s*([+*/=^<>|])\s*")
 # A spaced minus between math tokens ("x - mean", "h(x) - x"); a spaced dash between words is a pause.
 _MINUS_SPACE = re.compile(r"(?:(?<![a-z0-9][a-z0-9])(?<=[a-z0-9])|(?<=\)))\s+-\s+(?=[\w(])", re.ASCII)
@@ -65,6 +73,8 @@ _CJK = r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]"
 # Whitespace next to a CJK character carries no meaning (YAML's folded lines, "每个 token").
 _SPACE_BY_CJK = re.compile(rf"(?<={_CJK})\s+(?=[\w(]|{_CJK})|(?<=[\w)])\s+(?={_CJK})")
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
+# Abbreviations lose their dots, so "He et al. observed" is one sentence.
+_ABBREVIATION = re.compile(r"\b(?:et al|e\.g|i\.e|vs|cf|approx|resp|fig|eq|sec)\.(?=\s|,|$)", re.ASCII)
 
 
 def has_cjk(text: str) -> bool:
@@ -80,12 +90,13 @@ def _latex(text: str) -> str:
     if "\\" not in text:
         return text
     text = _LATEX_TEXT.sub(r"\1", text)
+    text = re.sub(r"([_^])\{([^{}]{0,12})\}", r"\1(\2)", text)  # x_{l+1}, ^{(l)}: round, so \sqrt{...} can nest them
     text = re.sub(r"\^\{(\w{1,3})\}", r"^\1", text)  # ^{2}: one group fewer to nest
     for _ in range(3):  # \frac{\sqrt{a}}{b}: inner groups first
         text = _LATEX_SQRT.sub(r"sqrt(\1)", text)
         text = _LATEX_FRAC.sub(r"(\1)/(\2)", text)
-    text = _LATEX_DROP.sub("", text)
-    return _LATEX.sub(lambda m: _LATEX_WORDS.get((m.group(1) or m.group(2)).lower(), m.group(2) or ""), text)
+    text = _LATEX_DROP.sub("", text).replace("\\|", "||")
+    return _LATEX.sub(lambda m: _LATEX_WORDS.get(m.group(1) or m.group(2), _LATEX_WORDS.get((m.group(1) or m.group(2)).lower(), m.group(2) or "")), text)
 
 
 # English terms inside Chinese text, in the Chinese matchers' words ("参数 gradient 很大", "用大 lr").
@@ -99,11 +110,14 @@ def normalise(text: str) -> str:
     text = symbols(_latex(text))
     text = unicodedata.normalize("NFKC", text).casefold()
     text = text.translate(_SYMBOL_TABLE)  # NFKC may have produced some (full-width forms)
+    text = _BOUNDS.sub(r"\1 ", text)
     text = _ONE_LETTER_SUBSCRIPT.sub(r"\1", text)
+    text = _CODE_POWER.sub(lambda m: "^" + (m.group(1) or m.group(2) or "2"), text)
     text = text.replace("{", "(").replace("}", ")")
     text = re.sub(r"\^\((\w{1,3})\)", r"^\1", text)  # ^{2} -> ^(2) -> ^2
     text = re.sub(r"\((\w{1,6})\)/\((\w{1,6})\)", r"\1/\2", text)  # \frac{dy}{dx} -> (dy)/(dx) -> dy/dx
     text = re.sub(r"\s+", " ", text).strip()
+    text = _ABBREVIATION.sub(lambda m: m.group().replace(".", ""), text)
     text = _SPACE_BY_CJK.sub("", text)
     text = _OPERATOR_SPACE.sub(r"\1", text)
     text = _MINUS_SPACE.sub("-", text)

@@ -55,9 +55,9 @@ _CJK_RUN = re.compile(r"[^\s,.;:!?，。；：！？、]*[\u4e00-\u9fff][^\s,.;:
 _WORD_BREAK = r"(?:(?!\b(?:and|but|so|which|that|while|because|since|when|if|then|as)\b)[^.;:!?,])"  # ASCII
 _POST_NEGATION = re.compile(
     rf"^{_WORD_BREAK}{{0,16}}?\b(?:is|are|was|were)(?:n't|\s+not|\s+never)\b(?!\s+only)"
-    rf"|^{_WORD_BREAK}{{0,16}}?\b(?:does|do|did|will|can|could|should)(?:n't|\s+not|\s+never)\s+"
+    rf"|^{_WORD_BREAK}{{0,16}}?\b(?:(?:does|do|did|will|can|could|should)(?:n't|\s+not|\s+never)|can't|cannot|won't)\s+"
     r"(?:happen|occur|exist|hold|apply|arise|matter|help|work|cause|pass|flow|reach|propagate|vanish|change|"
-    r"increase|rise|grow|get|go|become|explode|shrink|decrease)\b"
+    r"increase|rise|grow|get|go|become|explode|shrink|decrease|explain|account for)\b"
     rf"|^{_WORD_BREAK}{{0,16}}?\b(?:is|are|was|were)\s+(?:wrong|false|a myth|incorrect|untrue|not true)\b"
     r"|^\s*(?:never|no longer)\b|^\s*(?:does not|doesn't|do not|don't) help\b"
     r"|^[^，。；,;]{0,4}?(?:不会出现|不会发生|不存在|不成立|是错的|是错误的|并不成立|不对|没有发生|并不存在|并非如此|没有帮助|没有用|没用|无济于事|帮助不大)"
@@ -68,13 +68,27 @@ _POST_NEGATION = re.compile(
 )
 # A misconception said as a warning, a hypothetical or a counter-example is not asserted.
 # "If the factors are below 1 the gradient vanishes" is a claim; "it would not match" is not.
-_HYPOTHETICAL = re.compile(r"\b(?:would|could|might|suppose|supposing|whether|otherwise)\b|假如|假设|要是|否则|可能会", re.ASCII)
+_HYPOTHETICAL = re.compile(
+    r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会|的话", re.ASCII)
+# A claim said of what the answer sets its subject against is not asserted: "unlike value clipping,
+# which changes the direction", "不像按值裁剪那样逐元素截断": the frame reaches the end of its clause
+# and a relative clause right after it.
+_CONTRAST_FRAME = re.compile(
+    r"\b(?:unlike|as opposed to|in contrast (?:to|with)|contrary to|whereas in|compared (?:to|with))\b|不像|不同于|有别于|区别于|相比之下",
+    re.ASCII)
+_RELATIVE = re.compile(r"\s*(?:which|that|where|who|whose)\b", re.ASCII)
+# Warning words hedge a claim anywhere in its sentence ("common slip: ...", "avoid ...", "don't ...");
+# verdict words only after its start ("x.std() is wrong here", "..., which is a bug"): "the main bug:
+# the code reduces over C" still says what the code does.
 _WARNING = re.compile(
-    r"\b(?:avoid|mistake|mistaken|wrong|incorrect|bug|buggy|pitfall|myth|beware|careful|mismatch|misconception|"
-    r"instead of|rather than|not match|doesn't match|don't use|do not use|shouldn't|should not|common error)\b"
-    r"|避免|错误|误以为|误认为|陷阱|而不是|而非|不要用|别用|不应|不匹配|对不上|不一致|误区|常见的错|以为",
+    r"\b(?:avoid|mistakes?|mistaken|pitfalls?|myths?|beware|careful|misconceptions?|traps?|slips?|gotchas?|caveat|"
+    r"not match|doesn't match|won't match|wouldn't match|mismatch|don't use|do not use|shouldn't|should not|"
+    r"common (?:error|bug)|easy to (?:get wrong|miss|forget)|people (?:often )?(?:miss|forget|think|believe|assume))\b"
+    r"|(?:^|[:;,]\s*)(?:but |so |and )?(?:please )?(?:don't|do not|never|avoid)\b"
+    r"|避免|误以为|误认为|陷阱|不要用|别用|不应|不匹配|对不上|不一致|误区|常见的错|以为|小心|注意别|注意不要",
     re.ASCII,
 )
+_VERDICT = re.compile(r"\b(?:wrong|incorrect|bug|buggy|false|untrue|not true|an error)\b|错误|是错的|不对|有误", re.ASCII)
 _QUOTE = re.compile(r'"[^"\n]{1,300}"|\'[^\'\n]{8,300}\'')
 
 # ---- matchers ---------------------------------------------------------------------------------
@@ -172,9 +186,14 @@ def _adjacent(first: _Cue, second: _Cue, text: str) -> bool:
 class Reading:
     """An answer folded, cut into clauses and sentences, its negation cues and quotes found."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, borrowed: bool = False):
+        """borrowed: a Chinese answer's English terms put in Chinese (chinese.english_terms_in_chinese)."""
         self.text = notation.normalise(text)
         self.cjk = notation.has_cjk(self.text)
+        if borrowed and self.cjk:
+            from grader.practice import chinese
+
+            self.text = chinese.english_terms_in_chinese(self.text)
         self.clause_ends = [m.start() for m in _CLAUSE_END.finditer(self.text)]
         self.sentence_ends = [m.start() for m in _SENTENCE_END.finditer(self.text)]
         self.quotes = [m.span() for m in _QUOTE.finditer(self.text)]
@@ -282,8 +301,21 @@ class Reading:
         c0, c1 = self.span_of(self.clause_ends, start)
         if _HYPOTHETICAL.search(self.text, c0, max(c1, end)):
             return True
+        if self._in_contrast_frame(start):
+            return True
         s0, s1 = self.span_of(self.sentence_ends, start)
-        return _WARNING.search(self.text, s0, max(s1, end)) is not None
+        if _VERDICT.search(self.text, start, max(s1, end)):
+            return True
+        return _WARNING.search(self.text[s0 : max(s1, end)].lstrip()) is not None
+
+    def _in_contrast_frame(self, start: int) -> bool:
+        c0, c1 = self.span_of(self.clause_ends, start)
+        if _CONTRAST_FRAME.search(self.text, c0, start):
+            return True
+        if c0 > 1 and _RELATIVE.match(self.text, c0):  # "unlike X, which ...": the clause before
+            p0, _ = self.span_of(self.clause_ends, c0 - 1)
+            return _CONTRAST_FRAME.search(self.text, p0, c0) is not None
+        return False
 
     def matches(self, matchers: Matchers | None):
         """Each (start, end, pattern) where one of the matchers occurs."""

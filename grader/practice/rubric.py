@@ -32,12 +32,13 @@ UNSURE_MIN_WORDS, UNSURE_BELOW, UNSURE_TOPICAL = 25, 0.6, 0.3
 
 _CONTRAST_BEFORE = re.compile(
     r"(?:\b(?:unlike|than|versus|vs\.?|compared (?:to|with)|instead of|rather than|as opposed to|in contrast to|"
-    r"relative to|as well as|as good as|comparable to|similar to|the same as|equivalent to|like|on par with|matches|match)"
+    r"relative to|as well as|as good as|comparable to|similar to|the same as|equivalent to|like|on par with|matches|match|"
+    r"of|from)"  # "the re-centering step of LayerNorm", "differs from post-LN": named, not the subject
     r"\s+(?:the\s+|a\s+|plain\s+)?"
     r"|不同于|相比于?|比起|较之|相较于|比|像|=)\s*$",  # "RMSNorm = LayerNorm without re-centering"
     re.ASCII,
 )
-_CONTRAST_AFTER = re.compile(r"^\s*(?:不同|相比|相反|比较|比起来|相当|相近|一样|差不多|类似|相同|基本相同)")
+_CONTRAST_AFTER = re.compile(r"^\s*(?:不同|相比|相反|比较|比起来|相当|相近|一样|差不多|类似|相同|基本相同|(?:最大|主要|最主要|根本|本质)?的?(?:区别|差别|不同))")
 _CONTRAST_WITH = re.compile(r"(?:与|和|跟|同)\s*$")
 
 
@@ -92,7 +93,7 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
     in contrast ("unlike LayerNorm") binds only its own clause or a "which ..." one."""
     if not mentions:
         return None
-    inside = [m for m in mentions if m[0] < end and m[1] > start]
+    inside = [m for m in mentions if m[0] < end and m[1] > start and not m[3]]
     if inside:
         return inside[0][2]
     s0, s1 = reading.span_of(reading.sentence_ends, start)
@@ -112,16 +113,34 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
 # ---- grading ----------------------------------------------------------------------------------
 
 
-def _occurrences(reading: Reading, item, mentions):
-    """(asserted, negated) occurrences of a point or misconception: each a subject or None."""
+def _readings(text: str) -> list[Reading]:
+    """The answer as written, and for a Chinese answer that borrows English terms ("不做 mean
+    centering") a second reading with them in Chinese: a point is found by either language's matchers."""
+    reading = Reading(text)
+    if reading.cjk and re.search(r"[a-z]{2}", reading.text):
+        borrowed = Reading(text, borrowed=True)
+        if borrowed.text != reading.text:
+            return [reading, borrowed]
+    return [reading]
+
+
+def _occurrences(readings, item):
+    """(asserted, negated) occurrences of a point or misconception in any reading: each
+    (reading, start, end, subject or None)."""
     asserted, negated = [], []
-    for start, end, pattern in reading.matches(item.match):
-        subject = _subject_of(reading, mentions, start, end)
-        (negated if reading.negated(start, end, pattern) else asserted).append((start, end, subject))
-    for start, end, pattern in reading.matches(item.denies):
-        if reading.negated(start, end, pattern):
-            asserted.append((start, end, _subject_of(reading, mentions, start, end)))
+    for reading, mentions in readings:
+        for start, end, pattern in reading.matches(item.match):
+            subject = _subject_of(reading, mentions, start, end)
+            (negated if reading.negated(start, end, pattern) else asserted).append((reading, start, end, subject))
+        for start, end, pattern in reading.matches(item.denies):
+            if reading.negated(start, end, pattern):
+                asserted.append((reading, start, end, _subject_of(reading, mentions, start, end)))
     return asserted, negated
+
+
+def _overlaps(occurrence, spans) -> bool:
+    reading, start, end, _ = occurrence
+    return any(r is reading and a < end and start < b for r, a, b in spans)
 
 
 def _about(item, subject: str | None) -> bool:
@@ -129,30 +148,35 @@ def _about(item, subject: str | None) -> bool:
 
 
 def grade(question: ShortQuestion, text: str) -> Verdict:
-    reading = Reading(text)
-    mentions = _mentions(reading, question) if question.subjects else []
+    readings = [(r, _mentions(r, question) if question.subjects else []) for r in _readings(text)]
+    reading = readings[0][0]
     verdict = Verdict(score=0.0)
+    penalty, wrong_spans = 0.0, []
+    for wrong in question.misconceptions:
+        asserted, _ = _occurrences(readings, wrong)
+        said = [(r, a, b) for r, a, b, s in asserted if _about(wrong, s) and not r.hedged(a, b)]
+        if said:
+            verdict.misconceptions.append(wrong)
+            penalty += wrong.penalty
+            wrong_spans += said
     earned = lost = 0.0
     for point in question.rubric:
-        asserted, negated = _occurrences(reading, point, mentions)
-        if any(_about(point, s) for _, _, s in asserted):
+        asserted, negated = _occurrences(readings, point)
+        # Words that state a misconception make no point ("LayerNorm should normalise each channel
+        # across the time steps" does not say "over the time steps" right).
+        asserted = [o for o in asserted if not _overlaps(o, wrong_spans)]
+        if any(_about(point, s) for *_, s in asserted):
             verdict.hit.append(point)
             earned += point.weight
         elif asserted:
-            verdict.swapped.append((point, next(s for _, _, s in asserted if s != point.about)))
+            verdict.swapped.append((point, next(s for *_, s in asserted if s != point.about)))
             lost += SWAP_COST * point.weight
-        elif any(_about(point, s) for _, _, s in negated):
+        elif any(_about(point, s) for *_, s in negated):
             verdict.contradicted.append(point)
             verdict.missed.append(point)
             lost += CONTRADICTION_COST * point.weight
         else:
             verdict.missed.append(point)
-    penalty = 0.0
-    for wrong in question.misconceptions:
-        asserted, _ = _occurrences(reading, wrong, mentions)
-        if any(_about(wrong, s) and not reading.hedged(a, b) for a, b, s in asserted):
-            verdict.misconceptions.append(wrong)
-            penalty += wrong.penalty
     total = sum(point.weight for point in question.rubric)
     verdict.score = round(min(max((earned - lost) / total - penalty, 0.0), 1.0), 6)
     verdict.unsure = _unsure(question, reading, verdict, earned / total)

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from grader.bank.tasks import hidden_coverage
+from grader.render.quiz import prompt_body
 from grader.render.wrap import prose
 from grader.results import CheckResult, SubmissionResult, displayed, number_text
 
@@ -28,6 +29,7 @@ _WORDS = {
         "obtained": "Obtained", "expected": "Expected", "pitfalls": "Pitfalls", "fix": "Fix",
         "output": "Your code's output", "clipped": "[output clipped: {n} more characters; see --format json]",
         "tasks": "Coding tasks", "id": "Id", "title": "Title", "signature": "Signature",
+        "topic": "Topic", "difficulty": "Difficulty", "easy": "easy", "medium": "medium", "hard": "hard",
         "examples": "Public examples", "input": "input", "starter": "Starter code",
         "start_with": "Start with: dlprep task start {id}",
         "hidden_tests": "Hidden tests call forward on any input whose trailing dims match",
@@ -46,6 +48,7 @@ _WORDS = {
         "obtained": "实际值", "expected": "期望值", "pitfalls": "常见错误", "fix": "修正",
         "output": "你的代码的输出", "clipped": "[输出已截断：还有 {n} 个字符；见 --format json]",
         "tasks": "编程题", "id": "编号", "title": "标题", "signature": "签名",
+        "topic": "主题", "difficulty": "难度", "easy": "简单", "medium": "中等", "hard": "困难",
         "examples": "公开样例", "input": "输入", "starter": "起始代码",
         "start_with": "开始：dlprep task start {id}",
         "hidden_tests": "隐藏测试会用末尾维度匹配的任意输入调用 forward",
@@ -185,10 +188,11 @@ def task_list(tasks: list, lang: str = "en", console: Console | None = None) -> 
     console = console or Console()
     w = _w(lang)
     table = Table(title=w["tasks"])
-    for column in (w["id"], w["title"], w["signature"]):
+    for column in (w["id"], w["title"], w["topic"], w["difficulty"], w["signature"]):
         table.add_column(column)
     for spec in tasks:
-        table.add_row(Text(spec.id), Text(spec.title.get(lang)), Text(spec.signature))
+        table.add_row(Text(spec.id), Text(spec.title.get(lang)), Text(spec.topic or "-"),
+                      Text(w.get(spec.difficulty or "", "-")), Text(spec.signature))
     console.print(table)
 
 
@@ -197,7 +201,9 @@ def task_page(spec, examples: list[dict], lang: str = "en", console: Console | N
     console = console or Console()
     w = _w(lang)
     console.print(Text(spec.title.get(lang), style="bold"))
-    console.print(Text(spec.prompt.get(lang)))
+    if spec.topic or spec.difficulty:
+        console.print(Text(" · ".join(filter(None, (spec.topic, w.get(spec.difficulty or "")))), style="dim"))
+    console.print(prompt_body(spec.prompt.get(lang)))  # fenced code in a prompt is highlighted too
     console.print(Text(f"{w['signature']}: {spec.signature}"))
     if covers := hidden_coverage(spec, lang):
         console.print(Text(w["hidden_tests"] + ": " + "; ".join(covers)))

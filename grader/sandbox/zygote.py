@@ -13,7 +13,6 @@ import ctypes
 import importlib
 import itertools
 import json
-import math
 import os
 import select
 import shutil
@@ -22,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader.sandbox import cgroups, child, landlock_rules, lockdown, namespaces, probe_layers, supervisor, wire
+from grader.sandbox import cgroups, child, judgeserver, landlock_rules, lockdown, namespaces, probe_layers, supervisor, wire
 
 # Never in the zygote or a child: a submission could call the reference or find expected values.
 # Matched by where a module's file lives, whatever name it was imported under.
@@ -34,7 +33,7 @@ CHILD_PRELOAD = ("grader.grading.runner",)  # imported once here: the children c
 # import of the judge while its child runs (~20 ms of CPU per job in a fresh fork) shrinks by half.
 JUDGE_HELPERS = ("grader.grading.checks", "grader.pitfalls.detectors", "grader.pitfalls.mutantmatch",
                  "grader.pitfalls.registry", "grader.pitfalls.static")
-USUAL_JUDGE = "grader.grading.judge"  # loaded by each slot before its job: off the per-job path
+USUAL_JUDGE = "grader.grading.judge"  # loaded by the judge process as it starts (judgeserver.py)
 DEFAULT_JUDGE_DEADLINE_S = 60.0  # the judge is trusted, but it runs the reference: bound it too
 TOOK, CLOSED = b"T", b"C"  # a slot's byte to the zygote: it took a job / the CLI closed the pipe
 
@@ -148,35 +147,56 @@ def serve(control: int, reply: int, plan: lockdown.Plan) -> None:
     the control pipe closed (CLOSED); the zygote replies for a slot that died after taking a job
     without replying, and after each job says it has reaped it."""
     taken_r, taken_w = os.pipe()
+    judge = judgeserver.Doorbell((control, reply, taken_r, taken_w), (USUAL_JUDGE,))
+    judge.start()
     slots = itertools.count()
-    idle = _fork_slot(control, reply, (taken_r, taken_w), plan, next(slots))
-    while _took_job(idle[0], taken_r):
+    idle = _fork_slot(control, reply, (taken_r, taken_w), plan, next(slots), judge)
+    while _took_job(idle[0], taken_r, judge):
         running = idle
-        idle = _fork_slot(control, reply, (taken_r, taken_w), plan, next(slots))
+        idle = _fork_slot(control, reply, (taken_r, taken_w), plan, next(slots), judge)
         _, status = os.waitpid(running[0], 0)
         cgroups.remove(running[1])  # its child is reaped (or dying of its death signal)
+        if judge.ended():  # past its deadline, crashed or retired: the next job gets a new one
+            judge.start()
         if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
             wire.write_json(reply, {"ok": False, "error": _slot_death(status)})
         wire.write_json(reply, {"reaped": True})  # so run() returns with no process of the job left
     cgroups.remove(idle[1])
+    judge.close()
 
 
-def _fork_slot(control: int, reply: int, taken: tuple[int, int], plan: lockdown.Plan, n: int) -> tuple[int, list[str]]:
+def _fork_slot(control: int, reply: int, taken: tuple[int, int], plan: lockdown.Plan, n: int,
+               judge: judgeserver.Doorbell) -> tuple[int, list[str]]:
     """Fork slot n; (its pid, its child's cgroup directories)."""
     plan.slot_uid = lockdown.SLOT_UID_BASE + n % 2  # two slots live at once: a uid each
     plan.cgroup_paths = slot_cgroup(plan, n)
     slot = os.fork()
     if slot == 0:
         os.close(taken[0])
-        _slot(control, reply, taken[1], plan)
+        judge.recv.close()  # the judge's end of the doorbell: only the judge reads it
+        _slot(control, reply, taken[1], plan, judge)
     return slot, plan.cgroup_paths
 
 
-def _took_job(slot: int, taken_r: int) -> bool:
-    """Wait for the idle slot to take a job (True), or to find the CLI gone or die idle (False)."""
+def _took_job(slot: int, taken_r: int, judge: judgeserver.Doorbell) -> bool:
+    """Wait for the idle slot to take a job (True), or to find the CLI gone or die idle (False).
+    A judge process that ends meanwhile is replaced at once."""
     pidfd = os.pidfd_open(slot)
     try:
-        ready, _, _ = select.select([taken_r, pidfd], [], [])
+        while True:
+            judge_fd = judge.pidfd()
+            if judge_fd is None:
+                judge.ended()
+                judge.start()
+                continue
+            try:
+                ready, _, _ = select.select([taken_r, pidfd, judge_fd], [], [])
+            finally:
+                os.close(judge_fd)
+            if judge_fd not in ready or taken_r in ready or pidfd in ready:
+                break
+            if judge.ended():
+                judge.start()
     finally:
         os.close(pidfd)
     if taken_r in ready:
@@ -186,14 +206,12 @@ def _took_job(slot: int, taken_r: int) -> bool:
 
 
 def _slot_death(status: int) -> str:
-    if os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGALRM:
-        return "the judge did not finish within its deadline"
     if os.WIFSIGNALED(status):
         return f"the grading slot was killed by {signal.Signals(os.WTERMSIG(status)).name}"
     return f"the grading slot exited with code {os.WEXITSTATUS(status)}"
 
 
-def _slot(control: int, reply: int, taken: int, plan: lockdown.Plan) -> None:
+def _slot(control: int, reply: int, taken: int, plan: lockdown.Plan, judge: judgeserver.Doorbell) -> None:
     """Fork the child, wait for a job, grade it, write the reply, exit 0 (any other end after taking
     the job: the zygote replies)."""
     _die_with_parent()
@@ -203,7 +221,6 @@ def _slot(control: int, reply: int, taken: int, plan: lockdown.Plan) -> None:
         if plan.on("uid"):
             os.chown(per_job_dir, plan.slot_uid, plan.slot_uid)
     proc = supervisor.spawn(plan)
-    _warm_judge()
     try:
         length = wire.read_length(control)
     except wire.WireError:
@@ -214,7 +231,7 @@ def _slot(control: int, reply: int, taken: int, plan: lockdown.Plan) -> None:
     try:
         request = json.loads(wire.read_exact(control, length))
         os.close(control)
-        message = {"ok": True, "result": grade(request, proc, plan)}
+        message = {"ok": True, "result": grade(request, proc, plan, judge)}
     except Exception as exc:  # noqa: BLE001 - reported to the CLI as dlprep's failure
         message = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
     finally:
@@ -224,29 +241,19 @@ def _slot(control: int, reply: int, taken: int, plan: lockdown.Plan) -> None:
     os._exit(0)
 
 
-def _warm_judge() -> None:
-    """Load the usual judge while the slot waits for its job. The child was forked just before, so
-    nothing of it is in the child's memory, and the slot never forks again. A failure here only
-    means the job's own import (in grade) reports it."""
-    try:
-        importlib.import_module(USUAL_JUDGE)
-    except Exception:  # noqa: BLE001 - re-raised, with context, by the job's own import
-        pass
-
-
-def grade(request: dict, proc: supervisor.Child, plan: lockdown.Plan) -> dict:
+def grade(request: dict, proc: supervisor.Child, plan: lockdown.Plan, judge: judgeserver.Doorbell) -> dict:
     job, deadline_s = request["job"], float(request["deadline_s"])
     child_module = job["child_entry"].partition(":")[0]
     if child_module not in sys.modules:
         os.kill(proc.pid, signal.SIGKILL)
         raise supervisor.SandboxFault(f"the child entry's module {child_module} was not preloaded by the zygote")
-    judge_module, _, judge_name = job["judge_entry"].partition(":")
-    # The judge's code loads while the child runs; the reference runs only once the child is reaped.
-    outcome = supervisor.run(proc, job, plan, deadline_s, lambda: importlib.import_module(judge_module))
-    if "trusted" in request:  # the child is reaped: only the judge's copy of the job holds it
+    outcome = supervisor.run(proc, job, plan, deadline_s, lambda: None)
+    # The child is reaped: only now does the judge see the job, and only the judge's copy holds
+    # what is trusted.
+    if "trusted" in request:
         job = {**job, "trusted": request["trusted"]}
     judge_deadline_s = float(request.get("judge_deadline_s", DEFAULT_JUDGE_DEADLINE_S))
-    signal.alarm(max(1, math.ceil(judge_deadline_s)))  # SIGALRM ends the slot; the zygote says why
-    result = getattr(sys.modules[judge_module], judge_name)(job, outcome)
-    signal.alarm(0)
-    return result
+    try:
+        return judgeserver.ask(judge, job["judge_entry"], job, outcome, judge_deadline_s)
+    except judgeserver.JudgeGone as exc:
+        raise supervisor.SandboxFault(str(exc)) from None

@@ -1,0 +1,42 @@
+"""Mutant wrong-backward (with wrong-scale): forward scales by sqrt(d_model), and a hand-written
+softmax backward forgets the subtraction of the weighted mean (as if the softmax were exp)."""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class _Softmax(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, scores):
+        weights = F.softmax(scores, dim=-1)
+        ctx.save_for_backward(weights)
+        return weights
+
+    @staticmethod
+    def backward(ctx, grad):
+        (weights,) = ctx.saved_tensors
+        return weights * grad  # should be weights * (grad - (weights * grad).sum(-1, keepdim=True))
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, d_model, n_heads):
+        super().__init__()
+        self.n_heads = n_heads
+        self.c_attn = nn.Linear(d_model, 3 * d_model)
+        self.c_proj = nn.Linear(d_model, d_model)
+
+    def forward(self, x):
+        B, T, C = x.shape
+        hs = C // self.n_heads
+        q, k, v = self.c_attn(x).split(C, dim=2)
+        q = q.view(B, T, self.n_heads, hs).transpose(1, 2)
+        k = k.view(B, T, self.n_heads, hs).transpose(1, 2)
+        v = v.view(B, T, self.n_heads, hs).transpose(1, 2)
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(C)
+        future = torch.ones(T, T, dtype=torch.bool, device=x.device).triu(1)
+        att = att.masked_fill(future, float("-inf"))
+        att = _Softmax.apply(att)
+        y = (att @ v).transpose(1, 2).reshape(B, T, C)
+        return self.c_proj(y)

@@ -1,0 +1,14 @@
+"""Reference pre-norm residual sublayer (GPT-2, most modern Transformers): normalize the branch's
+input, run the sublayer, drop out, add the input back. The skip path carries x untouched."""
+import torch.nn as nn
+
+
+class PreNormResidual(nn.Module):
+    def __init__(self, d_model, sublayer, p_drop=0.1):
+        super().__init__()
+        self.norm = nn.LayerNorm(d_model)
+        self.sublayer = sublayer
+        self.dropout = nn.Dropout(p_drop)
+
+    def forward(self, x):
+        return x + self.dropout(self.sublayer(self.norm(x)))  # (..., d_model)

@@ -1,0 +1,38 @@
+"""Hostile: scaled_dot_product_attention by a computed name with the Python dispatch keys
+excluded, its exception caught and the work redone by hand: the record made at the moment of the call
+stays, whatever the submission does afterwards.
+Its benign twin is this file without the attack blocks (tests/test_hostile.py)."""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# >>> attack
+_C = torch._C
+_KEYS = _C.DispatchKeySet(_C.DispatchKey.Python) | _C.DispatchKeySet(_C.DispatchKey.PythonTLSSnapshot)
+# <<< attack
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, d_model, n_heads):
+        super().__init__()
+        self.n_heads = n_heads
+        self.c_attn = nn.Linear(d_model, 3 * d_model)
+        self.c_proj = nn.Linear(d_model, d_model)
+
+    def forward(self, x):
+        B, T, C = x.shape
+        hs = C // self.n_heads
+        q, k, v = (t.view(B, T, self.n_heads, hs).transpose(1, 2) for t in self.c_attn(x).split(C, dim=2))
+        # >>> attack
+        try:
+            with _C._ExcludeDispatchKeyGuard(_KEYS):
+                getattr(F, "scaled_dot_" + "product_attention")(q, k, v, is_causal=True)
+        except RuntimeError:
+            pass
+        # <<< attack
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(hs)
+        att = att.masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float("-inf"))
+        y = F.softmax(att, dim=-1) @ v
+        return self.c_proj(y.transpose(1, 2).reshape(B, T, C))

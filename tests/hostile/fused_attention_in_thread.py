@@ -1,0 +1,41 @@
+"""Hostile: torch's fused attention by a computed name, run in a worker thread: the
+CompositeImplicitAutograd kernel of scaled_dot_product_attention records it on every thread.
+Its benign twin is this file without the attack blocks (tests/test_hostile.py)."""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+# >>> attack
+import threading
+
+
+def _in_thread(fn, *args, **kwargs):
+    box = []
+    worker = threading.Thread(target=lambda: box.append(fn(*args, **kwargs)))
+    worker.start()
+    worker.join()
+    return box[0] if box else None
+# <<< attack
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, d_model, n_heads):
+        super().__init__()
+        self.n_heads = n_heads
+        self.c_attn = nn.Linear(d_model, 3 * d_model)
+        self.c_proj = nn.Linear(d_model, d_model)
+
+    def forward(self, x):
+        B, T, C = x.shape
+        hs = C // self.n_heads
+        q, k, v = (t.view(B, T, self.n_heads, hs).transpose(1, 2) for t in self.c_attn(x).split(C, dim=2))
+        # >>> attack
+        y = _in_thread(getattr(F, "scaled_dot_product" + "_attention"), q, k, v, is_causal=True)
+        return self.c_proj(y.transpose(1, 2).reshape(B, T, C))
+        # <<< attack
+        att = (q @ k.transpose(-2, -1)) / math.sqrt(hs)
+        att = att.masked_fill(torch.ones(T, T, dtype=torch.bool).triu(1), float("-inf"))
+        y = F.softmax(att, dim=-1) @ v
+        return self.c_proj(y.transpose(1, 2).reshape(B, T, C))

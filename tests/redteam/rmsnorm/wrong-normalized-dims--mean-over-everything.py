@@ -1,0 +1,13 @@
+"""One mean square over the whole tensor, not one per row."""
+import torch
+import torch.nn as nn
+
+
+class RMSNorm(nn.Module):
+    def __init__(self, dim, eps=1e-6):
+        super().__init__()
+        self.eps = eps
+        self.weight = nn.Parameter(torch.ones(dim))
+
+    def forward(self, x):
+        return x / torch.sqrt(x.pow(2).mean() + self.eps) * self.weight
