@@ -20,7 +20,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-bank_app = typer.Typer(help="List, show and validate question banks and task files.", no_args_is_help=True)
+bank_app = typer.Typer(help="List, show, validate and scaffold question banks and task files.",
+                       no_args_is_help=True)
 task_app = typer.Typer(help="Coding tasks: show one, start a file from its starter code, get a hint or the "
                         "solution.", no_args_is_help=True)
 app.add_typer(bank_app, name="bank")

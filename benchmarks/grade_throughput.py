@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader.grading import batch as batches  # noqa: E402
 from grader.grading.cache import NEVER_CACHED  # noqa: E402
-from grader.sandbox import Sandbox  # noqa: E402
+from grader.sandbox import Sandbox, judgeserver  # noqa: E402
 from tests import batch_class  # noqa: E402
 
 GOAL_CPU_MS, GOAL_RATIO, GOAL_CACHED_S = 60.0, 40.0, 1.0
@@ -43,10 +43,28 @@ def own_cpu() -> float:
 
 
 def tree_cpu(pid: int) -> tuple[float, float]:
-    """(the process itself, its reaped descendants) CPU seconds, from /proc/PID/stat."""
+    """(the process itself, its reaped descendants and its live judge process) CPU seconds, from
+    /proc/PID/stat. The judge process (grader.sandbox.judgeserver) serves every job and is reaped
+    by no one before the sandbox closes, so its own stat is read."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     utime, stime, cutime, cstime = (int(f) / TICK for f in fields[11:15])
-    return utime + stime, cutime + cstime
+    return utime + stime, cutime + cstime + judge_cpu(pid)
+
+
+def judge_cpu(zygote: int) -> float:
+    total = 0.0
+    try:
+        children = Path(f"/proc/{zygote}/task/{zygote}/children").read_text().split()
+    except OSError:
+        return total
+    for child in children:
+        try:
+            if Path(f"/proc/{child}/comm").read_text().strip() == judgeserver.NAME.decode():
+                fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
+                total += sum(int(f) for f in fields[11:15]) / TICK
+        except OSError:
+            pass  # ended meanwhile: a new one starts from zero
+    return total
 
 
 class Metered:

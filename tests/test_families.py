@@ -152,6 +152,7 @@ def test_the_prompt_states_everything_the_hidden_tests_cover(task):
             "train and eval mode": ("eval mode", "评估模式"), "called repeatedly on the same module": ("repeatedly", "重复调用"),
             "eps by keyword or by position": ("by position", "按位置"), "the input is never modified": ("never modified", "从不被修改"),
             "one head or several": ("one head or several", "一个或多个头"),
+            "sequences of train and eval calls": ("sequences of train and eval calls", "训练和评估调用的序列"),
             "sequences as short as one token": ("sequences as short as one token", "短至一个 token 的序列"),
             "dropout rates above 0 in train and eval mode": ("p_drop 0, 0.1 or 0.3", "0、0.1 或 0.3 的 p_drop")}
     covers = hidden_coverage(spec)

@@ -204,9 +204,14 @@ def grade(sandbox, builtin_tasks):
 
 @pytest.mark.parametrize("path", CASES, ids=[p.stem for p in CASES])
 def test_red_team_case(grade, path):
-    """correct: passes with nothing named; <id>[+<id>]: fails, naming each with evidence."""
+    """correct: passes with nothing named; <id>[+<id>]: fails, naming each with evidence;
+    error-<kind>: that error."""
     head = path.stem.split("--")[0]
     result = grade(path)
+    if head.startswith("error-"):
+        assert result.verdict == "error" and result.error.kind == head.removeprefix("error-"), result.error
+        assert "not a torch.autograd.Function" in result.error.message
+        return
     failed = [(c.name, c.message) for c in result.checks if not c.passed]
     if head == "correct":
         assert result.verdict == "pass", (result.error, failed)

@@ -78,8 +78,12 @@ def listeners(tmp_path_factory):
 def task_for(source: str, tasks):
     if "class RMSNorm" in source:
         return tasks["rmsnorm"]
+    if "class BatchNorm1d" in source:
+        return tasks["batchnorm1d"]
     if "class CausalSelfAttention" in source:
         return tasks["causal-self-attention"]
+    if "class PreNormResidual" in source or "class PostNormResidual" in source:
+        return tasks["prenorm-residual" if "class PreNormResidual" in source else "postnorm-residual"]
     return tasks["residual-block" if "class ResidualBlock" in source else "layernorm"]
 
 

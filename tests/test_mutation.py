@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 MUTANTS = ROOT / "grader" / "mutants"
 MUTANT_DIRS = {"layernorm": "layernorm", "residual-block": "residual_block", "rmsnorm": "rmsnorm",
                "causal-self-attention": "causal_self_attention",
-               "prenorm-residual": "prenorm_residual", "postnorm-residual": "postnorm_residual"}
+               "prenorm-residual": "prenorm_residual", "postnorm-residual": "postnorm_residual",
+               "batchnorm1d": "batchnorm1d"}
 
 
 @pytest.mark.parametrize("task_id", MUTANT_DIRS)
@@ -91,6 +92,7 @@ def test_bank_validate_proves_the_shipped_tasks():
     assert re.fullmatch(rf"dlprep: rmsnorm: {drawn}; 17/17 mutants caught and named", rmsnorm)
     assert re.fullmatch(rf"dlprep: causal-self-attention: {drawn}; 18/18 mutants caught and named",
                         lines["causal-self-attention"])
+    assert re.fullmatch(rf"dlprep: batchnorm1d: {drawn}; 16/16 mutants caught and named", lines["batchnorm1d"])
     for sublayer in ("prenorm-residual", "postnorm-residual"):  # dropout checked by properties (issue 19)
         assert re.fullmatch(rf"dlprep: {sublayer}: {drawn}; 7/7 mutants caught and named", lines[sublayer])
     assert re.search(r"\d+ families \(tuple-3d, tuple-2d, prime-n, large-n", layernorm)  # which families it covers

@@ -21,7 +21,7 @@ CASES = Path(__file__).parent / "pitfall_cases"
 # The source article's own code, kept once, with the golden end-to-end cases.
 ARTICLE = {task: Path(__file__).parent / "golden" / f"article-{task}" / "submission.py"
            for task in ("layernorm", "residual-block")}
-TASKS = ("layernorm", "residual-block", "prenorm-residual", "postnorm-residual")
+TASKS = ("layernorm", "residual-block", "prenorm-residual", "postnorm-residual", "batchnorm1d")
 
 
 def cases(prefix_ok) -> list:

@@ -76,7 +76,8 @@ def test_a_question_goes_to_stdout_and_never_over_a_file(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["question", "--type", "essay"], "unknown question type 'essay' (types: single, multi, truefalse, numeric, short)"),
+    (["question", "--type", "essay"],
+     "unknown question type 'essay' (types: single, multi, truefalse, numeric, short)"),
     (["question", "--type", "short", "--topic", "Soft Max"], "--topic: 'Soft Max' must be lowercase letters"),
     (["task", "My_Task"], "ID: 'My_Task' must be lowercase letters"),
     (["task", "layernorm"], "a built-in task has the id layernorm; choose another"),
@@ -96,6 +97,7 @@ def test_a_task_scaffold_writes_nothing_when_any_of_its_files_exists(tmp_path):
     assert (tmp_path / "mutants" / "bias_scaled.py").read_text() == "# mine\n"
 
 
-@pytest.mark.parametrize("task_id, name", [("my-affine", "MyAffine"), ("layer.norm_2", "LayerNorm2"), ("3d-conv", "Task3dConv")])
+@pytest.mark.parametrize("task_id, name", [("my-affine", "MyAffine"), ("layer.norm_2", "LayerNorm2"),
+                                           ("3d-conv", "Task3dConv")])
 def test_the_class_name_comes_from_the_id(task_id, name):
     assert scaffold.class_name(task_id) == name

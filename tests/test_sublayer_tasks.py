@@ -142,7 +142,7 @@ OWN_MASK = """
 @pytest.mark.parametrize("task, source", [
     ("prenorm-residual", "import torch\n" + PRE_OK.replace("\n        " + PRE_BRANCH, OWN_MASK)),
     ("postnorm-residual", POST_OK.replace("nn.Dropout(p_drop)", "nn.Dropout(p_drop, inplace=True)")),
-])
+], ids=["own-mask", "in-place"])
 def test_any_mask_drawn_any_way_passes(grade, task, source):
     result = grade(task, source)
     assert result.verdict == "pass", [(c.name, c.message) for c in result.checks if not c.passed]
@@ -160,7 +160,7 @@ DROPPING = "self.training and self.dropout.p > 0"
      r"output: \d+% of the elements off"),  # kept elements not scaled
     (f"x + self.dropout(self.sublayer(self.norm(x))) * ((1 - self.dropout.p) / self.dropout.p if {DROPPING} else 1)",
      r"output: \d+% of the elements off"),  # scaled by 1/p
-])
+], ids=["drops-all", "no-dropout", "no-scale", "scaled-by-1/p"])
 def test_a_wrong_dropout_fails_exactly_the_stochastic_probes(grade, builtin_tasks, branch, why):
     """Eval mode and p = 0 stay right (deterministic, equal to the reference); only train mode with
     p > 0 shows the mistake, with shares, never counts, in a hidden probe's message."""
@@ -168,6 +168,9 @@ def test_a_wrong_dropout_fails_exactly_the_stochastic_probes(grade, builtin_task
     assert set(failing(result)) == stochastic_checks(builtin_tasks, "prenorm-residual")
     forward = [c for c in result.checks if not c.passed and c.name.endswith("/forward")]
     assert forward and all(re.search(why, c.message) for c in forward), [c.message for c in forward]
+    if "kept 0%" in why:  # no truth to measure against: the pitfall says why, not a distance from eval mode
+        (pitfall,) = result.pitfalls
+        assert pitfall.id == "wrong-output" and "dropout kept 0% of the elements" in pitfall.evidence
 
 
 def test_the_mask_messages_follow_the_language_of_the_job(grade):

@@ -32,6 +32,10 @@ TRUSTED = {
     "fused_norm_jit_trace": ("forbidden-builtin", RECORDED),
     # torch.compile: tests/redteam/layernorm/forbidden-builtin--torch-compile.py (its import needs a longer deadline)
     "rms_norm_caught_and_retried": ("forbidden-builtin", "aten.rms_norm.default"),
+    # BatchNorm in training is every other fused norm over the transposed batch (issue 19)
+    "fused_norm_batchnorm_layer_norm_transposed": ("forbidden-builtin", "aten.layer_norm.default"),
+    "fused_norm_batchnorm_group_norm_in_thread": ("forbidden-builtin", RECORDED),
+    "fused_norm_batchnorm_native_group_norm_excluded_keys": ("forbidden-builtin", "aten.native_group_norm.default"),
     # the rmsnorm task forbids every fused norm: RMS norm's own routes, and layer norm of [x, -x]
     "rmsnorm_fused_in_thread": ("forbidden-builtin", "aten.rms_norm.default"),
     "rmsnorm_fused_exclude_autograd_key": ("forbidden-builtin", "aten.rms_norm.default"),
@@ -40,7 +44,7 @@ TRUSTED = {
     # the attention task forbids scaled_dot_product_attention (the composite op), every attention
     # kernel of the installed torch, and what reaches them (nn.MultiheadAttention)
     "fused_attention_in_thread": ("builtin-attention", "aten.scaled_dot_product_attention.default"),
-    "fused_attention_exclude_autograd_key": ("builtin-attention", "aten._scaled_dot_product_flash_attention_for_cpu"),
+    "fused_attention_exclude_autograd_key": ("builtin-attention", "aten._scaled_dot_product_flash_attention"),
     "fused_attention_caught_and_retried": ("builtin-attention", "aten.scaled_dot_product_attention.default"),
     "multihead_attention_computed_name": ("builtin-attention", RECORDED),
     # self-reports out of reach: each route ends in the failure its forging was meant to hide (F5)
@@ -62,6 +66,7 @@ TRUSTED = {
     "forged_answer_bad_shape": ("crashed", "shape is not a list"),
     "forged_answer_many_holders": ("crashed", "meta is"),
     "forged_answer_at_the_limits": ("extra-layers", "[clipped]"),
+    "forged_answer_buffers": ("unregistered-buffers", "buffer running_mean: dtype int64, expected float32"),
 }
 ERROR_KINDS = {"import-error", "crashed"}
 REPORT_BYTES = 64_000  # what the table's source (the JSON report) may hold for a forged answer

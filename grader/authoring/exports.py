@@ -125,6 +125,10 @@ def task_files(loaded) -> list[Path]:
         raise UsageError(f"task {spec.id}: its reference module {target} is neither dlprep's nor beside the task "
                          "file; name it as `file.py:Class` beside the YAML so that the export can carry it")
     wanted += [m.path(loaded.dir) for m in spec.mutants if m.path(loaded.dir).resolve().is_relative_to(root)]
+    for ref in spec.module_refs():  # a sublayer class beside the YAML travels with it (module arguments)
+        target = ref.rsplit(":", 1)[0]
+        if target.endswith(".py") and (found := reference_path(target, loaded.dir)[0]) is not None:
+            wanted.append(found)
     out = []
     for p in wanted:
         if not p.resolve().is_relative_to(root):

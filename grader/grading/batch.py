@@ -25,7 +25,7 @@ from grader.grading import cache as results_cache
 from grader.grading import htmlreport, reports
 from grader.grading import truth as batch_truth
 from grader.grading.discover import Found, discover
-from grader.grading.submit import bad_file, grade_source, task_catalog
+from grader.grading.submit import FUNCTION_TASK_PRELOAD, bad_file, grade_source, task_catalog
 from grader.results import BatchResult, ErrorInfo, NamedResult, SubmissionResult
 
 FORMATS = ("table", "json", "csv", "junit", "markdown", "html")
@@ -112,7 +112,8 @@ def grade_paths(
 
         shared = batch_truth.Shared()  # the float64 truth, computed by the first judge only
 
-        pool = _Pool(start_sandbox or (lambda: _new_sandbox(options)), grade,
+        preload = FUNCTION_TASK_PRELOAD if loaded.spec.kind == "function" else ()
+        pool = _Pool(start_sandbox or (lambda: _new_sandbox(options, preload)), grade,
                      lambda f, exc: internal_error(f, loaded.spec.id, exc))
         batch.partial = pool.run([(i, found[i]) for i in todo], min(jobs or usable_cores(), len(todo)), deliver)
     top = max((r.max_score for r in results if r is not None), default=0.0)
@@ -136,11 +137,11 @@ def render(batch: BatchResult, fmt: str, lang: str = "en") -> str:
     return writers[fmt](batch, lang)
 
 
-def _new_sandbox(options: Options):
+def _new_sandbox(options: Options, preload: tuple[str, ...] = ()):
     from grader.sandbox import Sandbox
 
     # Every core grades: an idle child warming up would only take CPU from a running one.
-    return Sandbox(device=options.device, insecure=options.insecure, prewarm=False)
+    return Sandbox(device=options.device, insecure=options.insecure, prewarm=False, preload=preload)
 
 
 def internal_error(found: Found, task_id: str, exc: Exception) -> SubmissionResult:

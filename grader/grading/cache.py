@@ -58,6 +58,8 @@ def task_digest(loaded) -> str:
     h = hashlib.sha256(json.dumps(spec.model_dump(mode="json"), sort_keys=True).encode())
     ref, _ = reference_path(spec.reference.rsplit(":", 1)[0], Path(loaded.dir))
     files = [ref] + [m.path(loaded.dir) for m in spec.mutants]
+    # the classes of module-valued arguments (a sublayer the task builds): their code decides outputs
+    files += [reference_path(r.rsplit(":", 1)[0], Path(loaded.dir))[0] for r in spec.module_refs()]
     for path in files:
         try:
             h.update(b"\0" + (path.read_bytes() if path is not None else b"<missing>"))

@@ -82,34 +82,35 @@ def compare(got: torch.Tensor, expected: torch.Tensor, rel_tol: float) -> Compar
         # A finite maximum means every element of both tensors is finite, so the masks below would
         # change nothing and mark nothing: a passing grade makes ~50 comparisons, skip their work.
         return Comparison(True, max_abs, max_abs / scale, total=total, shape=list(expected.shape))
-    err = torch.where(torch.isfinite(got64) | ~torch.isfinite(expected), err, torch.inf)
-    err = torch.where(torch.isnan(err), torch.inf, err)
+    # Every NaN error counts as infinite: a non-finite value where the truth is finite gives NaN
+    # (got NaN) or inf (got inf) here already, so this one pass is the whole rule.
+    err = torch.nan_to_num(err, nan=math.inf, posinf=math.inf)
     bad = err > rel_tol * scale
     max_abs = err.max().item() if total else 0.0
+    mismatched = int(bad.sum())
     return Comparison(
-        passed=not bool(bad.any()),
+        passed=mismatched == 0,
         max_abs_err=max_abs,
         max_rel_err=max_abs / scale,
-        mismatched=int(bad.sum()),
+        mismatched=mismatched,
         total=total,
         shape=list(expected.shape),
-        worst=_worst(got64, expected, err, bad),
+        worst=_worst(got64, expected, err, bad, mismatched),
     )
 
 
-def _worst(got: torch.Tensor, expected: torch.Tensor, err: torch.Tensor, bad: torch.Tensor) -> list[Mismatch]:
-    k = min(int(bad.sum()), WORST_SHOWN)
+def _worst(got: torch.Tensor, expected: torch.Tensor, err: torch.Tensor, bad: torch.Tensor,
+           mismatched: int) -> list[Mismatch]:
+    k = min(mismatched, WORST_SHOWN)
     if k == 0:
         return []
-    flat = torch.where(bad, err, -1.0).flatten()
+    # Where every element is off (a failing gradient, usually), the mask would change nothing.
+    flat = (err if mismatched == err.numel() else torch.where(bad, err, -1.0)).flatten()
     order = torch.topk(flat, k).indices.sort().values  # the k worst, listed in index order as pytest does
+    shape = tuple(expected.shape)
     return [
-        Mismatch(
-            index=list(_unravel(int(i), tuple(expected.shape))),
-            got=finite(got.flatten()[i].item()),
-            expected=finite(expected.flatten()[i].item()),
-        )
-        for i in order
+        Mismatch(index=list(_unravel(i, shape)), got=finite(g), expected=finite(e))
+        for i, g, e in zip(order.tolist(), got.flatten()[order].tolist(), expected.flatten()[order].tolist())
     ]
 
 

@@ -24,7 +24,7 @@ import math
 import torch
 
 from grader.grading import wording
-from grader.grading.probes import DTYPES, present
+from grader.grading.probes import DTYPES
 
 # A correct dropout's keep count falls this far into a tail of Binomial(n, 1 - p) once in 10^9 probes.
 MASK_TAIL = 1e-9
@@ -35,28 +35,40 @@ def p_of(spec, probe) -> float:
     return spec.dropout.p(spec.build_for(probe)) if spec.dropout is not None else 0.0
 
 
+class MaskShape(ValueError):
+    """The recorded gradient is not of the shape of the site's output in the reference."""
+
+
 def apply_mask(ref: torch.nn.Module, spec, probe, mask: torch.Tensor | None) -> None:
     """The reference as a stochastic probe's truth: eval mode (its own dropout off), and with a mask
-    the site's output times mask / (1 - p): train mode with exactly that mask."""
+    the site's output times mask / (1 - p): train mode with exactly that mask. A mask of another
+    shape than that output raises MaskShape (the child's record is checked where it is used)."""
     ref.eval()
     if mask is None:
         return
     scale = 1.0 / (1.0 - p_of(spec, probe))
-    ref.get_submodule(spec.dropout.site).register_forward_hook(
-        lambda _module, _inputs, out: out * mask.to(out.dtype) * scale)
+
+    def masked(_module, _inputs, out):
+        if tuple(out.shape) != tuple(mask.shape):
+            raise MaskShape(f"{tuple(mask.shape)} against {tuple(out.shape)}")
+        return out * mask.to(out.dtype) * scale
+
+    ref.get_submodule(spec.dropout.site).register_forward_hook(masked)
 
 
 def settle(j) -> None:
     """On a grader.grading.judge.Judgement: the submission's mask on every probe of a dropout task
-    that ran backward (`j.masks`, for the detectors); each stochastic probe's truth recomputed with
-    it, or why it cannot be (`j.mask_problems`, the probe's checks fail with it)."""
+    with p > 0 that ran backward (`j.masks`, for the detectors: an eval probe's shows dropout left
+    on); each stochastic probe's truth computed with it, or, with why it cannot be
+    (`j.mask_problems`, the probe's checks fail with it), in eval mode. Always recomputed: a batch's
+    shared truth holds its first submission's mask."""
     j.masks, j.mask_problems = {}, {}
     spec = j.spec
     if spec.dropout is None:
         return
     lang = str(j.job.get("lang") or "en")
     for probe in spec.probes:
-        if "backward" not in probe.checks:
+        if "backward" not in probe.checks or p_of(spec, probe) == 0:
             continue
         mask, problem = read_mask(j, probe, lang)
         if mask is not None:
@@ -64,11 +76,20 @@ def settle(j) -> None:
         if not spec.stochastic(probe):
             continue
         problem = problem or keep_problem(mask, p_of(spec, probe), lang)
-        if problem:
-            j.mask_problems[probe.name] = problem
-            j.truth[probe.name] = j._expected(probe)  # eval mode: a batch's shared truth held another's mask
-        else:
-            j.truth[probe.name] = j._expected(probe, mask=mask)
+        if not problem:
+            try:
+                j.truth[probe.name] = j._expected(probe, mask=mask)
+                continue
+            except MaskShape:
+                del j.masks[probe.name]
+                problem = _malformed(spec, lang)
+        j.mask_problems[probe.name] = problem
+        j.truth[probe.name] = j._expected(probe)
+
+
+def _malformed(spec, lang: str) -> str:
+    return wording.say(lang, "the gradient recorded at the output of {site} is not a tensor of its output's shape "
+                       "and dtype", site=spec.dropout.site)
 
 
 def read_mask(j, probe, lang: str = "en") -> tuple[torch.Tensor | None, str]:
@@ -82,22 +103,11 @@ def read_mask(j, probe, lang: str = "en") -> tuple[torch.Tensor | None, str]:
         return None, wording.say(lang, "no gradient reached the output of {site}, so dropout's mask cannot be "
                                  "read: call the {site} given to the constructor once in forward and keep "
                                  "its output in the graph", site=site)
-    if (type(grad) is not torch.Tensor or grad.dtype != DTYPES[probe.input.dtype]
-            or tuple(grad.shape) != branch_shape(j, probe)):
-        return None, wording.say(lang, "the gradient recorded at the output of {site} is not a tensor of its "
-                                 "output's shape and dtype", site=site)
+    # Its shape is checked where it is used: against the site's output in the reference run with it
+    # (apply_mask), by the detectors against their own recomputation.
+    if type(grad) is not torch.Tensor or grad.dtype != DTYPES[probe.input.dtype] or not grad.numel():
+        return None, _malformed(j.spec, lang)
     return (grad != 0).to(torch.float64), ""
-
-
-def branch_shape(j, probe) -> tuple[int, ...]:
-    """The site's output shape on this probe, from the float64 reference."""
-    args, kwargs = j.spec.build_for(probe).values()
-    ref = j.build("reference", args, kwargs).to(torch.float64).eval()
-    seen = []
-    ref.get_submodule(j.spec.dropout.site).register_forward_hook(lambda _m, _i, out: seen.append(tuple(out.shape)))
-    with torch.no_grad():
-        ref(present(j.truth[probe.name]["x"].to(torch.float64), probe.layout))
-    return seen[-1] if seen else ()
 
 
 def keep_problem(mask: torch.Tensor, p: float, lang: str = "en") -> str:

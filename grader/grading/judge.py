@@ -187,7 +187,8 @@ class Judgement:
         # A batch's later judges get the truth its first judge computed (grader.grading.truth).
         given = (job.get("trusted") or {}).get("truth")
         self.truth = batch_truth.unpack(given) if given else batch_truth.remembered(
-            job, reference_files(spec, job.get("task_dir")), lambda: {p.name: self._expected(p) for p in spec.probes})
+            job, reference_files(spec, job.get("task_dir")),
+            lambda: {p.name: self._expected(p) for p in spec.probes if not spec.stochastic(p)})
         dropout.settle(self)  # stochastic probes: the truth with the submission's own mask (or why not)
 
     # -- the truth ------------------------------------------------------------------------------
@@ -308,6 +309,7 @@ class Judgement:
                 autograd=autograd_sign(report, self.spec.class_name) or None,
             )
             if probe.name in self.mask_problems:  # no mask to judge this probe by: it failed
+                probes[probe.name].mask_problem = self.mask_problems[probe.name]
                 probes[probe.name].error = probes[probe.name].error or self.mask_problems[probe.name]
                 probes[probe.name].verdicts.update(forward=False, backward=False)
         structure = self.meta.get("structure") or {}

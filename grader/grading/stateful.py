@@ -91,7 +91,9 @@ def run_steps(module: torch.nn.Module, probe, dtype: torch.dtype, buffers: list[
     for i, (mode, x) in enumerate(zip(modes, inputs)):
         prefix = step_prefix(i, len(modes))
         module.train(mode == "train")
-        leaf = x.to(dtype).requires_grad_(probe.grad == "requires")
+        # A leaf of its own: x.to() of the same dtype is x itself, and a gradient accumulated into
+        # the caller's tensor would change it (a judge keeps the truth for the next job).
+        leaf = x.detach().to(dtype, copy=True).requires_grad_(probe.grad == "requires")
         with context():
             out = module(present(leaf, probe.layout))
         found[prefix + "out"] = out.detach()

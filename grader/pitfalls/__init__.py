@@ -4,7 +4,7 @@ The catalogue (registry.py) and the static rules (static.py) are plain Python; t
 detectors need torch, so `diagnose` imports them on first use and the rest of dlprep can read the
 catalogue without loading torch.
 
-May import: grader.results, grader.bank, grader.grading.compare, grader.grading.probes, grader.grading.checks, grader.grading.forbidden
+May import: grader.results, grader.bank, grader.grading.compare, grader.grading.probes, grader.grading.checks, grader.grading.forbidden, grader.grading.stateful
 Must not be imported by: grader.bank (except the torch-free catalogue, registry.py), grader.practice, grader.sandbox.
 """
 from __future__ import annotations

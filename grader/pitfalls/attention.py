@@ -48,19 +48,22 @@ class Variant:
     split: str = "heads"  # heads: view(B, T, nh, hs).transpose(1, 2) | no-transpose | interleaved
     merge: str = "heads"  # heads: transpose(1, 2).reshape(B, T, C) | no-transpose | interleaved
 
-    def pitfalls(self) -> list[tuple[str, str]]:
-        """(pitfall id, what this variant does) for each way it departs from the right attention."""
+    def pitfalls(self) -> list[tuple[str, str, "Variant"]]:
+        """(pitfall id, what this variant does, the right attention with that mistake alone) for each
+        way it departs from the right attention."""
         found = []
         if self.scale != "head":
-            found.append(("wrong-scale", f"the scores divided by {_SCALE_TEXT[self.scale]} instead of sqrt(d_head)"))
+            found.append(("wrong-scale", f"the scores divided by {_SCALE_TEXT[self.scale]} instead of sqrt(d_head)",
+                          Variant(scale=self.scale)))
         if self.softmax_dim != -1:
-            found.append(("softmax-dim", f"the softmax over {_DIM_TEXT[self.softmax_dim]} instead of the keys"))
+            found.append(("softmax-dim", f"the softmax over {_DIM_TEXT[self.softmax_dim]} instead of the keys",
+                          Variant(softmax_dim=self.softmax_dim)))
         if self.mask != "causal":
-            found.append((_MASK_ID[self.mask], _MASK_TEXT[self.mask]))
+            found.append((_MASK_ID[self.mask], _MASK_TEXT[self.mask], Variant(mask=self.mask)))
         if self.split != "heads":
-            found.append(("head-order", f"heads split with {_SPLIT_TEXT[self.split]}"))
+            found.append(("head-order", f"heads split with {_SPLIT_TEXT[self.split]}", Variant(split=self.split)))
         if self.merge != "heads":
-            found.append(("head-order", f"heads merged as {_MERGE_TEXT[self.merge]}"))
+            found.append(("head-order", f"heads merged as {_MERGE_TEXT[self.merge]}", Variant(merge=self.merge)))
         return found
 
 
@@ -165,15 +168,16 @@ def attention_formula(ev: Evidence):
     if v is None:
         yield from _train_only(probes)
         return
-    for pitfall, what in v.pitfalls():
-        yield pitfall, _evidence(probes, v, what)
+    for pitfall, what, alone in v.pitfalls():
+        yield pitfall, _evidence(probes, v, what, alone)
     if v != RIGHT:
         yield from _wrong_backward(probes, v)
 
 
-def _evidence(probes, v: Variant, what: str) -> str:
-    """Name the probe where the variant is furthest from the reference, with both errors."""
-    probe, heads = max(probes, key=lambda ph: error(compute(ph[0], ph[1], v), ph[0].expected["out"]))
+def _evidence(probes, v: Variant, what: str, alone: Variant) -> str:
+    """Name the probe where this mistake alone is furthest from the reference (a mask mistake is
+    invisible at T = 1, whatever the other mistake does there), with both errors."""
+    probe, heads = max(probes, key=lambda ph: error(compute(ph[0], ph[1], alone), ph[0].expected["out"]))
     got = out_of(probe)
     off = error(got, probe.expected["out"])
     miss = f"has {nonfinite(got)}" if off == float("inf") else f"is off the reference by {fmt(off)} (relative)"

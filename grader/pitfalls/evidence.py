@@ -30,6 +30,7 @@ class ProbeEvidence:
     # A dropout task's (grader.grading.dropout): the submission's mask read from the gradient at the
     # dropped output (float64, 1 kept), on every probe that ran backward; None where none was read.
     mask: Any = None
+    mask_problem: str | None = None  # why a stochastic probe's mask was refused (its checks failed with it)
     # A function task's probe whose gradients autograd computed (grader.grading.functionchecks), or None.
     autograd: str | None = None
     # "forward"/"backward" -> within tolerance?, measured once and shared by the detectors.

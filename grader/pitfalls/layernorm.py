@@ -184,12 +184,19 @@ def _param(probe: ProbeEvidence, name: str, shape, fill: float) -> torch.Tensor:
     return value.detach().double() if value is not None else torch.full(tuple(shape), fill, dtype=torch.float64)
 
 
+# The parameters a norm's formula uses (compute() fills in a missing one). A module with others is
+# no norm: searching every variant on a residual block's probes took its judge ~40 ms and could
+# only name something wrongly.
+NORM_PARAMS = {"weight", "bias"}
+
+
 def _searchable(ev: Evidence) -> list[tuple[ProbeEvidence, Setting]]:
-    """Ordinary probes with outputs and seeded parameters (not the offset or fresh-module ones)."""
+    """Ordinary probes with outputs and seeded parameters (not the offset or fresh-module ones) of
+    a module whose parameters are a norm's."""
     chosen = []
     for probe in ran(ev):
         s = setting(ev, probe)
-        if s and probe.spec.input.kind != "offset" and probe.spec.params != "init":
+        if s and probe.spec.input.kind != "offset" and probe.spec.params != "init" and set(probe.params) <= NORM_PARAMS:
             chosen.append((probe, s))
     return chosen
 

@@ -389,7 +389,7 @@ PITFALLS.update({p.id: p for p in [
        "`if self.training:` branch) lets evaluation batches change the model.",
        "评估模式只读取 running_mean 和 running_var：在评估时更新它们（写在 `if self.training:` 分支之外），"
        "会让评估用的批次改变模型。",
-       "if self.training:  # the update belongs inside this branch"),
+       "if self.training: self.running_mean.mul_(1 - self.momentum).add_(self.momentum * mean)  # train only"),
     _p("batch-stats-in-eval", (BATCHNORM,),
        "Eval mode normalizes with the batch's statistics", "评估模式用了本批的统计量",
        "In eval mode batch norm normalizes with running_mean and running_var, so an output does not "
@@ -504,7 +504,7 @@ PITFALLS.update({p.id: p for p in [
        "shifting the whole row changes no output.",
        "每行的均值依赖于 x 的每个元素，因此每个 dx 都要从它得到一项 -mean(dx̂)（dx̂ = grad_out * weight）："
        "缺少这一项时，一行的输入梯度之和不为零，而整行平移不改变任何输出，梯度之和本应为零。",
-       _LNB_DX, forward_right=True),
+       _LNB_DX),
     _p("missing-variance-term", (LN_BACKWARD,),
        "Backward misses the variance term", "反向传播缺少方差项",
        "rstd = 1/sqrt(var + eps) depends on x through the variance: its derivative adds "
@@ -512,7 +512,7 @@ PITFALLS.update({p.id: p for p in [
        "and x̂ are correlated.",
        "rstd = 1/sqrt(var + eps) 通过方差依赖于 x：它的导数给 dx 加上 -x̂ * mean(dx̂ * x̂)。把 rstd 当作常数，"
        "在 dx̂ 与 x̂ 相关的地方梯度就是错的。",
-       _LNB_DX, forward_right=True),
+       _LNB_DX),
     _p("wrong-param-reduction", (LN_BACKWARD,),
        "Weight and bias gradients not summed over the batch", "weight 和 bias 的梯度没有在批上求和",
        "Every position of every row uses the same weight and bias, so their gradients are sums over all "
@@ -520,8 +520,7 @@ PITFALLS.update({p.id: p for p in [
        "batch dim, then a mean) scales them down by the number of rows.",
        "每一行的每个位置都使用同一个 weight 和 bias，所以它们的梯度是在所有前导维度上的求和：dweight = sum(grad_out * x̂)，"
        "dbias = sum(grad_out)。用均值（或先在一个批维度上求和再取均值）会把它们缩小为行数分之一。",
-       "dweight = (grad_out * xhat).reshape(-1, C).sum(0); dbias = grad_out.reshape(-1, C).sum(0)",
-       forward_right=True),
+       "dweight = (grad_out * xhat).reshape(-1, C).sum(0); dbias = grad_out.reshape(-1, C).sum(0)"),
     _p("autograd-in-backward", (LN_BACKWARD,),
        "Autograd computed the gradients", "梯度是由自动求导算出的",
        "The task is to derive backward by hand: torch.autograd.grad, .backward(), torch.func or a graph "

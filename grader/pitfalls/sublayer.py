@@ -108,6 +108,8 @@ def compute(parts: Parts, p: ProbeEvidence, a: Arrangement) -> torch.Tensor | No
     if drops and p.mask is None:
         return None
     x, y = parts.branch(p, a.before, a.twice)
+    if drops and tuple(p.mask.shape) != tuple(y.shape):  # the child's record, of another shape
+        return None
 
     def dropout(t):
         return p.mask * t / (1 - rate) if drops else t
@@ -137,11 +139,17 @@ def _matches(parts: Parts, probes: list[ProbeEvidence], a: Arrangement, key=None
     return computed > 0
 
 
-@detector("norm-placement", "double-norm", "missing-skip", "dropout-on-skip", "double-sublayer", "dropout-in-eval")
+@detector("norm-placement", "double-norm", "missing-skip", "dropout-on-skip", "double-sublayer", "dropout-in-eval",
+          "wrong-output")
 def sublayer_arrangement(ev: Evidence):
     task = ev.task
     if getattr(task, "dropout", None) is None or ev.build is None:
         return
+    # A stochastic probe whose mask was refused (grader.grading.dropout) has no truth to measure an
+    # error against: say why, rather than the fallback's distance from the eval-mode output.
+    refused = [p for p in ev.probes.values() if p.mask_problem and p.error == p.mask_problem]  # not the child's own error
+    if refused:
+        yield "wrong-output", f"probe {refused[0].name}: {refused[0].error}"
     probes = _searchable(ev)
     if not probes or all(forward_ok(p) and backward_ok(p) for p in probes):
         return

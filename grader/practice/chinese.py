@@ -84,7 +84,7 @@ def negation_kind(word: str) -> str | None:
 # words the Chinese matchers use: a mixed answer is read a second time with these put in Chinese, so
 # each point can be found by the matchers of either language (grader.practice.rubric).
 ENGLISH_TERMS = [
-    (r"root[- ]mean[- ]squares?|rms", "均方根"), (r"running (?:mean|var|stat[a-z]*|averages?)(?:/(?:mean|var))?|moving averages?", "滑动平均"),
+    (r"residual stream", "残差流"), (r"root[- ]mean[- ]squares?|rms", "均方根"), (r"running (?:mean|var|stat[a-z]*|averages?)(?:/(?:mean|var))?|moving averages?", "滑动平均"),
     (r"mean[- ]cent(?:er|re)ing|mean subtraction|subtract[a-z]* (?:the )?mean", "减均值"), (r"re-?cent(?:er|re)[a-z]*|cent(?:er|re)ing", "中心化"),
     (r"per[- ]sample", "每个样本"), (r"per[- ]token", "每个token"), (r"per[- ](?:feature|channel)", "每个特征"),
     (r"last (?:dim|dimension|axis)", "最后一维"), (r"chain rule", "链式法则"), (r"skip[- ]connections?", "跳连"),
@@ -101,6 +101,8 @@ ENGLISH_TERMS = [
     (r"degradation", "退化"), (r"cheap(?:er)?", "更省"), (r"faster|speed ?ups?", "更快"), (r"performance|quality|accuracy", "效果"),
     (r"initiali[sz][a-z]*|init", "初始化"), (r"outputs?", "输出"), (r"inputs?", "输入"), (r"large|big|huge", "大"),
     (r"small|tiny", "小"), (r"bypass(?:es|ing)?", "绕过"), (r"highway|paths?", "通路"), (r"final", "最后"),
+    (r"attention", "注意力"), (r"sub-?layers?", "子层"), (r"branch(?:es)?", "分支"),
+    (r"feed-?forward|ffn|mlp", "前馈"), (r"add(?:ition)?", "相加"), (r"uniform(?:ly)?|balanced", "均衡"),
 ]
 _ENGLISH_TERMS = re.compile("|".join(rf"(?P<t{i}>{pattern})" for i, (pattern, _) in enumerate(ENGLISH_TERMS)))
 _ENGLISH_TERM = re.compile(rf"(?<![a-z0-9_.-])(?:{_ENGLISH_TERMS.pattern})(?![a-z0-9_(-])", re.ASCII)

@@ -46,7 +46,7 @@ _EN_PRIVATIVE = re.compile(
 # A privative's object ends at a pronoun ("dropping it saves a pass") or at "and" + a new verb
 # ("remove the Linear layers and use the biased variance"); "omits the mean and the bias" goes on.
 _PRIVATIVE_STOP = re.compile(
-    r"^\s*(?:it|them|this|that|these|those)\b|\band (?!(?:the|a|an|its|their|any|all|also|typically|usually|often|even)\b)",
+    r"^\s*(?:it|them|this|that|these|those)\b|(?<!\()\band (?!(?:the|a|an|its|their|any|all|also|typically|usually|often|even)\b)",
     re.ASCII,
 )
 PRIVATIVE_REACH = {"en": 40, "zh": 8}
@@ -111,7 +111,8 @@ def _plain_pattern(text: str, cjk: bool) -> str:
         from grader.practice import chinese
 
         tokens = [t for t in chinese.words(norm) if t.strip()]
-        gap = rf"[^,.;:!?，。；：！？、]{{0,{CJK_GAP}}}?"
+        # A gap never spans a conjunction: "子层输入" is not in "子层输出与输入".
+        gap = rf"[^,.;:!?，。；：！？、与和及或跟同而]{{0,{CJK_GAP}}}?"
         pattern = ""
         for i, token in enumerate(tokens):
             # A gap only between words of two characters or more: one character is too easily

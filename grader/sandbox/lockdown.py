@@ -75,6 +75,7 @@ class Plan:
     cgroup_missing: str = "not looked for"
     cgroup_paths: list[str] = field(default_factory=list)  # this child's cgroup(s), made by its slot
     last_cap: int = 63  # the highest capability number the kernel knows
+    seccomp_program: bytes = b""  # the filter compiled for pid 1 (precompile), once the layers are known
 
     @property
     def memory_limit(self) -> int:
@@ -237,7 +238,17 @@ def capabilities(plan: Plan, cpu_seconds: float) -> None:
 def seccomp(plan: Plan, cpu_seconds: float) -> None:
     if seccomp_filter is None:
         raise OSError(SECCOMP_MISSING)
-    seccomp_filter.load(os.getpid())
+    if plan.seccomp_program and os.getpid() == 1:  # compiled by the zygote for pid 1 (precompile)
+        seccomp_filter.load_bpf(plan.seccomp_program)
+    else:
+        seccomp_filter.load(os.getpid())
+
+
+def precompile(plan: Plan) -> None:
+    """In the zygote, once the probe has found the layers: what every child would otherwise compute
+    in its own lockdown (the seccomp program of a child that is pid 1 of its namespace)."""
+    if plan.on("seccomp") and plan.on("pidns") and seccomp_filter is not None:
+        plan.seccomp_program = seccomp_filter.compile_bpf(1)
 
 
 LAYERS = {

@@ -13,6 +13,7 @@ import ctypes
 import importlib
 import itertools
 import json
+import linecache
 import os
 import select
 import shutil
@@ -59,8 +60,12 @@ def main(argv: list[str]) -> None:
     # slow kernels), so detect the CPU here, which runs no tensor op.
     torch.backends.cpu.get_cpu_capability()
     _preload(preload)
+    # Source lines torch's import cached (~20k): each child's scrub would free them, touching (and
+    # so copying) pages all over its heap.
+    linecache.clearcache()
     plan = make_plan(device, base)
     plan.layers, facts = probe_layers.probe(plan, secret_file=str(Path(__file__).resolve()))
+    lockdown.precompile(plan)
     wire.write_json(reply, {"layers": plan.layers, "facts": facts, "pid": os.getpid()})
     serve(control, reply, plan)
 

@@ -1,6 +1,6 @@
 """Hostile: the CPU flash-attention kernel itself, reached through torch.ops.aten by a
 computed name with the Autograd keys excluded: below autograd and below the composite op, where only
-the kernel's own override sees it (its name read from the installed torch's op list).
+the kernel's own override sees it (the CPU flash kernel's own op where the installed torch has one).
 Its benign twin is this file without the attack blocks (tests/test_hostile.py)."""
 import math
 
@@ -27,7 +27,8 @@ class CausalSelfAttention(nn.Module):
         q, k, v = (t.view(B, T, self.n_heads, hs).transpose(1, 2) for t in self.c_attn(x).split(C, dim=2))
         # >>> attack
         with _C._ExcludeDispatchKeyGuard(_KEYS):
-            kernel = getattr(torch.ops.aten, "_scaled_dot_product_flash" + "_attention_for_cpu")
+            name = "_scaled_dot_product_flash" + "_attention"
+            kernel = getattr(torch.ops.aten, name + "_for_cpu", None) or getattr(torch.ops.aten, name)
             y = kernel(q, k, v, 0.0, True)[0]
         return self.c_proj(y.transpose(1, 2).reshape(B, T, C))
         # <<< attack
