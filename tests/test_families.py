@@ -154,7 +154,7 @@ def test_the_prompt_states_everything_the_hidden_tests_cover(task):
             "one head or several": ("one head or several", "一个或多个头"),
             "sequences of train and eval calls": ("sequences of train and eval calls", "训练和评估调用的序列"),
             "sequences as short as one token": ("sequences as short as one token", "短至一个 token 的序列"),
-            "dropout rates above 0 in train and eval mode": ("p_drop 0, 0.1 or 0.3", "0、0.1 或 0.3 的 p_drop")}
+            "dropout rates in train and eval mode": ("p_drop 0, 0.1 or 0.3", "0、0.1 或 0.3 的 p_drop")}
     covers = hidden_coverage(spec)
     assert len(covers) >= 7
     for phrase in covers:

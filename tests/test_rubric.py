@@ -45,6 +45,12 @@ def hit(question, text) -> list[str]:
     ("Layer normalisation vs batch norm; warm up the learning rate", "layernorm vs batchnorm; warmup the lr"),
     ("每个 token 的层规范化", "每个token的层归一化"),
     ("max_norm and ln_f keep their underscores", "max_norm and ln_f keep their underscores"),
+    (r"\sqrt{\sigma^{2}_{b,t} + \epsilon}", "sqrt(sigma^2+eps)"),  # a subscript inside a root, after a power
+    ("x_L = x_l + Σ_{i=l}^{L-1} F(x_i)", "x=x+sum f(x)"),  # a sum's bounds
+    ("∂ℒ/∂x_l = ∂ℒ/∂x_L · (I + J)", "dl/dx=dl/dx*(i+j)"),  # a derivative's subscript
+    ("g ← τ/‖g‖ ⊙ g ⇒ same", "g<- tau/||g||*g ->same"),
+    ("x.pow(2).mean(-1) and (x - mu) ** 2", "x^2.mean(-1) and (x-mu)^2"),  # code spellings of a square
+    ("He et al. showed it, e.g. here", "he et al showed it, eg here"),  # no sentence ends inside
 ])
 def test_notation_is_folded_one_way(text, folded):
     assert normalise(text) == folded
@@ -132,6 +138,51 @@ def test_unsure_on_a_long_on_topic_answer_with_few_points_only():
     off_topic = ("Dropout zeroes random activations during training so that units cannot co-adapt, and at "
                  "evaluation time every unit is kept while the activations are rescaled to match on average.")
     assert not rubric.grade(question, off_topic).unsure
+    # Every clause accounted for: a partial answer graded with confidence, however long.
+    accounted = ("The identity shortcut of each residual connection carries the signal of the deep network, "
+                 "and through the identity of every residual block the deep network keeps its identity path, "
+                 "while the identity mapping of each residual connection stays an identity for the deep network.")
+    assert not rubric.grade(question, accounted).unsure
+
+
+def test_contrasts_and_verdicts_scope_a_misconception():
+    question = short([point("biased", en=["biased"])],
+                     [{"claim": {"en": "changes direction"}, "match": {"en": ["re:chang[a-z]* (?:the )?direction"], "zh": ["改变方向"]}}])
+    for text in ("Unlike value clipping, which changes the direction, it rescales.",  # said of what it is set against
+                 "不像按值裁剪那样逐元素截断会改变方向。",
+                 "Clipping changes the direction, which is wrong."):  # a verdict after the claim
+        assert rubric.grade(question, text).misconceptions == [], text
+    # A verdict word before the claim labels it ("the bug: ..."): the claim still stands.
+    assert rubric.grade(question, "The main bug: clipping changes the direction.").misconceptions
+
+
+def test_words_that_state_a_misconception_make_no_point():
+    question = short([point("over time", en=["re:across the time"])],
+                     [{"claim": {"en": "LN over T"}, "match": {"en": ["re:should normali[sz]e[^.]{0,20}across the time"]}}])
+    verdict = rubric.grade(question, "LayerNorm should normalise each channel across the time steps.")
+    assert verdict.hit == [] and verdict.misconceptions
+
+
+def test_a_chinese_answer_borrowing_english_terms_meets_matchers_of_both_languages():
+    question = short([point("no centering", zh=["re:(?:不做|去掉)(?:减均值|中心化)"]), point("rms", en=["root mean square"])])
+    assert hit(question, "RMSNorm 不做 mean centering，只用 root mean square 缩放。") == ["no centering", "rms"]
+
+
+def test_chinese_negation_fused_with_a_verb_reaches_its_object_and_gaps_stop_at_a_conjunction():
+    question = short([point("no bias", zh=["无偏置"], denies={"zh": ["偏置"]}), point("input", zh=["子层输入"])])
+    assert hit(question, "它不带偏置。") == ["no bias"]  # 不带 negates 偏置, unlike 不变 or 不够
+    assert hit(question, "子层输出与输入相加。") == [] and hit(question, "子层的输入") == ["input"]
+
+
+def test_a_subject_named_as_an_object_is_not_what_the_claim_is_about():
+    question = short([point("post: large gradients", en=["re:gradients[^.]{0,20}large"], about="post-LN"),
+                      point("pre: no warm-up", en=["without warm-up"], about="pre-LN")], subjects=SUBJECTS)
+    assert rubric.grade(question, "Pre-LN trains without warm-up. The gradients of post-LN are large.").score == 1.0
+    assert rubric.grade(question, "Pre-LN differs from post-LN: it trains without warm-up.").score == 0.5
+    # 前者 / the former: the first subject named before; 后者 / the latter: the last.
+    assert rubric.grade(question, "Post-LN and pre-LN differ. In the former the gradients are large; "
+                                  "the latter trains without warm-up.").score == 1.0
+    assert rubric.grade(question, "post-LN 与 pre-LN：后者 gradients are large，前者 trains without warm-up。").swapped
 
 
 def test_about_must_name_a_subject_and_example_ranges_are_checked():

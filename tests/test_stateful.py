@@ -186,3 +186,11 @@ def test_updating_the_running_statistics_under_no_grad_is_not_a_detached_statist
     detached = update.replace("        mean, var = x.mean(0), x.var(0, unbiased=False)\n        with torch.no_grad():\n",
                               "        with torch.no_grad():\n            mean, var = x.mean(0), x.var(0, unbiased=False)\n")
     assert [f.code for f in scan(detached, "BatchNorm1d") if "detached-statistics" in f.ids] == ["torch.no_grad()"]
+
+
+def test_a_declared_buffer_the_reference_lacks_fails_the_reference(spec):
+    """The task's own fault, shown by `bank validate` as the reference failing structure."""
+    wrong = spec.model_copy(update={"buffers": [*spec.buffers, spec.buffers[0].model_copy(update={"name": "count"})]})
+    _, checks, _ = run(wrong, source_of(REFERENCE))
+    assert checks["structure"].message == "the task declares the buffer count, which its reference does not register"
+    assert not checks["structure"].passed and checks["seq/state"].passed  # the others are still compared

@@ -76,6 +76,21 @@ def test_a_family_draws_dropout_only_where_it_can_be_checked():
                 assert "backward" in probe.checks and probe.grad != "no_grad"
 
 
+# Alternatives that must pass, as named pairs: each file is a `correct--` case, which
+# tests/test_pitfalls.py grades (pass, nothing of severity error or warning named).
+ALTERNATIVES = [
+    (("nn.Dropout", "correct--nn-dropout", "nn.Dropout("), ("F.dropout", "correct--functional", "training=self.training")),
+    (("nn.Sequential", "correct--sequential", "nn.Sequential("), ("functional", "correct--functional", "F.layer_norm(")),
+]
+
+
+@pytest.mark.parametrize("task", ["prenorm-residual", "postnorm-residual"])
+@pytest.mark.parametrize("pair", ALTERNATIVES, ids=lambda pair: f"{pair[0][0]} vs {pair[1][0]}")
+def test_each_named_alternative_is_a_correct_case(task, pair):
+    for _, stem, spelled in pair:
+        assert spelled in (CASES / task / f"{stem}.py").read_text(encoding="utf-8")
+
+
 def test_bank_validate_names_a_module_argument_whose_class_is_missing(tmp_path):
     from grader.bank.catalog import load_paths
 
@@ -98,7 +113,8 @@ def test_the_keep_count_tail_is_the_binomials_and_flags_only_implausible_masks()
         assert keep_tail(kept, n, q) == pytest.approx(min(sum(pmf[:kept + 1]), sum(pmf[kept:])), rel=1e-9)
     assert keep_problem(torch.ones(400), 0.1) == (
         "dropout kept 100% of the elements of the branch; with p = 0.1 about 90% are kept, and a share this far "
-        "off has a probability below 1e-9")
+        "off has a probability below 1e-9 (an element whose gradient at the branch's output is exactly 0 counts "
+        "as dropped)")
     assert keep_problem(torch.zeros(400), 0.3).startswith("dropout kept 0% of")
     typical = (torch.arange(400) % 10 != 0).double()  # 90% kept
     assert keep_problem(typical, 0.1) == "" and keep_problem(torch.ones(12), 0.1) == ""  # few elements: no claim
@@ -207,3 +223,68 @@ def test_a_batch_shares_the_truth_but_not_a_submissions_mask(grade):
     second = grade("postnorm-residual", "import torch\n" + POST_OK.replace(
         "    def forward(self, x):\n", "    def forward(self, x):\n        torch.rand(3)\n"), truth=shared)
     assert shared.trusted().get("truth") and first.verdict == second.verdict == "pass"
+
+
+# -- the judge's side of the record: whatever the child sends, validated (in-process, trusted files) ----
+@pytest.fixture(scope="module")
+def answered(builtin_tasks):
+    """A correct submission's answer to the pre-norm task, computed once in this process, and a judge
+    for it with any tensor replaced."""
+    import torch
+
+    from grader.bank.taskfiles import module_sources
+    from grader.grading.judge import Judgement
+    from grader.grading.runner import child_main
+
+    loaded = builtin_tasks["prenorm-residual"]
+    spec = loaded.spec.drawn()
+    job = {"task": spec.model_dump(mode="json"), "task_dir": str(loaded.dir), "source": PRE_OK, "filename": "s.py",
+           "seed": loaded.spec.default_seed, "device": "cpu", "mode": "grade",
+           "modules": module_sources(loaded.spec, loaded.dir)}
+    sent = {}
+    child_main(job, lambda meta, tensors: sent.update(meta=meta, tensors=tensors))
+    stochastic = max((p for p in spec.probes if spec.stochastic(p)), key=lambda p: math.prod(p.input.shape)).name
+
+    def judge(**replaced):
+        tensors = {**sent["tensors"], **{f"{stochastic}/{k}": v for k, v in replaced.items() if v is not None}}
+        for key in [k for k, v in replaced.items() if v is None]:
+            del tensors[f"{stochastic}/{key}"]
+        return Judgement(job, spec, sent["meta"], tensors), stochastic
+
+    return judge, torch, sent["tensors"][f"{stochastic}/branch_grad"]
+
+
+def test_a_forged_mask_record_fails_its_probe_and_nothing_else(answered):
+    judge, torch, grad = answered
+    honest, name = judge()
+    assert honest.mask_problems == {} and all(c.passed for c in honest.checks())
+    malformed = "the gradient recorded at the output of sublayer is not a tensor of its output's shape and dtype"
+    for forged, why in [
+        (grad[..., :-1], malformed),  # another shape: refused where the reference uses it
+        (grad.double(), malformed),  # another dtype
+        (torch.zeros(0), malformed),
+        (None, "no gradient reached the output of sublayer"),  # none sent
+        (torch.ones_like(grad), "dropout kept 100% of the elements"),  # all kept, of hundreds
+    ]:
+        j, _ = judge(branch_grad=forged)
+        assert j.mask_problems[name].startswith(why), j.mask_problems
+        assert {c.name for c in j.checks() if not c.passed} == {f"{name}/forward", f"{name}/backward"}
+
+
+def test_every_mask_message_has_its_chinese():
+    from types import SimpleNamespace
+
+    import torch
+
+    from grader.grading.dropout import keep_problem, read_mask
+
+    spec = TaskFile.model_validate(PRE_DOC).task
+    probe = spec.probes[0]
+
+    def judge(tensors, error=None):
+        return SimpleNamespace(spec=spec, tensors=tensors, probe_meta=lambda name: {"error": error})
+
+    messages = [read_mask(judge({}), probe, "zh")[1], read_mask(judge({}, "boom"), probe, "zh")[1],
+                read_mask(judge({f"{probe.name}/branch_grad": torch.zeros(0)}), probe, "zh")[1],
+                keep_problem(torch.zeros(400), 0.1, "zh")]
+    assert all(re.search(r"[\u4e00-\u9fff]", m) for m in messages), messages

@@ -67,8 +67,8 @@ CONTRACT = [
     ("steps", None, {"en": "sequences of train and eval calls", "zh": "训练和评估调用的序列"}),
     ("heads", {1}, {"en": "one head or several", "zh": "一个或多个头"}),
     ("seq", {1}, {"en": "sequences as short as one token", "zh": "短至一个 token 的序列"}),
-    # any drawn dropout p: the families that draw one draw it above 0 (train and eval mode alike)
-    ("dropout", None, {"en": "dropout rates above 0 in train and eval mode", "zh": "训练和评估模式下大于 0 的 dropout 概率"}),
+    # any drawn dropout p (0 included: it must equal eval mode)
+    ("dropout", None, {"en": "dropout rates in train and eval mode", "zh": "训练和评估模式下的各种 dropout 概率"}),
 ]
 NEVER_MODIFIED = {"en": "the input is never modified", "zh": "输入从不被修改"}
 

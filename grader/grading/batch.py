@@ -107,13 +107,23 @@ def grade_paths(
             report(finished, len(found))
 
         def grade(f: Found, sandbox) -> SubmissionResult:
-            return grade_source(f.source, f.path.name, loaded, sandbox, seed=seed, deadline_s=options.deadline_s,
-                                device=options.device, lang=options.lang, truth=shared)
+            # A sandbox's judge process keeps the truth once it has judged a submission: later jobs
+            # there carry none (the truth of a 512-wide residual block is ~10 MB of base64).
+            truth = None if sandbox in judged else shared
+            result = grade_source(f.source, f.path.name, loaded, sandbox, seed=seed, deadline_s=options.deadline_s,
+                                  device=options.device, lang=options.lang, truth=truth)
+            if result.error is None:  # judged, so its judge holds the truth now
+                judged.add(sandbox)
+            return result
 
         shared = batch_truth.Shared()  # the float64 truth, computed by the first judge only
+        judged: set = set()  # the sandboxes whose judge process holds it (grader.grading.truth.remembered)
 
-        preload = FUNCTION_TASK_PRELOAD if loaded.spec.kind == "function" else ()
-        pool = _Pool(start_sandbox or (lambda: _new_sandbox(options, preload)), grade,
+        if loaded.spec.kind == "function":  # gradcheck's imports, once per zygote rather than per child
+            new = lambda: _new_sandbox(options, FUNCTION_TASK_PRELOAD)  # noqa: E731
+        else:
+            new = lambda: _new_sandbox(options)  # noqa: E731
+        pool = _Pool(start_sandbox or new, grade,
                      lambda f, exc: internal_error(f, loaded.spec.id, exc))
         batch.partial = pool.run([(i, found[i]) for i in todo], min(jobs or usable_cores(), len(todo)), deliver)
     top = max((r.max_score for r in results if r is not None), default=0.0)

@@ -150,7 +150,8 @@ def _buffer_problems(j) -> list[str]:
     if not j.spec.buffers or not j.meta.get("structure"):
         return []
     want, got = reference_buffers(j.build, j.spec), child_buffers(j)
-    problems = []
+    problems = [_t(j, "the task declares the buffer {name}, which its reference does not register", name=b.name)
+                for b in j.spec.buffers if b.name not in want]  # the task's fault: `bank validate` shows it
     if missing := [n for n in want if n not in got]:
         problems.append(_t(j, "missing buffers: {names}", names=listed(missing, lang=_lang(j))))
     if plain := [n for n in want if n in got and not got[n]["registered"]]:

@@ -59,9 +59,9 @@ def apply_mask(ref: torch.nn.Module, spec, probe, mask: torch.Tensor | None) -> 
 def settle(j) -> None:
     """On a grader.grading.judge.Judgement: the submission's mask on every probe of a dropout task
     with p > 0 that ran backward (`j.masks`, for the detectors: an eval probe's shows dropout left
-    on); each stochastic probe's truth computed with it, or, with why it cannot be
-    (`j.mask_problems`, the probe's checks fail with it), in eval mode. Always recomputed: a batch's
-    shared truth holds its first submission's mask."""
+    on), and each stochastic probe's truth, computed here alone and for each submission (a batch's
+    shared truth holds another's mask): with the mask, or in eval mode with why the mask was refused
+    (`j.mask_problems`: the probe's checks fail with it)."""
     j.masks, j.mask_problems = {}, {}
     spec = j.spec
     if spec.dropout is None:
@@ -75,16 +75,17 @@ def settle(j) -> None:
             j.masks[probe.name] = mask
         if not spec.stochastic(probe):
             continue
-        problem = problem or keep_problem(mask, p_of(spec, probe), lang)
         if not problem:
-            try:
-                j.truth[probe.name] = j._expected(probe, mask=mask)
-                continue
+            try:  # first, as it checks the mask's shape: the keep count's cost is then bounded
+                truth = j._expected(probe, mask=mask)
+                problem = keep_problem(mask, p_of(spec, probe), lang)
             except MaskShape:
                 del j.masks[probe.name]
                 problem = _malformed(spec, lang)
-        j.mask_problems[probe.name] = problem
-        j.truth[probe.name] = j._expected(probe)
+        if problem:
+            j.mask_problems[probe.name] = problem
+            truth = j._expected(probe)
+        j.truth[probe.name] = truth
 
 
 def _malformed(spec, lang: str) -> str:
@@ -117,7 +118,8 @@ def keep_problem(mask: torch.Tensor, p: float, lang: str = "en") -> str:
     if n == 0 or keep_tail(kept, n, 1.0 - p) >= MASK_TAIL:
         return ""
     return wording.say(lang, "dropout kept {share}% of the elements of the branch; with p = {p} about {want}% "
-                       "are kept, and a share this far off has a probability below 1e-9",
+                       "are kept, and a share this far off has a probability below 1e-9 (an element whose "
+                       "gradient at the branch's output is exactly 0 counts as dropped)",
                        share=f"{100 * kept / n:.0f}", p=f"{p:g}", want=f"{100 * (1 - p):.0f}")
 
 

@@ -186,9 +186,9 @@ class Judgement:
         self.maker = modargs.Maker({r: load_class(r, job.get("task_dir")) for r in spec.module_refs()}, self.seed)
         # A batch's later judges get the truth its first judge computed (grader.grading.truth).
         given = (job.get("trusted") or {}).get("truth")
-        self.truth = batch_truth.unpack(given) if given else batch_truth.remembered(
-            job, reference_files(spec, job.get("task_dir")),
-            lambda: {p.name: self._expected(p) for p in spec.probes if not spec.stochastic(p)})
+        self.truth = batch_truth.remembered(job, reference_files(spec, job.get("task_dir")), lambda: (
+            batch_truth.unpack(given) if given
+            else {p.name: self._expected(p) for p in spec.probes if not spec.stochastic(p)}))
         dropout.settle(self)  # stochastic probes: the truth with the submission's own mask (or why not)
 
     # -- the truth ------------------------------------------------------------------------------

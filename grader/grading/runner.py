@@ -301,7 +301,8 @@ def _run_probe(worker, cls: type, spec: TaskSpec, probe: Probe, job: dict, tenso
     tensors[f"{name}/out"] = DETACH(out)
     if counting:
         report.update(_autograd_report(out, check_backward, before, after))
-    for key, t in extra if type(extra) is list else []:  # earlier steps' tensors, the buffers after the call
+    for item in extra if type(extra) is list else []:  # earlier steps' tensors, the buffers after the call
+        key, t = item if type(item) is tuple and len(item) == 2 else (None, None)  # unpacking runs no code
         full = f"{name}/{key}" if type(key) is str and key.startswith(("step", "buffer/")) else None
         if full is not None and full not in tensors and type(t) is guard.TENSOR:
             tensors[full] = CLONE(DETACH(t), memory_format=guard.CONTIGUOUS)  # never a storage shared
@@ -577,9 +578,55 @@ def _warm_up(backward: bool = False) -> None:
                                 *_inputs(probe, job))
             if report["error"]:  # dlprep's own bug: fail the zygote's start, loudly
                 raise RuntimeError(f"runner warm-up failed: {report['error']}")
+        _warm_up_function(worker, job, backward)
     finally:
         if not backward:
             worker.close()
+
+
+class _StandInFunction(torch.autograd.Function):
+    """A function task's Function: apply's machinery (Function.apply, the custom node) warmed too."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias, eps):
+        ctx.save_for_backward(weight)
+        return x * weight + bias + eps
+
+    @staticmethod
+    def backward(ctx, grad):
+        (weight,) = ctx.saved_tensors
+        return grad * weight, grad.reshape(-1, grad.shape[-1]).sum(0), grad.reshape(-1, grad.shape[-1]).sum(0), None
+
+
+_WARM_UP_FUNCTION = {
+    **_WARM_UP_TASK, "class_name": "_StandInFunction", "kind": "function", "function": {"defaults": [0.0]},
+    "param_match": "by-name", "reference": "grader.grading.runner:_StandInFunction",
+    "probes": [{"name": f"warm-up-function-{grad}", "input": {"shape": [2, 3, 4]}, "grad": grad, "checks": ["forward"]}
+               for grad in ("requires", "plain")],
+}
+
+
+def _warm_up_function(worker, job: dict, backward: bool) -> None:
+    """The function tasks' first uses (grader.grading.functiontask): apply (in the zygote, forward
+    only), then the engine count, backward and, where its imports are already loaded (a zygote that
+    preloaded them), gradcheck (in the child's prewarm)."""
+    task = _WARM_UP_FUNCTION
+    if backward:
+        task = {**task, "probes": [{**p, "checks": ["forward", "backward"]} for p in task["probes"]]}
+    spec = TaskSpec.model_validate(task)
+    factory = functiontask.wrap(_StandInFunction, spec)
+    for probe in spec.probes:
+        leaf, x = _inputs(probe, job)
+        if not backward:  # in the zygote: apply alone (_run_probe would count the engine's runs with a backward)
+            status, value = worker.call(_probe_work, factory, spec, probe, job, x, leaf, False)
+            if status != guard.RESULT:
+                raise RuntimeError(f"runner warm-up failed: {value}")
+            continue
+        report = _run_probe(worker, factory, spec, probe, job, {}, probe.name, True, leaf, x)
+        if report["error"]:
+            raise RuntimeError(f"runner warm-up failed: {report['error']}")
+    if backward and "torch.fx.experimental.symbolic_shapes" in sys.modules:
+        _gradcheck(worker, factory, spec, job)
 
 
 _PREWARMED: list = []  # the worker thread prewarm() started, for child_main to take

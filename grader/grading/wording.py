@@ -44,6 +44,8 @@ ZH = {
     " (families: {names})": "（族：{names}）",
     # Call sequences and buffers (grader.grading.stateful)
     "missing buffers: {names}": "缺少缓冲区：{names}",
+    "the task declares the buffer {name}, which its reference does not register":
+        "题目声明了缓冲区 {name}，但参考实现没有注册它",
     "not registered as buffers: {names} (plain attributes: state_dict and .to() leave them out)":
         "没有注册为缓冲区：{names}（普通属性：state_dict 和 .to() 都不包含它们）",
     "no buffer {name} to start as {init}": "没有初始值应为 {init} 的缓冲区 {name}",
@@ -72,8 +74,9 @@ ZH = {
     "the gradient recorded at the output of {site} is not a tensor of its output's shape and dtype":
         "在 {site} 输出处记录的梯度不是与其输出形状和 dtype 相同的张量",
     "dropout kept {share}% of the elements of the branch; with p = {p} about {want}% are kept, and a share this "
-    "far off has a probability below 1e-9": "dropout 保留了分支中 {share}% 的元素；p = {p} 时约保留 {want}%，"
-    "偏离这么远的比例出现的概率低于 1e-9",
+    "far off has a probability below 1e-9 (an element whose gradient at the branch's output is exactly 0 counts as "
+    "dropped)": "dropout 保留了分支中 {share}% 的元素；p = {p} 时约保留 {want}%，偏离这么远的比例出现的概率低于 1e-9"
+    "（分支输出处梯度恰好为 0 的元素算作被丢弃）",
     # Why a tensor the child sent was refused (grader.grading.judge.Judgement.got), as it follows
     # "output" or "gradient of X".
     "has the wrong shape": "形状不对",

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-from grader.grading.probes import present, step_prefix
+from grader.grading.probes import key_step, present, step_prefix
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.pitfalls.measure import (
     backward_ok, close, construction, detector, error, fmt, forward_ok, keys_of, ran, state_ok,
@@ -112,7 +112,7 @@ def replay(probe: ProbeEvidence, s: Setting, v: Variant, leaves: list | None = N
         mean = x.mean(dims)
         biased = ((x - mean.view(shape)) ** 2).mean(dims)
         unbiased = biased * n / (n - 1)
-        normalizing = biased * n / (n - 1) if v.batch_var == "unbiased" else biased
+        normalizing = unbiased if v.batch_var == "unbiased" else biased
         batch = (mean.detach(), normalizing.detach()) if detach else (mean, normalizing)
         target = (mean.detach(), (unbiased if v.running_var == "unbiased" else biased).detach())
         train = mode == "train"
@@ -195,22 +195,24 @@ def _key_text(p: ProbeEvidence, key: str) -> str:
     what = key.rsplit("/", 1)[-1] if "buffer/" in key else "the output"
     if not p.steps:
         return f"{what} after the call"
-    i = int(key[4:key.index("/")]) if key.startswith("step") else len(p.steps) - 1
+    i = key_step(key)
+    i = len(p.steps) - 1 if i is None else i
     return f"{what} after step {i + 1} ({p.steps[i][0]})"
 
 
 def _over_features(probes):
     """Train-mode outputs that equal each sample normalized over its own features (layer norm):
     over dim 1, over the last dim (the same for (N, C)) or over both of (N, C, L)."""
-    outs = [(p, s, x, prefix) for p, s in probes for mode, x, prefix in calls(p) if mode == "train" and prefix is not None]
+    outs = [(p, s, x, prefix) for p, s in probes for mode, x, prefix in calls(p)
+            if mode == "train" and prefix is not None]
     for dims, correction in itertools.product(((1,), (-1,), (1, 2)), (0, 1)):
-        fitting = [(p, prefix) for p, s, x, prefix in outs if not (dims == (1, 2) and x.ndim == 2)]
+        fitting = [(p, s, x, prefix) for p, s, x, prefix in outs if x.ndim == 3 or dims != (1, 2)]
         if fitting and all(close((p.got or {}).get(prefix + "out"), _per_sample(p, x, s, dims, correction), p)
-                           for p, s, x, prefix in outs if not (dims == (1, 2) and x.ndim == 2)):
-            p, prefix = fitting[0]
+                           for p, s, x, prefix in fitting):
             yield "stats-over-features", (
-                f"probe {p.name}: {len(fitting)} train-mode outputs equal each sample normalized over its own "
-                f"features (dims {dims}{', unbiased variance' if correction else ''}): layer norm, not batch norm")
+                f"probe {fitting[0][0].name}: {len(fitting)} train-mode outputs equal each sample normalized over "
+                f"its own features (dims {dims}{', unbiased variance' if correction else ''}): layer norm, not "
+                "batch norm")
             return
 
 

@@ -4,7 +4,8 @@ jieba costs 0.6 s on its first segmentation in a process, logs to stderr and wri
 so it is imported here only, when a Chinese answer is graded: quiet, its cache under dlprep's cache
 directory (DLPREP_HOME or the platform's), and told the domain's words. Those words matter for
 negation: 不稳定 ("unstable") and 无关 ("independent of") are words whose negation stays inside
-them, while 不 and 不会 reach the words that follow.
+them, while 不 and 不会 reach the words that follow. It also puts the English terms a Chinese answer
+borrows into Chinese, for a second reading of a mixed answer.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ NOT_NEGATIONS = {"不同", "不断", "不仅", "不但", "不管", "不论", "�
 _NEGATION_CHARS = ("不", "没", "无", "未", "非", "别")
 # A negation fused with a one-character verb still negates the verb's object (不减均值, 没乘权重, 不带偏置),
 # unlike one fused with a state (不变, 不够, 不好).
-_OBJECT_VERBS = set("减乘除带算含做加求需经靠存记计依存留扣")
+_OBJECT_VERBS = set("减乘除带算含做加求需经靠存记计依留扣")
 # Verbs that take away what follows them closely (see grader.practice.rubric).
 PRIVATIVES = {"省去", "省略", "去掉", "去除", "跳过", "舍弃", "移除", "省掉", "免去", "取消", "删掉", "删除", "拿掉", "丢掉",
               "抛弃", "少了", "扔掉", "丢弃", "砍掉", "略去", "省却", "免除", "去除掉"}
@@ -84,25 +85,29 @@ def negation_kind(word: str) -> str | None:
 # words the Chinese matchers use: a mixed answer is read a second time with these put in Chinese, so
 # each point can be found by the matchers of either language (grader.practice.rubric).
 ENGLISH_TERMS = [
-    (r"residual stream", "残差流"), (r"root[- ]mean[- ]squares?|rms", "均方根"), (r"running (?:mean|var|stat[a-z]*|averages?)(?:/(?:mean|var))?|moving averages?", "滑动平均"),
-    (r"mean[- ]cent(?:er|re)ing|mean subtraction|subtract[a-z]* (?:the )?mean", "减均值"), (r"re-?cent(?:er|re)[a-z]*|cent(?:er|re)ing", "中心化"),
+    (r"residual stream", "残差流"), (r"root[- ]mean[- ]squares?|rms", "均方根"),
+    (r"running (?:mean|var|stat[a-z]*|averages?)(?:/(?:mean|var))?|moving averages?", "滑动平均"),
+    (r"mean[- ]cent(?:er|re)ing|mean subtraction|subtract[a-z]* (?:the )?mean", "减均值"),
+    (r"re-?cent(?:er|re)[a-z]*|cent(?:er|re)ing", "中心化"),
     (r"per[- ]sample", "每个样本"), (r"per[- ]token", "每个token"), (r"per[- ](?:feature|channel)", "每个特征"),
     (r"last (?:dim|dimension|axis)", "最后一维"), (r"chain rule", "链式法则"), (r"skip[- ]connections?", "跳连"),
     (r"learning rates?|lr", "学习率"), (r"warmup", "预热"),
     (r"mean", "均值"), (r"var|variance", "方差"), (r"std|standard deviation", "标准差"), (r"normali[sz][a-z]*", "归一化"),
-    (r"features?", "特征"), (r"channels?", "通道"), (r"samples?", "样本"), (r"sequences?", "序列"), (r"dims?|dimensions?", "维度"),
-    (r"inference|eval(?:uation)?|test(?:ing)?", "推理"), (r"train(?:ing)?", "训练"), (r"bias(?:es)?", "偏置"), (r"gain", "增益"),
-    (r"learnable|learned|trainable", "可学习"), (r"re?scal(?:e|es|ing|ed)", "缩放"), (r"shift", "平移"), (r"weights?", "权重"),
+    (r"features?", "特征"), (r"channels?", "通道"), (r"samples?", "样本"), (r"sequences?", "序列"),
+    (r"dims?|dimensions?", "维度"), (r"inference|eval(?:uation)?|test(?:ing)?", "推理"), (r"train(?:ing)?", "训练"),
+    (r"bias(?:es)?", "偏置"), (r"gain", "增益"), (r"learnable|learned|trainable", "可学习"),
+    (r"re?scal(?:e|es|ing|ed)", "缩放"), (r"shift", "平移"), (r"weights?", "权重"),
     (r"residuals?", "残差"), (r"identity", "恒等"), (r"shortcuts?", "捷径"), (r"gradients?|grads?", "梯度"),
-    (r"vanish[a-z]*", "消失"), (r"explod[a-z]*|explosion", "爆炸"), (r"unstable|instability", "不稳定"), (r"stable|stably", "稳定"),
-    (r"diverg[a-z]*", "发散"), (r"jacobians?", "雅可比"), (r"derivatives?", "导数"), (r"products?", "连乘"),
-    (r"layers?", "层"), (r"deep(?:er)?", "深"), (r"depth", "深度"), (r"exponential(?:ly)?", "指数级"), (r"thresholds?", "阈值"),
-    (r"direction", "方向"), (r"clip(?:ping|ped|s)?", "裁剪"), (r"optimi[sz][a-z]*", "优化"), (r"overfit[a-z]*", "过拟合"),
-    (r"degradation", "退化"), (r"cheap(?:er)?", "更省"), (r"faster|speed ?ups?", "更快"), (r"performance|quality|accuracy", "效果"),
-    (r"initiali[sz][a-z]*|init", "初始化"), (r"outputs?", "输出"), (r"inputs?", "输入"), (r"large|big|huge", "大"),
-    (r"small|tiny", "小"), (r"bypass(?:es|ing)?", "绕过"), (r"highway|paths?", "通路"), (r"final", "最后"),
-    (r"attention", "注意力"), (r"sub-?layers?", "子层"), (r"branch(?:es)?", "分支"),
-    (r"feed-?forward|ffn|mlp", "前馈"), (r"add(?:ition)?", "相加"), (r"uniform(?:ly)?|balanced", "均衡"),
+    (r"vanish[a-z]*", "消失"), (r"explod[a-z]*|explosion", "爆炸"), (r"unstable|instability", "不稳定"),
+    (r"stable|stably", "稳定"), (r"diverg[a-z]*", "发散"), (r"jacobians?", "雅可比"), (r"derivatives?", "导数"),
+    (r"products?", "连乘"), (r"layers?", "层"), (r"deep(?:er)?", "深"), (r"depth", "深度"),
+    (r"exponential(?:ly)?", "指数级"), (r"thresholds?", "阈值"), (r"direction", "方向"), (r"clip(?:ping|ped|s)?", "裁剪"),
+    (r"optimi[sz][a-z]*", "优化"), (r"overfit[a-z]*", "过拟合"), (r"degradation", "退化"), (r"cheap(?:er)?", "更省"),
+    (r"faster|speed ?ups?", "更快"), (r"performance|quality|accuracy", "效果"), (r"initiali[sz][a-z]*|init", "初始化"),
+    (r"outputs?", "输出"), (r"inputs?", "输入"), (r"large|big|huge", "大"), (r"small|tiny", "小"),
+    (r"bypass(?:es|ing)?", "绕过"), (r"highway|paths?", "通路"), (r"final", "最后"), (r"attention", "注意力"),
+    (r"sub-?layers?", "子层"), (r"branch(?:es)?", "分支"), (r"feed-?forward|ffn|mlp", "前馈"), (r"add(?:ition)?", "相加"),
+    (r"uniform(?:ly)?|balanced", "均衡"),
 ]
 _ENGLISH_TERMS = re.compile("|".join(rf"(?P<t{i}>{pattern})" for i, (pattern, _) in enumerate(ENGLISH_TERMS)))
 _ENGLISH_TERM = re.compile(rf"(?<![a-z0-9_.-])(?:{_ENGLISH_TERMS.pattern})(?![a-z0-9_(-])", re.ASCII)

@@ -2,10 +2,11 @@
 
 Answers and plain matchers go through the same `normalise`: width and case folded (ＬＮ, LN),
 Unicode and LaTeX-like math spelled out (√ σ² ε, \\sqrt{\\sigma^2+\\epsilon} -> sqrt(sigma^2+eps)),
-one-letter subscripts dropped (x_l, x_{l+1}, xₗ -> x: the rubric speaks of x), spaces around
-operators removed (x + F(x) -> x+f(x)), British spellings and a few domain synonyms folded
-(normalisation, layer norm, pre-norm, warm up, 规范化 -> normalization, layernorm, pre-ln, warmup,
-归一化). A regex matcher sees only the symbol table (`symbols`), since its text is syntax, and is
+one-letter subscripts dropped (x_l, x_{l+1}, xₗ, dx_l, σ²_{b,t} -> x, x, x, dx, sigma^2: the rubric
+speaks of x), a sum's bounds dropped (Σ_{i=l}^{L-1} -> sum), code squares spelled as powers
+(x.pow(2), x**2 -> x^2), spaces around operators removed (x + F(x) -> x+f(x)), abbreviations without
+their dots (et al., e.g.), British spellings and a few domain synonyms folded (normalisation, layer
+norm, pre-norm, warm up, 规范化 -> normalization, layernorm, pre-ln, warmup, 归一化). A regex matcher sees only the symbol table (`symbols`), since its text is syntax, and is
 written against the folded forms listed in `CANONICAL`.
 """
 from __future__ import annotations
@@ -99,22 +100,16 @@ def _latex(text: str) -> str:
     return _LATEX.sub(lambda m: _LATEX_WORDS.get(m.group(1) or m.group(2), _LATEX_WORDS.get((m.group(1) or m.group(2)).lower(), m.group(2) or "")), text)
 
 
-# English terms inside Chinese text, in the Chinese matchers' words ("参数 gradient 很大", "用大 lr").
-_IN_CHINESE = [(re.compile(rf"(?<={_CJK})\s*{en}(?![a-z])|(?<![a-z]){en}\s*(?={_CJK})", re.ASCII), zh) for en, zh in (
-    (r"gradients?", "梯度"), (r"lr", "学习率"), (r"warmup", "预热"),
-)]
-
-
 def normalise(text: str) -> str:
     """The folded form of an answer or a plain matcher (see the module docstring)."""
     text = symbols(_latex(text))
     text = unicodedata.normalize("NFKC", text).casefold()
     text = text.translate(_SYMBOL_TABLE)  # NFKC may have produced some (full-width forms)
+    text = text.replace("{", "(").replace("}", ")")
+    text = re.sub(r"\^\((\w{1,3})\)", r"^\1", text)  # ^{2} -> ^(2) -> ^2
     text = _BOUNDS.sub(r"\1 ", text)
     text = _ONE_LETTER_SUBSCRIPT.sub(r"\1", text)
     text = _CODE_POWER.sub(lambda m: "^" + (m.group(1) or m.group(2) or "2"), text)
-    text = text.replace("{", "(").replace("}", ")")
-    text = re.sub(r"\^\((\w{1,3})\)", r"^\1", text)  # ^{2} -> ^(2) -> ^2
     text = re.sub(r"\((\w{1,6})\)/\((\w{1,6})\)", r"\1/\2", text)  # \frac{dy}{dx} -> (dy)/(dx) -> dy/dx
     text = re.sub(r"\s+", " ", text).strip()
     text = _ABBREVIATION.sub(lambda m: m.group().replace(".", ""), text)
@@ -125,7 +120,4 @@ def normalise(text: str) -> str:
     text = _PAREN_SPACE.sub(lambda m: m.group().strip(), text)
     for pattern, repl in _CANONICAL:
         text = pattern.sub(repl, text)
-    if _HAS_CJK.search(text):
-        for pattern, repl in _IN_CHINESE:
-            text = pattern.sub(repl, text)
     return text

@@ -69,7 +69,7 @@ _POST_NEGATION = re.compile(
 # A misconception said as a warning, a hypothetical or a counter-example is not asserted.
 # "If the factors are below 1 the gradient vanishes" is a claim; "it would not match" is not.
 _HYPOTHETICAL = re.compile(
-    r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会|的话", re.ASCII)
+    r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会", re.ASCII)
 # A claim said of what the answer sets its subject against is not asserted: "unlike value clipping,
 # which changes the direction", "不像按值裁剪那样逐元素截断": the frame reaches the end of its clause
 # and a relative clause right after it.
@@ -88,7 +88,10 @@ _WARNING = re.compile(
     r"|避免|误以为|误认为|陷阱|不要用|别用|不应|不匹配|对不上|不一致|误区|常见的错|以为|小心|注意别|注意不要",
     re.ASCII,
 )
-_VERDICT = re.compile(r"\b(?:wrong|incorrect|bug|buggy|false|untrue|not true|an error)\b|错误|是错的|不对|有误", re.ASCII)
+_VERDICT = re.compile(
+    r"(?<!not )(?<!n't )(?<![=_.])\b(?:wrong|incorrect|bug|buggy|false|untrue|an error)\b|\bnot true\b|(?<!不是)(?:错误|是错的|有误)|(?<![没并])不对",
+    re.ASCII)
+_REFERS_BACK = re.compile(r"\s*(?:which|that|this|it|and that|and this)\b|\s*(?:这|这样|这是|那)", re.ASCII)
 _QUOTE = re.compile(r'"[^"\n]{1,300}"|\'[^\'\n]{8,300}\'')
 
 # ---- matchers ---------------------------------------------------------------------------------
@@ -304,10 +307,20 @@ class Reading:
             return True
         if self._in_contrast_frame(start):
             return True
-        s0, s1 = self.span_of(self.sentence_ends, start)
-        if _VERDICT.search(self.text, start, max(s1, end)):
+        if self._verdict_after(start, max(c1, end)):
             return True
+        s0, s1 = self.span_of(self.sentence_ends, start)
         return _WARNING.search(self.text[s0 : max(s1, end)].lstrip()) is not None
+
+    def _verdict_after(self, start: int, clause_end: int) -> bool:
+        """"x.std() is wrong here", "x.std() applies Bessel's correction, which is a bug": a verdict
+        in the claim's clause or in a clause right after it that refers back to it."""
+        if _VERDICT.search(self.text, start, clause_end):
+            return True
+        after = clause_end + 1
+        if after < len(self.text) and _REFERS_BACK.match(self.text, after):
+            return _VERDICT.search(self.text, after, self.span_of(self.clause_ends, after + 1)[1]) is not None
+        return False
 
     def _in_contrast_frame(self, start: int) -> bool:
         c0, c1 = self.span_of(self.clause_ends, start)

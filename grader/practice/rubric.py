@@ -8,10 +8,15 @@ A point may also be made by denying something (`denies`: "RMSNorm 不再计算�
 re-centering"). Where matchers occur and whether each occurrence is negated or hedged is
 grader.practice.reading's part; this module binds claims to subjects and scores.
 
+Words that assert a misconception make no point ("LayerNorm should normalise each channel across
+the time steps" does not make "over the time steps"). A Chinese answer that borrows English terms
+is read twice, as written and with those terms in Chinese, and a claim found in either counts.
+
 Score: the weight of the points made, less the weight of points swapped and half the weight of
 points contradicted, over the total; less each misconception's penalty; clipped to 0..1. Where the
-evidence is thin (a long answer on the question's subject that makes few points and contradicts
-nothing) the verdict is `unsure`: the quiz then asks the learner to rate themselves.
+evidence is thin (a long answer under the bar for "correct" that contradicts nothing and says much
+on the question's subject in clauses no matcher accounts for) the verdict is `unsure`: the quiz then
+asks the learner to rate themselves.
 
 """
 from __future__ import annotations
@@ -27,20 +32,19 @@ from grader.practice.reading import Reading, stem
 # A swapped point costs what it would have earned; a contradicted one half of it.
 SWAP_COST, CONTRADICTION_COST = 1.0, 0.5
 # Unsure: an answer this long (words, or CJK characters / 2) that makes under this share of the
-# points, contradicts and misstates nothing, and whose unaccounted words speak the question's own
-# vocabulary.
-# Measured on answers the rubrics were not written for (benchmarks/free_text.py): under the bar for
-# "correct", a long answer that leaves this much unaccounted for is often a right answer in words no
-# matcher knows; a partial answer whose every clause makes a point is graded with confidence.
+# points, contradicts and misstates nothing, and leaves UNSURE_UNEXPLAINED words in clauses where no
+# matcher occurs, UNSURE_TOPICAL of them the question's own words. Chosen on blind answers graded by
+# rubrics not written for them: such an answer is often right in words no matcher knows, while a
+# partial answer whose every clause makes a point is graded with confidence.
 UNSURE_MIN_WORDS, UNSURE_BELOW, UNSURE_TOPICAL = 30, 0.8, 0.3
-UNSURE_UNEXPLAINED = 20  # ... words of it in clauses where no matcher occurs
+UNSURE_UNEXPLAINED = 20
 
 _CONTRAST_BEFORE = re.compile(
     r"(?:\b(?:unlike|than|versus|vs\.?|compared (?:to|with)|instead of|rather than|as opposed to|in contrast to|"
     r"relative to|as well as|as good as|comparable to|similar to|the same as|equivalent to|like|on par with|matches|match|"
     r"of|from)"  # "the re-centering step of LayerNorm", "differs from post-LN": named, not the subject
     r"\s+(?:the\s+|a\s+|plain\s+)?"
-    r"|不同于|相比于?|比起|较之|相较于|比|像|=)\s*$",  # "RMSNorm = LayerNorm without re-centering"
+    r"|不同于|相比于?|比起|较之|相较于|比|像|不输于?|不亚于|媲美|接近|=|≈|~)\s*$",  # "RMSNorm = LayerNorm without re-centering"
     re.ASCII,
 )
 _CONTRAST_AFTER = re.compile(r"^\s*(?:不同|相比|相反|比较|比起来|相当|相近|一样|差不多|类似|相同|基本相同|持平|不相上下|相仿|接近|齐平|(?:最大|主要|最主要|根本|本质)?的?(?:区别|差别|不同))")
@@ -61,17 +65,36 @@ class Verdict:
 # ---- subjects ---------------------------------------------------------------------------------
 
 
-def _mentions(reading: Reading, question: ShortQuestion) -> list[tuple[int, int, str, bool]]:
-    """Where each subject is named: (start, end, name, named in contrast: "unlike pre-LN", "比 post-LN")."""
+def _mentions(reading: Reading, question: ShortQuestion) -> list[tuple[int, int, str, bool, bool]]:
+    """Where each subject is named: (start, end, name, named in contrast: "unlike pre-LN", "比 post-LN",
+    "the gradients of post-LN", named as a possessive object: "keeps LayerNorm's mean subtraction")."""
     found = []
     for subject in question.subjects:
         for start, end, _ in reading.matches(subject.match):
             before = reading.text[max(0, start - 24) : start]
+            possessive = _possessive_object(reading, start, end)
             contrast = bool(_CONTRAST_BEFORE.search(before)) or (
                 bool(_CONTRAST_WITH.search(before)) and bool(_CONTRAST_AFTER.search(reading.text[end : end + 8]))
-            ) or _possessive_object(reading, start, end)
-            found.append((start, end, subject.name, contrast))
-    return sorted(found)
+            ) or possessive
+            found.append((start, end, subject.name, contrast, possessive))
+    return sorted(found + _former_latter(reading, sorted(found)))
+
+
+_FORMER_LATTER = re.compile(r"前者|后者|\bthe (?:former|latter)\b", re.ASCII)
+
+
+def _former_latter(reading: Reading, found) -> list:
+    """"前者 ... 后者", "the former ... the latter": the first and the last subject named before."""
+    out = []
+    for m in _FORMER_LATTER.finditer(reading.text):
+        named = []
+        for start, end, name, contrast, _ in found:
+            if end <= m.start() and not contrast and name not in named:
+                named.append(name)
+        if len(named) >= 2:
+            name = named[0] if m.group() in ("前者", "the former") else named[-1]
+            out.append((m.start(), m.end(), name, False, False))
+    return out
 
 
 def _possessive_object(reading: Reading, start: int, end: int) -> bool:
@@ -98,7 +121,8 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
     in contrast ("unlike LayerNorm") binds only its own clause or a "which ..." one."""
     if not mentions:
         return None
-    inside = [m for m in mentions if m[0] < end and m[1] > start and not m[3]]
+    # Named inside the claim ("the gradients of post-LN are large"), unless as its possessive object.
+    inside = [m for m in mentions if m[0] < end and m[1] > start and not m[4]]
     if inside:
         return inside[0][2]
     s0, s1 = reading.span_of(reading.sentence_ends, start)
@@ -227,20 +251,16 @@ def _unexplained(question: ShortQuestion, reading: Reading) -> str:
     Words the prompt itself uses ("deep networks" for "why does it help train deep networks?")
     account for nothing."""
     prompt = _prompt_text(question)
-    spans = sorted(
+    spans = [
         (start, end)
         for item in [*question.rubric, *question.misconceptions]
         for matchers in (item.match, item.denies)
         for start, end, _ in reading.matches(matchers)
         if reading.text[start:end] not in prompt
-    )
-    out, i = [], 0
-    ends = [*reading.clause_ends, len(reading.text)]
-    start = 0
-    for end in ends:
-        while i < len(spans) and spans[i][1] <= start:
-            i += 1
-        if not (i < len(spans) and spans[i][0] < end):
+    ]
+    out, start = [], 0
+    for end in [*reading.clause_ends, len(reading.text)]:
+        if not any(a < end and start < b for a, b in spans):
             out.append(reading.text[start:end])
         start = end + 1
     return " ".join(out)

@@ -19,6 +19,7 @@ ANSWER_FD, JOB_FD = 3, 4  # the pipes' numbers in the child, after the standard 
 # A pipe the slot reads while the child runs: trusted code in the child (grader.grading.oprecord's
 # kernels) writes a byte the moment something happens, so nothing done afterwards can take it back.
 RECORD_FD = 5
+RULESET_FD = 6  # the zygote's prepared Landlock ruleset during lockdown only (lockdown.apply closes it)
 EXIT_MEMORY = 113  # the entry ran out of memory (MemoryError, or torch's failed allocation)
 EXIT_ERROR = 1  # the entry raised
 MEMORY_MESSAGES = ("can't allocate memory", "out of memory", "not enough memory")
@@ -38,14 +39,20 @@ def main(plan: lockdown.Plan, fds: tuple[int, int, int, int, int]) -> NoReturn:
 
 def _main(plan: lockdown.Plan, fds: tuple[int, int, int, int, int]) -> NoReturn:
     # Moved above the target numbers first, so no dup2 below overwrites a pipe still to be placed.
-    answer, out, err, record, job = (fcntl.fcntl(fd, fcntl.F_DUPFD, RECORD_FD + 1) if fd <= RECORD_FD else fd
-                                     for fd in fds)
+    ruleset = plan.landlock_fd
+    answer, out, err, record, job, ruleset = (
+        fcntl.fcntl(fd, fcntl.F_DUPFD, RECORD_FD + 1) if 0 <= fd <= RECORD_FD else fd
+        for fd in (*fds, ruleset))
     os.dup2(out, 1)
     os.dup2(err, 2)
     os.dup2(answer, ANSWER_FD)
     os.dup2(job, JOB_FD)
     os.dup2(record, RECORD_FD)
-    os.closerange(RECORD_FD + 1, os.sysconf("SC_OPEN_MAX"))  # the zygote's control pipes above all
+    last = RECORD_FD
+    if ruleset >= 0:  # the zygote's Landlock ruleset, until lockdown applies and closes it
+        os.dup2(ruleset, RULESET_FD)
+        plan.landlock_fd = last = RULESET_FD
+    os.closerange(last + 1, os.sysconf("SC_OPEN_MAX"))  # the zygote's control pipes above all
     try:
         lockdown.apply(plan, IDLE_CPU_S)
         _enter_scratch(plan.scratch)

@@ -31,6 +31,8 @@ CLONE_NEWNS, CLONE_NEWNET = namespaces.CLONE_NEWNS, namespaces.CLONE_NEWNET
 # The namespaces the child makes for itself (its PID namespace is made by the slot: namespaces.fork).
 NEW_NAMESPACES = CLONE_NEWNET | CLONE_NEWNS | namespaces.CLONE_NEWIPC | namespaces.CLONE_NEWUTS
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
+MS_RDONLY, MS_REMOUNT, MS_BIND = 0x1, 0x20, 0x1000
+MS_NOATIME, MS_NODIRATIME, MS_RELATIME, ST_RELATIME = 0x400, 0x800, 0x200000, 0x1000
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_NO_NEW_PRIVS = 1, 4, 38
 
 SCRATCH_BYTES = 64 << 20  # the tmpfs size: many small files cannot fill the host's disk
@@ -76,6 +78,9 @@ class Plan:
     cgroup_paths: list[str] = field(default_factory=list)  # this child's cgroup(s), made by its slot
     last_cap: int = 63  # the highest capability number the kernel knows
     seccomp_program: bytes = b""  # the filter compiled for pid 1 (precompile), once the layers are known
+    # The zygote's Landlock ruleset, read rules and read-write scratch's parent (landlock_rules.prepare),
+    # or -1: each child then makes its own. A child closes it when its lockdown ends.
+    landlock_fd: int = -1
 
     @property
     def memory_limit(self) -> int:
@@ -135,6 +140,16 @@ def scratch_tmpfs(plan: Plan, cpu_seconds: float) -> None:
     owner = f",uid={plan.slot_uid},gid={plan.slot_uid}" if uid_on else ""
     opts = f"size={SCRATCH_BYTES},nr_inodes={SCRATCH_INODES},mode=0700{owner}".encode()
     flags = MS_NOSUID | MS_NODEV | MS_NOEXEC
+    if plan.landlock_fd >= 0:
+        # The prepared ruleset lets the child write under scratch's parent, which holds nothing but
+        # the mount point: read-only here, so the tmpfs is the only place a write can land.
+        parent = os.path.dirname(plan.scratch.rstrip("/"))
+        _check(_libc.mount(parent.encode(), parent.encode(), None, MS_BIND, None), "bind scratch's parent")
+        # A mount copied into a user namespace has its atime flags locked: keep them as they are.
+        kept = os.statvfs(parent).f_flag
+        atime = (kept & (MS_NOATIME | MS_NODIRATIME)) | (MS_RELATIME if kept & ST_RELATIME else 0)
+        _check(_libc.mount(None, parent.encode(), None, MS_REMOUNT | MS_BIND | MS_RDONLY | flags | atime, None),
+               "remount scratch's parent read-only")
     _check(_libc.mount(b"tmpfs", plan.scratch.encode(), b"tmpfs", flags, opts), "mount tmpfs")
 
 
@@ -197,8 +212,22 @@ def no_new_privs(plan: Plan, cpu_seconds: float) -> None:
 def landlock(plan: Plan, cpu_seconds: float) -> None:
     if plan.landlock_abi < 1:
         raise OSError("Landlock is not enabled in this kernel")
+    if plan.landlock_fd >= 0 and plan.on("scratch-tmpfs"):  # scratch's parent is read-only: prepared
+        landlock_rules.restrict_prepared(plan.landlock_fd)
+        return
     rules = plan.read_rules + landlock_rules.device_rules(plan.device == "cuda")
     landlock_rules.restrict(rules, plan.scratch, plan.landlock_abi)
+
+
+def prepare_landlock(plan: Plan) -> None:
+    """In the zygote, before the probe: the ruleset every child with a scratch tmpfs applies."""
+    if plan.landlock_abi < 1:
+        return
+    rules = plan.read_rules + landlock_rules.device_rules(plan.device == "cuda")
+    try:
+        plan.landlock_fd = landlock_rules.prepare(rules, os.path.dirname(plan.scratch.rstrip("/")), plan.landlock_abi)
+    except OSError:
+        plan.landlock_fd = -1  # each child makes its own, and says why it cannot
 
 
 def landlock_scope(plan: Plan, cpu_seconds: float) -> None:
@@ -294,22 +323,27 @@ def apply(plan: Plan, cpu_seconds: float, strict: bool = True) -> dict[str, str]
     """Apply the layers in order. strict: only those the plan has on, raising LockdownError on a
     failure. Not strict (the probe): try each, return layer -> "on" | "off: why"."""
     found: dict[str, str] = {}
-    for name, layer in LAYERS.items():
-        if strict and not plan.on(name):
-            continue
-        if not strict and name in plan.layers:  # decided before trying (uid, or --insecure off)
-            found[name] = plan.layers[name]
-            continue
-        try:
-            layer(plan, cpu_seconds)
-        except Exception as exc:  # noqa: BLE001 - any failure turns the layer off or aborts
-            if strict:
-                raise LockdownError(name, str(exc)) from exc
-            found[name] = f"off: {exc}"
-        else:
-            found[name] = "on"
-        if not strict:
-            plan.layers[name] = found[name]  # later layers depend on earlier ones (landlock-scope)
+    try:
+        for name, layer in LAYERS.items():
+            if strict and not plan.on(name):
+                continue
+            if not strict and name in plan.layers:  # decided before trying (uid, or --insecure off)
+                found[name] = plan.layers[name]
+                continue
+            try:
+                layer(plan, cpu_seconds)
+            except Exception as exc:  # noqa: BLE001 - any failure turns the layer off or aborts
+                if strict:
+                    raise LockdownError(name, str(exc)) from exc
+                found[name] = f"off: {exc}"
+            else:
+                found[name] = "on"
+            if not strict:
+                plan.layers[name] = found[name]  # later layers depend on earlier ones (landlock-scope)
+    finally:
+        if plan.landlock_fd >= 0:  # never within the submission's reach (landlock_rules.prepare)
+            os.close(plan.landlock_fd)
+            plan.landlock_fd = -1
     scrub()
     os.environ.update(HOME=plan.scratch, TMPDIR=plan.scratch)
     if plan.device != "cuda":

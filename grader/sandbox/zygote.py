@@ -103,7 +103,10 @@ def forbidden_file(file: str | None) -> bool:
 
 
 def make_plan(device: str, base: str) -> lockdown.Plan:
-    scratch = Path(base, "scratch")
+    # scratch (the mount point of each child's tmpfs) alone in a directory of its own: the prepared
+    # Landlock ruleset's read-write rule is on that directory (landlock_rules.prepare).
+    scratch = Path(base, "jail", "scratch")
+    scratch.parent.mkdir(mode=0o711, exist_ok=True)
     scratch.mkdir(mode=0o700, exist_ok=True)
     grader_dir = Path(__file__).resolve().parent.parent
     excluded = landlock_rules.dlprep_paths(grader_dir) | {str(Path(base).resolve())}
@@ -121,6 +124,7 @@ def make_plan(device: str, base: str) -> lockdown.Plan:
         cgroups.sweep(plan.cgroup)
     except OSError as exc:
         plan.cgroup_missing = str(exc)
+    lockdown.prepare_landlock(plan)
     return plan
 
 
@@ -152,7 +156,8 @@ def serve(control: int, reply: int, plan: lockdown.Plan) -> None:
     the control pipe closed (CLOSED); the zygote replies for a slot that died after taking a job
     without replying, and after each job says it has reaped it."""
     taken_r, taken_w = os.pipe()
-    judge = judgeserver.Doorbell((control, reply, taken_r, taken_w), (USUAL_JUDGE,))
+    own = (control, reply, taken_r, taken_w, *([plan.landlock_fd] if plan.landlock_fd >= 0 else []))
+    judge = judgeserver.Doorbell(own, (USUAL_JUDGE,))
     judge.start()
     slots = itertools.count()
     idle = _fork_slot(control, reply, (taken_r, taken_w), plan, next(slots), judge)
