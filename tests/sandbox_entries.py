@@ -32,3 +32,12 @@ def slow_judge(job: dict, outcome) -> dict:
 
     time.sleep(30)
     return {}
+
+
+def judge_process(job: dict, outcome) -> dict:
+    """Which process judged, and whether another process of its uid could read its memory."""
+    import ctypes
+    import os
+
+    dumpable = ctypes.CDLL(None).prctl(3, 0, 0, 0, 0)  # PR_GET_DUMPABLE
+    return {"status": outcome.status, "pid": os.getpid(), "parent": os.getppid(), "dumpable": dumpable}

@@ -222,6 +222,46 @@ def test_the_truth_packs_and_unpacks_exactly():
     assert back["p"]["expected"]["out"].dtype == torch.float64
 
 
+def test_the_judge_process_keeps_the_truth_per_task_and_reference_file(tmp_path, monkeypatch):
+    """Remembered only in the judge process; each caller gets its own copy; a reference file that
+    changed (an instructor editing it during --watch) is a new truth; the oldest entry goes first."""
+    import torch
+
+    from grader.grading import truth as batch_truth
+    from grader.sandbox import judgeserver
+
+    reference = tmp_path / "ref.py"
+    reference.write_text("class A: pass\n")
+    computed = []
+
+    def compute():
+        computed.append(1)
+        return {"p": {"x": torch.zeros(2), "expected": {"out": torch.ones(2), "grad/b": None}}}
+
+    job = {"task": {"id": "t"}, "seed": 1, "task_dir": str(tmp_path), "device": "cpu"}
+    monkeypatch.setattr(batch_truth, "_remembered", {})
+    batch_truth.remembered(job, [reference], compute)
+    assert len(computed) == 1  # not in the judge process: computed every time
+    batch_truth.remembered(job, [reference], compute)
+    assert len(computed) == 2
+    monkeypatch.setattr(judgeserver, "SERVING", True)
+    first = batch_truth.remembered(job, [reference], compute)
+    first["p"]["expected"]["out"].add_(5)
+    first["p"]["x"] = None
+    again = batch_truth.remembered(job, [reference], compute)
+    assert len(computed) == 3
+    assert torch.equal(again["p"]["expected"]["out"], torch.ones(2)) and again["p"]["x"] is not None
+    assert again["p"]["expected"]["grad/b"] is None
+    reference.write_text("class A:\n    pass  # edited\n")
+    batch_truth.remembered(job, [reference], compute)
+    assert len(computed) == 4
+    for seed in range(2, 2 + batch_truth.REMEMBERED):
+        batch_truth.remembered({**job, "seed": seed}, [reference], compute)
+    assert len(computed) == 4 + batch_truth.REMEMBERED
+    batch_truth.remembered(job, [reference], compute)  # pushed out by the newer ones
+    assert len(computed) == 5 + batch_truth.REMEMBERED
+
+
 def test_a_judge_given_the_batch_truth_grades_as_one_computing_it(sandbox, builtin_tasks):
     from grader.grading import truth as batch_truth
     from grader.grading.submit import grade_source

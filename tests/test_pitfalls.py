@@ -257,7 +257,7 @@ def _perturbed(self, x):
 
 
 @pytest.mark.parametrize("pitfall", FORWARD_RIGHT)
-def test_a_pitfall_saying_forward_is_right_needs_every_forward_check_passed(grade, pitfall):
+def test_a_pitfall_saying_forward_is_right_needs_every_forward_check_passed(grade, builtin_tasks, pitfall):
     """Metamorphic: each case named with a 'forward is right' pitfall, with its output perturbed, is
     no longer named with it (and is still told something), and where it is named, the forward checks
     all passed."""
@@ -268,7 +268,7 @@ def test_a_pitfall_saying_forward_is_right_needs_every_forward_check_passed(grad
         result = grade(task, path)
         assert pitfall in named(result)
         assert all(c.passed for c in result.checks if c.kind == "forward")
-        cls = "LayerNorm" if task == "layernorm" else "ResidualBlock"
+        cls = builtin_tasks[task].spec.class_name
         perturbed = grade(task, source=path.read_text() + PERTURB.format(cls=cls))
         assert not any(c.passed for c in perturbed.checks if c.kind == "forward" and c.hidden)
         assert pitfall not in named(perturbed) and perturbed.pitfalls, named(perturbed)

@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from grader.errors import CannotGrade
-from grader.sandbox import Sandbox, cgroups, facts, landlock_rules, lockdown, namespaces, zygote
+from grader.sandbox import (Sandbox, cgroups, facts, judgeserver, landlock_rules, lockdown, namespaces, seccomp_filter,
+                            zygote)
 from grader.sandbox.supervisor import ANSWER_CAP, OUTPUT_KEEP
 
 REPO = Path(__file__).resolve().parent.parent
@@ -41,15 +42,16 @@ SYS_CLONE3, SYS_PTRACE, PTRACE_ATTACH = 435, 101, 16
 # ---- one layer at a time ---------------------------------------------------------------------
 
 def in_child(*layers: str, scratch: Path | None = None, attempt, pid_mode: str = "setns",
-             cgroup_paths: list[str] = ()) -> dict:
+             cgroup_paths: list[str] = (), **prepared) -> dict:
     """Fork (into a PID namespace with the pidns layer), apply exactly `layers` (in lockdown order),
-    run attempt() -> JSON-able, return it."""
+    run attempt() -> JSON-able, return it. `prepared`: what the zygote prepares for its children
+    (seccomp_program, landlock_fd)."""
     plan = lockdown.Plan(
         device="cpu", scratch=str(scratch or "/nonexistent"),
         read_rules=landlock_rules.plan(landlock_rules.dlprep_paths(REPO / "grader")),
         landlock_abi=landlock_rules.abi(), address_space=1 << 30,
         layers={name: "on" for name in layers}, pid_mode=pid_mode if "pidns" in layers else "off",
-        cgroup_paths=list(cgroup_paths), last_cap=namespaces.last_cap(),
+        cgroup_paths=list(cgroup_paths), last_cap=namespaces.last_cap(), **prepared,
     )
     r, w = os.pipe()
     pid = namespaces.fork(plan.pid_mode)
@@ -157,6 +159,39 @@ def test_landlock_hides_dlprep_and_allows_writes_only_in_scratch(tmp_path):
     assert secrets == [errno.EACCES] * len(SECRETS)
     assert (library, outside, inside) == (0, errno.EACCES, 0)
     assert not (tmp_path / "outside").exists()
+
+
+def test_the_zygote_s_landlock_ruleset_gives_the_tmpfs_alone_and_never_reaches_the_child(tmp_path):
+    """The ruleset prepared once (landlock_rules.prepare) grants scratch's parent, which the child
+    makes read-only before its tmpfs goes over scratch: writes land in the tmpfs only, and the
+    ruleset's descriptor is closed once lockdown is done (with it, code could add rules to every
+    later child's ruleset)."""
+    jail = tmp_path / "jail"
+    scratch = jail / "scratch"
+    scratch.mkdir(parents=True)
+    rules = landlock_rules.plan(landlock_rules.dlprep_paths(REPO / "grader") | {str(tmp_path)})
+    ruleset = landlock_rules.prepare(rules, str(jail), landlock_rules.abi())
+
+    def attempt():
+        return {
+            "secrets": [errno_of(lambda p=p: open(p, "rb")) for p in SECRETS[:3]],
+            "scratch": errno_of(lambda: (scratch / "inside").write_text("ok")),
+            "jail": errno_of(lambda: (jail / "beside").write_text("no")),
+            "jail mkdir": errno_of(lambda: (jail / "d").mkdir()),
+            "jail chmod": errno_of(lambda: jail.chmod(0o777)),
+            "outside": errno_of(lambda: (tmp_path / "outside").write_text("no")),
+            "ruleset": errno_of(lambda: os.fstat(ruleset)),
+        }
+
+    try:
+        got = in_child("userns", "namespaces", "scratch-tmpfs", "no-new-privs", "landlock", scratch=scratch,
+                       attempt=attempt, landlock_fd=ruleset)
+    finally:
+        os.close(ruleset)
+    assert got["secrets"] == [errno.EACCES] * 3 and got["scratch"] == 0
+    assert got["jail"] == got["jail mkdir"] == got["jail chmod"] == errno.EROFS
+    assert got["outside"] == errno.EACCES and got["ruleset"] == errno.EBADF
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["jail", "scratch"]  # the tmpfs went with it
 
 
 def test_landlock_plan_splits_a_site_dir_that_holds_dlprep(tmp_path):
@@ -410,7 +445,12 @@ def test_seccomp_pins_process_arguments_to_the_caller_and_denies_host_state():
     assert got == dict.fromkeys(got, errno.EPERM)
 
 
-def test_seccomp_in_a_pid_namespace_allows_pid_1_and_nothing_above():
+@pytest.mark.parametrize("compiled", [False, True], ids=["built-in-the-child", "compiled-by-the-zygote"])
+def test_seccomp_in_a_pid_namespace_allows_pid_1_and_nothing_above(compiled):
+    """The zygote compiles the filter once for pid 1 (lockdown.precompile); loaded, it bites as the
+    one each child used to build."""
+    program = seccomp_filter.compile_bpf(1) if compiled else b""
+
     def attempt():
         rl = resource.RLIMIT_NOFILE
         return {
@@ -421,11 +461,15 @@ def test_seccomp_in_a_pid_namespace_allows_pid_1_and_nothing_above():
             # c_long: a plain int would reach syscall() truncated to 32 bits
             "prlimit padded 1": raw_errno(libc.syscall(302, ctypes.c_long((1 << 32) | 1), rl, None, None)),
             "kill padded 1": raw_errno(libc.syscall(62, ctypes.c_long((1 << 32) | 1), 0)),
+            "socket": errno_of(socket.socket),
+            "fork": errno_of(os.fork),
+            "filters": status_of(Path("/proc/self/status").read_text()).get("Seccomp_filters"),
         }
 
-    got = in_child("pidns", "seccomp", attempt=attempt)
+    got = in_child("pidns", "seccomp", attempt=attempt, seccomp_program=program)
     assert got == {"prlimit 1": 0, "kill 1": 0, "kill 0": errno.EPERM, "prlimit 2": errno.EPERM,
-                   "prlimit padded 1": errno.EPERM, "kill padded 1": errno.EPERM}
+                   "prlimit padded 1": errno.EPERM, "kill padded 1": errno.EPERM,
+                   "socket": errno.EPERM, "fork": errno.EPERM, "filters": "1"}
 
 
 # abort() never returns to Python's handler: glibc's last resort after an ignored SIGABRT faults.
@@ -721,6 +765,36 @@ def test_a_judge_past_its_deadline_is_cannot_grade(sandbox, monkeypatch):
         sandbox.run({**ENTRY, "judge_entry": "tests.sandbox_entries:slow_judge", "source": "pass"}, deadline_s=3)
     assert time.monotonic() - started < 5
     assert run(sandbox, "report['after'] = 1")["meta"] == {"after": 1}  # and the sandbox goes on
+
+
+def test_one_judge_process_serves_every_job_out_of_the_children_s_reach(sandbox):
+    """grader.sandbox.judgeserver: a child of the zygote, never forked from, not dumpable (its
+    memory needs CAP_SYS_PTRACE), the same process job after job."""
+    job = {**ENTRY, "judge_entry": "tests.sandbox_entries:judge_process", "source": "pass"}
+    first, second = sandbox.run(job, deadline_s=3), sandbox.run(job, deadline_s=3)
+    assert first["status"] == second["status"] == "ok"
+    assert first["pid"] == second["pid"] != sandbox._proc.pid and first["parent"] == sandbox._proc.pid
+    assert first["dumpable"] == 0
+    assert Path(f"/proc/{first['pid']}/comm").read_text().strip() == judgeserver.NAME.decode()
+
+
+def test_the_graded_child_holds_only_its_pipes_and_cannot_write_beside_scratch(sandbox):
+    """What the zygote prepares for every child (its Landlock ruleset above all) is closed before the
+    submission runs, and scratch's parent is read-only under the tmpfs."""
+    source = """
+import os
+def err(fn):
+    try:
+        fn()
+        return 0
+    except OSError as exc:
+        return exc.errno
+report['fds'] = [fd for fd in range(64) if err(lambda: os.fstat(fd)) == 0]
+report['scratch'] = err(lambda: open('inside', 'w').write('ok'))
+report['beside'] = err(lambda: open('../beside', 'w').write('no'))
+"""
+    got = run(sandbox, source)["meta"]
+    assert got == {"fds": [0, 1, 2, 3, 5], "scratch": 0, "beside": errno.EROFS}  # 4, the job's pipe, is read
 
 
 def test_a_landlock_that_does_not_bite_takes_its_scope_layer_with_it(tmp_path):

@@ -218,7 +218,7 @@ class Judgement:
         if self.spec.stochastic(probe):  # eval mode, and with a mask the site's output times mask / (1 - p)
             dropout.apply_mask(ref, self.spec, probe, mask)
         x = make_input(self.seed, probe)
-        x64 = x.to(torch.float64).requires_grad_(probe.grad == "requires")
+        x64 = x.to(torch.float64, copy=True).requires_grad_(probe.grad == "requires")
         out = ref(present(x64, probe.layout))
         upstream = upstream_grad(self.seed, probe.name, out.shape, dtype)
         expected = {"out": out.detach()}

@@ -13,9 +13,13 @@ slot forks its child at once, into a new PID namespace where it is pid 1 (namesp
 re-enters its own namespace with setns, any other uid reparents through a short-lived
 intermediate): the child locks itself down and waits, so forks and lockdown cost a job nothing. The
 slot reads the job from the CLI's pipe, hands it to the child, supervises it (supervisor.py) and,
-once the child is reaped, imports and runs the judge itself and replies; the zygote then says the
-slot is reaped, so run() returns with no process of that job left. The zygote never reads a job, so
-nothing of one submission survives into the memory a later child is forked from. Child entries must
+once the child is reaped, hands the job and the child's outcome to the sandbox's judge process
+(judgeserver.py: forked once by the zygote, warm, never forked from) and relays its answer; the
+zygote then says the slot is reaped, so run() returns with no process of that job left. The zygote
+never reads a job, so nothing of one submission survives into the memory a later child is forked
+from. What every child would compute the same way is prepared once by the zygote: the seccomp
+program (for pid 1) and the Landlock ruleset; glibc's heap is in transparent huge pages
+(GLIBC_TUNABLES), so each fork copies a few dozen page-table entries for it instead of ~23000. Child entries must
 be imported by the zygote (`grader.grading.runner` always; others through `preload=`), because a locked-down
 child can no longer read dlprep's files; the zygote refuses to hold grader.references, grader.mutants
 or grader.grading.judge.
@@ -42,7 +46,8 @@ they contradict:
   namespaces      network (no interfaces), mount (private), IPC (System V objects die with it) and
                   UTS (host name) namespaces, owned by its user namespace
   scratch-tmpfs   cwd is a 64 MiB, 4096-inode tmpfs seen by the child only (a file-size limit
-                  alone does not stop many small files filling the disk)
+                  alone does not stop many small files filling the disk); the directory holding its
+                  mount point is made read-only in the child's mount namespace
   rlimits         CPU seconds, file size, 64 open files, no core dump; on the CPU address space =
                   the zygote's VmSize (torch maps ~0.6 GB) + 2 GiB; on CUDA, where RLIMIT_AS breaks
                   CUDA's start-up, RLIMIT_DATA instead
@@ -55,7 +60,9 @@ they contradict:
   no-new-privs    no privilege gain through exec; required by Landlock for a non-root process
   landlock        read-only on the interpreter, stdlib, installed packages and system libraries,
                   except dlprep's own files (grader/, questions/, cli.py, the source checkout, an
-                  installed distribution's files); read-write on scratch only
+                  installed distribution's files); read-write on scratch only (the zygote's ruleset
+                  grants scratch's read-only parent; its descriptor is closed before any submission
+                  code runs)
   landlock-scope  (ABI >= 6) no TCP bind/connect, no signals and abstract UNIX sockets outside
   seccomp         socket (every family), ptrace, process_vm_*, fork/vfork/clone without
                   CLONE_THREAD/clone3 (ENOSYS, so glibc falls back to clone), exec, mount/unshare/
