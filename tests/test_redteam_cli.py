@@ -122,7 +122,7 @@ def test_negated_answers_grade_in_linear_time():
         (["quiz", "--topic", "layer-norm"], "unknown topic layer-norm (topics: layernorm, residual, training, transformer)"),
         (["bank", "show", "layernorm-eps"], "unknown question id: layernorm-eps (did you mean ln-eps-placement, ln-eps-ratio, ln-code-fp16-eps?)"),
         (["bank", "show", "ln-eps-placment"], "did you mean ln-eps-placement"),
-        (["task", "start", "layer-norm"], "unknown task: layer-norm (did you mean layernorm?)"),
+        (["task", "start", "layer-norm"], "unknown task: layer-norm (did you mean layernorm, layernorm-backward?)"),
     ],
 )
 def test_bad_options_exit_2_with_a_message(args, message):

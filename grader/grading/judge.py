@@ -159,12 +159,21 @@ def reference_files(spec: TaskSpec, task_dir: str | None) -> list[Path]:
 
 
 def _class_from_file(path: Path, name: str):
+    key = batch_truth.file_key(path, name)  # the judge process loads a file once until it changes
+    if key in _LOADED:
+        return _LOADED[key]
     spec = importlib.util.spec_from_file_location(f"dlprep_trusted_{path.stem}", path)
     if spec is None or spec.loader is None:
         raise FileNotFoundError(path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return getattr(module, name)
+    cls = getattr(module, name)
+    if key is not None:
+        _LOADED[key] = cls
+    return cls
+
+
+_LOADED: dict = {}  # (file, its stat, class name) -> class, in the judge process: mutants load once
 
 
 class Judgement:

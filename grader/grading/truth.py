@@ -95,6 +95,21 @@ def remembered(job: dict, files: list, compute) -> dict:
     return _copy(_remembered[key])
 
 
+def file_key(path, name: str) -> tuple | None:
+    """What identifies a trusted class loaded from a file (a mutant, an instructor's reference) in the
+    judge process, where loading it once serves every job until the file changes; None elsewhere,
+    or when the file cannot be stamped (then it is loaded every time)."""
+    from grader.sandbox import judgeserver
+
+    if not judgeserver.SERVING:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return str(path), stat.st_mtime_ns, stat.st_size, stat.st_ino, name
+
+
 def _copy(value):
     if isinstance(value, dict):
         return {k: _copy(v) for k, v in value.items()}

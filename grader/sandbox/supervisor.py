@@ -5,6 +5,7 @@ the child ended, never from anything the child wrote.
 """
 from __future__ import annotations
 
+import fcntl
 import os
 import select
 import signal
@@ -16,6 +17,8 @@ from grader.sandbox.outcome import ChildOutcome
 from grader.sandbox import cgroups, child, lockdown, namespaces, wire
 
 ANSWER_CAP = wire.ANSWER_CAP
+ANSWER_PIPE_BYTES = 1 << 20  # the answer pipe's buffer (the usual pipe-max-size), 64 KiB by default
+F_SETPIPE_SZ = 1031
 OUTPUT_KEEP = 64 << 10  # per stream; the rest of a flood is read and dropped
 READ_CHUNK = 1 << 16
 
@@ -66,8 +69,10 @@ class Answer:
         """Bytes of the frame's payload read so far (counted, not copied: this runs per chunk)."""
         return max(0, len(self.buf) - 1 - wire.LENGTH.size)
 
-    def payload(self) -> bytes:
-        return bytes(self.buf[1 + wire.LENGTH.size : 1 + wire.LENGTH.size + (self.declared or 0)])
+    def payload(self) -> memoryview:
+        """The frame's payload, not copied: a 512-wide residual block's answer is ~4 MB, which the
+        slot only passes on to the judge process."""
+        return memoryview(self.buf)[1 + wire.LENGTH.size : 1 + wire.LENGTH.size + (self.declared or 0)]
 
     def complete(self) -> bool:
         return self.declared is not None and self.received >= self.declared
@@ -92,6 +97,10 @@ class Child:
 def spawn(plan: lockdown.Plan) -> Child:
     """Fork the child now, before there is a job: its fork and lockdown cost the grader nothing."""
     pipes = [os.pipe() for _ in range(4)]  # answer, stdout, stderr, record (child.RECORD_FD)
+    try:  # a big answer in 16 writes, not 64 (each a wake-up of the slot and a switch back)
+        fcntl.fcntl(pipes[0][1], F_SETPIPE_SZ, ANSWER_PIPE_BYTES)
+    except OSError:
+        pass  # over /proc/sys/fs/pipe-max-size: the default size only costs time
     job_r, job_w = os.pipe()
     plan.slot_pid = os.getpid()
     pid = namespaces.fork(plan.pid_mode)  # into its own PID namespace, where it is pid 1
@@ -171,9 +180,10 @@ def _watch(pid: int, reads: list[int], start: float, deadline_s: float, plan: lo
 
 def _drain(fd: int, sink) -> bool:
     """Read what is there; False at end of file."""
+    size = ANSWER_PIPE_BYTES if isinstance(sink, Answer) else READ_CHUNK
     while True:
         try:
-            data = os.read(fd, READ_CHUNK)
+            data = os.read(fd, size)
         except BlockingIOError:
             return True
         if not data:
@@ -222,7 +232,7 @@ def _signalled(sig: int, usage, deadline_s: float, oom_kills: int) -> tuple[str,
 
 def _lockdown_failure(answer: Answer, wait_status: int) -> str:
     if answer.tag == wire.TAG_FAILED and answer.complete():
-        reason = answer.payload().decode("utf-8", "replace")
+        reason = bytes(answer.payload()).decode("utf-8", "replace")
         return f"the child's lockdown failed: {reason}"
     return f"the child ended during lockdown (wait status {wait_status})"
 

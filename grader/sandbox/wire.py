@@ -81,8 +81,9 @@ def write_answer(fd: int, meta: dict, tensor_bytes: bytes) -> None:
     write_all(fd, tensor_bytes)
 
 
-def decode_answer(payload: bytes) -> tuple[dict, bytes]:
-    """Split an answer; ValueError when the (untrusted) payload is malformed."""
+def decode_answer(payload: bytes | memoryview) -> tuple[dict, bytes | memoryview]:
+    """Split an answer; ValueError when the (untrusted) payload is malformed. The tensors' part is a
+    slice of `payload` (a view of a memoryview: nothing copied)."""
     if len(payload) < META_LENGTH.size:
         raise ValueError("answer shorter than its header")
     (n,) = META_LENGTH.unpack_from(payload)
@@ -92,7 +93,7 @@ def decode_answer(payload: bytes) -> tuple[dict, bytes]:
     if end > len(payload):
         raise ValueError("answer's meta length runs past its end")
     try:
-        meta = json.loads(payload[META_LENGTH.size:end])
+        meta = json.loads(bytes(payload[META_LENGTH.size:end]))
     except RecursionError:
         raise ValueError("answer's meta is nested too deeply") from None
     if not isinstance(meta, dict):
