@@ -228,7 +228,8 @@ def broken_task(tmp_path: Path, yaml_edit=("", ""), files: dict[str, str | None]
          "built-in mutants"),
         (("", ""), {"scale_doubled.py": "x = 1\n"}, "28: id=scale: mutants[0].file: scale_doubled.py does not define Scale"),
         (("pitfalls: [wrong-output]", "pitfalls: [wrong-output, wrong-outptu]"), None,
-         "26: id=scale: pitfalls[1]: unknown pitfall id 'wrong-outptu' (did you mean wrong-output?)"),
+         "26: id=scale: pitfalls[1]: unknown pitfall id 'wrong-outptu' (did you mean wrong-output?); a mistake of "
+         "your own goes under `own_pitfalls:`"),
         (("{id: wrong-output,", "{id: missing-skip,"), None,
          "28: id=scale: mutants[0].id: 'missing-skip' is not among the task's pitfalls"),
         (("input: {shape: [3, 4]}", "input: {shape: [3, 0]}"), None,

@@ -797,6 +797,20 @@ report['beside'] = err(lambda: open('../beside', 'w').write('no'))
     assert got == {"fds": [0, 1, 2, 3, 5], "scratch": 0, "beside": errno.EROFS}  # 4, the job's pipe, is read
 
 
+def test_a_request_longer_than_the_pipe_reaches_its_slot_whole(sandbox, monkeypatch):
+    """A slot reads its whole request before the zygote forks the next slot, which reads the same
+    pipe: a batch's truth made requests ~100 KB, and the next slot took the rest of one as the
+    start of its own (both then waited forever)."""
+    from grader.sandbox import client
+
+    monkeypatch.setattr(client, "JUDGE_DEADLINE_S", 2.0)  # a lost request fails in seconds, not 80
+    monkeypatch.setattr(client, "REPLY_MARGIN_S", 2.0)
+    pad = "x" * (4 << 20)
+    for i in range(3):
+        got = sandbox.run({**ENTRY, "source": f"report['i'] = {i}"}, deadline_s=3, trusted={"pad": pad})
+        assert got["meta"] == {"i": i}
+
+
 def test_a_landlock_that_does_not_bite_takes_its_scope_layer_with_it(tmp_path):
     """The child skips landlock-scope without the landlock layer: the probe must not leave it on."""
     from grader.sandbox import probe_layers

@@ -26,6 +26,16 @@ MEMORY_MESSAGES = ("can't allocate memory", "out of memory", "not enough memory"
 # Set by the zygote from Sandbox(prewarm=...): warm the runner up while idle (see _prewarm).
 PREWARM = True
 IDLE_CPU_S = 60.0  # RLIMIT_CPU until the job says its deadline (waiting for it costs no CPU)
+# (len(sys.modules), dlprep's module names) as the zygote saw them before forking its first slot:
+# the names a child takes out of sys.modules before the submission runs (grader.grading.guard).
+ZYGOTE_MODULES: tuple[int, tuple[str, ...]] = (-1, ())
+
+
+def list_modules() -> None:
+    """In the zygote, once nothing more will be imported: see ZYGOTE_MODULES."""
+    global ZYGOTE_MODULES
+    own = __name__.split(".")[0]  # "grader"
+    ZYGOTE_MODULES = (len(sys.modules), tuple(n for n in sys.modules if n == own or n.startswith(own + ".")))
 
 
 def main(plan: lockdown.Plan, fds: tuple[int, int, int, int, int]) -> NoReturn:

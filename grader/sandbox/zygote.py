@@ -67,6 +67,7 @@ def main(argv: list[str]) -> None:
     plan.layers, facts = probe_layers.probe(plan, secret_file=str(Path(__file__).resolve()))
     lockdown.precompile(plan)
     wire.write_json(reply, {"layers": plan.layers, "facts": facts, "pid": os.getpid()})
+    child.list_modules()
     serve(control, reply, plan)
 
 
@@ -232,14 +233,17 @@ def _slot(control: int, reply: int, taken: int, plan: lockdown.Plan, judge: judg
             os.chown(per_job_dir, plan.slot_uid, plan.slot_uid)
     proc = supervisor.spawn(plan)
     try:
-        length = wire.read_length(control)
+        # The whole request before TOOK: TOOK makes the zygote fork the next slot, which reads the
+        # same pipe, and would take the rest of a request longer than the pipe's buffer (a batch's
+        # truth rides with its first job on each sandbox) as the start of its own.
+        data = wire.read_exact(control, wire.read_length(control))
     except wire.WireError:
         os.kill(proc.pid, signal.SIGKILL)
         os.write(taken, CLOSED)
         os._exit(0)
     os.write(taken, TOOK)
     try:
-        request = json.loads(wire.read_exact(control, length))
+        request = json.loads(data)
         os.close(control)
         message = {"ok": True, "result": grade(request, proc, plan, judge)}
     except Exception as exc:  # noqa: BLE001 - reported to the CLI as dlprep's failure
