@@ -22,7 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from grader.sandbox import cgroups, child, judgeserver, landlock_rules, lockdown, namespaces, probe_layers, supervisor, wire
+from grader.sandbox import (cgroups, child, judgeserver, landlock_rules, lockdown, namespaces, probe_layers, supervisor,
+                            wire)
 
 # Never in the zygote or a child: a submission could call the reference or find expected values.
 # Matched by where a module's file lives, whatever name it was imported under.
