@@ -142,3 +142,15 @@ def test_watch_regrades_after_a_save(tmp_path, sandbox):
     assert watch.watch(path, report, sandbox=sandbox, warn=warn) == 1
     assert len(warnings) == 1 and "no task matches" in warnings[0]
     assert verdicts == ["fail", "pass"] and previous == [None, "fail"]
+
+
+def test_tasks_never_cut_a_task_id_short_on_a_narrow_terminal():
+    """The id is what the learner types next (`task start ID`): an 80-column table wraps the
+    other columns instead."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    result = CliRunner().invoke(app, ["tasks"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    assert "causal-self-attention" in result.output and "layernorm-backward" in result.output

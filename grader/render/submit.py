@@ -188,7 +188,9 @@ def task_list(tasks: list, lang: str = "en", console: Console | None = None) -> 
     console = console or Console()
     w = _w(lang)
     table = Table(title=w["tasks"])
-    for column in (w["id"], w["title"], w["topic"], w["difficulty"], w["signature"]):
+    # The id is what the learner types next: never cut short (the others wrap instead).
+    table.add_column(w["id"], no_wrap=True, min_width=max((len(spec.id) for spec in tasks), default=2))
+    for column in (w["title"], w["topic"], w["difficulty"], w["signature"]):
         table.add_column(column)
     for spec in tasks:
         table.add_row(Text(spec.id), Text(spec.title.get(lang)), Text(spec.topic or "-"),
