@@ -19,7 +19,7 @@ import torch
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.pitfalls.measure import (
     backward_ok, close, construction, detector, error, fmt, forward_ok, input_grad, nonfinite, out_of, ran,
-    tol,
+    eps_by_rule, tol,
 )
 from grader.grading.probes import OFFSET
 from grader.pitfalls.rmsnorm import is_rms_task
@@ -50,16 +50,7 @@ class Variant:
     var_centre: str = "own"
 
     def eps_for(self, s: "Setting") -> float:
-        if self.eps_rule is None:
-            return s.eps
-        rule, value = self.eps_rule
-        if rule == "squared":
-            return s.eps ** 2
-        if rule == "keyword-only":
-            return value if s.eps_positional else s.eps
-        if rule == "floor":
-            return max(s.eps, value)
-        return value if rule == "fixed" or not s.eps_given else s.eps
+        return eps_by_rule(self.eps_rule, s)
 
     def pitfalls(self) -> list[tuple[str, str]]:
         """(pitfall id, what this variant does) for each way it departs from the right formula."""

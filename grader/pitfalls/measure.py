@@ -122,3 +122,19 @@ def fmt(value: float) -> str:
 def nonfinite(t: torch.Tensor) -> str:
     """'12/64 NaN or inf' for messages."""
     return f"{int((~torch.isfinite(t)).sum())}/{t.numel()} NaN or inf"
+
+
+def eps_by_rule(eps_rule: tuple[str, float] | None, s) -> float:
+    """The eps a norm formula variant uses on a setting (s: eps, eps_given, eps_positional): the
+    argument, or a constant always ("fixed") or only when none is given ("default"), eps**2
+    ("squared"), a positional eps dropped ("keyword-only"), or raised to at least a value ("floor")."""
+    if eps_rule is None:
+        return s.eps
+    rule, value = eps_rule
+    if rule == "squared":
+        return s.eps ** 2
+    if rule == "keyword-only":
+        return value if s.eps_positional else s.eps
+    if rule == "floor":
+        return max(s.eps, value)
+    return value if rule == "fixed" or not s.eps_given else s.eps

@@ -24,6 +24,7 @@ import torch
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.pitfalls.measure import (
     backward_ok, close, construction, detector, error, fmt, forward_ok, input_grad, nonfinite, out_of, ran,
+    eps_by_rule,
 )
 
 DEFAULT_EPS = 1e-6  # the task's RMSNorm(dim, eps=1e-6), when a probe's construction names none
@@ -54,16 +55,7 @@ class Variant:
     bias: bool = False  # a per-feature constant added after the gain (fitted, see the docstring)
 
     def eps_for(self, s: "Setting") -> float:
-        if self.eps_rule is None:
-            return s.eps
-        rule, value = self.eps_rule
-        if rule == "squared":
-            return s.eps ** 2
-        if rule == "keyword-only":
-            return value if s.eps_positional else s.eps
-        if rule == "floor":
-            return max(s.eps, value)
-        return value if rule == "fixed" or not s.eps_given else s.eps
+        return eps_by_rule(self.eps_rule, s)
 
     def pitfalls(self, has_weight: bool = True) -> list[tuple[str, str]]:
         """(pitfall id, what this variant does) for each way it departs from the right formula.
