@@ -48,7 +48,8 @@ def hit(question, text) -> list[str]:
     (r"\sqrt{\sigma^{2}_{b,t} + \epsilon}", "sqrt(sigma^2+eps)"),  # a subscript inside a root, after a power
     ("x_L = x_l + Σ_{i=l}^{L-1} F(x_i)", "x=x+sum f(x)"),  # a sum's bounds
     ("∂ℒ/∂x_l = ∂ℒ/∂x_L · (I + J)", "dl/dx=dl/dx*(i+j)"),  # a derivative's subscript
-    ("g ← τ/‖g‖ ⊙ g ⇒ same", "g<- tau/||g||*g ->same"),
+    ("g ← τ/‖g‖ ⊙ g ⇒ same", "g<- tau/||g||*g->same"),
+    ("F ≈ 0, var + 1e-5, F → 0", "f≈0, var+eps, f->0"),
     ("x.pow(2).mean(-1) and (x - mu) ** 2", "x^2.mean(-1) and (x-mu)^2"),  # code spellings of a square
     ("He et al. showed it, e.g. here", "he et al showed it, eg here"),  # no sentence ends inside
 ])
@@ -183,6 +184,30 @@ def test_a_subject_named_as_an_object_is_not_what_the_claim_is_about():
     assert rubric.grade(question, "Post-LN and pre-LN differ. In the former the gradients are large; "
                                   "the latter trains without warm-up.").score == 1.0
     assert rubric.grade(question, "post-LN 与 pre-LN：后者 gradients are large，前者 trains without warm-up。").swapped
+
+
+def test_things_said_to_be_gone_are_denied_and_prepositional_negation_stops_at_the_verb():
+    question = short([point("no bias", en=["re:no bias"], zh=["没有偏置"], denies={"en": ["bias"], "zh": ["偏置"]}),
+                      point("one linear map", en=["re:just [^.]{0,20}one linear"])])
+    for text in ("The mean and the bias are gone.", "The bias is dropped too.", "bias 一般也不要了。", "偏置也去掉了。"):
+        assert hit(question, text) == ["no bias"], text
+    assert hit(question, "The bias is kept.") == []
+    # "with no nonlinearity" negates the nonlinearity, not what the sentence says of the two layers.
+    assert hit(question, "Two Linears with no nonlinearity is just W2 W1 x, one linear map.") == ["one linear map"]
+    assert hit(question, "No stack of layers is just one linear map.") == []
+
+
+def test_a_chinese_imperative_warning_and_owner_do_not_assert():
+    question = short([point("biased", zh=["有偏"])],
+                     [{"claim": {"en": "unbiased", "zh": "无偏"}, "match": {"zh": ["无偏"]}}])
+    assert rubric.grade(question, "方差用有偏的，别直接拿 torch.std 默认的无偏版本。").misconceptions == []
+    assert rubric.grade(question, "方差用无偏估计。").misconceptions
+    owned = short([point("no centering", zh=["不减均值"], about="RMSNorm")],
+                  [{"claim": {"en": "centers", "zh": "减均值"}, "match": {"zh": ["减均值"]}, "about": "RMSNorm"}],
+                  subjects=[{"name": "RMSNorm", "match": {"en": ["rmsnorm"]}},
+                            {"name": "LayerNorm", "match": {"en": ["layernorm"]}}])
+    # "keeps LayerNorm's mean subtraction" is said of RMSNorm, the subject at the head of the clause.
+    assert rubric.grade(owned, "RMSNorm 保留了 LayerNorm 中的减均值操作。").misconceptions
 
 
 def test_about_must_name_a_subject_and_example_ranges_are_checked():

@@ -4,7 +4,8 @@ Answers and plain matchers go through the same `normalise`: width and case folde
 Unicode and LaTeX-like math spelled out (√ σ² ε, \\sqrt{\\sigma^2+\\epsilon} -> sqrt(sigma^2+eps)),
 one-letter subscripts dropped (x_l, x_{l+1}, xₗ, dx_l, σ²_{b,t} -> x, x, x, dx, sigma^2: the rubric
 speaks of x), a sum's bounds dropped (Σ_{i=l}^{L-1} -> sum), code squares spelled as powers
-(x.pow(2), x**2 -> x^2), spaces around operators removed (x + F(x) -> x+f(x)), abbreviations without
+(x.pow(2), x**2 -> x^2), spaces around operators removed (x + F(x) -> x+f(x)), a small constant
+added in a formula named (var + 1e-5 -> var+eps), abbreviations without
 their dots (et al., e.g.), British spellings and a few domain synonyms folded (normalisation, layer
 norm, pre-norm, warm up, 规范化 -> normalization, layernorm, pre-ln, warmup, 归一化). A regex matcher sees only the symbol table (`symbols`), since its text is syntax, and is
 written against the folded forms listed in `CANONICAL`.
@@ -65,9 +66,11 @@ _ONE_LETTER_SUBSCRIPT = re.compile(rf"(?<![a-z0-9_\\])(d?[a-z]|mu|sigma|eps|gamm
 _BOUNDS = re.compile(rf"\b(sum|prod) ?{_SUB}(?:\^(?:\([^()]{{0,12}}\)|[a-z0-9]+))? ?", re.ASCII)
 # Code spellings of a square: x.pow(2), x**2, x.square() -> x^2.
 _CODE_POWER = re.compile(r"\.pow\((\d)\)|\*\*\s?(\d)|\.square\(\)", re.ASCII)
-_OPERATOR_SPACE = re.compile(r"\s*([+*/=^<>|])\s*")
+_OPERATOR_SPACE = re.compile(r"\s*(->|[+*/=^<>|≈≤≥])\s*")
 # A spaced minus between math tokens ("x - mean", "h(x) - x"); a spaced dash between words is a pause.
 _MINUS_SPACE = re.compile(r"(?:(?<![a-z0-9][a-z0-9])(?<=[a-z0-9])|(?<=\)))\s+-\s+(?=[\w(])", re.ASCII)
+# A small constant added in a formula is its epsilon: var + 1e-5 -> var+eps.
+_ADDED_EPSILON = re.compile(r"\+(?:1e-0?\d{1,2}|10\^-\d{1,2})\b", re.ASCII)
 _DASH = re.compile(r"\s+(?:--?|—|–)\s+|—")
 _PAREN_SPACE = re.compile(r"\(\s+|\s+\)")
 _CJK = r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]"
@@ -116,6 +119,7 @@ def normalise(text: str) -> str:
     text = _SPACE_BY_CJK.sub("", text)
     text = _OPERATOR_SPACE.sub(r"\1", text)
     text = _MINUS_SPACE.sub("-", text)
+    text = _ADDED_EPSILON.sub("+eps", text)
     text = _DASH.sub(", ", text)
     text = _PAREN_SPACE.sub(lambda m: m.group().strip(), text)
     for pattern, repl in _CANONICAL:

@@ -60,6 +60,10 @@ _POST_NEGATION = re.compile(
     r"increase|rise|grow|get|go|become|explode|shrink|decrease|explain|account for)\b"
     rf"|^{_WORD_BREAK}{{0,16}}?\b(?:is|are|was|were)\s+(?:wrong|false|a myth|incorrect|untrue|not true)\b"
     r"|^\s*(?:never|no longer)\b|^\s*(?:does not|doesn't|do not|don't) help\b"
+    # "μ and b are gone", "the bias is dropped too": taken away, said after the thing.
+    rf"|^{_WORD_BREAK}{{0,12}}?\b(?:is|are|was|were|gets?|got|has been|have been)\s+(?:(?:also|then|simply|just|both|entirely|completely)\s+)?"
+    r"(?:gone|dropped|removed|eliminated|omitted|discarded|skipped|left out|thrown away|ditched|absent|missing)\b"
+    r"|^[^，。；,;]{0,4}?(?:也|都|就)?(?:不要了|不需要了|去掉了|省掉了|省了|没了|拿掉了|删掉了|扔掉了|砍掉了|一并省去|也省去)"
     r"|^[^，。；,;]{0,4}?(?:不会出现|不会发生|不存在|不成立|是错的|是错误的|并不成立|不对|没有发生|并不存在|并非如此|没有帮助|没有用|没用|无济于事|帮助不大)"
     r"|^[^，。；,;]{0,4}?(?:并不是|不是|并非)[^，。；,;]{0,10}(?:原因|问题|关键|根源)"
     # A negation right after a noun phrase negates its predicate: 训练误差并没有变高.
@@ -85,7 +89,8 @@ _WARNING = re.compile(
     r"not match|doesn't match|won't match|wouldn't match|mismatch|don't use|do not use|shouldn't|should not|"
     r"common (?:error|bug)|easy to (?:get wrong|miss|forget)|people (?:often )?(?:miss|forget|think|believe|assume))\b"
     r"|(?:^|[:;,]\s*)(?:but |so |and )?(?:please )?(?:don't|do not|never|avoid)\b"
-    r"|避免|误以为|误认为|陷阱|不要用|别用|不应|不匹配|对不上|不一致|误区|常见的错|以为|小心|注意别|注意不要",
+    r"|避免|误以为|误认为|陷阱|不要用|别用|不应|不匹配|对不上|不一致|误区|常见的错|以为|小心|注意别|注意不要"
+    r"|(?:^|[，,：:；;]\s*)(?:千万|可|但|也)?(?:别|不要)(?:直接|再|去|拿|把|用|写成|当成)",
     re.ASCII,
 )
 _VERDICT = re.compile(
@@ -175,7 +180,15 @@ def _parentheses_allow(gap: str) -> bool:
     closed = _PARENTHESIS.sub("", gap)
     if "(" not in closed and ")" not in closed:
         return True
-    return closed.count("(") == 1 and ")" not in closed and re.match(r"\s*(?:and|or|plus|also)\b", closed.split("(")[1]) is not None
+    return closed.count("(") == 1 and ")" not in closed and re.match(
+        r"\s*(?:(?:and|or|plus|also)\b|及|和|与|以及|还有|连同|包括|也)", closed.split("(")[1]) is not None
+
+
+# "with no nonlinearity is just one linear map", "without an activation they amount to one layer":
+# a prepositional negation negates its own noun phrase; the verb after it starts the claim.
+_PREPOSITIONAL_NEGATION = re.compile(r"(?:\bwith\s+no|\bwithout)\s*$", re.ASCII)
+_FINITE_VERB = re.compile(
+    r"\b(?:is|are|was|were|becomes?|gives?|means?|equals?|collapses?|reduces?|amounts?|composes?|stays?|remains?)\b", re.ASCII)
 
 
 def _adjacent(first: _Cue, second: _Cue, text: str) -> bool:
@@ -272,6 +285,8 @@ class Reading:
             return False
         if cue.zh and "的" in gap and not self.text.startswith(("不是", "并不是", "并非", "没有", "并没有"), cue.start):
             return False  # 不经过权重的通路: 的 ends a verb's negation, not a copula's (不是各层导数的连乘)
+        if not cue.zh and _PREPOSITIONAL_NEGATION.search(self.text, 0, cue.end) and _FINITE_VERB.search(gap):
+            return False
         return not (cue.privative and not cue.zh and _PRIVATIVE_STOP.search(gap))
 
     @staticmethod
