@@ -66,16 +66,16 @@ _ONE_LETTER_SUBSCRIPT = re.compile(rf"(?<![a-z0-9_\\])(d?[a-z]|mu|sigma|eps|gamm
 _BOUNDS = re.compile(rf"\b(sum|prod) ?{_SUB}(?:\^(?:\([^()]{{0,12}}\)|[a-z0-9]+))? ?", re.ASCII)
 # Code spellings of a square: x.pow(2), x**2, x.square() -> x^2.
 _CODE_POWER = re.compile(r"\.pow\((\d)\)|\*\*\s?(\d)|\.square\(\)", re.ASCII)
-_OPERATOR_SPACE = re.compile(r"\s*(->|[+*/=^<>|≈≤≥])\s*")
+_OPERATOR_SPACE = re.compile(r"[ \t]*(->|[+*/=^<>|≈≤≥])[ \t]*")
 # A spaced minus between math tokens ("x - mean", "h(x) - x"); a spaced dash between words is a pause.
-_MINUS_SPACE = re.compile(r"(?:(?<![a-z0-9][a-z0-9])(?<=[a-z0-9])|(?<=\)))\s+-\s+(?=[\w(])", re.ASCII)
+_MINUS_SPACE = re.compile(r"(?:(?<![a-z0-9][a-z0-9])(?<=[a-z0-9])|(?<=\)))[ \t]+-[ \t]+(?=[\w(])", re.ASCII)
 # A small constant added in a formula is its epsilon: var + 1e-5 -> var+eps.
 _ADDED_EPSILON = re.compile(r"\+(?:1e-0?\d{1,2}|10\^-\d{1,2})\b", re.ASCII)
-_DASH = re.compile(r"\s+(?:--?|—|–)\s+|—")
+_DASH = re.compile(r"[ \t]+(?:--?|—|–)[ \t]+|—")
 _PAREN_SPACE = re.compile(r"\(\s+|\s+\)")
 _CJK = r"[\u2e80-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef]"
 # Whitespace next to a CJK character carries no meaning (YAML's folded lines, "每个 token").
-_SPACE_BY_CJK = re.compile(rf"(?<={_CJK})\s+(?=[\w(]|{_CJK})|(?<=[\w)])\s+(?={_CJK})")
+_SPACE_BY_CJK = re.compile(rf"(?<={_CJK})[ \t]+(?=[\w(]|{_CJK})|(?<=[\w)])[ \t]+(?={_CJK})")
 _HAS_CJK = re.compile(r"[\u4e00-\u9fff]")
 # Abbreviations lose their dots, so "He et al. observed" is one sentence.
 _ABBREVIATION = re.compile(r"\b(?:et al|e\.g|i\.e|vs|cf|approx|resp|fig|eq|sec)\.(?=\s|,|$)", re.ASCII)
@@ -114,7 +114,9 @@ def normalise(text: str) -> str:
     text = _ONE_LETTER_SUBSCRIPT.sub(r"\1", text)
     text = _CODE_POWER.sub(lambda m: "^" + (m.group(1) or m.group(2) or "2"), text)
     text = re.sub(r"\((\w{1,6})\)/\((\w{1,6})\)", r"\1/\2", text)  # \frac{dy}{dx} -> (dy)/(dx) -> dy/dx
-    text = re.sub(r"\s+", " ", text).strip()
+    # A line break ends a sentence (a list item, a line of code); other runs of space are one space.
+    text = re.sub(r"[^\S\n]*\n\s*", "\n", text)
+    text = re.sub(r"[^\S\n]+", " ", text).strip()
     text = _ABBREVIATION.sub(lambda m: m.group().replace(".", ""), text)
     text = _SPACE_BY_CJK.sub("", text)
     text = _OPERATOR_SPACE.sub(r"\1", text)

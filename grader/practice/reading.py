@@ -29,7 +29,7 @@ _CLAUSE_END = re.compile(
 )
 _SENTENCE_END = re.compile(r"[!?;。！？；\n]|\.(?=\s|$)")
 _EN_NEGATION = re.compile(
-    r"\b(?:not|never|no|none|neither|nor|cannot|without|lacks?|lacking|fails? to|instead of|rather than|"
+    r"\b(?:not|never|no|none|nothing|neither|nor|cannot|without|lacks?|lacking|fails? to|instead of|rather than|"
     r"as opposed to)\b|n't\b",
     re.ASCII,
 )
@@ -67,7 +67,7 @@ _POST_NEGATION = re.compile(
     r"|^[^，。；,;]{0,4}?(?:不会出现|不会发生|不存在|不成立|是错的|是错误的|并不成立|不对|没有发生|并不存在|并非如此|没有帮助|没有用|没用|无济于事|帮助不大)"
     r"|^[^，。；,;]{0,4}?(?:并不是|不是|并非)[^，。；,;]{0,10}(?:原因|问题|关键|根源)"
     # A negation right after a noun phrase negates its predicate: 训练误差并没有变高.
-    r"|^(?:也|都|就|并|还|却)?(?:并没有|并不|并未|没有|没|不会|不再|未|不)(?:变|更|升|增|降|减|出现|发生|上升|下降|提高|降低|增大|减小|消失|爆炸)",
+    r"|^(?:也|都|就|并|还|却)?(?:并没有|并不|并未|没有|没|不会|不再|未|不)(?:变|更|升|增|降|减|(?:出现|发生)(?![\u4e00-\u9fff])|上升|下降|提高|降低|增大|减小|消失|爆炸)",
     re.ASCII,
 )
 # A misconception said as a warning, a hypothetical or a counter-example is not asserted.
@@ -80,6 +80,9 @@ _HYPOTHETICAL = re.compile(
 _CONTRAST_FRAME = re.compile(
     r"\b(?:unlike|as opposed to|in contrast (?:to|with)|contrary to|whereas in|compared (?:to|with))\b|不像|不同于|有别于|区别于|相比之下",
     re.ASCII)
+_ZH_WITH = re.compile(r"(?:与|和|跟|同)")
+_ZH_DIFFERENT = re.compile(r"(?:不同|不一样|有别|相反|区别)")
+_LIST_ITEM = re.compile(r"\s*(?:[-*•·]|\d{1,2}[.)、]|[①-⑩])\s*")
 _RELATIVE = re.compile(r"\s*(?:which|that|where|who|whose)\b", re.ASCII)
 # Warning words hedge a claim anywhere in its sentence ("common slip: ...", "avoid ...", "don't ...");
 # verdict words only after its start ("x.std() is wrong here", "..., which is a bug"): "the main bug:
@@ -186,7 +189,7 @@ def _parentheses_allow(gap: str) -> bool:
 
 # "with no nonlinearity is just one linear map", "without an activation they amount to one layer":
 # a prepositional negation negates its own noun phrase; the verb after it starts the claim.
-_PREPOSITIONAL_NEGATION = re.compile(r"(?:\bwith\s+no|\bwithout)\s*$", re.ASCII)
+_PREPOSITIONAL_NEGATION = re.compile(r"(?:\bwith\s+(?:no|nothing)|\bwithout)\s*$", re.ASCII)
 _FINITE_VERB = re.compile(
     r"\b(?:is|are|was|were|becomes?|gives?|means?|equals?|collapses?|reduces?|amounts?|composes?|stays?|remains?)\b", re.ASCII)
 
@@ -217,6 +220,22 @@ class Reading:
         self.cues = self._english_cues() + (self._chinese_cues() if self.cjk else [])
         self.cues.sort(key=lambda c: c.start)
         self._cue_starts = [c.start for c in self.cues]
+        self.taken_away = self._listed_under_privative_heading()
+
+    def _listed_under_privative_heading(self) -> list[tuple[int, int]]:
+        """"Left out:\n- the mean\n- the bias", "省去的部分：\n- 减均值": the head of each list item under
+        a heading that takes something away is what it takes away."""
+        spans, heading = [], False
+        offset = 0
+        for line in self.text.split("\n"):
+            item = _LIST_ITEM.match(line)
+            if item and heading:
+                spans.append((offset + item.end(), offset + item.end() + PRIVATIVE_REACH["en"] // 2))
+            elif not item:
+                end = offset + len(line)
+                heading = line.rstrip().endswith(":") and any(c.privative and offset <= c.start < end for c in self.cues)
+            offset += len(line) + 1
+        return spans
 
     def _english_cues(self) -> list[_Cue]:
         blanked = _EN_NOT_NEGATION.sub(lambda m: " " * len(m.group()), self.text)
@@ -250,6 +269,8 @@ class Reading:
     def negated(self, start: int, end: int, pattern: re.Pattern) -> bool:
         """A negation before the match in its clause, a fused one (不一致) over its start, one
         inside a gap the matcher did not spell, or a negated predicate right after it."""
+        if any(a <= start < b for a, b in self.taken_away) and not any(a <= c.start <= start for c in self.cues for a, b in self.taken_away if a <= start < b):
+            return True
         lo = bisect.bisect_left(self._cue_starts, start - 60)
         inside, before, own = [], [], None
         for cue in self.cues[lo:]:
@@ -283,9 +304,14 @@ class Reading:
             return False
         if len(_PARENTHESIS.sub("", gap)) > cue.reach() or not _parentheses_allow(gap):
             return False
+        if cue.zh and "就" in gap:
+            return False  # 不经过任何权重层就直接传到: 不…就… negates the condition, not what follows 就
         if cue.zh and "的" in gap and not self.text.startswith(("不是", "并不是", "并非", "没有", "并没有"), cue.start):
             return False  # 不经过权重的通路: 的 ends a verb's negation, not a copula's (不是各层导数的连乘)
         if not cue.zh and _PREPOSITIONAL_NEGATION.search(self.text, 0, cue.end) and _FINITE_VERB.search(gap):
+            return False
+        # "LN keeps nothing and is identical in train and test": an object pronoun's scope ends at "and".
+        if self.text.startswith("nothing", cue.start) and re.search(r"\b(?:and|but)\b", gap):
             return False
         return not (cue.privative and not cue.zh and _PRIVATIVE_STOP.search(gap))
 
@@ -340,6 +366,9 @@ class Reading:
     def _in_contrast_frame(self, start: int) -> bool:
         c0, c1 = self.span_of(self.clause_ends, start)
         if _CONTRAST_FRAME.search(self.text, c0, start):
+            return True
+        # "这一点与逐元素截断的 clip by value 不同": what 与 … 不同 frames is set against.
+        if _ZH_WITH.search(self.text, c0, start) and _ZH_DIFFERENT.search(self.text, start, c1):
             return True
         if c0 > 1 and _RELATIVE.match(self.text, c0):  # "unlike X, which ...": the clause before
             p0, _ = self.span_of(self.clause_ends, c0 - 1)
