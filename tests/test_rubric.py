@@ -210,6 +210,27 @@ def test_a_chinese_imperative_warning_and_owner_do_not_assert():
     assert rubric.grade(owned, "RMSNorm 保留了 LayerNorm 中的减均值操作。").misconceptions
 
 
+def test_list_items_under_a_heading_that_takes_away_are_taken_away():
+    question = short([point("no bias", en=["re:no bias"], zh=["没有偏置"], denies={"en": ["bias"], "zh": ["偏置"]})],
+                     [{"claim": {"en": "has a bias", "zh": "有偏置"}, "match": {"en": ["re:\\bbias\\b"], "zh": ["偏置"]}}])
+    for text in ("Left out:\n- the mean subtraction\n- the bias\nWhy: it is faster.",
+                 "省去的部分：\n- 减均值\n- 偏置 β，只保留增益\n原因：更快。"):
+        verdict = rubric.grade(question, text)
+        assert [p.point.get("en") for p in verdict.hit] == ["no bias"] and not verdict.misconceptions, text
+    # A list under any other heading, and a line that merely follows one, keep their claims.
+    assert rubric.grade(question, "Kept:\n- the bias").misconceptions
+    assert rubric.grade(question, "Left out:\n- the mean\nThe bias stays.").misconceptions
+
+
+def test_a_condition_negated_before_jiu_and_a_contrast_with_butong_do_not_reach_the_claim():
+    question = short([point("direct", zh=["直接传"])],
+                     [{"claim": {"en": "elementwise", "zh": "逐元素截断"}, "match": {"zh": ["逐元素截断"]}}])
+    assert hit(question, "第一项不经过任何权重层就直接传到第 l 层。") == ["direct"]
+    assert hit(question, "梯度不直接传到浅层。") == []
+    assert rubric.grade(question, "它只缩小长度，这一点与逐元素截断的 clip by value 不同。").misconceptions == []
+    assert rubric.grade(question, "它对梯度做逐元素截断。").misconceptions
+
+
 def test_about_must_name_a_subject_and_example_ranges_are_checked():
     with pytest.raises(ValidationError, match="about: 'pre-LN' is not a subject"):
         short([point("p", en=["x"], about="pre-LN")])

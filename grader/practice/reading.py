@@ -230,7 +230,7 @@ class Reading:
         for line in self.text.split("\n"):
             item = _LIST_ITEM.match(line)
             if item and heading:
-                spans.append((offset + item.end(), offset + item.end() + PRIVATIVE_REACH["en"] // 2))
+                spans.append((offset + item.end(), offset + min(item.end() + PRIVATIVE_REACH["en"] // 2, len(line))))
             elif not item:
                 end = offset + len(line)
                 heading = line.rstrip().endswith(":") and any(c.privative and offset <= c.start < end for c in self.cues)
@@ -310,8 +310,9 @@ class Reading:
             return False  # 不经过权重的通路: 的 ends a verb's negation, not a copula's (不是各层导数的连乘)
         if not cue.zh and _PREPOSITIONAL_NEGATION.search(self.text, 0, cue.end) and _FINITE_VERB.search(gap):
             return False
-        # "LN keeps nothing and is identical in train and test": an object pronoun's scope ends at "and".
-        if self.text.startswith("nothing", cue.start) and re.search(r"\b(?:and|but)\b", gap):
+        # "nothing is shared across the batch" negates its predicate; "LN keeps nothing and is identical",
+        # "if there is nothing to do the layers push F to 0": an object's scope ends at a new phrase.
+        if self.text.startswith("nothing", cue.start) and re.search(r"\b(?:and|but|the|a|an|its|their|this|these|it|they)\b", gap):
             return False
         return not (cue.privative and not cue.zh and _PRIVATIVE_STOP.search(gap))
 
