@@ -100,7 +100,8 @@ _VERDICT = re.compile(
     r"(?<!not )(?<!n't )(?<![=_.])\b(?:wrong|incorrect|bug|buggy|false|untrue|an error)\b|\bnot true\b|(?<!不是)(?:错误|是错的|有误)|(?<![没并])不对",
     re.ASCII)
 _REFERS_BACK = re.compile(r"\s*(?:which|that|this|it|and that|and this)\b|\s*(?:这|这样|这是|那)", re.ASCII)
-_QUOTE = re.compile(r'"[^"\n]{1,300}"|\'[^\'\n]{8,300}\'')
+# A single quote opens and closes only beside a non-letter: "that's" and "torch.std's" quote nothing.
+_QUOTE = re.compile(r'"[^"\n]{1,300}"|(?<![a-z0-9])\'[^\'\n]{8,300}\'(?![a-z0-9])')
 
 # ---- matchers ---------------------------------------------------------------------------------
 
