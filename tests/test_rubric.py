@@ -50,6 +50,7 @@ def hit(question, text) -> list[str]:
     ("∂ℒ/∂x_l = ∂ℒ/∂x_L · (I + J)", "dl/dx=dl/dx*(i+j)"),  # a derivative's subscript
     ("g ← τ/‖g‖ ⊙ g ⇒ same", "g<- tau/||g||*g->same"),
     ("F ≈ 0, var + 1e-5, F → 0", "f≈0, var+eps, f->0"),
+    ("the gradient w.r.t. the weights", "the gradient wrt the weights"),
     ("x.pow(2).mean(-1) and (x - mu) ** 2", "x^2.mean(-1) and (x-mu)^2"),  # code spellings of a square
     ("He et al. showed it, e.g. here", "he et al showed it, eg here"),  # no sentence ends inside
 ])
@@ -125,6 +126,9 @@ def test_warnings_hypotheticals_and_quotes_do_not_assert_a_misconception():
                  "Avoid Bessel's correction."):
         assert rubric.grade(question, text).misconceptions == [], text
     assert rubric.grade(question, "LayerNorm applies Bessel's correction.").misconceptions
+    # A question posed is not a claim; an apostrophe is not a quotation mark.
+    assert rubric.grade(question, "The paper wants to explain why LayerNorm applies Bessel's correction.").misconceptions == []
+    assert rubric.grade(question, "That's what torch.std's default does: it applies Bessel's correction.").misconceptions
 
 
 def test_unsure_on_a_long_on_topic_answer_with_few_points_only():

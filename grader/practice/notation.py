@@ -118,6 +118,7 @@ def normalise(text: str) -> str:
     text = re.sub(r"[^\S\n]*\n\s*", "\n", text)
     text = re.sub(r"[^\S\n]+", " ", text).strip()
     text = _ABBREVIATION.sub(lambda m: m.group().replace(".", ""), text)
+    text = re.sub(r"\bw\.r\.t\.?", "wrt", text)
     text = _SPACE_BY_CJK.sub("", text)
     text = _OPERATOR_SPACE.sub(r"\1", text)
     text = _MINUS_SPACE.sub("-", text)

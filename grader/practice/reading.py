@@ -73,7 +73,10 @@ _POST_NEGATION = re.compile(
 # A misconception said as a warning, a hypothetical or a counter-example is not asserted.
 # "If the factors are below 1 the gradient vanishes" is a claim; "it would not match" is not.
 _HYPOTHETICAL = re.compile(
-    r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会", re.ASCII)
+    r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会"
+    # "The paper wants to explain why the Transformer needs warm-up": a question posed, not a claim.
+    r"|\b(?:explain|explains|understand|ask|asks|asked|study|studies|investigat[a-z]*|analy[sz][a-z]*) why\b|(?:解释|研究|探究|分析)为什么",
+    re.ASCII)
 # A claim said of what the answer sets its subject against is not asserted: "unlike value clipping,
 # which changes the direction", "不像按值裁剪那样逐元素截断": the frame reaches the end of its clause
 # and a relative clause right after it.
