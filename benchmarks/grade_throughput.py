@@ -5,7 +5,7 @@ measured in the same run on the same cores.
 The class mix (tests/batch_class.py): about half correct, a third buggy (one mistake or two), the rest
 hostile ones that fail fast (a fork bomb, a segfault, sys.exit, a socket...). Timeouts cost their
 deadline whatever the grader does, so they are graded apart and counted apart. Figures:
-submissions/s; CPU ms per submission (every process: the CLI, the zygotes, slots, children, judges)
+submissions/s; CPU ms per submission (every process: the CLI, the zygotes, children, wardens, judges)
 with its breakdown (the CLI, the zygotes' start-up, the sandbox's own round trip, each style);
 the ratio to the naive grader; a fully cached regrade of the same N.
 Goals: <= 60 ms CPU per submission on the mix, >= 40x the naive grader, the cached regrade of 200
@@ -28,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from grader.grading import batch as batches  # noqa: E402
 from grader.grading.cache import NEVER_CACHED  # noqa: E402
-from grader.sandbox import Sandbox, judgeserver  # noqa: E402
+from grader.sandbox import Sandbox, judgeserver, warden  # noqa: E402
 from tests import batch_class  # noqa: E402
 
 GOAL_CPU_MS, GOAL_RATIO, GOAL_CACHED_S = 60.0, 40.0, 1.0
@@ -43,15 +43,17 @@ def own_cpu() -> float:
 
 
 def tree_cpu(pid: int) -> tuple[float, float]:
-    """(the process itself, its reaped descendants and its live judge process) CPU seconds, from
-    /proc/PID/stat. The judge process (grader.sandbox.judgeserver) serves every job and is reaped
-    by no one before the sandbox closes, so its own stat is read."""
+    """(the process itself, its reaped descendants and its live judge and warden processes) CPU
+    seconds, from /proc/PID/stat. The judge (grader.sandbox.judgeserver) and the warden
+    (grader.sandbox.warden) serve every job and are reaped by no one before the sandbox closes, so
+    their own stat is read."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     utime, stime, cutime, cstime = (int(f) / TICK for f in fields[11:15])
-    return utime + stime, cutime + cstime + judge_cpu(pid)
+    return utime + stime, cutime + cstime + servers_cpu(pid)
 
 
-def judge_cpu(zygote: int) -> float:
+def servers_cpu(zygote: int) -> float:
+    names = (judgeserver.NAME.decode(), warden.NAME.decode())
     total = 0.0
     try:
         children = Path(f"/proc/{zygote}/task/{zygote}/children").read_text().split()
@@ -59,7 +61,7 @@ def judge_cpu(zygote: int) -> float:
         return total
     for child in children:
         try:
-            if Path(f"/proc/{child}/comm").read_text().strip() == judgeserver.NAME.decode():
+            if Path(f"/proc/{child}/comm").read_text().strip() in names:
                 fields = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()
                 total += sum(int(f) for f in fields[11:15]) / TICK
         except OSError:
@@ -69,8 +71,8 @@ def judge_cpu(zygote: int) -> float:
 
 class Metered:
     """A real sandbox whose zygote tree's CPU is read after its start-up and after each job (whose
-    slot the zygote has reaped by then): the differences are what its jobs cost (the zygote's forks,
-    every slot, child and judge), with the torch import and the layer probe left out."""
+    child the zygote has reaped by then): the differences are what its jobs cost (the zygote's forks,
+    every child, the warden and the judge), with the torch import and the layer probe left out."""
 
     spent: list[tuple[float, float]] = []
 
@@ -112,7 +114,7 @@ def write(folder: Path, pairs: list[tuple[str, str]]) -> Path:
 
 
 def grade(folder: Path, jobs: int, deadline: float | None = None, cache: bool = False):
-    """(the batch, wall s, CLI CPU s, zygotes' own CPU s, slots' and children's CPU s)."""
+    """(the batch, wall s, CLI CPU s, zygotes' own CPU s, children's, wardens' and judges' CPU s)."""
     Metered.spent = []
     own = own_cpu()
     start = time.perf_counter()
@@ -128,7 +130,7 @@ def sandbox_round_trip_ms(runs: int) -> float:
     Metered.spent = []
     sb = Metered(preload=("grader.sandbox.selftest",))
     sb.check()
-    sb.run(job)  # the first job's slot was forked before the preload finished warming: not counted
+    sb.run(job)  # the first job's child was forked before the preload finished warming: not counted
     Metered.spent = []
     own = own_cpu()
     for _ in range(runs):
@@ -202,8 +204,8 @@ def main() -> None:
     print(f"throughput: {rate:.1f} submissions/s ({wall:.2f} s wall, zygote start-up included)")
     print(f"cpu: {cpu_ms:.1f} ms per submission, all processes, zygote start-up excluded "
           f"(goal <= {GOAL_CPU_MS:.0f}: {'met' if cpu_ms <= GOAL_CPU_MS else 'NOT met'})")
-    print(f"  breakdown: CLI process {own * 1000 / count:.1f} ms, zygotes (forking slots) "
-          f"{zygotes * 1000 / count:.1f} ms, slots + children + judges {kids * 1000 / count:.1f} ms; "
+    print(f"  breakdown: CLI process {own * 1000 / count:.1f} ms, zygotes (forking children) "
+          f"{zygotes * 1000 / count:.1f} ms, children + wardens + judges {kids * 1000 / count:.1f} ms; "
           f"an empty job (the sandbox's own round trip) {trip:.1f} ms")
     print("  by style (one sandbox): " + ", ".join(f"{k} {v:.1f} ms" for k, v in per_style.items()))
     if args.timeouts:

@@ -1,7 +1,7 @@
 """What the host-side layers (issue 10) add to a warm job's path, each measured alone: the machine
 is shared, and grading_time.py's medians move by more than these figures between runs.
 
-On the path: removing the job's cgroup (the zygote does it before saying the slot is reaped), the
+On the path: removing the job's cgroup (the zygote does it before saying the job is reaped), the
 kill and reaping of a child in its own PID, user, IPC and UTS namespaces against one with only the
 network and mount namespaces it had before, and the seccomp filter's cost per system call. Off the
 path (before the job arrives): making the cgroup, the fork into a PID namespace. Goal: <= 5 ms in

@@ -33,7 +33,7 @@ def test_the_class_grading_benchmark_prints_its_figures():
                            "--timeouts", "1"], capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     for figure in (r"throughput: \d+\.\d submissions/s", r"cpu: \d+\.\d ms per submission.*\(goal <= 60: (met|NOT met)\)",
-                   r"breakdown: CLI process \d+\.\d ms, zygotes .* slots \+ children \+ judges \d+\.\d ms",
+                   r"breakdown: CLI process \d+\.\d ms, zygotes .* children \+ wardens \+ judges \d+\.\d ms",
                    r"by style \(one sandbox\): correct \d+\.\d ms, buggy \d+\.\d ms, hostile \d+\.\d ms",
                    r"timeouts \(apart\): 1 looping", r"ratio \d+\.\dx the naive grader \(goal >= 40: (met|NOT met)\)",
                    r"cached regrade of \d+ .*: \d+\.\d\d s \(\d+\.\d\d s CPU\)"):

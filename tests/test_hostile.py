@@ -24,7 +24,7 @@ import pytest
 from grader.bank.catalog import load_catalog
 from grader.grading.submit import grade_source
 from test_trusted_side import check_trusted_side
-from grader.sandbox import cgroups, judgeserver
+from grader.sandbox import cgroups, judgeserver, warden
 
 HOSTILE_DIR = Path(__file__).parent / "hostile"
 NAMES = sorted(p.stem for p in HOSTILE_DIR.glob("*.py"))
@@ -92,10 +92,13 @@ def traces(*dirs: Path) -> set[str]:
     return {str(p) for d in dirs if d.is_dir() for p in d.iterdir() if p.name.startswith(TRACE_NAMES)}
 
 
+SERVERS = (judgeserver.NAME.decode(), warden.NAME.decode())
+
+
 def zygote_family(sandbox) -> dict[int, int]:
-    """pid -> parent pid of the processes forked from the zygote (slots, children, anything they
-    started): they share its command line. The judge process (a child of the zygote that serves
-    every job, grader.sandbox.judgeserver) is no job's."""
+    """pid -> parent pid of the processes forked from the zygote (children, anything they
+    started): they share its command line. The judge and warden processes (children of the zygote
+    that serve every job, grader.sandbox.judgeserver and grader.sandbox.warden) are no job's."""
     zygote = sandbox._proc.pid
     mine = Path(f"/proc/{zygote}/cmdline").read_bytes()
     found = {}
@@ -104,7 +107,7 @@ def zygote_family(sandbox) -> dict[int, int]:
             try:
                 if (entry / "cmdline").read_bytes() == mine:
                     parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                    if parent == zygote and (entry / "comm").read_text().strip() == judgeserver.NAME.decode():
+                    if parent == zygote and (entry / "comm").read_text().strip() in SERVERS:
                         continue
                     found[int(entry.name)] = parent
             except (OSError, IndexError, ValueError):
@@ -114,13 +117,13 @@ def zygote_family(sandbox) -> dict[int, int]:
 
 def leftovers(sandbox, before: dict[int, int]) -> list[int]:
     """Processes that outlived the job: any that served it (they existed before it), and any that
-    does not descend from the zygote (a daemon reparented away). The next idle slot's family does:
-    the slot, its waiting child and, while a non-root slot forks that child, the short-lived
-    intermediate (grader.sandbox.namespaces) whose child is the waiting one for a moment."""
+    does not descend from the zygote (a daemon reparented away). The next job's waiting child
+    does and, while a non-root zygote forks it, the short-lived intermediate
+    (grader.sandbox.namespaces) whose child is the waiting one for a moment."""
     zygote = sandbox._proc.pid
 
     def descends(pid: int, family: dict[int, int]) -> bool:
-        for _ in range(4):  # slot, intermediate, child
+        for _ in range(4):  # intermediate, child
             pid = family.get(pid, 0)
             if pid == zygote:
                 return True
@@ -136,7 +139,7 @@ def leftovers(sandbox, before: dict[int, int]) -> list[int]:
 
 
 def job_cgroups(sandbox) -> list[str]:
-    """The zygote's per-job cgroups: after a job only the idle slot's child has one."""
+    """The zygote's per-job cgroups: after a job only the waiting child has one."""
     try:
         hierarchy = cgroups.find()
     except OSError:

@@ -10,8 +10,10 @@ import errno
 import json
 import os
 import resource
+import signal
 import socket
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,7 +21,7 @@ import pytest
 
 from grader.errors import CannotGrade
 from grader.sandbox import (Sandbox, cgroups, facts, judgeserver, landlock_rules, lockdown, namespaces, seccomp_filter,
-                            zygote)
+                            warden, zygote)
 from grader.sandbox.supervisor import ANSWER_CAP, OUTPUT_KEEP
 
 REPO = Path(__file__).resolve().parent.parent
@@ -588,19 +590,18 @@ report['argv'], report['orig_argv'], report['linecache'] = sys.argv, sys.orig_ar
 
 
 def idle_child(sandbox) -> int:
-    """The child waiting for the next job (a child of the zygote's idle slot), once locked down."""
+    """The child waiting for the next job (a child of the zygote, beside the judge and the
+    warden), once locked down."""
     zygote, deadline = sandbox._proc.pid, time.monotonic() + 10
+    servers = (judgeserver.NAME.decode(), warden.NAME.decode())
     while time.monotonic() < deadline:
-        parents = {}
-        for entry in Path("/proc").iterdir():
+        for pid in Path(f"/proc/{zygote}/task/{zygote}/children").read_text().split():
             try:
-                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            except (ValueError, OSError, IndexError):
+                if (Path(f"/proc/{pid}/comm").read_text().strip() not in servers
+                        and status_of(Path(f"/proc/{pid}/status").read_text()).get("Seccomp") == "2"):
+                    return int(pid)
+            except OSError:
                 pass
-        slots = {pid for pid, ppid in parents.items() if ppid == zygote}
-        for pid in (pid for pid, ppid in parents.items() if ppid in slots):
-            if status_of(Path(f"/proc/{pid}/status").read_text()).get("Seccomp") == "2":
-                return pid
         time.sleep(0.02)
     pytest.fail("no locked-down child waiting")
 
@@ -610,11 +611,12 @@ def test_the_waiting_child_has_no_capability_and_namespaces_of_its_own(sandbox):
     sandbox.layers()
     child = idle_child(sandbox)
     status = status_of(Path(f"/proc/{child}/status").read_text())
-    slot = int(status["PPid"])
+    parent = int(status["PPid"])
+    assert parent == sandbox._proc.pid
     assert [status[k].strip() for k in ("CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb")] == ["0000000000000000"] * 5
     assert status["NSpid"].split()[1:] == ["1"]
     assert (status["Seccomp"], status["NoNewPrivs"]) == ("2", "1")
-    inner, outer = ns_ids(child), ns_ids(slot)
+    inner, outer = ns_ids(child), ns_ids(parent)
     assert [ns for ns in inner if inner[ns] == outer[ns]] == []
     memberships = Path(f"/proc/{child}/cgroup").read_text()
     assert memberships.count(f"dlprep-{sandbox._proc.pid}-") == len(cgroups.CONTROLLERS)
@@ -776,6 +778,40 @@ def test_one_judge_process_serves_every_job_out_of_the_children_s_reach(sandbox)
     assert first["pid"] == second["pid"] != sandbox._proc.pid and first["parent"] == sandbox._proc.pid
     assert first["dumpable"] == 0
     assert Path(f"/proc/{first['pid']}/comm").read_text().strip() == judgeserver.NAME.decode()
+
+
+def warden_pid(sandbox) -> int:
+    """The zygote's warden, once started (it serves right after its layer probe)."""
+    zygote, deadline = sandbox._proc.pid, time.monotonic() + 10
+    while time.monotonic() < deadline:
+        for pid in Path(f"/proc/{zygote}/task/{zygote}/children").read_text().split():
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() == warden.NAME.decode():
+                    return int(pid)
+            except OSError:
+                pass
+        time.sleep(0.02)
+    pytest.fail("no warden process")
+
+
+def test_one_warden_watches_every_job_and_one_that_dies_is_replaced(sandbox):
+    """grader.sandbox.warden: the same process job after job. Killed between jobs, the next job is
+    graded by a new one; killed during a job, that job is CannotGrade (its child killed and
+    reaped), and the next is graded."""
+    sandbox.layers()
+    first = warden_pid(sandbox)
+    assert run(sandbox, "report['n'] = 1")["meta"] == {"n": 1}
+    assert warden_pid(sandbox) == first
+    os.kill(first, signal.SIGKILL)
+    assert run(sandbox, "report['n'] = 2")["meta"] == {"n": 2}
+    second = warden_pid(sandbox)
+    assert second != first
+    killer = threading.Timer(1.0, os.kill, (second, signal.SIGKILL))
+    killer.start()
+    with pytest.raises(CannotGrade, match="warden was killed by SIGKILL"):
+        run(sandbox, "import time\ntime.sleep(6)", deadline_s=8)
+    killer.join()
+    assert run(sandbox, "report['n'] = 3")["meta"] == {"n": 3}
 
 
 def test_the_graded_child_holds_only_its_pipes_and_cannot_write_beside_scratch(sandbox):

@@ -8,21 +8,24 @@
 
 Processes. The CLI (no torch) starts the zygote (`python -I`, torch imported, idle; client.py,
 zygote.py); its command line holds two fd numbers, the rest (device, directory, preloads) comes
-through the control pipe. The zygote keeps one grading slot forked ahead of the next job, and the
-slot forks its child at once, into a new PID namespace where it is pid 1 (namespaces.py: root
-re-enters its own namespace with setns, any other uid reparents through a short-lived
-intermediate): the child locks itself down and waits, so forks and lockdown cost a job nothing. The
-slot reads the job from the CLI's pipe, hands it to the child, supervises it (supervisor.py) and,
-once the child is reaped, hands the job and the child's outcome to the sandbox's judge process
-(judgeserver.py: forked once by the zygote, warm, never forked from) and relays its answer; the
-zygote then says the slot is reaped, so run() returns with no process of that job left. The zygote
-never reads a job, so nothing of one submission survives into the memory a later child is forked
-from. What every child would compute the same way is prepared once by the zygote: the seccomp
-program (for pid 1) and the Landlock ruleset; glibc's heap is in transparent huge pages
-(GLIBC_TUNABLES), so each fork copies a few dozen page-table entries for it instead of ~23000. Child entries must
-be imported by the zygote (`grader.grading.runner` always; others through `preload=`), because a locked-down
-child can no longer read dlprep's files; the zygote refuses to hold grader.references, grader.mutants
-or grader.grading.judge.
+through the control pipe. The zygote keeps one child forked ahead of the next job, into a new PID
+namespace where it is pid 1 (namespaces.py: root re-enters its own namespace with setns, any other
+uid reparents through a short-lived intermediate): the child locks itself down and waits, so the
+fork and the lockdown cost a job nothing. The zygote hands the parent's ends of the child's pipes to
+the sandbox's warden (warden.py: forked once by the zygote, never forked from), which reads the job
+from the CLI's pipe, hands it to the child, supervises it (supervisor.py), asks the zygote to reap
+it, hands the job and the child's outcome to the sandbox's judge process (judgeserver.py: forked
+once by the zygote, warm, never forked from) and relays its answer; the zygote then says the child
+is reaped, so run() returns with no process of that job left. The zygote never reads a job or
+anything a child wrote, so nothing of one submission survives into the memory a later child is
+forked from. (A grading slot forked per job used to do the warden's work and fork the child: a
+second fork of torch's address space per job, ~12 ms of CPU.) What every child would compute the
+same way is prepared once by the zygote: the seccomp program (for pid 1) and the Landlock ruleset;
+glibc's heap is in transparent huge pages (GLIBC_TUNABLES), so each fork copies a few dozen
+page-table entries for it instead of ~23000, and blocks up to 32 MiB come from it. Child entries
+must be imported by the zygote (`grader.grading.runner` always; others through `preload=`), because
+a locked-down child can no longer read dlprep's files; the zygote refuses to hold
+grader.references, grader.mutants or grader.grading.judge.
 
 Layers, applied by the child to itself in this order (lockdown.py), each probed at start-up in a
 throwaway child forked the same way (probe_layers.py) and skipped with a reason where it does not
@@ -30,16 +33,16 @@ work here; the zygote then reads the probe child's /proc entries (facts.py) and 
 they contradict:
   cgroup          joins its job's pids (128 tasks) and memory cgroup (the address-space headroom
                   + 1 GiB, no swap), made by the zygote below dlprep's own cgroup (v2 where its
-                  controllers can be enabled there, else v1) and removed once the slot is reaped;
+                  controllers can be enabled there, else v1) and removed once the child is reaped;
                   stale ones (their zygote gone) are swept at start. A kernel kill at the memory
                   limit is `memory-limit`
   session         its own session and process group: the supervisor kills the whole group
-  pidns           it is pid 1 of its PID namespace (made by the slot's fork): it sees and names no
+  pidns           it is pid 1 of its PID namespace (made by the zygote's fork): it sees and names no
                   process outside; when it dies, everything in the namespace dies. As pid 1 it
                   would ignore the fatal signals it sends itself: it handles them (alarm, SIGTERM,
                   SIGXCPU, ...) by exiting as if killed by them; its own SIGKILL does nothing, and
                   abort() ends in SIGSEGV
-  uid             an unprivileged uid per slot (two, alternating), when it can read the interpreter
+  uid             an unprivileged uid per child (two, alternating), when it can read the interpreter
                   (a pyenv under /root, mode 0700, cannot: reported off with that reason)
   userns          a user namespace: root inside, the slot uid outside (uid layer on) or dlprep's
                   uid (0 -> 0 for root); its capabilities are the namespace's, then dropped
@@ -53,8 +56,8 @@ they contradict:
                   CUDA's start-up, RLIMIT_DATA instead
   cuda-memory     --device cuda only: CUDA initialised in the child, before Landlock and seccomp
                   (the zygote never touches CUDA), and torch's per-process memory fraction set
-  pdeathsig       SIGKILL when the slot dies, set after the last uid change and once the slot is
-                  its parent (read from /proc: getppid() is 0 across a PID namespace)
+  pdeathsig       SIGKILL when the zygote dies, set after the last uid change and once the zygote
+                  is its parent (read from /proc: getppid() is 0 across a PID namespace)
   capabilities    none left in the effective, permitted, inheritable, ambient or bounding set;
                   securebits locked (no root magic, no ambient raise)
   no-new-privs    no privilege gain through exec; required by Landlock for a non-root process

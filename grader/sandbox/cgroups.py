@@ -5,9 +5,9 @@ RLIMIT_NPROC never binds root).
 Where: cgroup v2 when its pids and memory controllers can be enabled for the children of dlprep's own
 cgroup, else the v1 hierarchies of those controllers (on machines where v2 offers only hugetlb).
 Always below dlprep's own cgroup, never a hierarchy's root itself. One directory per job,
-`dlprep-<zygote pid>-<its start time>-<slot>`: the slot makes it before forking its child, the child
+`dlprep-<zygote pid>-<its start time>-<slot>`: the zygote makes it before forking the child, the child
 joins it first thing in lockdown (while it may still write cgroup.procs), and the zygote removes it
-once the slot is reaped. At start-up a zygote sweeps the directories whose owning zygote is gone
+once the child is reaped. At start-up a zygote sweeps the directories whose owning zygote is gone
 (a pid that no longer runs, or runs with another start time): parallel graders share the machine.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The untrusted child, from fork to exit: wire its pipes, lock down, wait for the job, run the entry.
 
-The slot forks its child before the job arrives, so the fork and the whole lockdown happen while the
+The zygote forks the child before the job arrives, so the fork and the whole lockdown happen while the
 grader is idle. Until TAG_READY is written only dlprep's code has run here, so the first byte on the
 answer pipe is trustworthy; everything after it may be forged. The child entry must already be
 imported (the zygote preloads it): once locked down, the child cannot read dlprep's files.
@@ -16,7 +16,7 @@ from typing import Callable, NoReturn
 from grader.sandbox import lockdown, wire
 
 ANSWER_FD, JOB_FD = 3, 4  # the pipes' numbers in the child, after the standard three
-# A pipe the slot reads while the child runs: trusted code in the child (grader.grading.oprecord's
+# A pipe the warden reads while the child runs: trusted code in the child (grader.grading.oprecord's
 # kernels) writes a byte the moment something happens, so nothing done afterwards can take it back.
 RECORD_FD = 5
 RULESET_FD = 6  # the zygote's prepared Landlock ruleset during lockdown only (lockdown.apply closes it)
@@ -26,7 +26,7 @@ MEMORY_MESSAGES = ("can't allocate memory", "out of memory", "not enough memory"
 # Set by the zygote from Sandbox(prewarm=...): warm the runner up while idle (see _prewarm).
 PREWARM = True
 IDLE_CPU_S = 60.0  # RLIMIT_CPU until the job says its deadline (waiting for it costs no CPU)
-# (len(sys.modules), dlprep's module names) as the zygote saw them before forking its first slot:
+# (len(sys.modules), dlprep's module names) as the zygote saw them before forking its first child:
 # the names a child takes out of sys.modules before the submission runs (grader.grading.guard).
 ZYGOTE_MODULES: tuple[int, tuple[str, ...]] = (-1, ())
 
@@ -40,7 +40,7 @@ def list_modules() -> None:
 
 def main(plan: lockdown.Plan, fds: tuple[int, int, int, int, int]) -> NoReturn:
     """fds: the write ends of the answer, stdout, stderr and record pipes, and the read end of the job pipe.
-    Never returns: an exception unwinding out of here would go on running the slot's code."""
+    Never returns: an exception unwinding out of here would go on running the zygote's code."""
     try:
         _main(plan, fds)
     finally:
@@ -149,7 +149,7 @@ def make_send(fd: int) -> Callable[[dict, dict], None]:
         plain = {k: t.detach().cpu() for k, t in tensors.items()}
         size = sum(t.numel() * t.element_size() for t in plain.values())
         if size > wire.ANSWER_CAP:
-            # Refused unread by the slot: say the length and stop, rather than spend seconds
+            # Refused unread by the warden: say the length and stop, rather than spend seconds
             # serialising what nobody reads (a 300 MB answer took 2.5 s, past short deadlines).
             wire.write_all(fd, wire.LENGTH.pack(size))
             return

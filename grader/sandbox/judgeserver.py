@@ -1,9 +1,10 @@
 """The judge process: forked once by the zygote, it judges every job of its sandbox, warm.
 
-A slot used to become its job's judge, so each job paid a fresh fork's first-use costs in the judge
-(importing it, copy-on-write faults, autograd's start: about as much CPU as the judging itself on a
-correct LayerNorm) and computed the float64 truth again. Now the slot, once its child is reaped,
-hands the job and the child's outcome to this process and relays its answer.
+A slot (a process forked per job, before grader.sandbox.warden) used to become its job's judge, so
+each job paid a fresh fork's first-use costs in the judge (importing it, copy-on-write faults,
+autograd's start: about as much CPU as the judging itself on a correct LayerNorm) and computed the
+float64 truth again. Now the warden, once the child is reaped, hands the job and the child's
+outcome to this process and relays its answer.
 
 Why this keeps the trust model: children are still forked from the zygote alone, which never holds
 the judge, a reference, a mutant or a job; this process is never forked from, runs no submission
@@ -12,9 +13,9 @@ process_vm_* and pidfd_getfd, Landlock denying /proc; and it is not dumpable, so
 CAP_SYS_PTRACE where those layers are off). What it keeps between jobs is the truth per task and seed
 (handed out as copies, so no job's judging can change another's) and imported code.
 
-Each job is a fresh connection: the slot makes a socket pair and passes one end through the
+Each job is a fresh connection: the warden makes a socket pair and passes one end through the
 doorbell (a datagram socket pair the zygote keeps both ends of), then writes the request and reads
-the answer. A slot that dies mid-request costs only its own connection; requests sent while no judge
+the answer. A warden that dies mid-request costs only its own connection; requests sent while no judge
 runs wait in the doorbell for the next one, which the zygote starts as soon as the last one ends
 (its deadline passed, it crashed, or it retired after MAX_JOBS).
 """
@@ -34,12 +35,12 @@ from grader.sandbox import wire
 from grader.sandbox.outcome import ChildOutcome
 
 PR_SET_NAME, PR_SET_DUMPABLE = 15, 4
-NAME = b"dlprep-judge"  # its comm (ps, /proc/PID/comm): the tests tell it from slots and children
+NAME = b"dlprep-judge"  # its comm (ps, /proc/PID/comm): the tests tell it from the warden and children
 # A fresh judge process now and then: whatever one accumulates (freed memory it keeps, caches) stays
 # bounded. Starting one costs a fork and the judge's import, ~20 ms, once per MAX_JOBS jobs.
 MAX_JOBS = 500
-REQUEST_DEADLINE_S = 30.0  # a slot writes its request at once; one that stalls is dropped
-REPLY_MARGIN_S = 5.0  # on top of the judge's deadline, before a slot stops waiting
+REQUEST_DEADLINE_S = 30.0  # the warden writes its request at once; one that stalls is dropped
+REPLY_MARGIN_S = 5.0  # on top of the judge's deadline, before the warden stops waiting
 SERVING = False  # True in the judge process: what it computes for one job may serve the next
 
 
@@ -52,11 +53,12 @@ class Doorbell:
 
     def __init__(self, close_fds: tuple[int, ...], preload: tuple[str, ...]) -> None:
         """close_fds: the zygote's descriptors a judge must not hold (the CLI's pipes); preload: the
-        modules it imports as it starts (the usual judge)."""
+        modules it imports as it starts (the usual judge). `close_fds` may be replaced before a
+        later start (the zygote's link to a new warden)."""
         self.send, self.recv = socket.socketpair(socket.AF_UNIX, socket.SOCK_DGRAM)
         for sock in (self.send, self.recv):
             sock.set_inheritable(False)
-        self._close_fds, self._preload = close_fds, preload
+        self.close_fds, self._preload = close_fds, preload
         self.pid = 0
 
     def start(self) -> None:
@@ -64,7 +66,7 @@ class Doorbell:
         pid = os.fork()
         if pid == 0:
             try:
-                _judge_process(self.recv, (*self._close_fds, self.send.fileno()), self._preload)
+                _judge_process(self.recv, (*self.close_fds, self.send.fileno()), self._preload)
             finally:
                 os._exit(1)
         self.pid = pid
@@ -97,7 +99,7 @@ class Doorbell:
 
 
 def ask(doorbell: Doorbell, entry: str, job: dict, outcome: ChildOutcome, deadline_s: float) -> dict:
-    """In a slot: the judge's result for this job and outcome (entry: "module:function"). Raises
+    """In the warden: the judge's result for this job and outcome (entry: "module:function"). Raises
     JudgeGone when the judge ends or stays silent, and RuntimeError with the judge's own failure."""
     mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     with mine:
@@ -158,7 +160,7 @@ def _serve(fd: int, state) -> None:
         tensors = wire.read_exact(fd, wire.read_length(fd, deadline), deadline)
         records = wire.read_exact(fd, wire.read_length(fd, deadline), deadline)
     except (OSError, wire.WireError, ValueError):
-        return  # the slot is gone: nobody to answer
+        return  # the warden is gone: nobody to answer
     outcome = ChildOutcome(**head["outcome"], tensors=tensors or None, records=records)
     _restore(state)  # as a fresh fork of the zygote would start: the same random state every job
     module, _, function = head["entry"].partition(":")
@@ -174,7 +176,7 @@ def _serve(fd: int, state) -> None:
     try:
         wire.write_json(fd, message)
     except OSError:
-        pass  # the slot stopped waiting
+        pass  # the warden stopped waiting
 
 
 def _global_state():

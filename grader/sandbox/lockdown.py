@@ -28,7 +28,7 @@ except (OSError, RuntimeError) as exc:  # pyseccomp loads the system's libseccom
     seccomp_filter, SECCOMP_MISSING = None, f"libseccomp cannot be loaded ({exc})"
 
 CLONE_NEWNS, CLONE_NEWNET = namespaces.CLONE_NEWNS, namespaces.CLONE_NEWNET
-# The namespaces the child makes for itself (its PID namespace is made by the slot: namespaces.fork).
+# The namespaces the child makes for itself (the zygote's fork makes its PID namespace: namespaces.fork).
 NEW_NAMESPACES = CLONE_NEWNET | CLONE_NEWNS | namespaces.CLONE_NEWIPC | namespaces.CLONE_NEWUTS
 MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REC, MS_PRIVATE = 0x2, 0x4, 0x8, 0x4000, 0x40000
 MS_RDONLY, MS_REMOUNT, MS_BIND = 0x1, 0x20, 0x1000
@@ -71,11 +71,11 @@ class Plan:
     address_space: int | None  # RLIMIT_AS in bytes; None on CUDA
     layers: dict[str, str] = field(default_factory=dict)  # filled by the probe: "on" | "off: why"
     slot_uid: int = SLOT_UID_BASE
-    pid_mode: str = "off"  # how the slot forks its child into a PID namespace (namespaces.fork)
+    pid_mode: str = "off"  # how the zygote forks a child into a PID namespace (namespaces.fork)
     slot_pid: int = 0  # the child's parent, for its death signal (0: whoever it is at the time)
     cgroup: cgroups.Hierarchy | None = None  # where per-job cgroups go; None: cgroup_missing says why
     cgroup_missing: str = "not looked for"
-    cgroup_paths: list[str] = field(default_factory=list)  # this child's cgroup(s), made by its slot
+    cgroup_paths: list[str] = field(default_factory=list)  # this child's cgroup(s), made by the zygote
     last_cap: int = 63  # the highest capability number the kernel knows
     seccomp_program: bytes = b""  # the filter compiled for pid 1 (precompile), once the layers are known
     # The zygote's Landlock ruleset, read rules and read-write scratch's parent (landlock_rules.prepare),
@@ -111,7 +111,7 @@ def new_session(plan: Plan, cpu_seconds: float) -> None:
 
 
 def pid_namespace(plan: Plan, cpu_seconds: float) -> None:
-    """Made by the slot's fork (namespaces.fork); here the child checks that it is pid 1, and gives
+    """Made by the zygote's fork (namespaces.fork); here the child checks that it is pid 1, and gives
     itself the signal deaths pid 1 would not have (namespaces.exit_on_signals)."""
     if os.getpid() != 1:
         raise OSError(namespaces.fork_failure or "the child was forked without a PID namespace")
@@ -245,12 +245,12 @@ def unprivileged_uid(plan: Plan, cpu_seconds: float) -> None:
     os.setresuid(plan.slot_uid, plan.slot_uid, plan.slot_uid)
     # Leaving root clears the dumpable flag, which leaves /proc/self/{setgroups,uid_map} root's:
     # the user namespace's maps could then not be written (EACCES, seen where dlprep runs as root
-    # on a GPU machine). Seccomp refuses ptrace, and each slot has its own uid.
+    # on a GPU machine). Seccomp refuses ptrace, and each of the two live children has its own uid.
     _check(_libc.prctl(PR_SET_DUMPABLE, 1, 0, 0, 0), "prctl(SET_DUMPABLE)")
 
 
 def parent_death_signal(plan: Plan | None, cpu_seconds: float) -> None:
-    """After the uid change (setuid clears it) and once the slot is the parent (a reparenting fork
+    """After the uid change (setuid clears it) and once the zygote is the parent (a reparenting fork
     hands the child over a moment after it starts); if the parent died before this, exit now."""
     parent = plan.slot_pid if plan is not None and plan.slot_pid else namespaces.host_ppid()
     namespaces.wait_for_parent(parent)

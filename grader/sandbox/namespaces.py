@@ -2,22 +2,22 @@
 namespace, and no capability left in any set.
 
 PID namespace. A process cannot enter a PID namespace it creates; only its next child does, so the
-slot creates it and forks the child into it. Two ways, chosen once in the zygote (`pid_mode`):
-  setns     the slot unshares CLONE_NEWPID, forks, and setns()es back to its own namespace (after
+zygote creates it and forks the child into it. Two ways, chosen once in the zygote (`pid_mode`):
+  setns     the zygote unshares CLONE_NEWPID, forks, and setns()es back to its own namespace (after
             unshare it could start no thread, and the judge may): needs CAP_SYS_ADMIN, i.e. root.
-  reparent  any uid: the slot becomes a child subreaper and forks a short-lived intermediate that
+  reparent  any uid: the zygote becomes a child subreaper and forks a short-lived intermediate that
             unshares CLONE_NEWUSER|CLONE_NEWPID (as root without CLONE_NEWUSER), forks the child
-            and exits; the child is then reparented to the slot. One more fork, before the job.
+            and exits; the child is then reparented to the zygote. One more fork, before the job.
 The child is pid 1 in its namespace, which is what the seccomp filter pins pid arguments to. Pid 1
 of a namespace ignores signals it has no handler for unless they come from outside. So the child
 handles the fatal ones a process sends itself (alarm(), kill(getpid(), SIGTERM), the soft RLIMIT_CPU's
 SIGXCPU: EXIT_SIGNALS) by exiting with 128 + the signal, which the supervisor reports as that
 signal's death; its own SIGKILL still does nothing, and abort() ends in SIGSEGV (glibc's last resort
-after an ignored SIGABRT). The slot's SIGKILL ends it, and with it every process of the namespace.
+after an ignored SIGABRT). The warden's SIGKILL ends it, and with it every process of the namespace.
 We chose this over a tiny init running the submission as pid 2: that would be a second process
 per job, and the filter could no longer pin pids with one compare.
 
-User namespace. Root inside maps to the slot's unprivileged uid outside when the uid layer is on
+User namespace. Root inside maps to the slot uid (an unprivileged uid per live child) outside when the uid layer is on
 (setresuid first, then the map is the process's own uid), else to the uid dlprep runs as (0 -> 0
 for root). Either way the capabilities it holds are the namespace's, and `drop_capabilities`
 then empties every set and locks the securebits, so nothing is left to use on the host's objects.
@@ -44,8 +44,8 @@ CAP_VERSION_3 = 0x20080522
 PID_FIELD = struct.Struct("i")
 
 _libc = ctypes.CDLL(None, use_errno=True)
-# Why the last fork left the child in the slot's PID namespace ("" when it did not): the child,
-# a copy of the slot's memory, reads it to report the layer.
+# Why the last fork left the child in the zygote's PID namespace ("" when it did not): the child,
+# a copy of the zygote's memory, reads it to report the layer.
 fork_failure = ""
 
 
@@ -116,7 +116,7 @@ def _fork_setns() -> int:
         try:
             pid = os.fork()
         finally:
-            # In the parent this must succeed, or the slot could start no thread and would fork
+            # In the parent this must succeed, or the zygote could start no thread and would fork
             # only into a namespace whose init is gone. (The child is in the new namespace.)
             if pid != 0 and _libc.setns(own, CLONE_NEWPID) != 0:
                 os._exit(70)
@@ -197,7 +197,7 @@ def last_cap() -> int:
 
 
 def host_ppid() -> int:
-    """The parent's pid as /proc (mounted for the slot's PID namespace) sees it: getppid() says 0
+    """The parent's pid as /proc (mounted for the zygote's PID namespace) sees it: getppid() says 0
     in a new PID namespace whoever the parent is."""
     try:
         with open("/proc/self/stat", "rb") as f:

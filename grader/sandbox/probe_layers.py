@@ -107,7 +107,7 @@ def probe(plan: lockdown.Plan, secret_file: str) -> tuple[dict[str, str], dict]:
 
 
 def _probe_cgroup(plan: lockdown.Plan) -> None:
-    """Make the probe child's cgroup (plan.cgroup_paths), as the zygote does for each slot's child."""
+    """Make the probe child's cgroup (plan.cgroup_paths), as the zygote does for each child."""
     plan.cgroup_paths = []
     if plan.cgroup is not None:
         try:

@@ -1,6 +1,7 @@
-"""The grading slot's watch over one untrusted child: deadline, capped output, capped answer, reaping.
+"""The watch over one untrusted child: deadline, capped output, capped answer, reaping.
 
-Runs in the slot (a fork of the zygote that holds one job). The status it reports comes from how
+Runs in the warden (grader.sandbox.warden), the sandbox's supervisor process; `spawn` runs in the
+zygote, which forks every child. The status it reports comes from how
 the child ended, never from anything the child wrote.
 """
 from __future__ import annotations
@@ -71,7 +72,7 @@ class Answer:
 
     def payload(self) -> memoryview:
         """The frame's payload, not copied: a 512-wide residual block's answer is ~4 MB, which the
-        slot only passes on to the judge process."""
+        warden only passes on to the judge process."""
         return memoryview(self.buf)[1 + wire.LENGTH.size : 1 + wire.LENGTH.size + (self.declared or 0)]
 
     def complete(self) -> bool:
@@ -97,7 +98,7 @@ class Child:
 def spawn(plan: lockdown.Plan) -> Child:
     """Fork the child now, before there is a job: its fork and lockdown cost the grader nothing."""
     pipes = [os.pipe() for _ in range(4)]  # answer, stdout, stderr, record (child.RECORD_FD)
-    try:  # a big answer in 16 writes, not 64 (each a wake-up of the slot and a switch back)
+    try:  # a big answer in 16 writes, not 64 (each a wake-up of the warden and a switch back)
         fcntl.fcntl(pipes[0][1], F_SETPIPE_SZ, ANSWER_PIPE_BYTES)
     except OSError:
         pass  # over /proc/sys/fs/pipe-max-size: the default size only costs time
@@ -115,9 +116,12 @@ def spawn(plan: lockdown.Plan) -> Child:
     return Child(pid, job_w, [r for r, _ in pipes])
 
 
-def run(proc: Child, job: dict, plan: lockdown.Plan, deadline_s: float, meanwhile: Callable[[], None]) -> ChildOutcome:
+def run(proc: Child, job: dict, plan: lockdown.Plan, deadline_s: float, meanwhile: Callable[[], None],
+        reap: Callable[[], "object"] | None = None) -> ChildOutcome:
     """Hand the child its job, call meanwhile() (the child runs on the other core), then watch it
-    until it answers, ends or runs out of time; reap it."""
+    until it answers, ends or runs out of time. reap() -> how it ended (status, ru_utime, ru_stime,
+    oom_kills): from its parent, the zygote, when the warden watches it (grader.sandbox.warden); by
+    default this process is the parent and reaps it itself."""
     start = time.monotonic()
     try:
         wire.write_json(proc.job_w, {"job": job, "deadline_s": deadline_s})
@@ -127,15 +131,33 @@ def run(proc: Child, job: dict, plan: lockdown.Plan, deadline_s: float, meanwhil
         try:
             meanwhile()
         except BaseException:
-            _kill(proc.pid, plan)
-            os.waitpid(proc.pid, 0)
+            kill(proc.pid, plan)
+            (reap or _reaper(proc.pid, plan))()
             raise
-        return _watch(proc.pid, proc.reads, start, deadline_s, plan)
+        return _watch(proc.pid, proc.reads, start, deadline_s, plan, reap or _reaper(proc.pid, plan))
     finally:
         proc.close()
 
 
-def _watch(pid: int, reads: list[int], start: float, deadline_s: float, plan: lockdown.Plan) -> ChildOutcome:
+@dataclass
+class Ended:
+    """How a child ended, as its parent reaped it."""
+
+    status: int
+    ru_utime: float
+    ru_stime: float
+    oom_kills: int
+
+
+def _reaper(pid: int, plan: lockdown.Plan) -> Callable[[], Ended]:
+    def reap() -> Ended:
+        _, status, usage = os.wait4(pid, 0)
+        return Ended(status, usage.ru_utime, usage.ru_stime, cgroups.oom_kills(plan.cgroup_paths))
+    return reap
+
+
+def _watch(pid: int, reads: list[int], start: float, deadline_s: float, plan: lockdown.Plan,
+           reap: Callable[[], Ended]) -> ChildOutcome:
     answer, out, err, records = Answer(), Capped(), Capped(), Capped()
     sinks = dict(zip(reads, (answer, out, err, records)))
     pidfd = os.pidfd_open(pid)
@@ -159,12 +181,12 @@ def _watch(pid: int, reads: list[int], start: float, deadline_s: float, plan: lo
                 status, detail = _judge_answer(answer)
                 break
     finally:
-        _kill(pid, plan)
+        kill(pid, plan)
         os.close(pidfd)
-    _, wait_status, usage = os.wait4(pid, 0)
+    ended = reap()
     _drain(reads[3], records)  # records written just before the answer completed the watch
     if status is None:
-        status, detail = _ended(answer, wait_status, usage, deadline_s, cgroups.oom_kills(plan.cgroup_paths))
+        status, detail = _ended(answer, ended.status, ended, deadline_s, ended.oom_kills)
     meta, tensors = None, None
     if status == "ok":
         try:
@@ -237,7 +259,7 @@ def _lockdown_failure(answer: Answer, wait_status: int) -> str:
     return f"the child ended during lockdown (wait status {wait_status})"
 
 
-def _kill(pid: int, plan: lockdown.Plan) -> None:
+def kill(pid: int, plan: lockdown.Plan) -> None:
     """SIGKILL the child's process group (its own session), the child (as pid 1 of its PID
     namespace, with it everything in that namespace), and with the uid layer but no PID namespace
     everything running as the slot's uid."""

@@ -1,4 +1,4 @@
-"""Byte framing on the sandbox's pipes: CLI <-> zygote (JSON messages) and child -> slot (an answer).
+"""Byte framing on the sandbox's pipes: CLI <-> zygote (JSON messages) and child -> warden (an answer).
 
 Everything here runs on both sides without torch. A frame is an 8-byte big-endian length and that
 many bytes; the reader learns the length first, so it can refuse an oversized frame before reading it.
@@ -21,7 +21,7 @@ TAG_FAILED = b"F"  # lockdown failed; a JSON frame with the reason follows
 # The runner's meta nests a few levels (probes -> probe -> grad_none); a forged one nested
 # thousands deep would blow the judge's stack wherever it is walked, so it is refused at the door.
 MAX_META_DEPTH = 16
-# An honest answer's meta is a few KB; parsing and walking a forged 50 MB one took 9 s of the slot's
+# An honest answer's meta is a few KB; parsing and walking a forged 50 MB one took 9 s of the supervisor's
 # time, so one past this is refused unread (the tensors, capped with the whole answer, may be larger).
 MAX_META_BYTES = 1 << 20
 

@@ -1,29 +1,32 @@
-"""The warm zygote: a `python -I` process that imports torch once, then forks a grading slot per job.
+"""The warm zygote: a `python -I` process that imports torch once, then forks a child per job.
 
-It holds imported code and nothing of any job: the job goes straight from the CLI's pipe into the
-slot, so no submission, task or result lingers in memory a later child could read. Each slot is
-forked ahead of its job and forks its child at once, which locks itself down and waits: the forks
-and the lockdown happen while the grader is idle. Given the job, the slot hands it to the child,
-watches it (grader.sandbox.supervisor), and once the child is reaped becomes the judge: only then
-are expected values computed, in a process that never forks again.
+It holds imported code and nothing of any job: the job goes from the CLI's pipe to the warden
+(grader.sandbox.warden, the supervisor, forked once), never through this process, so no
+submission, task or result lingers in memory a later child could read. Each child is forked ahead
+of its job, straight from here into its PID namespace, and locks itself down and waits: the fork
+and the lockdown happen while the grader is idle. The warden holds the child's pipes, hands it the
+job, watches it, and asks this process (its parent) to reap it; the judge process
+(grader.sandbox.judgeserver) then computes expected values, in a process that never forks.
 """
 from __future__ import annotations
 
 import ctypes
 import importlib
 import itertools
-import json
 import linecache
 import os
 import select
 import shutil
 import signal
+import socket
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from grader.sandbox import (cgroups, child, judgeserver, landlock_rules, lockdown, namespaces, probe_layers, supervisor,
-                            wire)
+                            warden, wire)
+from grader.sandbox.warden import CLOSED, DONE, REAP, TOOK
 
 # Never in the zygote or a child: a submission could call the reference or find expected values.
 # Matched by where a module's file lives, whatever name it was imported under.
@@ -31,13 +34,11 @@ _GRADER_DIR = Path(__file__).resolve().parent.parent
 FORBIDDEN_FILES = (str(_GRADER_DIR / "grading" / "judge.py"),)
 FORBIDDEN_DIRS = (str(_GRADER_DIR / "references") + os.sep, str(_GRADER_DIR / "mutants") + os.sep)
 CHILD_PRELOAD = ("grader.grading.runner",)  # imported once here: the children cannot import
-# The judge's helpers, holding no reference, mutant or expected value: imported once here, the slot's
-# import of the judge while its child runs (~20 ms of CPU per job in a fresh fork) shrinks by half.
+# The judge's helpers, holding no reference, mutant or expected value: imported once here, so each
+# judge process forked from here (at start, and after one ends) imports half as much.
 JUDGE_HELPERS = ("grader.grading.checks", "grader.pitfalls.detectors", "grader.pitfalls.mutantmatch",
                  "grader.pitfalls.registry", "grader.pitfalls.static")
 USUAL_JUDGE = "grader.grading.judge"  # loaded by the judge process as it starts (judgeserver.py)
-DEFAULT_JUDGE_DEADLINE_S = 60.0  # the judge is trusted, but it runs the reference: bound it too
-TOOK, CLOSED = b"T", b"C"  # a slot's byte to the zygote: it took a job / the CLI closed the pipe
 
 
 def main(argv: list[str]) -> None:
@@ -80,7 +81,7 @@ def _follow(parent: int) -> None:
 
 
 def _die_with_parent() -> None:
-    """SIGKILL this process when its parent dies (the CLI's for the zygote, the zygote's for a slot)."""
+    """SIGKILL this process when its parent, the CLI, dies."""
     ctypes.CDLL(None, use_errno=True).prctl(lockdown.PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
@@ -131,7 +132,7 @@ def make_plan(device: str, base: str) -> lockdown.Plan:
 
 
 def slot_cgroup(plan: lockdown.Plan, n: int) -> list[str]:
-    """The cgroup(s) for slot n's child, made now; [] (the child's lockdown then fails) if not."""
+    """The cgroup(s) for child n, made now; [] (the child's lockdown then fails) if not."""
     if plan.cgroup is None or not plan.on("cgroup"):
         return []
     try:
@@ -151,124 +152,197 @@ def _mapped_bytes() -> int:
     raise OSError("no VmSize in /proc/self/status")
 
 
+@dataclass
+class Waiting:
+    """A child this process forked (locked down or locking down), its pipes handed to the warden."""
+
+    pid: int
+    slot_uid: int
+    cgroups: list[str]
+    scratch: str | None  # a per-job directory, where the scratch tmpfs is off
+
+
+class Ward:
+    """The warden process (grader.sandbox.warden) and this process's end of the link to it."""
+
+    def __init__(self, control: int, reply: int, plan: lockdown.Plan, judge: judgeserver.Doorbell) -> None:
+        self.control, self.reply, self.plan, self.judge = control, reply, plan, judge
+        self.end: socket.socket | None = None
+        self.pid = 0
+        self.start()
+
+    def start(self) -> None:
+        """A new link and a new warden (the first, or after the last one ended)."""
+        if self.end is not None:
+            self.end.close()
+        self.end, theirs = warden.link()
+        ruleset = (self.plan.landlock_fd,) if self.plan.landlock_fd >= 0 else ()
+        # A judge started from now on must hold neither end, nor the CLI's pipes.
+        self.judge.close_fds = (self.control, self.reply, self.end.fileno(), theirs.fileno(), *ruleset)
+        self.pid = warden.start(self.control, self.reply, (self.end, theirs), self.plan, self.judge, ruleset)
+        theirs.close()
+
+    def pidfd(self) -> int | None:
+        try:
+            return os.pidfd_open(self.pid)
+        except OSError:
+            return None
+
+    def reap(self) -> str:
+        """Reap the ended warden; how it ended."""
+        try:
+            _, status = os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            return "the warden is gone"
+        if os.WIFSIGNALED(status):
+            return f"the sandbox's warden was killed by {signal.Signals(os.WTERMSIG(status)).name}"
+        return f"the sandbox's warden exited with code {os.WEXITSTATUS(status)}"
+
+    def close(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        if self.end is not None:
+            self.end.close()
+
+
 def serve(control: int, reply: int, plan: lockdown.Plan) -> None:
-    """Keep a slot (and its locked-down child) waiting for the next job, until the CLI closes the
-    control pipe. As soon as a slot takes a job, the next one is forked, so back-to-back jobs do not
-    wait for forks and lockdown. A slot writes a byte on `taken` when it takes a job (TOOK) or finds
-    the control pipe closed (CLOSED); the zygote replies for a slot that died after taking a job
-    without replying, and after each job says it has reaped it."""
-    taken_r, taken_w = os.pipe()
-    own = (control, reply, taken_r, taken_w, *([plan.landlock_fd] if plan.landlock_fd >= 0 else []))
-    judge = judgeserver.Doorbell(own, (USUAL_JUDGE,))
+    """Keep a child waiting for the next job (forked here, locked down, its pipes with the warden)
+    until the CLI closes the control pipe. When the warden takes a job the next child is forked at
+    once, so back-to-back jobs do not wait for a fork and a lockdown. The warden writes each job's
+    answer; this process reaps the child, tells the warden how it ended and, once the warden has
+    answered, says the job is reaped (so run() returns with no process of that job left). A judge
+    or warden that ends is replaced."""
+    judge = judgeserver.Doorbell((control, reply), (USUAL_JUDGE,))
+    ward = Ward(control, reply, plan, judge)
     judge.start()
-    slots = itertools.count()
-    idle = _fork_slot(control, reply, (taken_r, taken_w), plan, next(slots), judge)
-    while _took_job(idle[0], taken_r, judge):
+    children = itertools.count()
+    idle = _fork_child(plan, next(children), ward)
+    while True:
+        event = _wait_for_job(ward, judge)
+        if event == CLOSED:
+            break
+        if event != TOOK:  # the warden ended while idle: the waiting child's pipes went with it
+            _end_child(idle, plan)
+            ward.start()
+            idle = _fork_child(plan, next(children), ward)
+            continue
         running = idle
-        idle = _fork_slot(control, reply, (taken_r, taken_w), plan, next(slots), judge)
-        _, status = os.waitpid(running[0], 0)
-        cgroups.remove(running[1])  # its child is reaped (or dying of its death signal)
-        if judge.ended():  # past its deadline, crashed or retired: the next job gets a new one
-            judge.start()
-        if not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0):
-            wire.write_json(reply, {"ok": False, "error": _slot_death(status)})
+        idle = _fork_child(plan, next(children), ward)
+        if not _finish(running, ward, judge, plan):  # the warden ended during the job
+            _end_child(idle, plan)
+            ward.start()
+            idle = _fork_child(plan, next(children), ward)
         wire.write_json(reply, {"reaped": True})  # so run() returns with no process of the job left
-    cgroups.remove(idle[1])
+    _end_child(idle, plan)
+    ward.close()
     judge.close()
 
 
-def _fork_slot(control: int, reply: int, taken: tuple[int, int], plan: lockdown.Plan, n: int,
-               judge: judgeserver.Doorbell) -> tuple[int, list[str]]:
-    """Fork slot n; (its pid, its child's cgroup directories)."""
-    plan.slot_uid = lockdown.SLOT_UID_BASE + n % 2  # two slots live at once: a uid each
+def _fork_child(plan: lockdown.Plan, n: int, ward: Ward) -> Waiting:
+    """Fork child n (it locks itself down and waits) and hand its pipes to the warden."""
+    plan.slot_uid = lockdown.SLOT_UID_BASE + n % 2  # two children live at once: a uid each
     plan.cgroup_paths = slot_cgroup(plan, n)
-    slot = os.fork()
-    if slot == 0:
-        os.close(taken[0])
-        judge.recv.close()  # the judge's end of the doorbell: only the judge reads it
-        _slot(control, reply, taken[1], plan, judge)
-    return slot, plan.cgroup_paths
+    scratch, per_job = plan.scratch, None
+    if not plan.on("scratch-tmpfs"):  # no private tmpfs: a fresh directory, removed afterwards
+        per_job = plan.scratch = tempfile.mkdtemp(dir=scratch)
+        if plan.on("uid"):
+            os.chown(per_job, plan.slot_uid, plan.slot_uid)
+    try:
+        proc = supervisor.spawn(plan)
+    finally:
+        plan.scratch = scratch
+    warden.hand_over(ward.end, proc, plan.slot_uid)
+    return Waiting(proc.pid, plan.slot_uid, plan.cgroup_paths, per_job)
 
 
-def _took_job(slot: int, taken_r: int, judge: judgeserver.Doorbell) -> bool:
-    """Wait for the idle slot to take a job (True), or to find the CLI gone or die idle (False).
-    A judge process that ends meanwhile is replaced at once."""
-    pidfd = os.pidfd_open(slot)
+def _wait_for_job(ward: Ward, judge: judgeserver.Doorbell) -> bytes:
+    """TOOK (the warden took a job), CLOSED (the CLI closed the control pipe) or b"" (the warden
+    ended). A judge process that ends meanwhile is replaced at once."""
+    while True:
+        ready = _select(ward, judge, [ward.end.fileno()])
+        note = _note(ward) if ward.end.fileno() in ready else None
+        if note in (TOOK, CLOSED):
+            return note
+        if note == b"" or "warden" in ready:  # its end closed: it has ended or is ending
+            ward.reap()
+            return b""
+
+
+def _finish(job: Waiting, ward: Ward, judge: judgeserver.Doorbell, plan: lockdown.Plan) -> bool:
+    """Reap the job's child when the warden asks (REAP: it has killed the child and will send no
+    signal to that pid again, so no other process can have taken the pid yet) and tell it how the
+    child ended; wait for the warden's DONE (its answer is written); remove the child's cgroups and
+    directory. False when the warden ended first: the job's answer is then an error written here."""
+    reaped = False
     try:
         while True:
-            judge_fd = judge.pidfd()
+            ready = _select(ward, judge, [ward.end.fileno()])
+            note = _note(ward) if ward.end.fileno() in ready else None
+            if note == REAP and not reaped:
+                _, status, usage = os.wait4(job.pid, 0)
+                reaped = True
+                warden.send_reaped(ward.end, job.pid, status, usage, cgroups.oom_kills(job.cgroups))
+            elif note == DONE:
+                break
+            elif note == b"" or "warden" in ready:  # its end closed: it has ended or is ending
+                error = ward.reap()
+                wire.write_json(ward.reply, {"ok": False, "error": error})
+                return False
+    finally:
+        if not reaped:  # the warden is done with the pid (or gone): kill and reap the child here
+            _end_child(job, plan)
+        else:
+            _clean(job)
+    return True
+
+
+def _note(ward: Ward) -> bytes:
+    """The warden's next one-byte note; b"" once it is gone."""
+    try:
+        return ward.end.recv(1)
+    except OSError:  # it died with a message of ours unread
+        return b""
+
+
+def _select(ward: Ward, judge: judgeserver.Doorbell, fds: list[int]) -> set:
+    """The ready descriptors among fds, plus "warden" when the warden has ended; a judge that
+    ended is replaced."""
+    while True:
+        warden_fd, judge_fd = ward.pidfd(), judge.pidfd()
+        try:
             if judge_fd is None:
                 judge.ended()
                 judge.start()
                 continue
-            try:
-                ready, _, _ = select.select([taken_r, pidfd, judge_fd], [], [])
-            finally:
-                os.close(judge_fd)
-            if judge_fd not in ready or taken_r in ready or pidfd in ready:
-                break
-            if judge.ended():
-                judge.start()
-    finally:
-        os.close(pidfd)
-    if taken_r in ready:
-        return os.read(taken_r, 1) == TOOK
-    os.waitpid(slot, 0)
-    return False
+            if warden_fd is None:
+                return {"warden"}
+            ready, _, _ = select.select([*fds, warden_fd, judge_fd], [], [])
+        finally:
+            for fd in (warden_fd, judge_fd):
+                if fd is not None:
+                    os.close(fd)
+        if judge_fd in ready and judge.ended():  # past its deadline, crashed or retired
+            judge.start()
+        found = {fd for fd in fds if fd in ready} | ({"warden"} if warden_fd in ready else set())
+        if found:
+            return found
 
 
-def _slot_death(status: int) -> str:
-    if os.WIFSIGNALED(status):
-        return f"the grading slot was killed by {signal.Signals(os.WTERMSIG(status)).name}"
-    return f"the grading slot exited with code {os.WEXITSTATUS(status)}"
-
-
-def _slot(control: int, reply: int, taken: int, plan: lockdown.Plan, judge: judgeserver.Doorbell) -> None:
-    """Fork the child, wait for a job, grade it, write the reply, exit 0 (any other end after taking
-    the job: the zygote replies)."""
-    _die_with_parent()
-    per_job_dir = None
-    if not plan.on("scratch-tmpfs"):  # no private tmpfs: a fresh directory, removed afterwards
-        per_job_dir = plan.scratch = tempfile.mkdtemp(dir=plan.scratch)
-        if plan.on("uid"):
-            os.chown(per_job_dir, plan.slot_uid, plan.slot_uid)
-    proc = supervisor.spawn(plan)
+def _end_child(job: Waiting, plan: lockdown.Plan) -> None:
+    """Kill and reap a child the warden no longer watches (gone, done, or no job will come)."""
+    plan.slot_uid = job.slot_uid
+    supervisor.kill(job.pid, plan)
     try:
-        # The whole request before TOOK: TOOK makes the zygote fork the next slot, which reads the
-        # same pipe, and would take the rest of a request longer than the pipe's buffer (a batch's
-        # truth rides with its first job on each sandbox) as the start of its own.
-        data = wire.read_exact(control, wire.read_length(control))
-    except wire.WireError:
-        os.kill(proc.pid, signal.SIGKILL)
-        os.write(taken, CLOSED)
-        os._exit(0)
-    os.write(taken, TOOK)
-    try:
-        request = json.loads(data)
-        os.close(control)
-        message = {"ok": True, "result": grade(request, proc, plan, judge)}
-    except Exception as exc:  # noqa: BLE001 - reported to the CLI as dlprep's failure
-        message = {"ok": False, "error": f"{type(exc).__name__}: {exc}"}
-    finally:
-        if per_job_dir:
-            shutil.rmtree(per_job_dir, ignore_errors=True)
-    wire.write_json(reply, message)
-    os._exit(0)
+        os.waitpid(job.pid, 0)
+    except ChildProcessError:
+        pass
+    _clean(job)
 
 
-def grade(request: dict, proc: supervisor.Child, plan: lockdown.Plan, judge: judgeserver.Doorbell) -> dict:
-    job, deadline_s = request["job"], float(request["deadline_s"])
-    child_module = job["child_entry"].partition(":")[0]
-    if child_module not in sys.modules:
-        os.kill(proc.pid, signal.SIGKILL)
-        raise supervisor.SandboxFault(f"the child entry's module {child_module} was not preloaded by the zygote")
-    outcome = supervisor.run(proc, job, plan, deadline_s, lambda: None)
-    # The child is reaped: only now does the judge see the job, and only the judge's copy holds
-    # what is trusted.
-    if "trusted" in request:
-        job = {**job, "trusted": request["trusted"]}
-    judge_deadline_s = float(request.get("judge_deadline_s", DEFAULT_JUDGE_DEADLINE_S))
-    try:
-        return judgeserver.ask(judge, job["judge_entry"], job, outcome, judge_deadline_s)
-    except judgeserver.JudgeGone as exc:
-        raise supervisor.SandboxFault(str(exc)) from None
+def _clean(job: Waiting) -> None:
+    cgroups.remove(job.cgroups)  # its child is reaped (or dying of its death signal)
+    if job.scratch:
+        shutil.rmtree(job.scratch, ignore_errors=True)
