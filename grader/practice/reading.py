@@ -295,6 +295,7 @@ class Reading:
             return True
         clause_end = self.span_of(self.clause_ends, end)[1]
         after = self.text[end : min(clause_end, end + 40)] if clause_end > end else ""
+        after = _PARENTHESIS.sub("", after)  # "减均值（re-centering）砍掉了": past an aside
         return bool(after) and _POST_NEGATION.search(after) is not None
 
     def _reaches(self, cue: _Cue, start: int) -> bool:
