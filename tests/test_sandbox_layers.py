@@ -825,12 +825,23 @@ def err(fn):
         return 0
     except OSError as exc:
         return exc.errno
+def target(fd):
+    try:
+        return os.readlink(f'/proc/self/fd/{fd}')
+    except OSError:
+        return '?'
 report['fds'] = [fd for fd in range(64) if err(lambda: os.fstat(fd)) == 0]
+# On a GPU machine (H200, torch 2.11) the child makes an eventfd of its own at start-up, after the
+# zygote's descriptors are closed: the same before and after the warden; nothing else holds it.
+report['own'] = sorted(fd for fd in report['fds'] if fd > 5 and target(fd) == 'anon_inode:[eventfd]')
 report['scratch'] = err(lambda: open('inside', 'w').write('ok'))
 report['beside'] = err(lambda: open('../beside', 'w').write('no'))
 """
     got = run(sandbox, source)["meta"]
-    assert got == {"fds": [0, 1, 2, 3, 5], "scratch": 0, "beside": errno.EROFS}  # 4, the job's pipe, is read
+    fds, own = got.pop("fds"), got.pop("own")
+    inherited = [fd for fd in fds if fd not in own]
+    assert inherited == [0, 1, 2, 3, 5]  # 4, the job's pipe, is read and closed; a ruleset or pipe would show
+    assert got == {"scratch": 0, "beside": errno.EROFS}
 
 
 def test_a_request_longer_than_the_pipe_reaches_its_slot_whole(sandbox, monkeypatch):
