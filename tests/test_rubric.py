@@ -212,6 +212,9 @@ def test_a_chinese_imperative_warning_and_owner_do_not_assert():
                             {"name": "LayerNorm", "match": {"en": ["layernorm"]}}])
     # "keeps LayerNorm's mean subtraction" is said of RMSNorm, the subject at the head of the clause.
     assert rubric.grade(owned, "RMSNorm 保留了 LayerNorm 中的减均值操作。").misconceptions
+    cut = rubric.grade(owned, "RMSNorm 就是把 LayerNorm 里 mean 那部分砍掉了：不减均值。")
+    assert cut.score == 1.0 and not cut.swapped
+    assert rubric.grade(owned, "这篇论文研究的是 RMSNorm 为何减均值。").misconceptions == []
 
 
 def test_list_items_under_a_heading_that_takes_away_are_taken_away():

@@ -75,7 +75,7 @@ _POST_NEGATION = re.compile(
 _HYPOTHETICAL = re.compile(
     r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会"
     # "The paper wants to explain why the Transformer needs warm-up": a question posed, not a claim.
-    r"|\b(?:explain|explains|understand|ask|asks|asked|study|studies|investigat[a-z]*|analy[sz][a-z]*) why\b|(?:解释|研究|探究|分析)为什么",
+    r"|\b(?:explain|explains|understand|ask|asks|asked|study|studies|investigat[a-z]*|analy[sz][a-z]*) why\b|(?:解释|研究|探究|分析|搞清楚|弄清楚|想知道)[^，。；]{0,12}(?:为什么|为何|为啥)",
     re.ASCII)
 # A claim said of what the answer sets its subject against is not asserted: "unlike value clipping,
 # which changes the direction", "不像按值裁剪那样逐元素截断": the frame reaches the end of its clause

@@ -102,8 +102,9 @@ def _possessive_object(reading: Reading, start: int, end: int) -> bool:
     """"It keeps LayerNorm's invariance" (保留了 LayerNorm 中的…) names LayerNorm but is not about it;
     "Post-LN's gradients are large" (post-LN 的梯度很大), at the head of its clause, is."""
     clause_start = reading.span_of(reading.clause_ends, start)[0]
-    # Chinese: "RMSNorm 保留了 LayerNorm 中的减均值" names LayerNorm as the owner of an object.
-    if reading.text.startswith(("的", "中的", "里的"), end):
+    # Chinese: "RMSNorm 保留了 LayerNorm 中的减均值", "把 LayerNorm 里 mean 那部分砍掉" name LayerNorm
+    # as the owner of an object.
+    if reading.text.startswith(("的", "中的", "里的", "里", "中"), end) or reading.text.endswith("把", 0, start):
         return re.search(r"[\u4e00-\u9fff]{2}", re.sub(r"^(?:而|但|和|与|所以|因此|因为|对于|对|在)", "", reading.text[clause_start:start])) is not None
     if not reading.text.startswith("'s", end):
         return False
