@@ -305,8 +305,14 @@ class Reading:
         gap = self.text[cue.end : start]
         # "What it leaves out: the mean": a colon right after a privative introduces its object.
         after_colon = cue.end + 1 if cue.privative and gap.startswith(":") else cue.end
-        if cue.fused or self.between(self.clause_ends, after_colon, start):
+        if cue.fused:
             return False
+        if self.between(self.clause_ends, after_colon, start):
+            # A clause break inside a whole aside does not end the reach: "removes the mean
+            # subtraction (it keeps ..., but gives up ...) and the bias".
+            inner = self.text[after_colon:start]
+            if "(" not in inner or _CLAUSE_END.search(_PARENTHESIS.sub("", inner)):
+                return False
         if len(_PARENTHESIS.sub("", gap)) > cue.reach() or not _parentheses_allow(gap):
             return False
         if cue.zh and "就" in gap:
