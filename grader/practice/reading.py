@@ -64,7 +64,8 @@ _POST_NEGATION = re.compile(
     rf"|^{_WORD_BREAK}{{0,12}}?\b(?:is|are|was|were|gets?|got|has been|have been)\s+(?:(?:also|then|simply|just|both|entirely|completely)\s+)?"
     r"(?:gone|dropped|removed|eliminated|omitted|discarded|skipped|left out|thrown away|ditched|absent|missing)\b"
     r"|^[^，。；,;]{0,4}?(?:也|都|就)?(?:不要了|不需要了|去掉了|省掉了|省了|没了|拿掉了|删掉了|扔掉了|砍掉了|一并省去|也省去)"
-    r"|^[^，。；,;]{0,4}?(?:不会出现|不会发生|不存在|不成立|是错的|是错误的|并不成立|不对|没有发生|并不存在|并非如此|没有帮助|没有用|没用|无济于事|帮助不大)"
+    r"|^[^，。；,;]{0,4}?(?:不会出现|不会发生|不存在|不成立|是错的|是错误的|并不成立|不对|没有发生|并不存在|并非如此|没有帮助|没有用|没用|无济于事|帮助不大"
+    r"|(?:没有|并没有|没)(?:什么|直接|太大)?(?:的)?(?:关系|联系))"
     r"|^[^，。；,;]{0,4}?(?:并不是|不是|并非)[^，。；,;]{0,10}(?:原因|问题|关键|根源)"
     # A negation right after a noun phrase negates its predicate: 训练误差并没有变高.
     r"|^(?:也|都|就|并|还|却)?(?:并没有|并不|并未|没有|没|不会|不再|未|不)(?:变|更|升|增|降|减|(?:出现|发生)(?![\u4e00-\u9fff])|上升|下降|提高|降低|增大|减小|消失|爆炸)",
