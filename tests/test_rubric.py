@@ -51,6 +51,7 @@ def hit(question, text) -> list[str]:
     ("g ← τ/‖g‖ ⊙ g ⇒ same", "g<- tau/||g||*g->same"),
     ("F ≈ 0, var + 1e-5, F → 0", "f≈0, var+eps, f->0"),
     ("the gradient w.r.t. the weights", "the gradient wrt the weights"),
+    ("y equals x plus F of x, so dy/dx is I plus dF/dx; a plus sign", "y equals x+f(x), so dy/dx is i+df/dx; a plus sign"),
     ("x.pow(2).mean(-1) and (x - mu) ** 2", "x^2.mean(-1) and (x-mu)^2"),  # code spellings of a square
     ("He et al. showed it, e.g. here", "he et al showed it, eg here"),  # no sentence ends inside
 ])

@@ -5,7 +5,8 @@ Unicode and LaTeX-like math spelled out (√ σ² ε, \\sqrt{\\sigma^2+\\epsilon
 one-letter subscripts dropped (x_l, x_{l+1}, xₗ, dx_l, σ²_{b,t} -> x, x, x, dx, sigma^2: the rubric
 speaks of x), a sum's bounds dropped (Σ_{i=l}^{L-1} -> sum), code squares spelled as powers
 (x.pow(2), x**2 -> x^2), spaces around operators removed (x + F(x) -> x+f(x)), a small constant
-added in a formula named (var + 1e-5 -> var+eps), code's `self.` dropped, w.r.t. -> wrt, abbreviations without
+added in a formula named (var + 1e-5 -> var+eps), code's `self.` dropped, w.r.t. -> wrt, formulas said aloud
+(x plus F of x -> x+f(x)), abbreviations without
 their dots (et al., e.g.), British spellings and a few domain synonyms folded (normalisation, layer
 norm, pre-norm, warm up, 规范化 -> normalization, layernorm, pre-ln, warmup, 归一化). A regex matcher sees only the symbol table (`symbols`), since its text is syntax, and is
 written against the folded forms listed in `CANONICAL`.
@@ -120,6 +121,9 @@ def normalise(text: str) -> str:
     text = _ABBREVIATION.sub(lambda m: m.group().replace(".", ""), text)
     text = re.sub(r"\bw\.r\.t\.?", "wrt", text)
     text = re.sub(r"\bself\.(?=[a-z_])", "", text)  # code: self.ln1(x + self.attn(x)) -> ln1(x+attn(x))
+    # Said aloud: "x plus F of x" -> x+f(x), "I plus dF/dx" -> i+df/dx (one-letter names only).
+    text = re.sub(r"\b([fgh]) of ([a-z])\b", r"\1(\2)", text)
+    text = re.sub(r"\b([a-z1]) plus (?=[a-z]{1,2}(?:\(|/|\b))", r"\1+", text)
     text = _SPACE_BY_CJK.sub("", text)
     text = _OPERATOR_SPACE.sub(r"\1", text)
     text = _MINUS_SPACE.sub("-", text)

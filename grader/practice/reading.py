@@ -27,6 +27,7 @@ _CLAUSE_END = re.compile(
     r"|\band (?=(?:it|they|this|these|there|which|so|then|also|its)\b)",
     re.ASCII,
 )
+_BRACKETED = re.compile(r"\[[^\[\]\n]{1,40}\]|\([^()\n]{1,40}\)")
 _SENTENCE_END = re.compile(r"[!?;。！？；\n]|\.(?=\s|$)")
 _EN_NEGATION = re.compile(
     r"\b(?:not|never|no|none|nothing|neither|nor|cannot|without|lacks?|lacking|fails? to|instead of|rather than|"
@@ -76,7 +77,7 @@ _POST_NEGATION = re.compile(
 _HYPOTHETICAL = re.compile(
     r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会"
     # "The paper wants to explain why the Transformer needs warm-up": a question posed, not a claim.
-    r"|\b(?:explain|explains|understand|ask|asks|asked|study|studies|investigat[a-z]*|analy[sz][a-z]*) why\b|(?:解释|研究|探究|分析|搞清楚|弄清楚|想知道)[^，。；]{0,12}(?:为什么|为何|为啥)",
+    r"|\b(?:explain|explains|understand|ask|asks|asked|study|studies|investigat[a-z]*|analy[sz][a-z]*) why\b|(?:解释|研究|探究|分析|搞清楚|弄清楚|想知道)[^，。；]{0,20}(?:为什么|为何|为啥)",
     re.ASCII)
 # A claim said of what the answer sets its subject against is not asserted: "unlike value clipping,
 # which changes the direction", "不像按值裁剪那样逐元素截断": the frame reaches the end of its clause
@@ -219,7 +220,10 @@ class Reading:
             from grader.practice import chinese
 
             self.text = chinese.english_terms_in_chinese(self.text)
-        self.clause_ends = [m.start() for m in _CLAUSE_END.finditer(self.text)]
+        # A comma inside brackets of symbols ("[-v, v]", "(B, T, C)") ends no clause; one in an aside of words does.
+        inside = [m.span() for m in _BRACKETED.finditer(self.text) if not re.search(r"[a-z]{3}|[\u4e00-\u9fff]", m.group())]
+        self.clause_ends = [m.start() for m in _CLAUSE_END.finditer(self.text)
+                            if not any(a < m.start() < b for a, b in inside) or self.text[m.start()] == "\n"]
         self.sentence_ends = [m.start() for m in _SENTENCE_END.finditer(self.text)]
         self.quotes = [m.span() for m in _QUOTE.finditer(self.text)]
         self.cues = self._english_cues() + (self._chinese_cues() if self.cjk else [])

@@ -42,10 +42,10 @@ UNSURE_UNEXPLAINED = 20
 _CONTRAST_BEFORE = re.compile(
     r"(?:\b(?:unlike|than|versus|vs\.?|compared (?:to|with)|instead of|rather than|as opposed to|in contrast to|"
     r"relative to|as well as|as good as|comparable to|similar to|the same as|equivalent to|like|on par with|matches|match|"
-    r"of|from)"  # "the re-centering step of LayerNorm", "differs from post-LN": named, not the subject
+    r"(?<!think )(?<!thinking )of|from)"  # "the re-centering step of LayerNorm", "differs from post-LN": named, not the subject
     r"\s+(?:the\s+|a\s+|plain\s+)?"
     r"|\b(?:unlike|versus|vs\.?|compared (?:to|with)|instead of|rather than|as opposed to|in contrast to)\s+(?:[a-z][a-z-]*\s+){1,2}"  # "unlike per-element value clipping"
-    r"|不同于|相比于?|比起|较之|相较于?|比|像|不输于?|不亚于|媲美|接近|=|≈|~)\s*$",  # "RMSNorm = LayerNorm without re-centering"
+    r"|不同于|相比于?|比起|较之|相较于?|比|像|(?<![也即])就是|等于|相当于|不输于?|不亚于|媲美|接近|=|≈|~)\s*$",  # "RMSNorm = LayerNorm without re-centering"
     re.ASCII,
 )
 _CONTRAST_AFTER = re.compile(r"^\s*(?:不同|相比|相反|比较|比起来|相当|相近|一样|差不多|类似|相同|基本相同|持平|不相上下|相仿|接近|齐平|(?:最大|主要|最主要|根本|本质)?的?(?:区别|差别|不同))")
