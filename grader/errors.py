@@ -1,7 +1,8 @@
 """Domain errors and the exit codes every dlprep command shares.
 
-cli.py catches DlprepError, prints its message to stderr and exits with its code; anything
-else is an internal fault (exit 3), re-raised when DLPREP_DEBUG is set.
+The CLI (`guarded` in grader/commands/common.py) catches DlprepError, prints its message to
+stderr and exits with its code; anything else is an internal fault (exit 3), re-raised when
+DLPREP_DEBUG is set.
 """
 from __future__ import annotations
 

@@ -230,9 +230,9 @@ def test_an_exception_in_the_judge_is_an_internal_error_with_exit_3(builtin_task
     debug = SubmissionResult.from_dict(judge.judge_main({**job, "debug": True}, outcome))
     assert "Traceback" in debug.error.message
 
-    import cli
+    from grader.commands.grading import report_submission
 
-    assert cli._report_submission(result, fmt="json", out=None, lang="en") == 3
+    assert report_submission(result, fmt="json", out=None, lang="en") == 3
 
 
 def test_a_slow_detector_is_cut_off_and_names_nothing():

@@ -7,5 +7,5 @@ grading handed to Gradescope or GitHub Classroom) with autograder.py (the bundle
 Gradescope's container). It depends on both flows, so it sits on top, below the CLI alone.
 
 May import: grader.errors, grader.results, grader.bank, grader.practice, grader.grading, grader.pitfalls
-Must not be imported by: anything but cli.py.
+Must not be imported by: anything but cli.py and grader.commands.
 """
