@@ -223,7 +223,7 @@ class Reading:
         # A comma inside brackets of symbols ("[-v, v]", "(B, T, C)") ends no clause; one in an aside of words does.
         inside = [m.span() for m in _BRACKETED.finditer(self.text) if not re.search(r"[a-z]{3}|[\u4e00-\u9fff]", m.group())]
         self.clause_ends = [m.start() for m in _CLAUSE_END.finditer(self.text)
-                            if not any(a < m.start() < b for a, b in inside) or self.text[m.start()] == "\n"]
+                            if not any(a < m.start() < b for a, b in inside)]
         self.sentence_ends = [m.start() for m in _SENTENCE_END.finditer(self.text)]
         self.quotes = [m.span() for m in _QUOTE.finditer(self.text)]
         self.cues = self._english_cues() + (self._chinese_cues() if self.cjk else [])
@@ -278,8 +278,9 @@ class Reading:
     def negated(self, start: int, end: int, pattern: re.Pattern) -> bool:
         """A negation before the match in its clause, a fused one (不一致) over its start, one
         inside a gap the matcher did not spell, or a negated predicate right after it."""
-        if any(a <= start < b for a, b in self.taken_away) and not any(a <= c.start <= start for c in self.cues for a, b in self.taken_away if a <= start < b):
-            return True
+        item = next((a for a, b in self.taken_away if a <= start < b), None)
+        if item is not None and not any(item <= c.start <= start for c in self.cues):
+            return True  # the head of an item under "Left out:", unless it spells its own negation
         lo = bisect.bisect_left(self._cue_starts, start - 60)
         inside, before, own = [], [], None
         for cue in self.cues[lo:]:
@@ -324,7 +325,8 @@ class Reading:
             return False  # 不经过任何权重层就直接传到: 不…就… negates the condition, not what follows 就
         if cue.zh and "的" in gap and not self.text.startswith(("不是", "并不是", "并非", "没有", "并没有"), cue.start):
             return False  # 不经过权重的通路: 的 ends a verb's negation, not a copula's (不是各层导数的连乘)
-        if not cue.zh and _PREPOSITIONAL_NEGATION.search(self.text, 0, cue.end) and _FINITE_VERB.search(gap):
+        # Only the words right before the cue: a search from the answer's start for every cue was quadratic.
+        if not cue.zh and _PREPOSITIONAL_NEGATION.search(self.text[max(0, cue.start - 8) : cue.end]) and _FINITE_VERB.search(gap):
             return False
         # "nothing is shared across the batch" negates its predicate; "LN keeps nothing and is identical",
         # "if there is nothing to do the layers push F to 0": an object's scope ends at a new phrase.
