@@ -109,3 +109,15 @@ def test_another_systems_report_shows_a_failed_public_example_with_its_input():
     text = formats.check_output(result().checks[1])
     assert "example: LayerNorm(4)(x), x (float32) = [[1.0, 2.0]]" in text
     assert "example:" not in formats.check_output(result().checks[2])  # hidden
+
+
+def test_to_dict_is_asdict_and_round_trips():
+    """The judge, the cache and every report go through to_dict, written out by hand for speed: it
+    must stay asdict's document, key order included, and from_dict must read it back."""
+    from dataclasses import asdict
+
+    for r in (result(), result(error=ErrorInfo("crashed", "killed by SIGSEGV"), checks=[], pitfalls=[])):
+        assert r.to_dict() == asdict(r)
+        assert json.dumps(r.to_dict()) == json.dumps(asdict(r))
+        assert SubmissionResult.from_dict(r.to_dict()) == r
+    assert "checks" not in result().to_dict(checks=False)

@@ -68,6 +68,14 @@ def test_the_class_is_over_a_hundred_with_hostile_ones_and_all_are_reported(grad
     assert doc["task"] == "layernorm" and doc["dlprep_version"]
 
 
+def test_the_json_report_has_one_submission_per_line(graded):
+    """For grep and diff across regrades: each submission's line is a JSON document of its own."""
+    lines = graded["reports"]["json"].splitlines()
+    rows = [json.loads(line.strip().removesuffix(",")) for line in lines if line.startswith('    {"name": ')]
+    assert [r["name"] for r in rows] == graded["names"]
+    assert all("checks" in r and "verdict" in r for r in rows)
+
+
 def test_the_cached_regrade_equals_the_first(graded):
     first, cached = (_no_durations(json.loads(graded["reports"][k])) for k in ("first", "json"))
     assert first == cached

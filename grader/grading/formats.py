@@ -15,6 +15,7 @@ EXERCISM_OUTPUT_MAX = 500
 # The top-level keys of Gradescope's results.json specification; anything else is not read there.
 GRADESCOPE_KEYS = ("score", "execution_time", "output", "output_format", "test_output_format", "test_name_format",
                    "visibility", "stdout_visibility", "extra_data", "tests", "leaderboard")
+JSON_KEYS = ("task", "file", "verdict", "score", "max_score", "checks", "pitfalls", "error", "duration_s", "output")
 JSON_CHECK_FIELDS = ("name", "kind", "hidden", "passed", "message", "max_abs_err", "max_rel_err")
 
 
@@ -24,7 +25,16 @@ def render(result: SubmissionResult, fmt: str) -> str:
 
 def _dumps(doc: dict) -> str:
     """Strict JSON, exact strings: C0 controls escaped by json, C1 and bidi controls by json_safe."""
-    return json_safe(json.dumps(_finite(doc), ensure_ascii=False, indent=2, allow_nan=False))
+    return json_safe(_strict(doc, indent=2))
+
+
+def _strict(value, indent: int | None = None) -> str:
+    """json.dumps, strict; NaN and inf (rare) as null, found by json itself rather than by a walk
+    of every value first."""
+    try:
+        return json.dumps(value, ensure_ascii=False, indent=indent, allow_nan=False)
+    except ValueError:
+        return json.dumps(_finite(value), ensure_ascii=False, indent=indent, allow_nan=False)
 
 
 def _finite(value):
@@ -45,14 +55,30 @@ def to_json(result: SubmissionResult) -> str:
 
 def json_doc(result: SubmissionResult) -> dict:
     """to_json's document before it is written (a batch report holds one per submission)."""
-    doc = result.to_dict()
+    doc = result.to_dict(checks=False)
     doc["checks"] = [_check_json(c) for c in result.checks]
-    return doc
+    return {key: doc[key] for key in JSON_KEYS}  # the checks in their place, after max_score
 
 
 def dumps(doc: dict) -> str:
     """Any report document as dlprep writes JSON: strict, NaN and inf as null, controls escaped."""
     return _dumps(doc)
+
+
+def dumps_listed(doc: dict, key: str) -> str:
+    """dumps, except that the list under `key` has one item per line, each on a line of its own
+    (a batch's submissions): json's C encoder writes those, where indent forces its Python one
+    (a JSON report of 200 submissions spent 0.35 s there), and a diff or grep shows one
+    submission per line."""
+    parts = []
+    for name, value in doc.items():
+        if name == key:
+            items = ",\n".join("    " + _strict(item) for item in value)
+            text = f"[\n{items}\n  ]" if items else "[]"
+        else:
+            text = _strict(value, indent=2).replace("\n", "\n  ")
+        parts.append(f"  {json.dumps(name, ensure_ascii=False)}: {text}")
+    return json_safe("{\n" + ",\n".join(parts) + "\n}")
 
 
 def _check_json(check: CheckResult) -> dict:

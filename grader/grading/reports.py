@@ -59,12 +59,12 @@ def render_submission(result: SubmissionResult, fmt: str, lang: str = "en") -> s
 
 # -- json ------------------------------------------------------------------------------------------
 def to_json(batch: BatchResult, lang: str = "en") -> str:
-    return formats.dumps({
+    return formats.dumps_listed({
         "task": batch.task,
         "dlprep_version": batch.dlprep_version,
         "submissions": [{"name": s.name, **formats.json_doc(s.result)} for s in batch.submissions],
         "summary": batch.summary(),
-    })
+    }, "submissions")
 
 
 # -- csv -------------------------------------------------------------------------------------------
