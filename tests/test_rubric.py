@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from grader.bank.schema import ShortQuestion
 from grader.practice import rubric
-from grader.practice.notation import normalise
+from grader.practice.notation import normalise, tables
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -290,3 +290,38 @@ def test_bank_validate_names_a_misgraded_example_with_its_points_and_score(tmp_p
         "hit: identity path, missed: none",
     ]
     assert any("2 graded examples in en, at least 6 wanted" in w and w.startswith(f"{bank}:12:") for w in catalog.warnings)
+
+
+def test_a_markdown_table_is_read_cell_by_cell_with_its_subject():
+    """A comparison table (subjects heading the columns) and a table of things by attributes
+    (subjects in the first column) both bind each cell to its subject; "no" in a cell denies its row."""
+    question = short([point("post: after the add", en=["re:after the (?:residual )?add"], about="post-LN"),
+                      point("pre: no warm-up", en=["warmup can be removed", "no warmup"], about="pre-LN")],
+                     subjects=SUBJECTS)
+    by_column = ("| | Post-LN | Pre-LN |\n|---|---|---|\n| LN position | after the residual add | inside the branch |\n"
+                 "| Warm-up | required | can be removed |")
+    swapped = by_column.replace("| | Post-LN | Pre-LN |", "| | Pre-LN | Post-LN |")
+    by_row = "| Variant | LN position | Warm-up |\n|:--|:--:|--|\n| Post-LN | after the add | needed |\n| Pre-LN | before F | no |"
+    assert rubric.grade(question, by_column).score == 1.0
+    assert rubric.grade(question, swapped).score == 0.0
+    assert rubric.grade(question, by_row).score == 1.0
+    assert tables("| a | b |\nno rule, no table") == "| a | b |\nno rule, no table"
+
+
+def test_things_taken_away_after_the_thing_or_under_an_inline_heading_are_denied():
+    question = short([point("no bias", en=["re:no bias"], zh=["没有偏置"], denies={"en": ["bias"], "zh": ["偏置", "减均值"]})],
+                     [{"claim": {"en": "has a bias", "zh": "有偏置"}, "match": {"en": ["re:\\bbias\\b"], "zh": ["偏置", "减均值"]}}])
+    for text in ("**What it leaves out:** the mean subtraction and, typically, the bias β.",
+                 "**省去了什么：** 减均值这一步，通常还有偏置 β。",
+                 "RMSNorm 就是把减均值那一步拿掉。"):
+        verdict = rubric.grade(question, text)
+        assert not verdict.misconceptions and verdict.score == 1.0, text
+    assert rubric.grade(question, "**What it keeps:** the bias.").misconceptions
+
+
+def test_a_sentence_ending_in_a_new_subject_and_a_colon_hands_it_on():
+    question = short([point("rms: no mean", zh=["不减均值"], about="RMSNorm")],
+                     subjects=[{"name": "RMSNorm", "match": {"en": ["rmsnorm"]}},
+                               {"name": "LayerNorm", "match": {"en": ["layernorm"]}}])
+    assert rubric.grade(question, "LayerNorm 是 (x-μ)/σ·γ+β，RMSNorm 就是：\ny = x/rms(x)·g\n不减均值。").score == 1.0
+    assert rubric.grade(question, "RMSNorm 是 x/rms(x)·g，LayerNorm 就是：\ny = (x-μ)/σ\n不减均值。").score == 0.0

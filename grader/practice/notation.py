@@ -1,6 +1,7 @@
 """One spelling for what learners write many ways, so a rubric's matcher meets the answer halfway.
 
-Answers and plain matchers go through the same `normalise`: width and case folded (ＬＮ, LN),
+Answers and plain matchers go through the same `normalise`: a Markdown table read as one sentence a
+cell, its subject first (`tables`), bold markers dropped, width and case folded (ＬＮ, LN),
 Unicode and LaTeX-like math spelled out (√ σ² ε, \\sqrt{\\sigma^2+\\epsilon} -> sqrt(sigma^2+eps)),
 one-letter subscripts dropped (x_l, x_{l+1}, xₗ, dx_l, σ²_{b,t} -> x, x, x, dx, sigma^2: the rubric
 speaks of x), a sum's bounds dropped (Σ_{i=l}^{L-1} -> sum), code squares spelled as powers
@@ -104,9 +105,100 @@ def _latex(text: str) -> str:
     return _LATEX.sub(lambda m: _LATEX_WORDS.get(m.group(1) or m.group(2), _LATEX_WORDS.get((m.group(1) or m.group(2)).lower(), m.group(2) or "")), text)
 
 
+# A Markdown table: a header row, a separator row (|---|:--:|), then the rows.
+_TABLE_ROW = re.compile(r"^\s*\|?(.*?)\|?\s*$")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)+\|?\s*$")
+# A header's first cell that names no subject: the subjects are then the other columns' heads
+# ("| | Post-LN | Pre-LN |", "| Aspect | LayerNorm | BatchNorm |").
+_ASPECT_HEAD = re.compile(r"^(?:|aspect|aspects|feature|features|property|properties|dimension|criterion|criteria|"
+                          r"item|point|category|comparison|difference|differences|what|"
+                          r"方面|对比项|对比|比较|比较项|特性|特点|项目|维度|区别|差异|项)$", re.IGNORECASE)
+# A cell that answers its row's aspect with no or yes first ("no (works at batch size 1)", "是，…").
+_CELL_NO = re.compile(r"^(?:no|none|n/a|not needed|-|—|–|✗|✘|×|❌|无|没有|否|不需要|不用|不)(?=$|[\s,;:.(，；：。（])", re.IGNORECASE)
+_CELL_YES = re.compile(r"^(?:yes|✓|✔|✅|有|是|需要)(?=$|[\s,;:.(，；：。（])", re.IGNORECASE)
+_ASPECT_VERB = re.compile(r"^(?:depends|needs|requires|uses|has|have|is|are|works|learns|keeps|subtracts|centers|"
+                          r"centres|scales|changes|differs|matters)\b", re.IGNORECASE)
+
+
+_BOLD = re.compile(r"(?<![\w)\]])\*\*(?=[^\s*\d])|(?<=[^\s*])\*\*(?![\w(])")  # hugging words: x ** 2 and x**2 stay
+
+
+def tables(text: str) -> str:
+    """A Markdown table as sentences, one line a cell, each naming its subject first: a comparison
+    ("| | LayerNorm | BatchNorm |" over rows of aspects) gives "LayerNorm: statistics over the
+    features of one sample."; a table of things by attributes ("| Variant | Formula |" over rows of
+    variants) gives "Post-LN: formula LN(x + F(x))." A cell of "no", "none" or "-" says "no <the
+    row's aspect>", one of "yes" or a tick says the aspect."""
+    if "|" not in text or "-" not in text:
+        return text
+    lines = text.split("\n")
+    out, i = [], 0
+    while i < len(lines):
+        if i + 1 < len(lines) and lines[i].count("|") >= 1 and _TABLE_RULE.match(lines[i + 1]):
+            head = _cells(lines[i])
+            j = i + 2
+            rows = []
+            while j < len(lines) and "|" in lines[j] and lines[j].strip():
+                rows.append(_cells(lines[j]))
+                j += 1
+            if len(head) >= 2 and rows:
+                out += _table_sentences(head, rows)
+                i = j
+                continue
+        out.append(lines[i])
+        i += 1
+    return "\n".join(out)
+
+
+def _cells(line: str) -> list[str]:
+    inner = _TABLE_ROW.match(line).group(1)
+    return [c.strip().strip("*_`").strip() for c in inner.split("|")]
+
+
+def _table_sentences(head: list[str], rows: list[list[str]]) -> list[str]:
+    # Two columns ("| Item | What to do |"): each row says its second cell of its first.
+    by_column = len(head) > 2 and _ASPECT_HEAD.match(head[0]) is not None  # the subjects head the columns
+    sentences = []
+    for row in rows:
+        label = row[0] if row else ""
+        for j in range(1, min(len(head), len(row))):
+            cell = row[j]
+            if not cell:
+                continue
+            if len(head) == 2:
+                subject, aspect = label, ""
+            else:
+                subject, aspect = (head[j], label) if by_column else (label, head[j])
+            sentences.append(f"{subject}: {_cell_said(aspect, cell)}." if subject else f"{_cell_said(aspect, cell)}.")
+    return sentences
+
+
+def _cell_said(aspect: str, cell: str) -> str:
+    """The aspect as the cell answers it: "no running stats", "不依赖 batch 大小 (…)", "depends on ..."."""
+    if not aspect:
+        return cell
+    whether = re.match(r"^(?:是否|是不是|有没有|要不要)", aspect)
+    bare = aspect[whether.end():] if whether else aspect
+    for answer, negative in ((_CELL_NO, True), (_CELL_YES, False)):
+        found = answer.match(cell)
+        if found:
+            rest = cell[found.end():].strip(" ,;:.，；：。")
+            if re.fullmatch(r"[(（][^()（）]*[)）]", rest):
+                rest = rest[1:-1]
+            if not negative:
+                said = bare
+            elif has_cjk(bare):
+                said = ("不" if whether else "没有") + bare
+            else:
+                said = ("not " if _ASPECT_VERB.match(bare) else "no ") + bare
+            return f"{said} ({rest})" if rest else said
+    return f"{aspect} {cell}"
+
+
 def normalise(text: str) -> str:
     """The folded form of an answer or a plain matcher (see the module docstring)."""
-    text = symbols(_latex(text))
+    text = symbols(_latex(tables(text)))
+    text = _BOLD.sub("", text)  # **Left out:** -> Left out: (x**2 stays a power)
     text = unicodedata.normalize("NFKC", text).casefold()
     text = text.translate(_SYMBOL_TABLE)  # NFKC may have produced some (full-width forms)
     text = text.replace("{", "(").replace("}", ")")

@@ -64,7 +64,7 @@ _POST_NEGATION = re.compile(
     # "μ and b are gone", "the bias is dropped too": taken away, said after the thing.
     rf"|^{_WORD_BREAK}{{0,12}}?\b(?:is|are|was|were|gets?|got|has been|have been)\s+(?:(?:also|then|simply|just|both|entirely|completely)\s+)?"
     r"(?:gone|dropped|removed|eliminated|omitted|discarded|skipped|left out|thrown away|ditched|absent|missing)\b"
-    r"|^[^，。；,;]{0,4}?(?:也|都|就)?(?:不要了|不需要了|去掉了|省掉了|省了|没了|拿掉了|删掉了|扔掉了|砍掉了|一并省去|也省去)"
+    r"|^[^，。；,;]{0,4}?(?:也|都|就)?(?:不要了|不需要了|省了|没了|(?:去掉|省掉|拿掉|删掉|扔掉|砍掉|丢掉|干掉|拿走)了?|一并省去|也省去)"
     r"|^[^，。；,;]{0,4}?(?:不会出现|不会发生|不存在|不成立|是错的|是错误的|并不成立|不对|没有发生|并不存在|并非如此|没有帮助|没有用|没用|无济于事|帮助不大"
     r"|(?:没有|并没有|没)(?:什么|直接|太大)?(?:的)?(?:关系|联系))"
     r"|^[^，。；,;]{0,4}?(?:并不是|不是|并非)[^，。；,;]{0,10}(?:原因|问题|关键|根源)"
@@ -72,6 +72,8 @@ _POST_NEGATION = re.compile(
     r"|^(?:也|都|就|并|还|却)?(?:并没有|并不|并未|没有|没|不会|不再|未|不)(?:变|更|升|增|降|减|(?:出现|发生)(?![\u4e00-\u9fff])|上升|下降|提高|降低|增大|减小|消失|爆炸)",
     re.ASCII,
 )
+# What comes between a privative and the colon that introduces its objects.
+_PRIVATIVE_HEADING = re.compile(r"(?:了?(?:什么|哪些)(?:东西)?)?[?？]?[:：]")
 # A misconception said as a warning, a hypothetical or a counter-example is not asserted.
 # "If the factors are below 1 the gradient vanishes" is a claim; "it would not match" is not.
 _HYPOTHETICAL = re.compile(
@@ -281,7 +283,7 @@ class Reading:
         item = next((a for a, b in self.taken_away if a <= start < b), None)
         if item is not None and not any(item <= c.start <= start for c in self.cues):
             return True  # the head of an item under "Left out:", unless it spells its own negation
-        lo = bisect.bisect_left(self._cue_starts, start - 60)
+        lo = bisect.bisect_left(self._cue_starts, start - 160)  # a heading's privative reaches its sentence
         inside, before, own = [], [], None
         for cue in self.cues[lo:]:
             if cue.start >= end:
@@ -310,9 +312,12 @@ class Reading:
         mean (re-centering) and the bias" goes on)."""
         gap = self.text[cue.end : start]
         # "What it leaves out: the mean": a colon right after a privative introduces its object.
-        after_colon = cue.end + 1 if cue.privative and gap.startswith(":") else cue.end
+        heading = _PRIVATIVE_HEADING.match(gap) if cue.privative else None  # "省去了什么：减均值"
+        after_colon = cue.end + heading.end() if heading else cue.end
         if cue.fused:
             return False
+        if after_colon > cue.end and not self.between(self.sentence_ends, after_colon, start):
+            return True  # "What it leaves out: the mean subtraction and, usually, the bias": its whole sentence
         if self.between(self.clause_ends, after_colon, start):
             # A clause break inside a whole aside does not end the reach: "removes the mean
             # subtraction (it keeps ..., but gives up ...) and the bias".

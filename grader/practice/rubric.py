@@ -139,6 +139,11 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
     earlier = [m for m in mentions if m[1] <= start and not m[3]]
     if earlier:
         first = reading.span_of(reading.sentence_ends, earlier[-1][0])[0]
+        # A sentence that ends naming a new subject before a colon ("LayerNorm is ..., RMSNorm is:")
+        # hands on that one.
+        last_clause = reading.span_of(reading.clause_ends, earlier[-1][0])
+        if re.match(r"\s*(?:is|does|computes|就是|是|则是|的做法是|做的是)?\s*[:：]", reading.text[earlier[-1][1]:last_clause[1] + 1]):
+            return earlier[-1][2]
         return next(m[2] for m in earlier if m[0] >= first)
     after = [m for m in mentions if m[0] >= end and m[0] < s1 and not m[3]]
     return after[0][2] if after else None
