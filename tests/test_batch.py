@@ -298,3 +298,76 @@ def test_feedback_is_written_in_the_batch_language_with_distinct_names(tmp_path)
     files = sorted(p.name for p in (tmp_path / "fb").iterdir())
     assert files == ["Ann.md", "a_b-2.md", "a_b.md", "ann-2.md"]
     assert "通过" in (tmp_path / "fb" / "Ann.md").read_text(encoding="utf-8")
+
+
+# -- the task a batch's zygote prepares for its children ---------------------------------------------
+FUSED = (Path(__file__).resolve().parent.parent / "grader" / "mutants" / "layernorm" / "forbidden_builtin.py").read_text()
+# A residual block that also calls the fused layer norm (allowed in this task) and discards it.
+BLOCK_CALLING_LAYER_NORM = '''
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, in_channels):
+        super().__init__()
+        self.fc1 = nn.Linear(in_channels, in_channels)
+        self.fc2 = nn.Linear(in_channels, in_channels)
+
+    def forward(self, x):
+        F.layer_norm(x, x.shape[-1:])
+        return F.relu(self.fc2(F.relu(self.fc1(x))) + x)
+'''
+
+
+def test_a_batch_records_forbidden_ops_with_the_kernels_its_zygote_prepared(tmp_path):
+    folder = _folder(tmp_path, {"a-fused.py": FUSED, "b.py": CORRECT, "c-fused.py": FUSED})
+    result = batches.grade_paths([folder], "layernorm", jobs=1, use_cache=False)
+    forbidden = {s.name: next(c for c in s.result.checks if c.name == "forbidden-ops") for s in result.submissions}
+    assert not forbidden["a-fused.py"].passed and not forbidden["c-fused.py"].passed
+    assert "layer_norm" in forbidden["a-fused.py"].message
+    assert forbidden["b.py"].passed and result.submissions[1].result.verdict == "pass"
+
+
+def test_a_job_the_zygote_did_not_prepare_for_gets_its_own_kernels(builtin_tasks):
+    """Another task (no forbidden ops) computes layer_norm with torch's kernel; the same task with
+    another seed still records it."""
+    from grader.grading.submit import grade_source, job_task
+    from grader.sandbox import Sandbox
+
+    layernorm = builtin_tasks["layernorm"]
+    seed = layernorm.spec.default_seed
+    prepare = {"task": job_task(layernorm.spec, seed), "seed": seed, "device": "cpu"}
+    with Sandbox(prewarm=False, prepare=prepare) as sandbox:
+        block = grade_source(BLOCK_CALLING_LAYER_NORM, "block.py", builtin_tasks["residual-block"], sandbox)
+        assert block.error is None and block.verdict == "pass", block.checks
+        other_seed = grade_source(FUSED, "fused.py", layernorm, sandbox, seed=seed + 1)
+        assert not next(c for c in other_seed.checks if c.name == "forbidden-ops").passed
+        prepared = grade_source(FUSED, "fused.py", layernorm, sandbox, seed=seed)
+        assert not next(c for c in prepared.checks if c.name == "forbidden-ops").passed
+
+
+def test_a_judge_or_warden_forked_after_the_preparation_gets_the_real_kernels_back():
+    """What judgeserver.release_prepared (run as each judge and warden starts) undoes, in a process
+    of its own: the prepared kernels raise, and are gone once released."""
+    import subprocess
+    import sys
+
+    code = '''
+import os, torch
+from grader.grading import oprecord
+from grader.sandbox import judgeserver
+r, w = os.pipe()
+oprecord.prepare(["layer_norm"], w)
+try:
+    torch.nn.functional.layer_norm(torch.ones(2, 4), (4,))
+    raise SystemExit("the prepared kernel did not raise")
+except RuntimeError:
+    pass
+judgeserver.release_prepared()
+torch.nn.functional.layer_norm(torch.ones(2, 4), (4,))
+print("released")
+'''
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.stdout.strip() == "released", done.stderr[-2000:]

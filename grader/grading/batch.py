@@ -25,7 +25,7 @@ from grader.grading import cache as results_cache
 from grader.grading import htmlreport, reports
 from grader.grading import truth as batch_truth
 from grader.grading.discover import Found, discover
-from grader.grading.submit import FUNCTION_TASK_PRELOAD, bad_file, grade_source, task_catalog
+from grader.grading.submit import FUNCTION_TASK_PRELOAD, bad_file, grade_source, job_task, task_catalog
 from grader.results import BatchResult, ErrorInfo, NamedResult, SubmissionResult
 
 FORMATS = ("table", "json", "csv", "junit", "markdown", "html")
@@ -119,10 +119,10 @@ def grade_paths(
         shared = batch_truth.Shared()  # the float64 truth, computed by the first judge only
         judged: set = set()  # the sandboxes whose judge process holds it (grader.grading.truth.remembered)
 
-        if loaded.spec.kind == "function":  # gradcheck's imports, once per zygote rather than per child
-            new = lambda: _new_sandbox(options, FUNCTION_TASK_PRELOAD)  # noqa: E731
-        else:
-            new = lambda: _new_sandbox(options)  # noqa: E731
+        prepare = {"task": job_task(loaded.spec, seed), "seed": seed, "device": options.device}
+        # gradcheck's imports, once per zygote rather than per child
+        preload = FUNCTION_TASK_PRELOAD if loaded.spec.kind == "function" else ()
+        new = lambda: _new_sandbox(options, preload, prepare)  # noqa: E731
         pool = _Pool(start_sandbox or new, grade,
                      lambda f, exc: internal_error(f, loaded.spec.id, exc))
         batch.partial = pool.run([(i, found[i]) for i in todo], min(jobs or usable_cores(), len(todo)), deliver)
@@ -147,11 +147,12 @@ def render(batch: BatchResult, fmt: str, lang: str = "en") -> str:
     return writers[fmt](batch, lang)
 
 
-def _new_sandbox(options: Options, preload: tuple[str, ...] = ()):
+def _new_sandbox(options: Options, preload: tuple[str, ...] = (), prepare: dict | None = None):
     from grader.sandbox import Sandbox
 
-    # Every core grades: an idle child warming up would only take CPU from a running one.
-    return Sandbox(device=options.device, insecure=options.insecure, prewarm=False, preload=preload)
+    # Every core grades: an idle child warming up would only take CPU from a running one. Every job
+    # is the same task and seed: the zygote reads it once for all its children.
+    return Sandbox(device=options.device, insecure=options.insecure, prewarm=False, preload=preload, prepare=prepare)
 
 
 def internal_error(found: Found, task_id: str, exc: Exception) -> SubmissionResult:

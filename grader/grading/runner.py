@@ -70,7 +70,8 @@ class Direct:
 
 def child_main(job: dict, send: Send) -> None:
     """Grade nothing, observe everything: import, build, run the probes, send once."""
-    spec = TaskSpec.model_validate(job["task"])
+    prepared = _prepared_for(job)
+    spec = prepared[0] if prepared else TaskSpec.model_validate(job["task"])
     # A sublayer the task passes to the constructor: its class compiled from the job's source now,
     # before the submission is imported (grader.grading.modargs).
     job = {**job, "maker": modargs.child_maker(job, spec)}
@@ -86,10 +87,10 @@ def child_main(job: dict, send: Send) -> None:
     # Everything the main thread reads of the task, and every input, made before any of the
     # submission's code runs: afterwards this thread touches only these, its own functions and
     # exact tensors (docs/DESIGN.md, "Trust model").
-    plan = [(probe, probe.name, "backward" in probe.checks, *_inputs(probe, job)) for probe in spec.probes]
+    plan = prepared[1] if prepared else _plan(spec, job)
     record_fd, watch = getattr(send, "record_fd", None), None
     if record_fd is not None:
-        if spec.forbidden.ops:
+        if spec.forbidden.ops and not oprecord.take_prepared(spec.forbidden.ops, record_fd):
             oprecord.install(spec.forbidden.ops, record_fd)
         watch, scrub = _PREWARMED_WATCH.pop() if _PREWARMED_WATCH else (_watch(send.__module__), None)
         guard.harden(scrub)
@@ -113,6 +114,36 @@ def child_main(job: dict, send: Send) -> None:
     if watch is not None:
         watch.restore_all()  # json, safetensors, torch as they were, for send()
     send(meta, tensors)
+
+
+def _plan(spec: TaskSpec, job: dict) -> list[tuple]:
+    return [(probe, probe.name, "backward" in probe.checks, *_inputs(probe, job)) for probe in spec.probes]
+
+
+# A batch's zygote, told its task before forking any child (prepare): the task read, its inputs
+# made and its forbidden ops' kernels registered once, not in every child (~7 ms of a child's CPU).
+_PREPARED_JOB: list = []
+
+
+def prepare(task: dict, seed: int, device: str, record_fd: int) -> None:
+    """In the zygote, never in a child or a judge: only children run torch ops after this (the
+    forbidden kernels raise), and a child of a different job drops it all (_prepared_for)."""
+    spec = TaskSpec.model_validate(task)
+    job = {"seed": seed, "device": device}
+    _PREPARED_JOB[:] = [(task, seed, device, spec, _plan(spec, job))]
+    if spec.forbidden.ops:
+        oprecord.prepare(spec.forbidden.ops, record_fd)
+
+
+def _prepared_for(job: dict) -> tuple | None:
+    """(spec, plan) as the zygote prepared them, when this job is the one it prepared for; else
+    None, with the zygote's kernels released (the job installs its own)."""
+    if _PREPARED_JOB:
+        task, seed, device, spec, plan = _PREPARED_JOB.pop()
+        if (seed, device) == (job["seed"], job.get("device", "cpu")) and task == job["task"]:
+            return spec, plan
+        oprecord.release_prepared()
+    return None
 
 
 def _inputs(probe: Probe, job: dict) -> tuple[torch.Tensor, torch.Tensor]:

@@ -75,7 +75,7 @@ def grade_source(
     seed = spec.default_seed if seed is None else seed
     job = {
         # The hidden probes drawn here, once: the child and the judge read the same list.
-        "task": spec.drawn(seed).model_dump(mode="json", exclude={"hints"}),  # for the learner, not the judge
+        "task": job_task(spec, seed),
         "task_dir": str(loaded_task.dir),
         "source": source,
         # The classes of the sublayers the task passes to the constructor, as source text: the
@@ -103,6 +103,21 @@ def grade_source(
         raise CannotGrade(f"the judge's answer is malformed: {exc}") from None
     result.duration_s = round(time.monotonic() - started, 3)
     return result
+
+
+def job_task(spec, seed: int) -> dict:
+    """The task as a job carries it: its hidden probes drawn with the seed, the hints left out (for
+    the learner, not the judge). Made once per task and seed (~1 ms each, per submission in a batch);
+    read-only, since the job is written out as it is."""
+    key = (id(spec), seed)
+    if key not in _JOB_TASKS:
+        if len(_JOB_TASKS) >= 8:
+            _JOB_TASKS.clear()
+        _JOB_TASKS[key] = (spec, spec.drawn(seed).model_dump(mode="json", exclude={"hints"}))
+    return _JOB_TASKS[key][1]
+
+
+_JOB_TASKS: dict = {}  # (id(spec), seed) -> (spec, its job task): the spec held, so its id is not reused
 
 
 # torch.autograd.gradcheck (a function task's check, grader.grading.functiontask) hands autograd

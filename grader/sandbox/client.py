@@ -42,11 +42,13 @@ class Sandbox:
     """sb = Sandbox(device="cpu"); sb.run(job, deadline_s) -> the judge's dict; sb.close()."""
 
     def __init__(self, device: str = "cpu", insecure: bool = False, preload: tuple[str, ...] = (),
-                 prewarm: bool = True):
+                 prewarm: bool = True, prepare: dict | None = None):
         """preload: modules holding child entries besides grader.grading.runner (a locked-down child
         cannot import anything of dlprep's, so the zygote imports them first). prewarm: each idle
         child warms the runner up while it waits (one job's latency); batch grading, where every
-        core is busy grading, turns it off (that warm-up costs more CPU than it saves)."""
+        core is busy grading, turns it off (that warm-up costs more CPU than it saves). prepare
+        ({"task", "seed", "device"} as its jobs will carry them; with prewarm off): a batch's task,
+        read once by the zygote rather than by every child (grader.sandbox.zygote.serve)."""
         if device not in ("cpu", "cuda"):
             raise ValueError(f"device must be cpu or cuda, not {device!r}")
         self.device, self.insecure = device, insecure
@@ -67,7 +69,8 @@ class Sandbox:
         os.close(control_r)
         os.close(reply_w)
         # The rest through the pipe, not the command line, which every child inherits in memory.
-        start = {"device": device, "base": self._base, "preload": list(preload), "prewarm": bool(prewarm)}
+        start = {"device": device, "base": self._base, "preload": list(preload), "prewarm": bool(prewarm),
+                 "prepare": prepare}
         wire.write_json(self._control, start)
 
     def layers(self) -> dict[str, str]:

@@ -29,6 +29,7 @@ import os
 import random
 import signal
 import socket
+import sys
 import time
 
 from grader.sandbox import wire
@@ -131,6 +132,7 @@ def _judge_process(doorbell: socket.socket, close_fds: tuple[int, ...], preload:
     libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG: it dies with the zygote
     libc.prctl(PR_SET_NAME, NAME, 0, 0, 0)
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    release_prepared()
     for fd in close_fds:
         try:
             os.close(fd)
@@ -151,6 +153,15 @@ def _judge_process(doorbell: socket.socket, close_fds: tuple[int, ...], preload:
             with socket.socket(fileno=fd) as conn:
                 _serve(conn.fileno(), state)
     os._exit(0)
+
+
+def release_prepared() -> None:
+    """In a judge or warden forked from a batch's zygote after it prepared its task: the real
+    kernels of the task's forbidden ops back (grader.grading.oprecord.prepare registered raising
+    ones for the children, and this process may run those ops)."""
+    oprecord = sys.modules.get("grader.grading.oprecord")
+    if oprecord is not None:
+        oprecord.release_prepared()
 
 
 def _serve(fd: int, state) -> None:

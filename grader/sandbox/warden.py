@@ -88,6 +88,7 @@ def _warden(control: int, reply: int, ends: tuple[socket.socket, socket.socket],
     libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)  # it dies with the zygote
     libc.prctl(PR_SET_NAME, NAME, 0, 0, 0)
     libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+    judgeserver.release_prepared()
     zygote_end, end = ends
     zygote_end.close()
     judge.recv.close()  # the judge's end of the doorbell: only the judge reads it

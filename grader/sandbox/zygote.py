@@ -2,7 +2,9 @@
 
 It holds imported code and nothing of any job: the job goes from the CLI's pipe to the warden
 (grader.sandbox.warden, the supervisor, forked once), never through this process, so no
-submission, task or result lingers in memory a later child could read. Each child is forked ahead
+submission or result lingers in memory a later child could read. A batch's zygote is told, at
+start, the one task (and seed) all its jobs carry, which every child receives anyway, and prepares
+it once for them (serve). Each child is forked ahead
 of its job, straight from here into its PID namespace, and locks itself down and waits: the fork
 and the lockdown happen while the grader is idle. The warden holds the child's pipes, hands it the
 job, watches it, and asks this process (its parent) to reap it; the judge process
@@ -70,7 +72,7 @@ def main(argv: list[str]) -> None:
     lockdown.precompile(plan)
     wire.write_json(reply, {"layers": plan.layers, "facts": facts, "pid": os.getpid()})
     child.list_modules()
-    serve(control, reply, plan)
+    serve(control, reply, plan, start.get("prepare"))
 
 
 def _follow(parent: int) -> None:
@@ -208,16 +210,21 @@ class Ward:
             self.end.close()
 
 
-def serve(control: int, reply: int, plan: lockdown.Plan) -> None:
+def serve(control: int, reply: int, plan: lockdown.Plan, prepare: dict | None = None) -> None:
     """Keep a child waiting for the next job (forked here, locked down, its pipes with the warden)
     until the CLI closes the control pipe. When the warden takes a job the next child is forked at
     once, so back-to-back jobs do not wait for a fork and a lockdown. The warden writes each job's
     answer; this process reaps the child, tells the warden how it ended and, once the warden has
     answered, says the job is reaped (so run() returns with no process of that job left). A judge
-    or warden that ends is replaced."""
+    or warden that ends is replaced. prepare ({"task", "seed", "device"}: a batch's, from the CLI):
+    the children's task read once, here (grader.grading.runner.prepare), once the first judge and
+    warden are forked; one forked later drops its kernels as it starts (judgeserver.release_prepared)."""
     judge = judgeserver.Doorbell((control, reply), (USUAL_JUDGE,))
     ward = Ward(control, reply, plan, judge)
     judge.start()
+    if prepare and not child.PREWARM:  # a prewarm runs the stand-in's ops, forbidden ones among them
+        runner = importlib.import_module(CHILD_PRELOAD[0])
+        runner.prepare(prepare["task"], prepare["seed"], prepare["device"], child.RECORD_FD)
     children = itertools.count()
     idle = _fork_child(plan, next(children), ward)
     while True:
