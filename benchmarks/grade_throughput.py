@@ -118,8 +118,10 @@ def grade(folder: Path, jobs: int, deadline: float | None = None, cache: bool = 
     Metered.spent = []
     own = own_cpu()
     start = time.perf_counter()
-    result = batches.grade_paths([folder], "layernorm", jobs=jobs, options=batches.Options(deadline_s=deadline),
-                                 use_cache=cache, start_sandbox=Metered)
+    options = batches.Options(deadline_s=deadline)
+    settings = batches.sandbox_settings(batches.find_task("layernorm"), options)  # as `dlprep grade` starts them
+    result = batches.grade_paths([folder], "layernorm", jobs=jobs, options=options, use_cache=cache,
+                                 start_sandbox=lambda: Metered(**settings))
     wall = time.perf_counter() - start
     return result, wall, own_cpu() - own, sum(z for z, _ in Metered.spent), sum(c for _, c in Metered.spent)
 

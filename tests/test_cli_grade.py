@@ -58,7 +58,7 @@ def test_a_machine_that_cannot_grade_exits_3(folder, monkeypatch):
         def close(self):
             pass
 
-    monkeypatch.setattr(batch, "_new_sandbox", lambda options, *rest: NoIsolation())
+    monkeypatch.setattr(batch, "_new_sandbox", lambda settings: NoIsolation())
     done = CliRunner().invoke(app, ["grade", str(folder), "--task", "layernorm", "--no-cache"])
     assert done.exit_code == 3 and "no isolation layer works here" in done.output
 

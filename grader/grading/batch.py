@@ -119,11 +119,8 @@ def grade_paths(
         shared = batch_truth.Shared()  # the float64 truth, computed by the first judge only
         judged: set = set()  # the sandboxes whose judge process holds it (grader.grading.truth.remembered)
 
-        prepare = {"task": job_task(loaded.spec, seed), "seed": seed, "device": options.device}
-        # gradcheck's imports, once per zygote rather than per child
-        preload = FUNCTION_TASK_PRELOAD if loaded.spec.kind == "function" else ()
-        new = lambda: _new_sandbox(options, preload, prepare)  # noqa: E731
-        pool = _Pool(start_sandbox or new, grade,
+        settings = sandbox_settings(loaded, options)
+        pool = _Pool(start_sandbox or (lambda: _new_sandbox(settings)), grade,
                      lambda f, exc: internal_error(f, loaded.spec.id, exc))
         batch.partial = pool.run([(i, found[i]) for i in todo], min(jobs or usable_cores(), len(todo)), deliver)
     top = max((r.max_score for r in results if r is not None), default=0.0)
@@ -147,12 +144,21 @@ def render(batch: BatchResult, fmt: str, lang: str = "en") -> str:
     return writers[fmt](batch, lang)
 
 
-def _new_sandbox(options: Options, preload: tuple[str, ...] = (), prepare: dict | None = None):
+def sandbox_settings(loaded, options: Options) -> dict:
+    """Sandbox(**settings) for a batch of this task (a benchmark starts its own metered ones with
+    them). Every core grades: an idle child warming up would only take CPU from a running one.
+    Every job is the same task and seed: the zygote reads it once for all its children. A function
+    task's gradcheck imports once per zygote rather than per child."""
+    seed = loaded.spec.default_seed if options.seed is None else options.seed
+    return {"device": options.device, "insecure": options.insecure, "prewarm": False,
+            "preload": FUNCTION_TASK_PRELOAD if loaded.spec.kind == "function" else (),
+            "prepare": {"task": job_task(loaded.spec, seed), "seed": seed, "device": options.device}}
+
+
+def _new_sandbox(settings: dict):
     from grader.sandbox import Sandbox
 
-    # Every core grades: an idle child warming up would only take CPU from a running one. Every job
-    # is the same task and seed: the zygote reads it once for all its children.
-    return Sandbox(device=options.device, insecure=options.insecure, prewarm=False, preload=preload, prepare=prepare)
+    return Sandbox(**settings)
 
 
 def internal_error(found: Found, task_id: str, exc: Exception) -> SubmissionResult:
