@@ -371,3 +371,49 @@ print("released")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.stdout.strip() == "released", done.stderr[-2000:]
+
+
+def test_the_judge_process_diagnoses_from_its_memo_as_from_scratch(builtin_tasks, monkeypatch):
+    """Mutant runs and formula variants kept across a judge process's jobs (Evidence.memo) name the
+    same pitfalls, with the same evidence, as computing them afresh; a second buggy submission of
+    another kind reads the same memo; the memo holds only what trusted code computed."""
+    import torch
+
+    from grader.grading import truth as batch_truth
+    from grader.grading.judge import judge_main
+    from grader.grading.runner import child_main
+    from grader.grading.submit import job_task
+    from grader.sandbox import judgeserver
+    from grader.sandbox.outcome import ChildOutcome
+    from safetensors.torch import save
+
+    def judged(task: str, name: str) -> dict:
+        loaded = builtin_tasks[task]
+        seed = loaded.spec.default_seed
+        mutant = next(m for m in loaded.spec.mutants if m.file.endswith(name))
+        job = {"task": job_task(loaded.spec, seed), "task_dir": str(loaded.dir), "filename": "s.py",
+               "source": mutant.path(str(loaded.dir)).read_text(), "seed": seed, "device": "cpu", "mode": "grade"}
+        sent = {}
+        child_main(job, lambda meta, tensors: sent.update(meta=meta, tensors=tensors))
+        blob = save({k: v.contiguous() for k, v in sent["tensors"].items()})
+        result = judge_main(job, ChildOutcome(status="ok", meta=sent["meta"], tensors=blob))
+        result.pop("duration_s")
+        return result
+
+    # The last is named by mutant matching alone (its evidence cites the known mistake).
+    cases = [("layernorm", "unbiased_variance.py"), ("layernorm", "extra_activation.py"),
+             ("layernorm", "eps_outside_sqrt.py"), ("causal-self-attention", "wrong_gradient.py")]
+    fresh = [judged(*case) for case in cases]
+    monkeypatch.setattr(batch_truth, "_memos", {})
+    monkeypatch.setattr(judgeserver, "SERVING", True)
+    for _ in range(2):  # the memo filled, then read
+        assert [judged(*case) for case in cases] == fresh
+    assert {p["id"] for p in fresh[0]["pitfalls"]} >= {"unbiased-variance"}
+    assert any("known mistake" in p["evidence"] for p in fresh[-1]["pitfalls"])
+    memos = list(batch_truth._memos.values())
+    assert any(k[0] == "mutant" for m in memos for k in m) and any(k[0] == "layernorm" for m in memos for k in m)
+    assert all(isinstance(v, (torch.Tensor, tuple, type(None))) for m in memos for v in m.values())
+    monkeypatch.setattr(batch_truth, "MEMO_BYTES", 15)  # the byte budget: a 16-byte tensor is not kept
+    full = batch_truth.Memo()
+    full.keep(("k",), torch.zeros(4))
+    assert ("k",) not in full

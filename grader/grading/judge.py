@@ -328,6 +328,8 @@ class Judgement:
             task=self.spec, source=self.job["source"], structure=structure,
             probes=probes, traced_ops=self.ops,
             build=self.build, exclude_mutant=exclude_mutant, lang=str(self.job.get("lang") or "en"),
+            memo=batch_truth.memo(self.job, [*reference_files(self.spec, self.job.get("task_dir")),
+                                             *(m.path(self.job.get("task_dir")) for m in self.spec.mutants)]),
         )
 
 

@@ -79,20 +79,74 @@ def remembered(job: dict, files: list, compute) -> dict:
 
     if not judgeserver.SERVING:
         return compute()
+    key = _key(job, files)
+    if key is None:
+        return compute()  # what cannot be stamped is not kept
+    if key not in _remembered:
+        if len(_remembered) >= REMEMBERED:
+            del _remembered[next(iter(_remembered))]
+        _remembered[key] = compute()
+    return _copy(_remembered[key])
+
+
+def _key(job: dict, files: list) -> str | None:
     stamps = []
     for file in files:
         try:
             stat = os.stat(file)
             stamps.append((str(file), stat.st_mtime_ns, stat.st_size, stat.st_ino))
         except OSError:
-            return compute()  # what cannot be stamped is not kept
+            return None
     key = json.dumps([job.get(k) for k in ("task", "seed", "task_dir", "device", "modules")], sort_keys=True)
-    key += json.dumps(stamps)
-    if key not in _remembered:
-        if len(_remembered) >= REMEMBERED:
-            del _remembered[next(iter(_remembered))]
-        _remembered[key] = compute()
-    return _copy(_remembered[key])
+    return key + json.dumps(stamps)
+
+
+# What the pitfall detectors compute from trusted code on the truth's inputs alone (a mutant's outputs
+# and gradients on a probe: ~16 ms of a failing LayerNorm's judging), kept like the truth. Bounded in
+# bytes: a 512-wide residual block's mutants would hold hundreds of MB.
+MEMO_BYTES = 32 << 20
+_memos: dict = {}
+
+
+class Memo(dict):
+    """memo.keep(key, value): stored while the byte budget lasts (tensors counted)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.left = MEMO_BYTES
+
+    def keep(self, key, value) -> None:
+        size = _nbytes(value)
+        if size <= self.left:
+            self.left -= size
+            self[key] = value
+
+
+def _nbytes(value) -> int:
+    if isinstance(value, dict):
+        return sum(_nbytes(v) for v in value.values())
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return sum(_nbytes(v) for v in value)
+    numel = getattr(value, "numel", None)
+    return numel() * value.element_size() if callable(numel) else 64
+
+
+def memo(job: dict, files: list) -> Memo | None:
+    """The Memo for this job's task, seed, device and files (`files`: the trusted .py files the
+    detectors run: references and mutants) in the judge process; None elsewhere (tests, in-process
+    judges), where nothing outlives a judgement. Nothing of a submission's may go in."""
+    from grader.sandbox import judgeserver
+
+    if not judgeserver.SERVING:
+        return None
+    key = _key(job, files)
+    if key is None:
+        return None
+    if key not in _memos:
+        if len(_memos) >= REMEMBERED:
+            del _memos[next(iter(_memos))]
+        _memos[key] = Memo()
+    return _memos[key]
 
 
 def file_key(path, name: str) -> tuple | None:

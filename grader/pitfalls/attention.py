@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from grader.pitfalls.detectors import forbidden_builtins
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.pitfalls.measure import (
-    backward_ok, close, construction, detector, error, fmt, forward_ok, input_grad, nonfinite, out_of, ran,
+    backward_ok, close, construction, detector, error, fmt, forward_ok, input_grad, kept, nonfinite, out_of, ran,
 )
 
 _PARAMS = ("c_attn.weight", "c_attn.bias", "c_proj.weight", "c_proj.bias")
@@ -150,10 +150,11 @@ def _searchable(ev: Evidence) -> list[tuple[ProbeEvidence, int]]:
     return chosen
 
 
-def explain(probes: list[tuple[ProbeEvidence, int]]) -> Variant | None:
+def explain(probes: list[tuple[ProbeEvidence, int]], memo=None) -> Variant | None:
     """The simplest variant reproducing every probe's output, or None."""
     for v in VARIANTS:
-        if all(close(out_of(p), compute(p, heads, v), p) for p, heads in probes):
+        if all(close(out_of(p), kept(memo, ("attention", p.name, heads, v), lambda: compute(p, heads, v)), p)
+               for p, heads in probes):
             return v
     return None
 
@@ -164,7 +165,7 @@ def attention_formula(ev: Evidence):
     probes = _searchable(ev)
     if not probes or all(forward_ok(p) and backward_ok(p) for p, _ in probes):
         return
-    v = explain(probes)
+    v = explain(probes, ev.memo)
     if v is None:
         yield from _train_only(probes)
         return

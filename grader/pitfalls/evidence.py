@@ -49,3 +49,6 @@ class Evidence:
     build: Callable[..., Any] | None = None
     exclude_mutant: str | None = None  # when proving a task, do not match this mutant (an id, or one file) by output
     lang: str = "en"  # the language of the pitfall texts (the job's "lang", from --lang)
+    # The judge process's store (grader.grading.truth.Memo) for what a detector computes from trusted
+    # code on the truth's inputs alone, kept across jobs of the same task and seed; None: keep nothing.
+    memo: Any = None

@@ -18,7 +18,7 @@ import torch
 
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.pitfalls.measure import (
-    backward_ok, close, construction, detector, error, fmt, forward_ok, input_grad, nonfinite, out_of, ran,
+    backward_ok, close, construction, detector, error, fmt, forward_ok, input_grad, kept, nonfinite, out_of, ran,
     eps_by_rule, tol,
 )
 from grader.grading.probes import OFFSET
@@ -192,11 +192,12 @@ def _searchable(ev: Evidence) -> list[tuple[ProbeEvidence, Setting]]:
     return chosen
 
 
-def explain(probes: list[tuple[ProbeEvidence, Setting]]) -> Variant | None:
+def explain(probes: list[tuple[ProbeEvidence, Setting]], memo=None) -> Variant | None:
     """The simplest variant reproducing every probe's output, or None."""
     for v in VARIANTS:
         # close() is False where the variant cannot be computed (None).
-        if all(close(out_of(probe), compute(probe, s, v), probe) for probe, s in probes):
+        if all(close(out_of(probe), kept(memo, ("layernorm", probe.name, s, v), lambda: compute(probe, s, v)), probe)
+               for probe, s in probes):
             return v
     return None
 
@@ -210,7 +211,7 @@ def layernorm_formula(ev: Evidence):
     probes = _searchable(ev)
     if not probes or all(forward_ok(p) and backward_ok(p) for p in ran(ev)):
         return
-    v = explain(probes)
+    v = explain(probes, ev.memo)
     if v is None:
         return
     for pitfall, what in v.pitfalls():
@@ -219,17 +220,17 @@ def layernorm_formula(ev: Evidence):
     if v == RIGHT:
         yield from _detached(probes)
     else:
-        yield from _wrong_backward(probes, v)
+        yield from _wrong_backward(probes, v, ev.memo)
 
 
-def _wrong_backward(probes, v: Variant):
+def _wrong_backward(probes, v: Variant, memo=None):
     """Forward explained by a wrong formula; are the gradients that formula's? If not, backward is
     a second mistake (a hand-written backward, a detached path), named beside the first."""
     for p, s in probes:
         got = (p.got or {}).get("grad_input")
         if got is None or "grad_input" not in p.expected:
             continue
-        want = input_grad(p, lambda x: compute(p, s, v, x=x))
+        want = kept(memo, ("layernorm-grad", p.name, s, v), lambda: input_grad(p, lambda x: compute(p, s, v, x=x)))
         if not close(got, want, p) and torch.isfinite(want).all():
             yield "wrong-backward", (
                 f"probe {p.name}: the input gradient is off the gradient of the formula forward computes "

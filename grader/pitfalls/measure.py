@@ -57,6 +57,19 @@ def error(got: torch.Tensor, want: torch.Tensor) -> float:
     return (got[finite] - want[finite]).abs().max().item() / scale
 
 
+def kept(memo, key, compute):
+    """compute(), or in the judge process (`memo`, Evidence.memo) its value kept from an earlier job
+    of the same task and seed. Only for values made of the truth's inputs and trusted code alone: a
+    formula variant's output on a probe (a failing submission's search tries most of them)."""
+    if memo is None:
+        return compute()
+    if key not in memo:
+        value = compute()
+        memo.keep(key, value)
+        return value
+    return memo[key]
+
+
 def close(got: torch.Tensor | None, want: torch.Tensor | None, probe: ProbeEvidence) -> bool:
     return got is not None and want is not None and error(got, want) <= tol(probe)
 

@@ -83,25 +83,47 @@ def _run(ev: Evidence, mutant_id: str, probe: ProbeEvidence, out_agrees) -> dict
     """The mutant's output, input gradient and parameter gradients, keyed as the child keys them;
     None when out_agrees(output) is False: most mutants differ in their output, and their backward
     (half a failing submission's diagnosis) then need not run."""
+    if ev.memo is not None:  # the judge process: every mutant's whole run, once per task and seed
+        key = ("mutant", mutant_id, probe.name)
+        if key not in ev.memo:
+            ev.memo.keep(key, _whole_run(ev, mutant_id, probe))
+        held, found = ev.memo.get(key) or _whole_run(ev, mutant_id, probe)
+        if found is None or not _holds_the_same(ev, held, probe) or not out_agrees(found["out"]):
+            return None
+        return found
     args, kwargs = construction(ev, probe)
     try:
         module = ev.build(mutant_id, args, kwargs)
-        if not _holds_the_same(ev, module, probe):
+        if not _holds_the_same(ev, _parameter_names(module), probe):
             return None
         return _forward_backward(module, probe, out_agrees)
     except Exception:  # a mutant that fails on this probe cannot be matched on it
         return None
 
 
-def _holds_the_same(ev: Evidence, module: torch.nn.Module, probe: ProbeEvidence) -> bool:
+def _whole_run(ev: Evidence, mutant_id: str, probe: ProbeEvidence) -> tuple[set, dict | None]:
+    """(the mutant's parameter names, its output and gradients or None where it fails), for the memo:
+    made of trusted code and the truth's inputs alone, whatever the submission did."""
+    args, kwargs = construction(ev, probe)
+    try:
+        module = ev.build(mutant_id, args, kwargs)
+        return _parameter_names(module), _forward_backward(module, probe)
+    except Exception:  # a mutant that fails on this probe cannot be matched on it
+        return set(), None
+
+
+def _parameter_names(module: torch.nn.Module) -> set[str]:
+    return {own for own, _ in module.named_parameters()}
+
+
+def _holds_the_same(ev: Evidence, held: set[str], probe: ProbeEvidence) -> bool:
     """Does the mutant hold the reference parameters the submission holds? A weight never applied
     and no weight at all compute the same numbers (an RMSNorm's gain), but are different mistakes.
     Without a structure report (the submission did not build) there is nothing to compare."""
     if not ev.structure:
         return True
     names = set(probe.params)
-    held = {own for own, _ in module.named_parameters()} & names
-    return held == set((ev.structure.get("mapping") or {}).values()) & names
+    return held & names == set((ev.structure.get("mapping") or {}).values()) & names
 
 
 def _forward_backward(module: torch.nn.Module, probe: ProbeEvidence, out_agrees=lambda out: True):

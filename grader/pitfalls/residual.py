@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.pitfalls.measure import (
-    backward_ok, close, detector, error, fmt, forward_ok, input_grad, out_of, ran,
+    backward_ok, close, detector, error, fmt, forward_ok, input_grad, kept, out_of, ran,
 )
 
 # Below this (relative to the input's scale) an output is "zero": the skip added nothing.
@@ -81,9 +81,9 @@ def _searchable(ev: Evidence) -> list[ProbeEvidence]:
     return [p for p in ran(ev) if p.spec.params != "init" and not p.spec.diagnostic]
 
 
-def explain(probes: list[ProbeEvidence]) -> Arrangement | None:
+def explain(probes: list[ProbeEvidence], memo=None) -> Arrangement | None:
     for a in ARRANGEMENTS:
-        if all(close(out_of(p), compute(p, a), p) for p in probes):
+        if all(close(out_of(p), kept(memo, ("residual", p.name, a), lambda: compute(p, a)), p) for p in probes):
             return a
     return None
 
@@ -93,7 +93,7 @@ def residual_arrangement(ev: Evidence):
     probes = [p for p in _searchable(ev) if compute(p, RIGHT) is not None]
     if not probes or all(forward_ok(p) and backward_ok(p) for p in probes):
         return
-    a = explain(probes)
+    a = explain(probes, ev.memo)
     if a is None:
         return
     for pitfall, what in a.pitfalls():

@@ -23,7 +23,7 @@ import torch
 
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.pitfalls.measure import (
-    backward_ok, close, construction, detector, error, fmt, forward_ok, input_grad, nonfinite, out_of, ran,
+    backward_ok, close, construction, detector, error, fmt, forward_ok, input_grad, kept, nonfinite, out_of, ran,
     eps_by_rule,
 )
 
@@ -164,14 +164,15 @@ def _searchable(ev: Evidence) -> list[tuple[ProbeEvidence, Setting]]:
     return [(p, s) for p in ran(ev) if p.spec.params != "init" and (s := setting(ev, p))]
 
 
-def explain(probes: list[tuple[ProbeEvidence, Setting]]) -> Variant | None:
+def explain(probes: list[tuple[ProbeEvidence, Setting]], memo=None) -> Variant | None:
     """The simplest variant reproducing every probe's output, or None. A bias needs a probe of
     several rows to be seen: on one row any difference is 'a constant per feature'."""
     rows = any(_rows(p) > 1 for p, _ in probes)
     for v in VARIANTS:
         if v.bias and not rows:
             continue
-        if all(close(out_of(p), fit(out_of(p), compute(p, s, v), v), p) for p, s in probes):
+        if all(close(out_of(p), fit(out_of(p), kept(memo, ("rmsnorm", p.name, s, v), lambda: compute(p, s, v)), v), p)
+               for p, s in probes):
             return v
     return None
 
@@ -192,7 +193,7 @@ def rmsnorm_formula(ev: Evidence):
     probes = _searchable(ev)
     if not probes or all(forward_ok(p) and backward_ok(p) for p in ran(ev)):
         return
-    v = explain(probes)
+    v = explain(probes, ev.memo)
     if v is None:
         return
     for pitfall, what in v.pitfalls(_has_weight(ev)):
