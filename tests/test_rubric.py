@@ -325,3 +325,12 @@ def test_a_sentence_ending_in_a_new_subject_and_a_colon_hands_it_on():
                                {"name": "LayerNorm", "match": {"en": ["layernorm"]}}])
     assert rubric.grade(question, "LayerNorm 是 (x-μ)/σ·γ+β，RMSNorm 就是：\ny = x/rms(x)·g\n不减均值。").score == 1.0
     assert rubric.grade(question, "RMSNorm 是 x/rms(x)·g，LayerNorm 就是：\ny = (x-μ)/σ\n不减均值。").score == 0.0
+
+
+def test_a_negation_inside_a_condition_contradicts_nothing():
+    question = short([point("rescale above c", en=["re:exceeds? (?:the )?threshold"], zh=["超过阈值"])])
+    for text in ("If the norm does not exceed the threshold, nothing happens; otherwise it is rescaled.",
+                 "如果范数没超过阈值，就什么都不做。"):
+        verdict = rubric.grade(question, text)
+        assert not verdict.contradicted, text
+    assert rubric.grade(question, "The norm never exceeds the threshold.").contradicted

@@ -72,6 +72,9 @@ _POST_NEGATION = re.compile(
     r"|^(?:也|都|就|并|还|却)?(?:并没有|并不|并未|没有|没|不会|不再|未|不)(?:变|更|升|增|降|减|(?:出现|发生)(?![\u4e00-\u9fff])|上升|下降|提高|降低|增大|减小|消失|爆炸)",
     re.ASCII,
 )
+# A clause that states a condition, up to the match.
+_CONDITION = re.compile(r"^\W*(?:(?:and|but|so|or|only)\s+)?(?:if|when|whenever|unless|as long as|once)\b"
+                        r"|(?:如果|若|要是|假如|只要|一旦|倘若)", re.ASCII)
 # What comes between a privative and the colon that introduces its objects.
 _PRIVATIVE_HEADING = re.compile(r"(?:了?(?:什么|哪些)(?:东西)?)?[?？]?[:：]")
 # A misconception said as a warning, a hypothetical or a counter-example is not asserted.
@@ -362,6 +365,12 @@ class Reading:
             end = cue.start + len(_ZH_NEGATION_PREFIX.match(self.text, cue.start).group()) if cue.zh else cue.end
             blanked[cue.start : end] = " " * (end - cue.start)
         return pattern.match("".join(blanked), start) is not None
+
+    def conditional(self, start: int) -> bool:
+        """The match sits in a condition ("if the norm does not exceed c, nothing happens", "如果长度
+        没超过上限，就什么都不做"): a negation there denies nothing the answer claims."""
+        c0, _ = self.span_of(self.clause_ends, start)
+        return _CONDITION.search(self.text[c0:start]) is not None
 
     def hedged(self, start: int, end: int) -> bool:
         """A claim said as a hypothetical (its clause), a warning (its sentence) or a quote."""

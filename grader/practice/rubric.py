@@ -210,7 +210,7 @@ def grade(question: ShortQuestion, text: str) -> Verdict:
         elif asserted:
             verdict.swapped.append((point, next(s for *_, s in asserted if s != point.about)))
             lost += SWAP_COST * point.weight
-        elif any(_about(point, s) for *_, s in negated):
+        elif any(_about(point, s) for r, a, _, s in negated if not r.conditional(a)):
             verdict.contradicted.append(point)
             verdict.missed.append(point)
             lost += CONTRADICTION_COST * point.weight
