@@ -334,3 +334,15 @@ def test_a_negation_inside_a_condition_contradicts_nothing():
         verdict = rubric.grade(question, text)
         assert not verdict.contradicted, text
     assert rubric.grade(question, "The norm never exceeds the threshold.").contradicted
+
+
+def test_someone_elses_view_and_a_formula_called_a_different_function_are_not_asserted():
+    question = short([point("biased", en=["biased"])],
+                     [{"claim": {"en": "Adam variance", "zh": "Adam 方差"}, "match": {"en": ["re:variance of adam"], "zh": ["adam方差"]}},
+                      {"claim": {"en": "std + eps"}, "match": {"en": ["std+eps"]}}])
+    for text in ("It is not the only explanation. Liu et al. (RAdam) attribute it to the variance of Adam early on.",
+                 "也有人认为是 adam 方差的问题。",
+                 "Writing (x - mu) / (std + eps) instead is a different function."):
+        assert rubric.grade(question, text).misconceptions == [], text
+    assert rubric.grade(question, "Warm-up is needed because of the variance of Adam.").misconceptions
+    assert rubric.grade(question, "Divide by std + eps.").misconceptions

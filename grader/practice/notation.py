@@ -57,7 +57,7 @@ CANONICAL = [
     (r"\b(normal|initial|regular|standard|stabil|minim|maxim|optim|recogn|parameter|summar|general|"
      r"central|util|real|visual|random|vector)is(e|ed|es|ing|ation|ations|er|ers)\b", r"\1iz\2"),
     (r"\bbehaviour", "behavior"), (r"\bcentre", "center"), (r"\bcentring", "centering"),
-    (r"规范化", "归一化"), (r"批量归一化|批标准化", "批归一化"), (r"层标准化", "层归一化"), (r"热身", "预热"),
+    (r"规范化", "归一化"), (r"批量归一化|批标准化", "批归一化"), (r"层标准化", "层归一化"), (r"热身", "预热"), (r"定心", "中心化"),
 ]
 _CANONICAL = [(re.compile(pattern, re.ASCII), repl) for pattern, repl in CANONICAL]  # \b beside Chinese too
 

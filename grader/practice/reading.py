@@ -82,7 +82,10 @@ _PRIVATIVE_HEADING = re.compile(r"(?:了?(?:什么|哪些)(?:东西)?)?[?？]?[:
 _HYPOTHETICAL = re.compile(
     r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会"
     # "The paper wants to explain why the Transformer needs warm-up": a question posed, not a claim.
-    r"|\b(?:explain|explains|understand|ask|asks|asked|study|studies|investigat[a-z]*|analy[sz][a-z]*) why\b|(?:解释|研究|探究|分析|搞清楚|弄清楚|想知道)[^，。；]{0,20}(?:为什么|为何|为啥)",
+    r"|\b(?:explain|explains|understand|ask|asks|asked|study|studies|investigat[a-z]*|analy[sz][a-z]*) why\b|(?:解释|研究|探究|分析|搞清楚|弄清楚|想知道|回答|问题是)[^，。；]{0,20}(?:为什么|为何|为啥)"
+    # Someone else's view, reported: "Liu et al. (RAdam) attribute it to ...", "也有人认为 ...".
+    r"|\b(?:et al|others|some (?:people|authors|papers|works?)|another (?:paper|view|explanation|line of work))\b[^.;]{0,40}?\b(?:argue|argued|attribute|attributed|claim|claimed|suggest|suggested|propose|proposed|believe|say|says|blame|blamed)\b"
+    r"|(?:也有人|有人|有观点|有的论文|另一种(?:解释|观点|说法)|另一篇)[^，。；]{0,6}(?:认为|觉得|说|解释|归因|提出)",
     re.ASCII)
 # A claim said of what the answer sets its subject against is not asserted: "unlike value clipping,
 # which changes the direction", "不像按值裁剪那样逐元素截断": the frame reaches the end of its clause
@@ -107,7 +110,8 @@ _WARNING = re.compile(
     re.ASCII,
 )
 _VERDICT = re.compile(
-    r"(?<!not )(?<!n't )(?<![=_.])\b(?:wrong|incorrect|bug|buggy|false|untrue|an error)\b|\bnot true\b|(?<!不是)(?:错误|是错的|有误)|(?<![没并])不对",
+    r"(?<!not )(?<!n't )(?<![=_.])\b(?:wrong|incorrect|bug|buggy|false|untrue|an error|a mismatch|a different (?:function|formula))\b"
+    r"|\bnot true\b|(?<!不是)(?:错误|是错的|有误)|(?<![没并])不对|(?:是|就成了)(?:另一个|不同的)(?:函数|公式)",
     re.ASCII)
 _REFERS_BACK = re.compile(r"\s*(?:which|that|this|it|and that|and this)\b|\s*(?:这|这样|这是|那)", re.ASCII)
 # A single quote opens and closes only beside a non-letter: "that's" and "torch.std's" quote nothing.
