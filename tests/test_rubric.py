@@ -346,3 +346,12 @@ def test_someone_elses_view_and_a_formula_called_a_different_function_are_not_as
         assert rubric.grade(question, text).misconceptions == [], text
     assert rubric.grade(question, "Warm-up is needed because of the variance of Adam.").misconceptions
     assert rubric.grade(question, "Divide by std + eps.").misconceptions
+
+
+def test_a_table_read_as_sentences_stays_bounded():
+    """A head repeated in every row's sentence cannot blow a 5000-character answer up (a long head
+    repeated over hundreds of rows made 770 KB and 4 s of grading)."""
+    text = ("| x | " + "LayerNorm normalizes " * 110 + " | y |\n|---|---|---|\n" + "|a|b|c|\n" * 800)[:5000]
+    assert len(tables(text)) <= 3 * len(text) + 2000
+    small = "| | LayerNorm | BatchNorm |\n|---|---|---|\n" + "| " + "aspect " * 40 + "| a | b |\n"
+    assert all(len(line) < 100 for line in tables(small).splitlines())

@@ -133,6 +133,7 @@ def tables(text: str) -> str:
         return text
     lines = text.split("\n")
     out, i = [], 0
+    budget = 2 * len(text) + 2000  # what the sentences may add: a head repeated per row stays bounded
     while i < len(lines):
         if i + 1 < len(lines) and lines[i].count("|") >= 1 and _TABLE_RULE.match(lines[i + 1]):
             head = _cells(lines[i])
@@ -141,8 +142,11 @@ def tables(text: str) -> str:
             while j < len(lines) and "|" in lines[j] and lines[j].strip():
                 rows.append(_cells(lines[j]))
                 j += 1
-            if len(head) >= 2 and rows:
-                out += _table_sentences(head, rows)
+            sentences = _table_sentences(head, rows) if len(head) >= 2 and rows else []
+            added = sum(map(len, sentences))
+            if sentences and added <= budget:
+                budget -= added
+                out += sentences
                 i = j
                 continue
         out.append(lines[i])
@@ -153,6 +157,9 @@ def tables(text: str) -> str:
 def _cells(line: str) -> list[str]:
     inner = _TABLE_ROW.match(line).group(1)
     return [c.strip().strip("*_`").strip() for c in inner.split("|")]
+
+
+LABEL_MAX = 60  # a head or row label repeated in every sentence of its column or row
 
 
 def _table_sentences(head: list[str], rows: list[list[str]]) -> list[str]:
@@ -166,9 +173,10 @@ def _table_sentences(head: list[str], rows: list[list[str]]) -> list[str]:
             if not cell:
                 continue
             if len(head) == 2:
-                subject, aspect = label, ""
+                subject, aspect = label[:LABEL_MAX], ""
             else:
                 subject, aspect = (head[j], label) if by_column else (label, head[j])
+                subject, aspect = subject[:LABEL_MAX], aspect[:LABEL_MAX]
             sentences.append(f"{subject}: {_cell_said(aspect, cell)}." if subject else f"{_cell_said(aspect, cell)}.")
     return sentences
 
