@@ -293,3 +293,39 @@ def test_displayed_copies_and_leaves_the_original_exact():
     shown = displayed(result)
     assert result.output == NASTY and "\x1b" not in shown.output and shown.checks[0].message != NASTY
     assert displayed(ErrorInfo("k", "\x1b")).message == "\\x1b"
+
+
+def test_walks_stay_refused_while_the_answer_is_sent_without_a_prewarm():
+    """A child without a prewarm (batch grading) takes its namespace snapshot on the job's clock:
+    gc's walks and sys._current_frames must be refused before it, or restore_all() puts them back
+    while the submission's own threads still run during send(). In a process of its own: the
+    runner hardens the process it runs in."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    code = f'''
+import gc, os, sys
+from pathlib import Path
+from grader.bank import catalog
+from grader.grading import runner
+from grader.grading.submit import job_task
+loaded = catalog.load_paths([Path({str(root / "questions" / "tasks")!r})]).tasks["layernorm"]
+seed = loaded.spec.default_seed
+job = {{"task": job_task(loaded.spec, seed), "task_dir": str(loaded.dir), "filename": "s.py", "seed": seed,
+       "device": "cpu", "mode": "grade",
+       "source": Path({str(root / "grader" / "mutants" / "layernorm" / "unbiased_variance.py")!r}).read_text()}}
+def send(meta, tensors):
+    for fn in (gc.get_objects, sys._current_frames):
+        try:
+            fn()
+            print("open")
+        except RuntimeError:
+            print("refused")
+send.__module__ = "grader.sandbox.child"
+send.record_fd = os.pipe()[1]
+runner.child_main(job, send)
+'''
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=root)
+    assert done.stdout.split() == ["refused", "refused"], done.stderr[-2000:]

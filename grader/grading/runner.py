@@ -92,6 +92,10 @@ def child_main(job: dict, send: Send) -> None:
     if record_fd is not None:
         if spec.forbidden.ops and not oprecord.take_prepared(spec.forbidden.ops, record_fd):
             oprecord.install(spec.forbidden.ops, record_fd)
+        if not _PREWARMED_WATCH:
+            # Refused before the snapshot, as prewarm() does: restore_all() puts back what the
+            # snapshot holds, and the submission's own threads may still run while send() works.
+            guard.refuse_walks()
         watch, scrub = _PREWARMED_WATCH.pop() if _PREWARMED_WATCH else (_watch(send.__module__), None)
         guard.harden(scrub)
     worker = _PREWARMED.pop() if _PREWARMED else guard.Worker(None)
