@@ -340,11 +340,16 @@ def test_someone_elses_view_and_a_formula_called_a_different_function_are_not_as
     question = short([point("biased", en=["biased"])],
                      [{"claim": {"en": "Adam variance", "zh": "Adam 方差"}, "match": {"en": ["re:variance of adam"], "zh": ["adam方差"]}},
                       {"claim": {"en": "std + eps"}, "match": {"en": ["std+eps"]}}])
-    for text in ("It is not the only explanation. Liu et al. (RAdam) attribute it to the variance of Adam early on.",
+    for text in ("It is not the only explanation. Some papers attribute it to the variance of Adam early on.",
                  "也有人认为是 adam 方差的问题。",
                  "Writing (x - mu) / (std + eps) instead is a different function."):
         assert rubric.grade(question, text).misconceptions == [], text
     assert rubric.grade(question, "Warm-up is needed because of the variance of Adam.").misconceptions
+    assert rubric.grade(question, "It is not the only explanation of warm-up. Liu et al. (RAdam) attribute it to the "
+                                  "variance of Adam early on.").misconceptions == []
+    assert rubric.grade(question, "这不是 warmup 的唯一解释。RAdam（Liu 等人）认为是 adam 方差太大。").misconceptions == []
+    # The paper the question is about, reported: its claims are the answer's own.
+    assert rubric.grade(question, "Xiong et al. attribute it to the variance of Adam.").misconceptions
     assert rubric.grade(question, "Divide by std + eps.").misconceptions
 
 

@@ -75,6 +75,10 @@ _POST_NEGATION = re.compile(
 # A clause that states a condition, up to the match.
 _CONDITION = re.compile(r"^\W*(?:(?:and|but|so|or|only)\s+)?(?:if|when|whenever|unless|as long as|once)\b"
                         r"|(?:如果|若|要是|假如|只要|一旦|倘若)", re.ASCII)
+# "Not the only explanation", "another view": what introduces someone else's view.
+_OTHER_VIEWS = re.compile(r"\b(?:not the only|another|other|alternative|competing) (?:explanations?|views?|accounts?|theor(?:y|ies)|reasons?)\b"
+                          r"|不是[^。；]{0,12}唯一(?:的)?(?:解释|原因|说法)|(?:另一种|其他|别的)(?:解释|观点|说法|理论)", re.ASCII)
+_REPORTED = re.compile(r"\b(?:et al|argue[sd]?|attribute[sd]?|claims?|suggests?|propose[sd]?|blames?)\b|等人|认为|归因|指出", re.ASCII)
 # What comes between a privative and the colon that introduces its objects.
 _PRIVATIVE_HEADING = re.compile(r"(?:了?(?:什么|哪些)(?:东西)?)?[?？]?[:：]")
 # A misconception said as a warning, a hypothetical or a counter-example is not asserted.
@@ -83,8 +87,9 @@ _HYPOTHETICAL = re.compile(
     r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会"
     # "The paper wants to explain why the Transformer needs warm-up": a question posed, not a claim.
     r"|\b(?:explain|explains|understand|ask|asks|asked|study|studies|investigat[a-z]*|analy[sz][a-z]*) why\b|(?:解释|研究|探究|分析|搞清楚|弄清楚|想知道|回答|问题是)[^，。；]{0,20}(?:为什么|为何|为啥)"
-    # Someone else's view, reported: "Liu et al. (RAdam) attribute it to ...", "也有人认为 ...".
-    r"|\b(?:et al|others|some (?:people|authors|papers|works?)|another (?:paper|view|explanation|line of work))\b[^.;]{0,40}?\b(?:argue|argued|attribute|attributed|claim|claimed|suggest|suggested|propose|proposed|believe|say|says|blame|blamed)\b"
+    # A view reported as another's: "some people attribute it to ...", "也有人认为 ...". Not "X et al.
+    # argue": in an answer about X's paper that is the answer's own claim.
+    r"|\b(?:others|some (?:people|authors|papers|works?)|another (?:paper|view|explanation|line of work))\b[^.;]{0,40}?\b(?:argue|argued|attribute|attributed|claim|claimed|suggest|suggested|propose|proposed|believe|say|says|blame|blamed)\b"
     r"|(?:也有人|有人|有观点|有的论文|另一种(?:解释|观点|说法)|另一篇)[^，。；]{0,6}(?:认为|觉得|说|解释|归因|提出)",
     re.ASCII)
 # A claim said of what the answer sets its subject against is not asserted: "unlike value clipping,
@@ -388,7 +393,16 @@ class Reading:
         if self._verdict_after(start, max(c1, end)):
             return True
         s0, s1 = self.span_of(self.sentence_ends, start)
+        if self._other_view(s0, start):
+            return True
         return _WARNING.search(self.text[s0 : max(s1, end)].lstrip()) is not None
+
+    def _other_view(self, s0: int, start: int) -> bool:
+        """"It is not the only explanation. Liu et al. (RAdam) attribute it to ...": a view reported
+        as someone else's, right after the answer says there are others."""
+        p0 = self.span_of(self.sentence_ends, max(s0 - 2, 0))[0] if s0 > 1 else s0
+        return (_OTHER_VIEWS.search(self.text, p0, start) is not None
+                and _REPORTED.search(self.text, s0, start) is not None)
 
     def _verdict_after(self, start: int, clause_end: int) -> bool:
         """"x.std() is wrong here", "x.std() applies Bessel's correction, which is a bug": a verdict
