@@ -76,7 +76,7 @@ _POST_NEGATION = re.compile(
 _CONDITION = re.compile(r"^\W*(?:(?:and|but|so|or|only)\s+)?(?:if|when|whenever|unless|as long as|once)\b"
                         r"|(?:如果|若|要是|假如|只要|一旦|倘若)", re.ASCII)
 # "Not the only explanation", "another view": what introduces someone else's view.
-_OTHER_VIEWS = re.compile(r"\b(?:not the only|another|other|alternative|competing) (?:explanations?|views?|accounts?|theor(?:y|ies)|reasons?)\b"
+_OTHER_VIEWS = re.compile(r"\b(?:not the only|another|other|alternative|competing) (?:explanations?|views?|accounts?|theor(?:y|ies))\b"
                           r"|不是[^。；]{0,12}唯一(?:的)?(?:解释|原因|说法)|(?:另一种|其他|别的)(?:解释|观点|说法|理论)", re.ASCII)
 _REPORTED = re.compile(r"\b(?:et al|argue[sd]?|attribute[sd]?|claims?|suggests?|propose[sd]?|blames?)\b|等人|认为|归因|指出", re.ASCII)
 # What comes between a privative and the colon that introduces its objects.
