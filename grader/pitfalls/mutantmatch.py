@@ -85,9 +85,11 @@ def _run(ev: Evidence, mutant_id: str, probe: ProbeEvidence, out_agrees) -> dict
     (half a failing submission's diagnosis) then need not run."""
     if ev.memo is not None:  # the judge process: every mutant's whole run, once per task and seed
         key = ("mutant", mutant_id, probe.name)
-        if key not in ev.memo:
-            ev.memo.keep(key, _whole_run(ev, mutant_id, probe))
-        held, found = ev.memo.get(key) or _whole_run(ev, mutant_id, probe)
+        if key in ev.memo:
+            held, found = ev.memo[key]
+        else:
+            held, found = _whole_run(ev, mutant_id, probe)
+            ev.memo.keep(key, (held, found))  # unless past the memo's byte budget
         if found is None or not _holds_the_same(ev, held, probe) or not out_agrees(found["out"]):
             return None
         return found
