@@ -85,7 +85,7 @@ def grade_paths(
     cache = cache or results_cache.ResultsCache()
     keys: list[str | None] = [None] * len(found)
     digest = results_cache.task_digest(loaded) if use_cache else ""
-    seed = loaded.spec.default_seed if options.seed is None else options.seed
+    seed = _seed(loaded, options)
     for i, f in enumerate(found):
         if f.problem:
             results[i] = bad_file(f.path or Path(f.name), loaded.spec.id, f.problem)
@@ -149,10 +149,14 @@ def sandbox_settings(loaded, options: Options) -> dict:
     them). Every core grades: an idle child warming up would only take CPU from a running one.
     Every job is the same task and seed: the zygote reads it once for all its children. A function
     task's gradcheck imports once per zygote rather than per child."""
-    seed = loaded.spec.default_seed if options.seed is None else options.seed
+    seed = _seed(loaded, options)
     return {"device": options.device, "insecure": options.insecure, "prewarm": False,
             "preload": FUNCTION_TASK_PRELOAD if loaded.spec.kind == "function" else (),
             "prepare": {"task": job_task(loaded.spec, seed), "seed": seed, "device": options.device}}
+
+
+def _seed(loaded, options: Options) -> int:
+    return loaded.spec.default_seed if options.seed is None else options.seed
 
 
 def _new_sandbox(settings: dict):

@@ -82,11 +82,16 @@ def remembered(job: dict, files: list, compute) -> dict:
     key = _key(job, files)
     if key is None:
         return compute()  # what cannot be stamped is not kept
-    if key not in _remembered:
-        if len(_remembered) >= REMEMBERED:
-            del _remembered[next(iter(_remembered))]
-        _remembered[key] = compute()
-    return _copy(_remembered[key])
+    return _copy(_kept(_remembered, key, compute))
+
+
+def _kept(store: dict, key: str, make):
+    """store[key], made now if missing; the oldest entry goes first past REMEMBERED."""
+    if key not in store:
+        if len(store) >= REMEMBERED:
+            del store[next(iter(store))]
+        store[key] = make()
+    return store[key]
 
 
 def _key(job: dict, files: list) -> str | None:
@@ -142,11 +147,7 @@ def memo(job: dict, files: list) -> Memo | None:
     key = _key(job, files)
     if key is None:
         return None
-    if key not in _memos:
-        if len(_memos) >= REMEMBERED:
-            del _memos[next(iter(_memos))]
-        _memos[key] = Memo()
-    return _memos[key]
+    return _kept(_memos, key, Memo)
 
 
 def file_key(path, name: str) -> tuple | None:

@@ -83,33 +83,29 @@ def _run(ev: Evidence, mutant_id: str, probe: ProbeEvidence, out_agrees) -> dict
     """The mutant's output, input gradient and parameter gradients, keyed as the child keys them;
     None when out_agrees(output) is False: most mutants differ in their output, and their backward
     (half a failing submission's diagnosis) then need not run."""
-    if ev.memo is not None:  # the judge process: every mutant's whole run, once per task and seed
+    if ev.memo is None:
+        held, found = _whole_run(ev, mutant_id, probe, out_agrees)
+    else:  # the judge process: every mutant's whole run, once per task and seed
         key = ("mutant", mutant_id, probe.name)
         if key in ev.memo:
             held, found = ev.memo[key]
         else:
             held, found = _whole_run(ev, mutant_id, probe)
             ev.memo.keep(key, (held, found))  # unless past the memo's byte budget
-        if found is None or not _holds_the_same(ev, held, probe) or not out_agrees(found["out"]):
-            return None
-        return found
-    args, kwargs = construction(ev, probe)
-    try:
-        module = ev.build(mutant_id, args, kwargs)
-        if not _holds_the_same(ev, _parameter_names(module), probe):
-            return None
-        return _forward_backward(module, probe, out_agrees)
-    except Exception:  # a mutant that fails on this probe cannot be matched on it
+    if found is None or not _holds_the_same(ev, held, probe) or not out_agrees(found["out"]):
         return None
+    return found
 
 
-def _whole_run(ev: Evidence, mutant_id: str, probe: ProbeEvidence) -> tuple[set, dict | None]:
-    """(the mutant's parameter names, its output and gradients or None where it fails), for the memo:
-    made of trusted code and the truth's inputs alone, whatever the submission did."""
+def _whole_run(ev: Evidence, mutant_id: str, probe: ProbeEvidence,
+               out_agrees=lambda out: True) -> tuple[set, dict | None]:
+    """(the mutant's parameter names, its output and gradients; None where it fails or where
+    out_agrees(output) is False, before its backward). Made of trusted code and the truth's inputs
+    alone, whatever the submission did: the memo keeps it with out_agrees always true."""
     args, kwargs = construction(ev, probe)
     try:
         module = ev.build(mutant_id, args, kwargs)
-        return _parameter_names(module), _forward_backward(module, probe)
+        return _parameter_names(module), _forward_backward(module, probe, out_agrees)
     except Exception:  # a mutant that fails on this probe cannot be matched on it
         return set(), None
 
