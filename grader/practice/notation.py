@@ -173,11 +173,11 @@ def _table_sentences(head: list[str], rows: list[list[str]]) -> list[str]:
             if not cell:
                 continue
             if len(head) == 2:
-                subject, aspect = label[:LABEL_MAX], ""
+                subject, aspect = label, ""
             else:
                 subject, aspect = (head[j], label) if by_column else (label, head[j])
-                subject, aspect = subject[:LABEL_MAX], aspect[:LABEL_MAX]
-            sentences.append(f"{subject}: {_cell_said(aspect, cell)}." if subject else f"{_cell_said(aspect, cell)}.")
+            said = _cell_said(aspect[:LABEL_MAX], cell)
+            sentences.append(f"{subject[:LABEL_MAX]}: {said}." if subject else f"{said}.")
     return sentences
 
 

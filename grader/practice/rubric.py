@@ -48,6 +48,8 @@ _CONTRAST_BEFORE = re.compile(
     r"|不同于|相比于?|比起|较之|相较于?|比|像|(?<![也即])就是|等于|相当于|不输于?|不亚于|媲美|接近|=|≈|~)\s*$",  # "RMSNorm = LayerNorm without re-centering"
     re.ASCII,
 )
+# "RMSNorm is:", "RMSNorm 就是：" right after a subject's name: what follows is about it.
+_NAMED_BEFORE_COLON = re.compile(r"\s*(?:is|does|computes|就是|是|则是|的做法是|做的是)?\s*[:：]")
 _CONTRAST_AFTER = re.compile(r"^\s*(?:不同|相比|相反|比较|比起来|相当|相近|一样|差不多|类似|相同|基本相同|持平|不相上下|相仿|接近|齐平|(?:最大|主要|最主要|根本|本质)?的?(?:区别|差别|不同))")
 _CONTRAST_WITH = re.compile(r"(?:与|和|跟|同)\s*$")
 
@@ -142,7 +144,7 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
         # A sentence that ends naming a new subject before a colon ("LayerNorm is ..., RMSNorm is:")
         # hands on that one.
         last_clause = reading.span_of(reading.clause_ends, earlier[-1][0])
-        if re.match(r"\s*(?:is|does|computes|就是|是|则是|的做法是|做的是)?\s*[:：]", reading.text[earlier[-1][1]:last_clause[1] + 1]):
+        if _NAMED_BEFORE_COLON.match(reading.text, earlier[-1][1], last_clause[1] + 1):
             return earlier[-1][2]
         return next(m[2] for m in earlier if m[0] >= first)
     after = [m for m in mentions if m[0] >= end and m[0] < s1 and not m[3]]
