@@ -113,15 +113,20 @@ def write(folder: Path, pairs: list[tuple[str, str]]) -> Path:
     return folder
 
 
+FIRST_DONE: list[float] = []  # when the last grade() delivered its first result, from its start
+
+
 def grade(folder: Path, jobs: int, deadline: float | None = None, cache: bool = False):
     """(the batch, wall s, CLI CPU s, zygotes' own CPU s, children's, wardens' and judges' CPU s)."""
     Metered.spent = []
+    FIRST_DONE.clear()
     own = own_cpu()
     start = time.perf_counter()
     options = batches.Options(deadline_s=deadline)
     settings = batches.sandbox_settings(batches.find_task("layernorm"), options)  # as `dlprep grade` starts them
     result = batches.grade_paths([folder], "layernorm", jobs=jobs, options=options, use_cache=cache,
-                                 start_sandbox=lambda: Metered(**settings))
+                                 start_sandbox=lambda: Metered(**settings),
+                                 on_done=lambda done, total: FIRST_DONE or FIRST_DONE.append(time.perf_counter() - start))
     wall = time.perf_counter() - start
     return result, wall, own_cpu() - own, sum(z for z, _ in Metered.spent), sum(c for _, c in Metered.spent)
 
@@ -172,6 +177,7 @@ def main() -> None:
                    else "buggy"].append((name, text))
 
         result, wall, own, zygotes, kids = grade(mix, jobs, cache=True)
+        first = FIRST_DONE[0]
         count = len(result.submissions)
         cpu_ms = (own + zygotes + kids) * 1000 / count
         per_style = {}
@@ -216,6 +222,9 @@ def main() -> None:
     print(f"naive (fresh interpreter per submission, {jobs} at a time): {naive_rate:.2f} submissions/s "
           f"over {len(naive_files)}")
     print(f"ratio {ratio:.1f}x the naive grader (goal >= {GOAL_RATIO:.0f}: {'met' if ratio >= GOAL_RATIO else 'NOT met'})")
+    steady = (count - 1) / (wall - first) / naive_rate
+    print(f"  start-up apart: the first result after {first:.2f} s (the zygotes' torch import), then "
+          f"{(count - 1) / (wall - first):.1f} submissions/s, {steady:.1f}x the naive grader")
     cached_n = count - len(never)
     print(f"cached regrade of {cached_n} ({len(never)} crashes, never cached, left out): {cached_s:.2f} s "
           f"({cached_cpu:.2f} s CPU), a fresh `dlprep grade` process (goal < {GOAL_CACHED_S:.0f} s for 200: "

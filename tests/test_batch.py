@@ -187,6 +187,45 @@ def test_a_machine_that_cannot_grade_stops_the_batch(tmp_path):
                             start_sandbox=NoIsolation)
 
 
+def test_a_worker_grades_as_soon_as_its_own_sandbox_is_ready_and_a_refusing_one_takes_no_job(tmp_path):
+    """The first sandbox's check waits until the second has graded a submission (with --jobs 2 on a
+    busy machine one zygote's torch import ends well after the other's), then refuses: the second
+    grades every submission, and the batch is not held up waiting for the first."""
+    import threading
+
+    graded = threading.Event()
+    made: list = []
+
+    class Slow:
+        def __init__(self):
+            self.waited = None
+
+        def check(self):
+            self.waited = graded.wait(60)  # False if the pool waited for every sandbox before any job
+            raise CannotGrade("this one cannot grade")
+
+        def interrupt(self):
+            pass
+
+        def close(self):
+            pass
+
+    class Quick(_Killing):
+        def run(self, job, deadline_s=10.0, trusted=None):
+            result = super().run(job, deadline_s, trusted)
+            graded.set()
+            return result
+
+    def start():
+        made.append(Slow() if not made else Quick(0))
+        return made[-1]
+
+    folder = _folder(tmp_path, {"a.py": CORRECT, "b.py": "# b\n" + CORRECT, "c.py": "# c\n" + CORRECT})
+    result = batches.grade_paths([folder], "layernorm", jobs=2, use_cache=False, start_sandbox=start)
+    assert made[0].waited is True
+    assert [s.result.verdict for s in result.submissions] == ["pass", "pass", "pass"]
+
+
 def test_jobs_one_and_two_give_the_same_report(tmp_path):
     sources = dict(batch_class.submissions(8, hostile=False)[:6])
     sources["h-exit.py"] = batch_class.source("hostile", "exit_at_import")

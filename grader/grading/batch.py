@@ -182,19 +182,21 @@ class _Pool:
         self.lock = threading.Lock()
         self.threads: list[threading.Thread] = []
         self.done: queue.Queue = queue.Queue()
+        self.refused: list[CannotGrade] = []  # the sandboxes that failed their check (list.append: thread-safe)
 
     def run(self, items: list[tuple[int, Found]], workers: int, deliver: Callable) -> bool:
         """deliver(index, result) as each finishes, in this (the main) thread; True when Ctrl-C
-        stopped it. The sandboxes start together and are checked before any job: if none can
-        grade, neither can the batch (CannotGrade, exit 3)."""
+        stopped it. The sandboxes start together; each worker grades as soon as its own is ready
+        (the zygotes' torch imports end at different times on a busy machine) and is checked
+        before its first job: if none can grade, neither can the batch (CannotGrade, exit 3)."""
         try:
-            ready = self._start_all(workers)
+            started = self._start_all(workers)
             todo: queue.Queue = queue.Queue()
             for item in items:
                 todo.put(item)
             done = self.done
             self.threads = [threading.Thread(target=self._work, args=(sandbox, todo, done), daemon=True)
-                            for sandbox in ready]
+                            for sandbox in started]
             for t in self.threads:
                 t.start()
             received: set[int] = set()
@@ -203,6 +205,8 @@ class _Pool:
                     index, result = done.get(timeout=WAIT_S)
                 except queue.Empty:
                     if not any(t.is_alive() for t in self.threads) and done.empty():
+                        if len(self.refused) == len(started):
+                            raise self.refused[0]  # no sandbox could grade here
                         break  # every worker gone (only a bug does that): never wait forever
                     continue
                 received.add(index)
@@ -224,21 +228,11 @@ class _Pool:
         try:
             for _ in range(workers):
                 started.append(self._hold(self.start()))
-            ready, failure = [], None
-            for sandbox in started:
-                try:
-                    sandbox.check()
-                    ready.append(sandbox)
-                except CannotGrade as exc:
-                    failure = failure or exc
-                    self._close(sandbox)
         except BaseException:
             for sandbox in started:
                 self._close(sandbox)
             raise
-        if not ready:
-            raise failure
-        return ready
+        return started
 
     def _interrupt(self) -> None:
         self.stop.set()
@@ -250,6 +244,14 @@ class _Pool:
 
     def _work(self, sandbox, todo: queue.Queue, done: queue.Queue) -> None:
         try:
+            try:
+                sandbox.check()  # waits for its zygote; the other workers may be grading already
+            except CannotGrade as exc:
+                self.refused.append(exc)  # this worker takes no job: the others grade them
+                return
+            except Exception:  # noqa: BLE001 - a zygote that failed to start: replaced at its first job
+                self._close(sandbox)
+                sandbox = None
             while not self.stop.is_set():
                 try:
                     index, found = todo.get_nowait()

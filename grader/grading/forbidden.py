@@ -39,19 +39,38 @@ def scan(source: str, names: list[str]) -> list[Finding]:
     return list(_scan(source, tuple(names)))
 
 
-# The judge scans each submission twice (the forbidden-ops check, the forbidden-builtin detector);
-# parsing and walking the tree several times is ~1 ms a scan. Findings are frozen: safe to share.
+@dataclass(frozen=True, eq=False)  # hashed by identity: the caches below key on it
+class _Parsed:
+    """A source parsed and walked once: every scan of it reads these (read-only)."""
+
+    tree: ast.Module
+    nodes: tuple[ast.AST, ...]  # ast.walk's order
+    aliases: frozenset[str]  # the local names bound to torch or one of its submodules
+
+
+# The judge reads each submission several times (the forbidden-ops check, the forbidden-builtin
+# detector, the tampering doubt on each self-report): parsing and walking its tree is ~1 ms each
+# time, so a source is parsed and walked once. Nothing mutates a tree; findings are frozen.
 @functools.lru_cache(maxsize=8)
-def _scan(source: str, names: tuple[str, ...]) -> tuple[Finding, ...]:
+def _parse(source: str) -> _Parsed | None:
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
+        return None
+    nodes = tuple(ast.walk(tree))
+    return _Parsed(tree, nodes, frozenset(_torch_aliases(nodes)))
+
+
+@functools.lru_cache(maxsize=8)
+def _scan(source: str, names: tuple[str, ...]) -> tuple[Finding, ...]:
+    parsed = _parse(source)
+    if parsed is None:
         return ()
     forbidden = set(names)
-    aliases = _torch_aliases(tree)
-    skipped = _main_block_nodes(tree)
+    aliases = parsed.aliases
+    skipped = _main_block_nodes(parsed)
     findings = []
-    for node in ast.walk(tree):
+    for node in parsed.nodes:
         if id(node) in skipped:
             continue
         if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "torch":
@@ -62,7 +81,7 @@ def _scan(source: str, names: tuple[str, ...]) -> tuple[Finding, ...]:
         elif isinstance(node, ast.Call) and _is_getattr_of_torch(node, aliases, forbidden):
             findings.append(Finding(node.lineno, node.args[1].value, ast.unparse(node)))
     if forbidden:
-        findings += _tampering(tree)
+        findings += _tampering(parsed)
     return tuple(sorted(set(findings), key=lambda f: (f.line, f.text)))
 
 
@@ -94,24 +113,23 @@ def tampering(source: str) -> list[Finding]:
 
 @functools.lru_cache(maxsize=8)
 def _state_reach(source: str) -> tuple[Finding, ...]:
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    parsed = _parse(source)
+    if parsed is None:
         return ()
-    return tuple(sorted(set(_tampering(tree, _STATE_REACH, torch_only={"library"})), key=lambda f: (f.line, f.text)))
+    return tuple(sorted(set(_tampering(parsed, _STATE_REACH, torch_only={"library"})), key=lambda f: (f.line, f.text)))
 
 
-def _tampering(tree: ast.Module, names: set[str] = _TRACE_SWITCHES, torch_only: set[str] = frozenset({"library"})) -> list[Finding]:
+def _tampering(parsed: _Parsed, names: set[str] = _TRACE_SWITCHES, torch_only: set[str] = frozenset({"library"})) -> list[Finding]:
     """Reaching into the grader or torch's machinery: `import grader.grading.runner`,
     `sys.modules["grader.grading.runner"]`, `torch._C._pop_torch_dispatch_mode()`, a name in
     `names` as an attribute, a name, an import or a string; those in `torch_only` only where they
     hang off torch (`torch.library`, not `self.library`), and any `_dispatch_*` attribute of torch.
     Docstrings and other bare string statements are prose, not access."""
-    prose = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
-    aliases = _torch_aliases(tree)
+    prose = {id(n.value) for n in parsed.nodes if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
+    aliases = parsed.aliases
     plain = names - torch_only
     found = []
-    for node in ast.walk(tree):
+    for node in parsed.nodes:
         if isinstance(node, ast.Import):
             hit = any(_GRADER_MODULE.match(a.name) or _module_hit(a.name, names) for a in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -157,13 +175,12 @@ def autograd_uses(source: str) -> list[Finding]:
 
 @functools.lru_cache(maxsize=8)
 def _autograd_uses(source: str) -> tuple[Finding, ...]:
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    parsed = _parse(source)
+    if parsed is None:
         return ()
     found = [f for f in _scan(source, AUTOGRAD_NAMES) if f.name != TAMPERING]
-    skipped = _main_block_nodes(tree)
-    for node in ast.walk(tree):
+    skipped = _main_block_nodes(parsed)
+    for node in parsed.nodes:
         if id(node) in skipped:
             continue
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "backward":
@@ -185,10 +202,10 @@ def traced_matches(ops: list[str], patterns: list[str]) -> list[str]:
     return sorted({op for op in ops if isinstance(op, str) and any(c.search(op) for c in compiled)})
 
 
-def _torch_aliases(tree: ast.AST) -> set[str]:
-    """Local names bound to torch or one of its submodules (torch, nn, F, ...)."""
+def _torch_aliases(nodes) -> set[str]:
+    """Local names bound to torch or one of its submodules (torch, nn, F, ...), among a tree's nodes."""
     aliases = {"torch"}
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             for a in node.names:
                 if a.name.split(".")[0] == "torch":
@@ -198,20 +215,22 @@ def _torch_aliases(tree: ast.AST) -> set[str]:
     return aliases
 
 
-def _main_block_nodes(tree: ast.Module) -> set[int]:
+@functools.lru_cache(maxsize=8)
+def _main_block_nodes(parsed: _Parsed) -> frozenset[int]:
     """What only a top-level `if __name__ == "__main__":` block reaches (either comparison order):
     its body (not its else branch, which runs), and the top-level functions and imported names
     used nowhere else, transitively (a self-test function called from the guard, the
     `from torch.nn import LayerNorm` it alone uses). None when the source assigns `__name__`.
     Forward's real calls are the op record's to judge, whatever this exempts."""
-    if any(isinstance(n, ast.Name) and n.id == "__name__" and not isinstance(n.ctx, ast.Load) for n in ast.walk(tree)):
-        return set()
+    tree = parsed.tree
+    if any(isinstance(n, ast.Name) and n.id == "__name__" and not isinstance(n.ctx, ast.Load) for n in parsed.nodes):
+        return frozenset()
     exempt = {id(inner) for node in tree.body if isinstance(node, ast.If) and _is_main_test(node.test)
               for stmt in node.body for inner in ast.walk(stmt)}
     if not exempt:
-        return exempt
+        return frozenset()
     uses: dict[str, list[ast.Name]] = {}
-    for node in ast.walk(tree):
+    for node in parsed.nodes:
         if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
             uses.setdefault(node.id, []).append(node)
     bindings = _top_level_bindings(tree)
@@ -226,7 +245,7 @@ def _main_block_nodes(tree: ast.Module) -> set[int]:
             if found and all(id(u) in exempt for u in found):
                 exempt |= {id(n) for node in nodes for n in ast.walk(node)}
                 changed = True
-    return exempt
+    return frozenset(exempt)
 
 
 def _top_level_bindings(tree: ast.Module) -> dict[str, tuple[ast.AST, list[ast.AST]]]:
