@@ -360,3 +360,22 @@ def test_a_table_read_as_sentences_stays_bounded():
     assert len(tables(text)) <= 3 * len(text) + 2000
     small = "| | LayerNorm | BatchNorm |\n|---|---|---|\n" + "| " + "aspect " * 40 + "| a | b |\n"
     assert all(len(line) < 100 for line in tables(small).splitlines())
+
+
+def test_a_claim_weighed_as_a_topic_or_set_against_as_the_worse_option_is_not_asserted():
+    question = short([point("rescaled", en=["same factor"], zh=["方向不变"], about="norm clipping")],
+                     [{"claim": {"en": "clamps each value", "zh": "减均值"},
+                       "match": {"en": ["re:each value into"], "zh": ["减均值"]}}],
+                     subjects=[{"name": "norm clipping", "match": {"en": ["clip by norm"], "zh": ["按范数裁剪"]}},
+                               {"name": "value clipping", "match": {"en": ["clip by value"], "zh": ["按值裁剪", "值裁剪"]}}])
+    for text in ("Every component gets the same factor, the big advantage over clipping each value into [-c, c].",
+                 "It is better than clipping each value into a range.",
+                 "稳定训练主要靠缩放，减均值的作用很小。",
+                 "The contribution of clipping each value into a box is small."):
+        assert rubric.grade(question, text).misconceptions == [], text
+    assert rubric.grade(question, "It clips each value into [-c, c].").misconceptions
+    assert rubric.grade(question, "RMSNorm 还是要减均值。").misconceptions
+    # A shorter name inside one named in contrast ("区别于按值裁剪" holds "值裁剪") is in contrast too.
+    verdict = rubric.grade(question, "按范数裁剪：方向不变，只限制步长（区别于按值裁剪）。")
+    assert verdict.score == 1.0 and not verdict.swapped
+    assert rubric.grade(question, "按值裁剪：方向不变。").swapped

@@ -96,8 +96,14 @@ _HYPOTHETICAL = re.compile(
 # which changes the direction", "不像按值裁剪那样逐元素截断": the frame reaches the end of its clause
 # and a relative clause right after it.
 _CONTRAST_FRAME = re.compile(
-    r"\b(?:unlike|as opposed to|in contrast (?:to|with)|contrary to|whereas in|compared (?:to|with))\b|不像|不同于|有别于|区别于|相比之下",
+    r"\b(?:unlike|as opposed to|in contrast (?:to|with)|contrary to|whereas in|compared (?:to|with))\b|不像|不同于|有别于|区别于|相比之下"
+    # "the big advantage over clipping each value into [-c, c]": what it is preferred to.
+    r"|\b(?:(?:big|main|key|real|chief)\s+)?(?:advantages?|edge|improvements?|benefits?)\s+over\b|\b(?:better than|preferable to|superior to)\b|优于|好于|胜过",
     re.ASCII)
+# "减均值的作用很小", "the contribution of re-centering is small": the claim's words name a topic
+# the sentence weighs (its role, its effect), not something the subject is said to do.
+_TOPIC_AFTER = re.compile(r"(?:这一步|这步|这个操作|本身)?的?(?:作用|贡献|意义|价值|好处|效果|影响|必要性|收益|功劳)")
+_TOPIC_BEFORE = re.compile(r"\b(?:the\s+)?(?:role|contribution|effect|impact|benefit|value|importance|merit)\s+of\s+(?:the\s+)?(?:[a-z-]+\s+){0,2}$", re.ASCII)
 _ZH_WITH = re.compile(r"(?:与|和|跟|同)")
 _ZH_DIFFERENT = re.compile(r"(?:不同|不一样|有别|相反|区别)")
 _LIST_ITEM = re.compile(r"\s*(?:[-*•·]|\d{1,2}[.)、]|[①-⑩])\s*")
@@ -382,13 +388,16 @@ class Reading:
         return _CONDITION.search(self.text[c0:start]) is not None
 
     def hedged(self, start: int, end: int) -> bool:
-        """A claim said as a hypothetical (its clause), a warning (its sentence) or a quote."""
+        """A claim said as a hypothetical (its clause), a warning (its sentence), a quote, or a topic
+        weighed ("减均值的作用很小")."""
         if any(a <= start and end <= b for a, b in self.quotes):
             return True
         c0, c1 = self.span_of(self.clause_ends, start)
         if _HYPOTHETICAL.search(self.text, c0, max(c1, end)):
             return True
         if self._in_contrast_frame(start):
+            return True
+        if _TOPIC_AFTER.match(self.text, end) or _TOPIC_BEFORE.search(self.text, max(c0, start - 40), start):
             return True
         if self._verdict_after(start, max(c1, end)):
             return True

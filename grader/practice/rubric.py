@@ -45,7 +45,7 @@ _CONTRAST_BEFORE = re.compile(
     r"(?<!think )(?<!thinking )of|from|(?:speed-?ups?|gains?|improvements?|advantages?|savings?|edge) over)"  # "the re-centering step of LayerNorm", "differs from post-LN", "a speedup over LN": named, not the subject
     r"\s+(?:the\s+|a\s+|plain\s+)?"
     r"|\b(?:unlike|versus|vs\.?|compared (?:to|with)|instead of|rather than|as opposed to|in contrast to)\s+(?:[a-z][a-z-]*\s+){1,2}"  # "unlike per-element value clipping"
-    r"|不同于|相比于?|比起|较之|相较于?|比|像|(?<![也即])就是|等于|相当于|不输于?|不亚于|媲美|接近|=|≈|~)\s*$",  # "RMSNorm = LayerNorm without re-centering"
+    r"|不同于|区别于|有别于|相比于?|比起|较之|相较于?|比|像|(?<![也即])就是|等于|相当于|不输于?|不亚于|媲美|接近|=|≈|~)\s*$",  # "RMSNorm = LayerNorm without re-centering"
     re.ASCII,
 )
 # "RMSNorm is:", "RMSNorm 就是：" right after a subject's name: what follows is about it.
@@ -80,6 +80,9 @@ def _mentions(reading: Reading, question: ShortQuestion) -> list[tuple[int, int,
                 bool(_CONTRAST_WITH.search(before)) and bool(_CONTRAST_AFTER.search(reading.text[end : end + 8]))
             ) or possessive
             found.append((start, end, subject.name, contrast, possessive))
+    # "区别于按值裁剪" also holds "值裁剪": a shorter name inside one named in contrast is so named.
+    found = [(a, b, name, contrast or any(c and n == name and a2 <= a and b <= b2 for a2, b2, n, c, _ in found), p)
+             for a, b, name, contrast, p in found]
     return sorted(found + _former_latter(reading, sorted(found)))
 
 
