@@ -54,6 +54,9 @@ def hit(question, text) -> list[str]:
     ("y equals x plus F of x, so dy/dx is I plus dF/dx; a plus sign", "y equals x+f(x), so dy/dx is i+df/dx; a plus sign"),
     ("x.pow(2).mean(-1) and (x - mu) ** 2", "x^2.mean(-1) and (x-mu)^2"),  # code spellings of a square
     ("He et al. showed it, e.g. here", "he et al showed it, eg here"),  # no sentence ends inside
+    # RMSNorm's full name is RMSNorm, not layer norm; unity is 1; the error signal is the gradient
+    ("Root mean square layer normalisation; values below unity", "root mean square rmsnorm; values below 1"),
+    ("the error signal reaches them; 误差信号", "the gradient reaches them; 梯度"),
 ])
 def test_notation_is_folded_one_way(text, folded):
     assert normalise(text) == folded
@@ -379,3 +382,28 @@ def test_a_claim_weighed_as_a_topic_or_set_against_as_the_worse_option_is_not_as
     verdict = rubric.grade(question, "按范数裁剪：方向不变，只限制步长（区别于按值裁剪）。")
     assert verdict.score == 1.0 and not verdict.swapped
     assert rubric.grade(question, "按值裁剪：方向不变。").swapped
+
+
+def test_a_self_correction_a_deviation_warning_and_what_follows_a_contrast_and_colon_are_not_asserted():
+    question = short([point("biased", en=["unbiased=false"], zh=["有偏"])],
+                     [{"claim": {"en": "unbiased", "zh": "无偏"}, "match": {"en": ["unbiased estimator"], "zh": ["无偏"]}},
+                      {"claim": {"en": "changes direction", "zh": "改变方向"}, "match": {"en": ["changes the direction"],
+                                                                                      "zh": ["改变方向"]}}])
+    for text in ("Wait, no, I was about to say call torch.var with the defaults, but that's the unbiased estimator.",
+                 "啊不对，我刚想说直接 x.var() 就行，其实它默认是无偏估计。",
+                 "用默认的无偏方差会和官方实现有细微偏差。",
+                 "只缩放大小。区别于按值裁剪：那是逐元素截断，会改变方向。"):
+        assert rubric.grade(question, text).misconceptions == [], text
+    assert rubric.grade(question, "Use the unbiased estimator.").misconceptions
+    assert rubric.grade(question, "按值裁剪会改变方向。").misconceptions
+
+
+def test_chinese_and_english_negations_reach_as_far_as_their_words_do():
+    question = short([point("no bias", en=["re:no bias"], zh=["无偏置"], denies={"en": ["bias"], "zh": ["偏置"]}),
+                      point("not overfitting", en=["not overfitting"], zh=["不是过拟合"],
+                            denies={"en": ["overfitting"], "zh": ["过拟合"]})],
+                     [{"claim": {"en": "cosmetic", "zh": "无所谓"}, "match": {"en": ["cosmetic difference"], "zh": ["无所谓"]}}])
+    assert len(rubric.grade(question, "通常亦不设加性偏置，既非过拟合所致。").hit) == 2
+    assert len(rubric.grade(question, "The additive bias is customarily omitted.").hit) == 1
+    # "rather than" negates its own object, not the verb after it
+    assert rubric.grade(question, "Adding it to the std rather than the variance is a cosmetic difference.").misconceptions

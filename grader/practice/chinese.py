@@ -26,7 +26,7 @@ DOMAIN_WORDS = [
 FREE_NEGATIONS = {
     "不", "没", "没有", "无", "未", "非", "并非", "不会", "不再", "不能", "无法", "无需", "不用", "不必", "不要",
     "别", "勿", "并不", "并没有", "不是", "从不", "从未", "毫无", "绝不", "不可", "不可能", "不需", "不需要",
-    "未必", "并未", "不曾", "甭", "无须", "毋需", "不至于", "不像",
+    "未必", "并未", "不曾", "甭", "无须", "毋需", "不至于", "不像", "亦非", "既非", "绝非", "并无", "亦不", "也非",
 }
 # Words that start with a negation character without negating anything outside themselves.
 NOT_NEGATIONS = {"不同", "不断", "不仅", "不但", "不管", "不论", "无论", "非常", "无偏", "不少", "不久", "无限",
@@ -34,7 +34,7 @@ NOT_NEGATIONS = {"不同", "不断", "不仅", "不但", "不管", "不论", "�
 _NEGATION_CHARS = ("不", "没", "无", "未", "非", "别")
 # A negation fused with a one-character verb still negates the verb's object (不减均值, 没乘权重, 不带偏置),
 # unlike one fused with a state (不变, 不够, 不好).
-_OBJECT_VERBS = set("减乘除带算含做加求需经靠存记计依留扣")
+_OBJECT_VERBS = set("减乘除带算含做加求需经靠存记计依留扣设改")
 # Verbs that take away what follows them closely (see grader.practice.rubric).
 PRIVATIVES = {"省去", "省略", "去掉", "去除", "跳过", "舍弃", "移除", "省掉", "免去", "取消", "删掉", "删除", "拿掉", "丢掉",
               "抛弃", "少了", "扔掉", "丢弃", "砍掉", "略去", "省却", "免除", "去除掉"}

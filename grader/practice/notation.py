@@ -9,7 +9,8 @@ speaks of x), a sum's bounds dropped (Σ_{i=l}^{L-1} -> sum), code squares spell
 added in a formula named (var + 1e-5 -> var+eps), code's `self.` dropped, w.r.t. -> wrt, formulas said aloud
 (x plus F of x -> x+f(x)), abbreviations without
 their dots (et al., e.g.), British spellings and a few domain synonyms folded (normalisation, layer
-norm, pre-norm, warm up, 规范化 -> normalization, layernorm, pre-ln, warmup, 归一化). A regex matcher sees only the symbol table (`symbols`), since its text is syntax, and is
+norm, pre-norm, warm up, error signal, 规范化, 误差信号 -> normalization, layernorm, pre-ln, warmup,
+gradient, 归一化, 梯度). A regex matcher sees only the symbol table (`symbols`), since its text is syntax, and is
 written against the folded forms listed in `CANONICAL`.
 """
 from __future__ import annotations
@@ -46,6 +47,10 @@ _SYMBOL_TABLE = str.maketrans(SYMBOLS)
 # Folded spellings (answers and plain matchers; regexes are written against the right-hand side).
 CANONICAL = [
     (r"\bepsilon\b", "eps"),
+    # RMSNorm's full name, before "layer normalization" folds (the root mean square stays said).
+    (r"\broot[- ]mean[- ]square (?:layer[- ]?)?normali[sz]ations?\b", "root mean square rmsnorm"),
+    (r"均方根(?:层)?(?:归一化|规范化|标准化)", "均方根rmsnorm"),
+    (r"\bunity\b", "1"),  # "singular values below unity"
     (r"\blayer[- ]?normali[sz]ations?\b|\blayer[- ]norms?\b|\blayernorms?\b", "layernorm"),
     (r"\bbatch[- ]?normali[sz]ations?\b|\bbatch[- ]norms?\b|\bbatchnorms?\b", "batchnorm"),
     (r"\brms[- ]norms?\b|\brmsnorms?\b", "rmsnorm"),
@@ -54,6 +59,10 @@ CANONICAL = [
     (r"\bwarm[- ]?ups?\b", "warmup"),
     (r"\blearning[- ]rates?\b", "lr"),
     (r"\bgrads\b", "gradients"), (r"\bgrad\b(?!\()", "gradient"),
+    # What learners call the gradient in words: "the error signal reaches the first layers".
+    (r"\b(?:training|error|learning|gradient|backward|backprop(?:agation)?) signals\b", "gradients"),
+    (r"\b(?:training|error|learning|gradient|backward|backprop(?:agation)?) signal\b", "gradient"),
+    (r"(?:训练|误差|学习|梯度|反向|反传)信号", "梯度"),
     (r"\b(normal|initial|regular|standard|stabil|minim|maxim|optim|recogn|parameter|summar|general|"
      r"central|util|real|visual|random|vector)is(e|ed|es|ing|ation|ations|er|ers)\b", r"\1iz\2"),
     (r"\bbehaviour", "behavior"), (r"\bcentre", "center"), (r"\bcentring", "centering"),

@@ -62,7 +62,7 @@ _POST_NEGATION = re.compile(
     rf"|^{_WORD_BREAK}{{0,16}}?\b(?:is|are|was|were)\s+(?:wrong|false|a myth|incorrect|untrue|not true)\b"
     r"|^\s*(?:never|no longer)\b|^\s*(?:does not|doesn't|do not|don't) help\b"
     # "μ and b are gone", "the bias is dropped too": taken away, said after the thing.
-    rf"|^{_WORD_BREAK}{{0,12}}?\b(?:is|are|was|were|gets?|got|has been|have been)\s+(?:(?:also|then|simply|just|both|entirely|completely)\s+)?"
+    rf"|^{_WORD_BREAK}{{0,12}}?\b(?:is|are|was|were|gets?|got|has been|have been)\s+(?:(?:also|then|simply|just|both|entirely|completely|customarily|usually|typically|normally|often|generally|commonly)\s+)?"
     r"(?:gone|dropped|removed|eliminated|omitted|discarded|skipped|left out|thrown away|ditched|absent|missing)\b"
     r"|^[^，。；,;]{0,4}?(?:也|都|就)?(?:不要了|不需要了|省了|没了|(?:去掉|省掉|拿掉|删掉|扔掉|砍掉|丢掉|干掉|拿走)了?|一并省去|也省去)"
     r"|^[^，。；,;]{0,4}?(?:不会出现|不会发生|不存在|不成立|是错的|是错误的|并不成立|不对|没有发生|并不存在|并非如此|没有帮助|没有用|没用|无济于事|帮助不大"
@@ -104,19 +104,23 @@ _CONTRAST_FRAME = re.compile(
 # the sentence weighs (its role, its effect), not something the subject is said to do.
 _TOPIC_AFTER = re.compile(r"(?:这一步|这步|这个操作|本身)?的?(?:作用|贡献|意义|价值|好处|效果|影响|必要性|收益|功劳)")
 _TOPIC_BEFORE = re.compile(r"\b(?:the\s+)?(?:role|contribution|effect|impact|benefit|value|importance|merit)\s+of\s+(?:the\s+)?(?:[a-z-]+\s+){0,2}$", re.ASCII)
+_COLON = re.compile(r"[:：]")
 _ZH_WITH = re.compile(r"(?:与|和|跟|同)")
 _ZH_DIFFERENT = re.compile(r"(?:不同|不一样|有别|相反|区别)")
 _LIST_ITEM = re.compile(r"\s*(?:[-*•·]|\d{1,2}[.)、]|[①-⑩])\s*")
-_RELATIVE = re.compile(r"\s*(?:which|that|where|who|whose)\b", re.ASCII)
+_RELATIVE = re.compile(r"\s*(?:which|that|where|who|whose)\b|\s*那(?:是|个|种|样)", re.ASCII)
 # Warning words hedge a claim anywhere in its sentence ("common slip: ...", "avoid ...", "don't ...");
 # verdict words only after its start ("x.std() is wrong here", "..., which is a bug"): "the main bug:
 # the code reduces over C" still says what the code does.
 _WARNING = re.compile(
     r"\b(?:avoid|mistakes?|mistaken|pitfalls?|myths?|beware|careful|misconceptions?|traps?|slips?|gotchas?|caveat|"
     r"not match|doesn't match|won't match|wouldn't match|mismatch|don't use|do not use|shouldn't|should not|"
-    r"common (?:error|bug)|easy to (?:get wrong|miss|forget)|people (?:often )?(?:miss|forget|think|believe|assume))\b"
+    r"common (?:error|bug)|easy to (?:get wrong|miss|forget)|people (?:often )?(?:miss|forget|think|believe|assume)|"
+    # A self-correction takes back what its sentence started to say: "wait, no, I was about to say ..."
+    r"wait,? no|no,? wait|scratch that|(?:was|am) (?:about|going) to say|almost said|nearly said)\b"
     r"|(?:^|[:;,]\s*)(?:but |so |and )?(?:please )?(?:don't|do not|never|avoid)\b"
     r"|避免|误以为|误认为|陷阱|不要用|别用|不应|不匹配|对不上|不一致|误区|常见的错|以为|小心|注意别|注意不要"
+    r"|(?:会|就会)[^，。；,;]{0,12}有(?:细微|一点|些许|一些)?(?:偏差|出入|差异)|啊不对|我刚(?:才)?想说|差点说(?:成)?|说错了|口误|更正一下"
     r"|(?:^|[，,：:；;]\s*)(?:千万|可|但|也)?(?:别|不要)(?:直接|再|去|拿|把|用|写成|当成)",
     re.ASCII,
 )
@@ -215,7 +219,9 @@ def _parentheses_allow(gap: str) -> bool:
 
 # "with no nonlinearity is just one linear map", "without an activation they amount to one layer":
 # a prepositional negation negates its own noun phrase; the verb after it starts the claim.
-_PREPOSITIONAL_NEGATION = re.compile(r"(?:\bwith\s+(?:no|nothing)|\bwithout)\s*$", re.ASCII)
+# "with no", "without", "rather than", "instead of": each negates its own object, not the verb after it
+# ("adding it to the std rather than to the variance is a cosmetic difference").
+_PREPOSITIONAL_NEGATION = re.compile(r"(?:\bwith\s+(?:no|nothing)|\bwithout|\brather than|\binstead of|\bas opposed to)\s*$", re.ASCII)
 _FINITE_VERB = re.compile(
     r"\b(?:is|are|was|were|becomes?|gives?|means?|equals?|collapses?|reduces?|amounts?|composes?|stays?|remains?)\b", re.ASCII)
 
@@ -349,7 +355,7 @@ class Reading:
         if cue.zh and "的" in gap and not self.text.startswith(("不是", "并不是", "并非", "没有", "并没有"), cue.start):
             return False  # 不经过权重的通路: 的 ends a verb's negation, not a copula's (不是各层导数的连乘)
         # Only the words right before the cue: a search from the answer's start for every cue was quadratic.
-        if not cue.zh and _PREPOSITIONAL_NEGATION.search(self.text[max(0, cue.start - 8) : cue.end]) and _FINITE_VERB.search(gap):
+        if not cue.zh and _PREPOSITIONAL_NEGATION.search(self.text[max(0, cue.start - 12) : cue.end]) and _FINITE_VERB.search(gap):
             return False
         # "nothing is shared across the batch" negates its predicate; "LN keeps nothing and is identical",
         # "if there is nothing to do the layers push F to 0": an object's scope ends at a new phrase.
@@ -426,6 +432,12 @@ class Reading:
     def _in_contrast_frame(self, start: int) -> bool:
         c0, c1 = self.span_of(self.clause_ends, start)
         if _CONTRAST_FRAME.search(self.text, c0, start):
+            return True
+        # "区别于按值裁剪：那是逐元素截断，会改变方向": after a contrast and a colon, the rest of the
+        # sentence says what the contrasted thing does.
+        s0, _ = self.span_of(self.sentence_ends, start)
+        frame = _CONTRAST_FRAME.search(self.text, s0, start)
+        if frame and _COLON.search(self.text, frame.end(), start):
             return True
         # "这一点与逐元素截断的 clip by value 不同": what 与 … 不同 frames is set against.
         if _ZH_WITH.search(self.text, c0, start) and _ZH_DIFFERENT.search(self.text, start, c1):
