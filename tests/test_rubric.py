@@ -407,3 +407,41 @@ def test_chinese_and_english_negations_reach_as_far_as_their_words_do():
     assert len(rubric.grade(question, "The additive bias is customarily omitted.").hit) == 1
     # "rather than" negates its own object, not the verb after it
     assert rubric.grade(question, "Adding it to the std rather than the variance is a cosmetic difference.").misconceptions
+
+
+def test_a_yes_no_question_asserts_nothing_and_answered_no_denies_what_it_asks():
+    question = short([point("not overfitting", en=["not overfitting"], zh=["不是过拟合"],
+                            denies={"en": ["overfitting"], "zh": ["过拟合"]})],
+                     [{"claim": {"en": "overfits", "zh": "过拟合"}, "match": {"en": ["re:is overfitting"], "zh": ["是过拟合"]}}])
+    for text in ("Is it overfitting? No, the training error is higher too.", "是过拟合吗？不是，训练误差也更高。"):
+        verdict = rubric.grade(question, text)
+        assert verdict.misconceptions == [] and verdict.score == 1.0, text
+    # a wh-question presupposes what it asks; a question answered yes denies nothing
+    assert rubric.grade(question, "Why is overfitting the cause? Because the model is too big.").misconceptions
+    assert rubric.grade(question, "是过拟合吗？是的。").score == 0.0
+
+
+def test_privatives_reach_over_inline_code_english_words_and_de_and_stay_whole_words():
+    question = short([point("no centering", en=["re:no re-?cent"], zh=["不减均值"], about="RMSNorm",
+                            denies={"en": ["re:re-?cent"], "zh": ["减均值", "去均值"]})],
+                     [{"claim": {"en": "keeps centering", "zh": "减均值"}, "about": "RMSNorm",
+                       "match": {"en": ["re:\\b(?:keeps?)\\b[^.;,]{0,25}re-?cent"], "zh": ["减均值", "去均值"]}}],
+                     subjects=[{"name": "RMSNorm", "match": {"en": ["rmsnorm"], "zh": ["rmsnorm"]}},
+                               {"name": "LayerNorm", "match": {"en": ["layernorm"], "zh": ["layernorm"]}}])
+    for text in ("RMSNorm drops the `x - x.mean(-1, keepdim=True)` re-centering step.",
+                 "RMSNorm 去掉了 `x - x.mean(-1)` 这一步去均值操作。",
+                 "RMSNorm 去掉了 LayerNorm 中的去均值操作。",
+                 "RMSNorm 少了减均值这一步。"):
+        verdict = rubric.grade(question, text)
+        assert verdict.score == 1.0 and verdict.misconceptions == [], text
+    assert rubric.grade(question, "RMSNorm keeps the re-centering.").misconceptions
+
+
+def test_the_latter_may_be_what_was_named_in_contrast():
+    question = short([point("keeps direction", zh=["方向不变"], about="norm clipping")],
+                     [{"claim": {"en": "changes direction", "zh": "改变方向"}, "about": "norm clipping",
+                       "match": {"en": ["changes the direction"], "zh": ["改变方向"]}}],
+                     subjects=[{"name": "norm clipping", "match": {"en": ["clip by norm"], "zh": ["按范数裁剪"]}},
+                               {"name": "value clipping", "match": {"en": ["clip by value"], "zh": ["按值裁剪"]}}])
+    verdict = rubric.grade(question, "按范数裁剪时方向不变（与按值裁剪不同，后者会改变方向）。")
+    assert verdict.score == 1.0 and verdict.misconceptions == []

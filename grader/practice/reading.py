@@ -105,6 +105,11 @@ _CONTRAST_FRAME = re.compile(
 _TOPIC_AFTER = re.compile(r"(?:这一步|这步|这个操作|本身)?的?(?:作用|贡献|意义|价值|好处|效果|影响|必要性|收益|功劳)")
 _TOPIC_BEFORE = re.compile(r"\b(?:the\s+)?(?:role|contribution|effect|impact|benefit|value|importance|merit)\s+of\s+(?:the\s+)?(?:[a-z-]+\s+){0,2}$", re.ASCII)
 _COLON = re.compile(r"[:：]")
+# A yes/no question (not a wh-question, whose content it presupposes) and a "no" answering it.
+_YES_NO = re.compile(r"^\W*(?:(?:so|and|but|then|ok|okay)\W+)?(?:is|are|was|were|does|do|did|can|could|will|would|should|has|have|isn't|doesn't|won't|can't)\b"
+                     r"|吗\s*$|是否|会不会|能不能|是不是|有没有|要不要|需不需要|可不可以", re.ASCII)
+_WH_WORD = re.compile(r"\b(?:why|how|what|when|where|which|who|whom|whose)\b|为什么|为何|为啥|怎么|如何|什么|哪|谁", re.ASCII)
+_NO_ANSWER = re.compile(r"\s*(?:no\b|nope\b|not really\b|not at all\b|not quite\b|not mainly\b|不[，,。！!]|不是|不会|不能|没有|并不|并非|否|主要不是|也不是)", re.ASCII)
 _ZH_WITH = re.compile(r"(?:与|和|跟|同)")
 _ZH_DIFFERENT = re.compile(r"(?:不同|不一样|有别|相反|区别)")
 _LIST_ITEM = re.compile(r"\s*(?:[-*•·]|\d{1,2}[.)、]|[①-⑩])\s*")
@@ -205,6 +210,16 @@ _ZH_NEGATION_PREFIX = re.compile(r"并没有|并没|并不|并非|从不|从未|
 
 
 _PARENTHESIS = re.compile(r"\([^()]*\)")  # an aside does not count towards a negation's reach
+_CODE_SPAN = re.compile(r"`[^`\n]{1,80}`")  # nor does inline code ("drops the `x - x.mean(-1)` step")
+_ASCII_RUN = re.compile(r"[a-z0-9_.+\-]+", re.ASCII)
+
+
+def _gap_length(gap: str, cjk: bool) -> int:
+    """A gap's length for a negation's reach: asides and inline code left out; in Chinese an English
+    word or a formula between the words counts as one character (去掉了 LayerNorm 中的去均值)."""
+    gap = _CODE_SPAN.sub(" ", _PARENTHESIS.sub("", gap))
+    return len(_ASCII_RUN.sub("x", gap)) if cjk else len(gap)
+
 
 
 def _parentheses_allow(gap: str) -> bool:
@@ -301,9 +316,24 @@ class Reading:
         end = ends[i] if i < len(ends) else len(self.text)
         return start, end
 
+    def yes_no_question(self, start: int) -> tuple[bool, bool]:
+        """(whether the match sits in a yes/no question, whether the next sentence answers it no):
+        "是过拟合吗？不是，…", "Does it fix vanishing gradients? No." A question asserts nothing;
+        answered no, it denies what it asks."""
+        s0, s1 = self.span_of(self.sentence_ends, start)
+        if s1 >= len(self.text) or self.text[s1] not in "?？":
+            return False, False
+        asked = self.text[s0:s1]
+        if not _YES_NO.search(asked) or _WH_WORD.search(asked):
+            return False, False
+        return True, _NO_ANSWER.match(self.text, s1 + 1) is not None
+
     def negated(self, start: int, end: int, pattern: re.Pattern) -> bool:
         """A negation before the match in its clause, a fused one (不一致) over its start, one
-        inside a gap the matcher did not spell, or a negated predicate right after it."""
+        inside a gap the matcher did not spell, a negated predicate right after it, or a yes/no
+        question answered no."""
+        if self.yes_no_question(start)[1]:
+            return True
         item = next((a for a, b in self.taken_away if a <= start < b), None)
         if item is not None and not any(item <= c.start <= start for c in self.cues):
             return True  # the head of an item under "Left out:", unless it spells its own negation
@@ -348,12 +378,15 @@ class Reading:
             inner = self.text[after_colon:start]
             if "(" not in inner or _CLAUSE_END.search(_PARENTHESIS.sub("", inner)):
                 return False
-        if len(_PARENTHESIS.sub("", gap)) > cue.reach() or not _parentheses_allow(gap):
+        if _gap_length(gap, cue.zh) > cue.reach() or not _parentheses_allow(gap):
             return False
         if cue.zh and "就" in gap:
             return False  # 不经过任何权重层就直接传到: 不…就… negates the condition, not what follows 就
-        if cue.zh and "的" in gap and not self.text.startswith(("不是", "并不是", "并非", "没有", "并没有"), cue.start):
-            return False  # 不经过权重的通路: 的 ends a verb's negation, not a copula's (不是各层导数的连乘)
+        if (cue.zh and not cue.privative and "的" in gap
+                and not self.text.startswith(("不是", "并不是", "并非", "没有", "并没有"), cue.start)):
+            # 不经过权重的通路: 的 ends a verb's negation, not a copula's (不是各层导数的连乘) nor what
+            # a privative takes away (去掉了加性的偏置)
+            return False
         # Only the words right before the cue: a search from the answer's start for every cue was quadratic.
         if not cue.zh and _PREPOSITIONAL_NEGATION.search(self.text[max(0, cue.start - 12) : cue.end]) and _FINITE_VERB.search(gap):
             return False
@@ -394,9 +427,11 @@ class Reading:
         return _CONDITION.search(self.text[c0:start]) is not None
 
     def hedged(self, start: int, end: int) -> bool:
-        """A claim said as a hypothetical (its clause), a warning (its sentence), a quote, or a topic
-        weighed ("减均值的作用很小")."""
+        """A claim said as a hypothetical (its clause), a warning (its sentence), a quote, a topic
+        weighed ("减均值的作用很小") or a yes/no question ("去掉减均值会不会掉点？")."""
         if any(a <= start and end <= b for a, b in self.quotes):
+            return True
+        if self.yes_no_question(start)[0]:
             return True
         c0, c1 = self.span_of(self.clause_ends, start)
         if _HYPOTHETICAL.search(self.text, c0, max(c1, end)):

@@ -94,8 +94,8 @@ def _former_latter(reading: Reading, found) -> list:
     out = []
     for m in _FORMER_LATTER.finditer(reading.text):
         named = []
-        for start, end, name, contrast, _ in found:
-            if end <= m.start() and not contrast and name not in named:
+        for start, end, name, _, _ in found:  # named in contrast too: "与按值裁剪不同，后者…"
+            if end <= m.start() and name not in named:
                 named.append(name)
         if len(named) >= 2:
             name = named[0] if m.group() in ("前者", "the former") else named[-1]
