@@ -445,3 +445,22 @@ def test_the_latter_may_be_what_was_named_in_contrast():
                                {"name": "value clipping", "match": {"en": ["clip by value"], "zh": ["按值裁剪"]}}])
     verdict = rubric.grade(question, "按范数裁剪时方向不变（与按值裁剪不同，后者会改变方向）。")
     assert verdict.score == 1.0 and verdict.misconceptions == []
+
+
+def test_markdown_headings_lines_reported_views_and_modal_negations():
+    rms = short([point("no bias", en=["re:no bias"], denies={"en": ["re:\\bbias"]}, about="RMSNorm"),
+                 point("cheaper", en=["one reduction"], zh=["少一次"], about="RMSNorm")],
+                [{"claim": {"en": "learns the full mapping"}, "match": {"en": ["re:shortcut[^.;]{0,30}learns[^.;]{0,20}residual"]}}],
+                subjects=[{"name": "RMSNorm", "match": {"en": ["rmsnorm"], "zh": ["rmsnorm"]}},
+                          {"name": "LayerNorm", "match": {"en": ["layernorm", "re:\\bln\\b"], "zh": ["layernorm", "re:\\bln\\b"]}}])
+    # the items under a Markdown heading that takes away are taken away, as under "Left out:"
+    assert len(rubric.grade(rms, "### What RMSNorm leaves out\n- **Bias β**: only a gain remains").hit) == 1
+    # a matcher never spans two lines: a list item is a sentence of its own
+    assert rubric.grade(rms, "- identity shortcut: y = x + F(x)\n- the block learns a residual").misconceptions == []
+    assert rubric.grade(rms, "The shortcut learns the residual.").misconceptions
+    # a subject named inside someone's view sets no topic for the sentences after it
+    verdict = rubric.grade(rms, "RMSNorm drops the mean. Zhang 认为 LN 好用主要靠缩放。\n- 少一次 reduction")
+    assert not verdict.swapped and len(verdict.hit) == 1
+    unbiased = short([point("biased", zh=["有偏"])], [{"claim": {"en": "std", "zh": "std"}, "match": {"en": ["x.std("], "zh": ["x.std("]}}])
+    assert rubric.grade(unbiased, "要用有偏方差，不能直接用默认无偏的 x.std()。").misconceptions == []
+    assert rubric.grade(unbiased, "直接用默认的 x.std() 就行。").misconceptions

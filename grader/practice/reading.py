@@ -283,7 +283,9 @@ class Reading:
                 spans.append((offset + item.end(), offset + min(item.end() + PRIVATIVE_REACH["en"] // 2, len(line))))
             elif not item:
                 end = offset + len(line)
-                heading = line.rstrip().endswith(":") and any(c.privative and offset <= c.start < end for c in self.cues)
+                # "Left out:" or a Markdown heading ("### What RMSNorm leaves out")
+                heading = ((line.rstrip().endswith(":") or line.lstrip().startswith("#"))
+                           and any(c.privative and offset <= c.start < end for c in self.cues))
             offset += len(line) + 1
         return spans
 
@@ -383,9 +385,10 @@ class Reading:
         if cue.zh and "就" in gap:
             return False  # 不经过任何权重层就直接传到: 不…就… negates the condition, not what follows 就
         if (cue.zh and not cue.privative and "的" in gap
-                and not self.text.startswith(("不是", "并不是", "并非", "没有", "并没有"), cue.start)):
-            # 不经过权重的通路: 的 ends a verb's negation, not a copula's (不是各层导数的连乘) nor what
-            # a privative takes away (去掉了加性的偏置)
+                and not self.text.startswith(("不是", "并不是", "并非", "没有", "并没有", "不能", "不要", "不应", "不可", "不该", "别"),
+                                             cue.start)):
+            # 不经过权重的通路: 的 ends a verb's negation, not a copula's (不是各层导数的连乘), a
+            # modal's (不能直接用默认无偏的 x.std()) nor what a privative takes away (去掉了加性的偏置)
             return False
         # Only the words right before the cue: a search from the answer's start for every cue was quadratic.
         if not cue.zh and _PREPOSITIONAL_NEGATION.search(self.text[max(0, cue.start - 12) : cue.end]) and _FINITE_VERB.search(gap):
@@ -491,5 +494,6 @@ class Reading:
             if pattern is None:
                 continue
             for m in pattern.finditer(self.text):
-                if m.end() > m.start():
+                # never across a line: a list item or a line of code is a sentence of its own
+                if m.end() > m.start() and "\n" not in m.group():
                     yield m.start(), m.end(), pattern

@@ -124,6 +124,15 @@ def _in_contrast(reading: Reading, mention_end: int, start: int) -> bool:
     return _CONTRAST_SCOPE.match(reading.text[mention_end:start]) is not None
 
 
+_REPORTING = re.compile(r"\b(?:argue[sd]?|believe[sd]?|claim(?:s|ed)?|suggest(?:s|ed)?|think|thinks|thought)\b|认为|觉得|指出|表示", re.ASCII)
+
+
+def _reported(reading: Reading, pos: int) -> bool:
+    """A subject named after a reporting verb in its clause ("they argue LN works because ...")."""
+    c0, _ = reading.span_of(reading.clause_ends, pos)
+    return _REPORTING.search(reading.text, c0, pos) is not None
+
+
 def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
     """The subject a claim at start..end is about: one named inside it, else the nearest named
     before it in its sentence, else the topic carried over (the first one named in the last
@@ -141,7 +150,8 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
         return before[-1][2]
     # Carried over from an earlier sentence: that sentence's first subject ("RMSNorm keeps ... of
     # LayerNorm. It never centers" is about RMSNorm).
-    earlier = [m for m in mentions if m[1] <= start and not m[3]]
+    # (not one named inside someone's view: "Zhang & Sennrich 认为 LN 好用主要靠这个" sets no topic)
+    earlier = [m for m in mentions if m[1] <= start and not m[3] and not _reported(reading, m[0])]
     if earlier:
         first = reading.span_of(reading.sentence_ends, earlier[-1][0])[0]
         # A sentence that ends naming a new subject before a colon ("LayerNorm is ..., RMSNorm is:")
