@@ -464,3 +464,13 @@ def test_markdown_headings_lines_reported_views_and_modal_negations():
     unbiased = short([point("biased", zh=["有偏"])], [{"claim": {"en": "std", "zh": "std"}, "match": {"en": ["x.std("], "zh": ["x.std("]}}])
     assert rubric.grade(unbiased, "要用有偏方差，不能直接用默认无偏的 x.std()。").misconceptions == []
     assert rubric.grade(unbiased, "直接用默认的 x.std() 就行。").misconceptions
+
+
+def test_the_owner_right_before_a_claim_is_its_subject():
+    question = short([point("pre: no warm-up", en=["re:drop (?:the )?warmup"], about="pre-LN")],
+                     [{"claim": {"en": "pre-LN needs warm-up"}, "about": "pre-LN", "match": {"en": ["need for warmup"]}}],
+                     subjects=SUBJECTS)
+    verdict = rubric.grade(question, "Their claim is that post-LN's need for warm-up comes from where the norm sits. "
+                                     "With pre-LN you can drop warm-up.")
+    assert verdict.misconceptions == [] and verdict.score == 1.0
+    assert rubric.grade(question, "Their claim is that pre-LN's need for warm-up stays.").misconceptions

@@ -144,6 +144,10 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
     inside = [m for m in mentions if m[0] < end and m[1] > start and not m[4]]
     if inside:
         return inside[0][2]
+    # The claim's owner right before it: "post-LN's need for warm-up", "post-LN 的梯度很大".
+    owner = [m for m in mentions if m[1] <= start and re.fullmatch(r"'s\s*|\s*的\s*", reading.text[m[1]:start])]
+    if owner:
+        return owner[-1][2]
     s0, s1 = reading.span_of(reading.sentence_ends, start)
     before = [m for m in mentions if m[1] <= start and (not m[3] or _in_contrast(reading, m[1], start))]
     if before and before[-1][0] >= s0:
