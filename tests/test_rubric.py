@@ -474,3 +474,15 @@ def test_the_owner_right_before_a_claim_is_its_subject():
                                      "With pre-LN you can drop warm-up.")
     assert verdict.misconceptions == [] and verdict.score == 1.0
     assert rubric.grade(question, "Their claim is that pre-LN's need for warm-up stays.").misconceptions
+
+
+def test_a_usage_supposed_a_verdict_after_but_and_what_is_said_to_be_left_out():
+    question = short([point("no bias", en=["re:no bias"], denies={"en": ["re:\\bbias"]})],
+                     [{"claim": {"en": "std + eps", "zh": "std + eps"}, "match": {"en": ["std+eps"], "zh": ["std+eps"]}}])
+    for text in ("Writing (x - mu) / (std + eps) looks similar but is a different function.",
+                 "If you write (x - mu) / (std + eps) the check fails.",
+                 "如果写成 (x-mu)/(std+eps)，就和官方实现对不上。"):
+        assert rubric.grade(question, text).misconceptions == [], text
+    assert rubric.grade(question, "Divide by std + eps, it is simpler.").misconceptions
+    assert rubric.grade(question, "So what's left out is the mean subtraction, and with it the bias term.").score == 1.0
+    assert rubric.grade(question, "It keeps the mean subtraction, and with it the bias term.").score == 0.0

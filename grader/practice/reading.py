@@ -85,6 +85,7 @@ _PRIVATIVE_HEADING = re.compile(r"(?:了?(?:什么|哪些)(?:东西)?)?[?？]?[:
 # "If the factors are below 1 the gradient vanishes" is a claim; "it would not match" is not.
 _HYPOTHETICAL = re.compile(
     r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会"
+    r"|\bif you (?:write|use|call|do|pass|put|add)\b|如果(?:直接)?(?:写成|用|调用|使用|传)"
     # "The paper wants to explain why the Transformer needs warm-up": a question posed, not a claim.
     r"|\b(?:explain|explains|understand|ask|asks|asked|study|studies|investigat[a-z]*|analy[sz][a-z]*) why\b|(?:解释|研究|探究|分析|搞清楚|弄清楚|想知道|回答|问题是)[^，。；]{0,20}(?:为什么|为何|为啥)"
     # A view reported as another's: "some people attribute it to ...", "也有人认为 ...". Not "X et al.
@@ -133,6 +134,7 @@ _VERDICT = re.compile(
     r"(?<!not )(?<!n't )(?<![=_.])\b(?:wrong|incorrect|bug|buggy|false|untrue|an error|a mismatch|a different (?:function|formula))\b"
     r"|\bnot true\b|(?<!不是)(?:错误|是错的|有误)|(?<![没并])不对|(?:是|就成了)(?:另一个|不同的)(?:函数|公式)",
     re.ASCII)
+_BUT = re.compile(r"(?:but|yet)\b", re.ASCII)
 _REFERS_BACK = re.compile(r"\s*(?:which|that|this|it|and that|and this)\b|\s*(?:这|这样|这是|那)", re.ASCII)
 # A single quote opens and closes only beside a non-letter: "that's" and "torch.std's" quote nothing.
 _QUOTE = re.compile(r'"[^"\n]{1,300}"|(?<![a-z0-9])\'[^\'\n]{8,300}\'(?![a-z0-9])')
@@ -236,6 +238,8 @@ def _parentheses_allow(gap: str) -> bool:
 # a prepositional negation negates its own noun phrase; the verb after it starts the claim.
 # "with no", "without", "rather than", "instead of": each negates its own object, not the verb after it
 # ("adding it to the std rather than to the variance is a cosmetic difference").
+_WHAT_BEFORE = re.compile(r"\bwhat(?:'s| is| gets| it| they| rmsnorm)?\s*$", re.ASCII)
+_IS_AFTER = re.compile(r"\s*(?:is|are)\b", re.ASCII)
 _PREPOSITIONAL_NEGATION = re.compile(r"(?:\bwith\s+(?:no|nothing)|\bwithout|\brather than|\binstead of|\bas opposed to)\s*$", re.ASCII)
 _FINITE_VERB = re.compile(
     r"\b(?:is|are|was|were|becomes?|gives?|means?|equals?|collapses?|reduces?|amounts?|composes?|stays?|remains?)\b", re.ASCII)
@@ -369,6 +373,8 @@ class Reading:
         gap = self.text[cue.end : start]
         # "What it leaves out: the mean": a colon right after a privative introduces its object.
         heading = _PRIVATIVE_HEADING.match(gap) if cue.privative else None  # "省去了什么：减均值"
+        if cue.privative and not cue.zh and heading is None and _WHAT_BEFORE.search(self.text, max(0, cue.start - 12), cue.start):
+            heading = _IS_AFTER.match(gap)  # "what's left out is the mean subtraction, and with it the bias"
         after_colon = cue.end + heading.end() if heading else cue.end
         if cue.fused:
             return False
@@ -462,6 +468,8 @@ class Reading:
         in the claim's clause or in a clause right after it that refers back to it."""
         if _VERDICT.search(self.text, start, clause_end):
             return True
+        if _BUT.match(self.text, clause_end):  # "(x - mu) / (std + eps) looks similar but is a different function"
+            return _VERDICT.search(self.text, clause_end, self.span_of(self.clause_ends, clause_end + 1)[1]) is not None
         after = clause_end + 1
         if after < len(self.text) and _REFERS_BACK.match(self.text, after):
             return _VERDICT.search(self.text, after, self.span_of(self.clause_ends, after + 1)[1]) is not None
