@@ -35,6 +35,12 @@ def hit(question, text) -> list[str]:
     return [p.point.get("en") for p in rubric.grade(question, text).hit]
 
 
+def asserts_nothing(question, *texts) -> None:
+    """None of `texts` asserts a misconception of `question`."""
+    for text in texts:
+        assert rubric.grade(question, text).misconceptions == [], text
+
+
 @pytest.mark.parametrize(("text", "folded"), [
     ("LN(x_l + Sublayer(x_l))", "ln(x+sublayer(x))"),
     ("xₗ + F(xₗ)", "x+f(x)"),
@@ -125,10 +131,9 @@ def test_a_claim_said_of_the_other_subject_is_a_swap():
 def test_warnings_hypotheticals_and_quotes_do_not_assert_a_misconception():
     question = short([point("biased", en=["biased"])],
                      [{"claim": {"en": "uses Bessel"}, "match": {"en": ["bessel"]}}])
-    for text in ("x.var() applies Bessel's correction by default, which would not match.",
-                 'The article says "use Bessel\'s correction here", which is a bug.',
-                 "Avoid Bessel's correction."):
-        assert rubric.grade(question, text).misconceptions == [], text
+    asserts_nothing(question, "x.var() applies Bessel's correction by default, which would not match.",
+                              'The article says "use Bessel\'s correction here", which is a bug.',
+                              "Avoid Bessel's correction.")
     assert rubric.grade(question, "LayerNorm applies Bessel's correction.").misconceptions
     # A question posed is not a claim; an apostrophe is not a quotation mark.
     assert rubric.grade(question, "The paper wants to explain why LayerNorm applies Bessel's correction.").misconceptions == []
@@ -343,10 +348,9 @@ def test_someone_elses_view_and_a_formula_called_a_different_function_are_not_as
     question = short([point("biased", en=["biased"])],
                      [{"claim": {"en": "Adam variance", "zh": "Adam 方差"}, "match": {"en": ["re:variance of adam"], "zh": ["adam方差"]}},
                       {"claim": {"en": "std + eps"}, "match": {"en": ["std+eps"]}}])
-    for text in ("It is not the only explanation. Some papers attribute it to the variance of Adam early on.",
-                 "也有人认为是 adam 方差的问题。",
-                 "Writing (x - mu) / (std + eps) instead is a different function."):
-        assert rubric.grade(question, text).misconceptions == [], text
+    asserts_nothing(question, "It is not the only explanation. Some papers attribute it to the variance of Adam early on.",
+                              "也有人认为是 adam 方差的问题。",
+                              "Writing (x - mu) / (std + eps) instead is a different function.")
     assert rubric.grade(question, "Warm-up is needed because of the variance of Adam.").misconceptions
     assert rubric.grade(question, "It is not the only explanation of warm-up. Liu et al. (RAdam) attribute it to the "
                                   "variance of Adam early on.").misconceptions == []
@@ -371,11 +375,10 @@ def test_a_claim_weighed_as_a_topic_or_set_against_as_the_worse_option_is_not_as
                        "match": {"en": ["re:each value into"], "zh": ["减均值"]}}],
                      subjects=[{"name": "norm clipping", "match": {"en": ["clip by norm"], "zh": ["按范数裁剪"]}},
                                {"name": "value clipping", "match": {"en": ["clip by value"], "zh": ["按值裁剪", "值裁剪"]}}])
-    for text in ("Every component gets the same factor, the big advantage over clipping each value into [-c, c].",
-                 "It is better than clipping each value into a range.",
-                 "稳定训练主要靠缩放，减均值的作用很小。",
-                 "The contribution of clipping each value into a box is small."):
-        assert rubric.grade(question, text).misconceptions == [], text
+    asserts_nothing(question, "Every component gets the same factor, the big advantage over clipping each value into [-c, c].",
+                              "It is better than clipping each value into a range.",
+                              "稳定训练主要靠缩放，减均值的作用很小。",
+                              "The contribution of clipping each value into a box is small.")
     assert rubric.grade(question, "It clips each value into [-c, c].").misconceptions
     assert rubric.grade(question, "RMSNorm 还是要减均值。").misconceptions
     # A shorter name inside one named in contrast ("区别于按值裁剪" holds "值裁剪") is in contrast too.
@@ -389,11 +392,10 @@ def test_a_self_correction_a_deviation_warning_and_what_follows_a_contrast_and_c
                      [{"claim": {"en": "unbiased", "zh": "无偏"}, "match": {"en": ["unbiased estimator"], "zh": ["无偏"]}},
                       {"claim": {"en": "changes direction", "zh": "改变方向"}, "match": {"en": ["changes the direction"],
                                                                                       "zh": ["改变方向"]}}])
-    for text in ("Wait, no, I was about to say call torch.var with the defaults, but that's the unbiased estimator.",
-                 "啊不对，我刚想说直接 x.var() 就行，其实它默认是无偏估计。",
-                 "用默认的无偏方差会和官方实现有细微偏差。",
-                 "只缩放大小。区别于按值裁剪：那是逐元素截断，会改变方向。"):
-        assert rubric.grade(question, text).misconceptions == [], text
+    asserts_nothing(question, "Wait, no, I was about to say call torch.var with the defaults, but that's the unbiased estimator.",
+                              "啊不对，我刚想说直接 x.var() 就行，其实它默认是无偏估计。",
+                              "用默认的无偏方差会和官方实现有细微偏差。",
+                              "只缩放大小。区别于按值裁剪：那是逐元素截断，会改变方向。")
     assert rubric.grade(question, "Use the unbiased estimator.").misconceptions
     assert rubric.grade(question, "按值裁剪会改变方向。").misconceptions
 
@@ -479,10 +481,9 @@ def test_the_owner_right_before_a_claim_is_its_subject():
 def test_a_usage_supposed_a_verdict_after_but_and_what_is_said_to_be_left_out():
     question = short([point("no bias", en=["re:no bias"], denies={"en": ["re:\\bbias"]})],
                      [{"claim": {"en": "std + eps", "zh": "std + eps"}, "match": {"en": ["std+eps"], "zh": ["std+eps"]}}])
-    for text in ("Writing (x - mu) / (std + eps) looks similar but is a different function.",
-                 "If you write (x - mu) / (std + eps) the check fails.",
-                 "如果写成 (x-mu)/(std+eps)，就和官方实现对不上。"):
-        assert rubric.grade(question, text).misconceptions == [], text
+    asserts_nothing(question, "Writing (x - mu) / (std + eps) looks similar but is a different function.",
+                              "If you write (x - mu) / (std + eps) the check fails.",
+                              "如果写成 (x-mu)/(std+eps)，就和官方实现对不上。")
     assert rubric.grade(question, "Divide by std + eps, it is simpler.").misconceptions
     assert rubric.grade(question, "So what's left out is the mean subtraction, and with it the bias term.").score == 1.0
     assert rubric.grade(question, "It keeps the mean subtraction, and with it the bias term.").score == 0.0
