@@ -487,3 +487,17 @@ def test_a_usage_supposed_a_verdict_after_but_and_what_is_said_to_be_left_out():
     assert rubric.grade(question, "Divide by std + eps, it is simpler.").misconceptions
     assert rubric.grade(question, "So what's left out is the mean subtraction, and with it the bias term.").score == 1.0
     assert rubric.grade(question, "It keeps the mean subtraction, and with it the bias term.").score == 0.0
+
+
+def test_a_consequence_told_to_the_reader_and_an_imperative_condition():
+    question = short([point("pre: no warm-up", en=["re:skip the warmup", "re:without warmup"], about="pre-LN")],
+                     [{"claim": {"en": "n-1"}, "match": {"en": ["re:divides by c-1"]}},
+                      {"claim": {"en": "over the batch"}, "match": {"en": ["over the batch"]}}],
+                     subjects=SUBJECTS)
+    asserts_nothing(question, "The default torch.std divides by C-1 and you'll see a small but consistent error.",
+                    "Reducing over T or over the batch is a different layer entirely.")
+    assert rubric.grade(question, "The default torch.std divides by C-1, which is what we want.").misconceptions
+    # "Skip the warm-up and the loss diverges", said of post-LN, is a condition: no swap
+    verdict = rubric.grade(question, "Post-LN models are touchy. Skip the warm-up and the loss diverges.")
+    assert not verdict.swapped
+    assert rubric.grade(question, "Post-LN models are fine. You can skip the warmup.").swapped

@@ -131,9 +131,15 @@ _WARNING = re.compile(
     re.ASCII,
 )
 _VERDICT = re.compile(
-    r"(?<!not )(?<!n't )(?<![=_.])\b(?:wrong|incorrect|bug|buggy|false|untrue|an error|a mismatch|a different (?:function|formula))\b"
+    r"(?<!not )(?<!n't )(?<![=_.])\b(?:wrong|incorrect|bug|buggy|false|untrue|an error|a mismatch|a different (?:function|formula|layer|operation|computation|module|thing))\b"
+
     r"|\bnot true\b|(?<!不是)(?:错误|是错的|有误)|(?<![没并])不对|(?:是|就成了)(?:另一个|不同的)(?:函数|公式)",
     re.ASCII)
+# A mistake's consequence told to the reader, anywhere later in the sentence: "the default torch.std
+# divides by C-1 and you'll see a small but consistent error".
+_CONSEQUENCE = re.compile(r"\byou(?:'ll| will) (?:see|get|notice) (?:a |an )?[a-z ,]{0,40}?\b(?:error|mismatch|discrepanc)", re.ASCII)
+_IMPERATIVE = re.compile(r"\s*(?:skip|drop|remove|omit|use|push|raise|try|turn off|set|take away|forget)\b", re.ASCII)
+_CONSEQUENT = re.compile(r"\band (?:the )?(?:loss|training|model|it|run|network|things)\b[^.;]{0,30}\b(?:diverg|blows? up|explod|fail|break|nan|crash)", re.ASCII)
 _BUT = re.compile(r"(?:but|yet)\b", re.ASCII)
 _REFERS_BACK = re.compile(r"\s*(?:which|that|this|it|and that|and this)\b|\s*(?:这|这样|这是|那)", re.ASCII)
 # A single quote opens and closes only beside a non-letter: "that's" and "torch.std's" quote nothing.
@@ -435,6 +441,12 @@ class Reading:
         c0, _ = self.span_of(self.clause_ends, start)
         return _CONDITION.search(self.text[c0:start]) is not None
 
+    def supposed(self, start: int) -> bool:
+        """The match sits in an imperative that states a condition: "Skip the warm-up or push the
+        learning rate and the loss diverges"."""
+        s0, s1 = self.span_of(self.sentence_ends, start)
+        return _IMPERATIVE.match(self.text, s0) is not None and _CONSEQUENT.search(self.text, start, s1) is not None
+
     def hedged(self, start: int, end: int) -> bool:
         """A claim said as a hypothetical (its clause), a warning (its sentence), a quote, a topic
         weighed ("减均值的作用很小") or a yes/no question ("去掉减均值会不会掉点？")."""
@@ -467,6 +479,8 @@ class Reading:
         """"x.std() is wrong here", "x.std() applies Bessel's correction, which is a bug": a verdict
         in the claim's clause or in a clause right after it that refers back to it."""
         if _VERDICT.search(self.text, start, clause_end):
+            return True
+        if _CONSEQUENCE.search(self.text, start, self.span_of(self.sentence_ends, start)[1]):
             return True
         if _BUT.match(self.text, clause_end):  # "(x - mu) / (std + eps) looks similar but is a different function"
             return _VERDICT.search(self.text, clause_end, self.span_of(self.clause_ends, clause_end + 1)[1]) is not None

@@ -226,8 +226,9 @@ def grade(question: ShortQuestion, text: str) -> Verdict:
         if any(_about(point, s) for *_, s in asserted):
             verdict.hit.append(point)
             earned += point.weight
-        elif asserted:
-            verdict.swapped.append((point, next(s for *_, s in asserted if s != point.about)))
+        elif claims := [o for o in asserted if not (o[0].conditional(o[1]) or o[0].supposed(o[1]))]:
+            # said of the other subject as a claim, not as a condition ("skip the warm-up and post-LN diverges")
+            verdict.swapped.append((point, next(s for *_, s in claims if s != point.about)))
             lost += SWAP_COST * point.weight
         elif any(_about(point, s) for r, a, _, s in negated if not r.conditional(a)):
             verdict.contradicted.append(point)
