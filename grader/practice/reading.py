@@ -1,7 +1,9 @@
 """An answer read once for the free-text grader (grader.practice.rubric): folded (notation.py),
 cut into clauses and sentences, its negation cues found (jieba's words for Chinese, chinese.py),
-its quotes and hedges located; and where a rubric's matchers occur in it, with whether each
-occurrence is negated.
+its quotes located; and where a rubric's matchers occur in it, with whether each occurrence is
+negated. Where it hedges (warnings, verdicts, contrasts, questions, conditions) is
+grader.practice.hedges's part, reached through hedged(), conditional(), supposed() and
+yes_no_question().
 
 Every search is bounded (matchers run once over the text, cues are found once and looked up by
 position), so reading stays linear in the answer's length.
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from grader.bank.schema import Matchers
-from grader.practice import notation
+from grader.practice import hedges, notation
 
 # How far a negation reaches forward inside its clause, in characters: "does not really make" fits;
 # Chinese packs a word into two characters, so it reaches fewer.
@@ -73,75 +75,9 @@ _POST_NEGATION = re.compile(
     re.ASCII,
 )
 # A clause that states a condition, up to the match.
-_CONDITION = re.compile(r"^\W*(?:(?:and|but|so|or|only)\s+)?(?:if|when|whenever|unless|as long as|once)\b"
-                        r"|(?:如果|若|要是|假如|只要|一旦|倘若)", re.ASCII)
-# "Not the only explanation", "another view": what introduces someone else's view.
-_OTHER_VIEWS = re.compile(r"\b(?:not the only|another|other|alternative|competing) (?:explanations?|views?|accounts?|theor(?:y|ies))\b"
-                          r"|不是[^。；]{0,12}唯一(?:的)?(?:解释|原因|说法)|(?:另一种|其他|别的)(?:解释|观点|说法|理论)", re.ASCII)
-_REPORTED = re.compile(r"\b(?:et al|argue[sd]?|attribute[sd]?|claims?|suggests?|propose[sd]?|blames?)\b|等人|认为|归因|指出", re.ASCII)
 # What comes between a privative and the colon that introduces its objects.
 _PRIVATIVE_HEADING = re.compile(r"(?:了?(?:什么|哪些)(?:东西)?)?[?？]?[:：]")
-# A misconception said as a warning, a hypothetical or a counter-example is not asserted.
-# "If the factors are below 1 the gradient vanishes" is a claim; "it would not match" is not.
-_HYPOTHETICAL = re.compile(
-    r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会"
-    r"|\bif you (?:write|use|call|do|pass|put|add)\b|如果(?:直接)?(?:写成|用|调用|使用|传)"
-    # "The paper wants to explain why the Transformer needs warm-up": a question posed, not a claim.
-    r"|\b(?:explain|explains|understand|ask|asks|asked|study|studies|investigat[a-z]*|analy[sz][a-z]*) why\b|(?:解释|研究|探究|分析|搞清楚|弄清楚|想知道|回答|问题是)[^，。；]{0,20}(?:为什么|为何|为啥)"
-    # A view reported as another's: "some people attribute it to ...", "也有人认为 ...". Not "X et al.
-    # argue": in an answer about X's paper that is the answer's own claim.
-    r"|\b(?:others|some (?:people|authors|papers|works?)|another (?:paper|view|explanation|line of work))\b[^.;]{0,40}?\b(?:argue|argued|attribute|attributed|claim|claimed|suggest|suggested|propose|proposed|believe|say|says|blame|blamed)\b"
-    r"|(?:也有人|有人|有观点|有的论文|另一种(?:解释|观点|说法)|另一篇)[^，。；]{0,6}(?:认为|觉得|说|解释|归因|提出)",
-    re.ASCII)
-# A claim said of what the answer sets its subject against is not asserted: "unlike value clipping,
-# which changes the direction", "不像按值裁剪那样逐元素截断": the frame reaches the end of its clause
-# and a relative clause right after it.
-_CONTRAST_FRAME = re.compile(
-    r"\b(?:unlike|as opposed to|in contrast (?:to|with)|contrary to|whereas in|compared (?:to|with))\b|不像|不同于|有别于|区别于|相比之下"
-    # "the big advantage over clipping each value into [-c, c]": what it is preferred to.
-    r"|\b(?:(?:big|main|key|real|chief)\s+)?(?:advantages?|edge|improvements?|benefits?)\s+over\b|\b(?:better than|preferable to|superior to)\b|优于|好于|胜过",
-    re.ASCII)
-# "减均值的作用很小", "the contribution of re-centering is small": the claim's words name a topic
-# the sentence weighs (its role, its effect), not something the subject is said to do.
-_TOPIC_AFTER = re.compile(r"(?:这一步|这步|这个操作|本身)?的?(?:作用|贡献|意义|价值|好处|效果|影响|必要性|收益|功劳)")
-_TOPIC_BEFORE = re.compile(r"\b(?:the\s+)?(?:role|contribution|effect|impact|benefit|value|importance|merit)\s+of\s+(?:the\s+)?(?:[a-z-]+\s+){0,2}$", re.ASCII)
-_COLON = re.compile(r"[:：]")
-# A yes/no question (not a wh-question, whose content it presupposes) and a "no" answering it.
-_YES_NO = re.compile(r"^\W*(?:(?:so|and|but|then|ok|okay)\W+)?(?:is|are|was|were|does|do|did|can|could|will|would|should|has|have|isn't|doesn't|won't|can't)\b"
-                     r"|吗\s*$|是否|会不会|能不能|是不是|有没有|要不要|需不需要|可不可以", re.ASCII)
-_WH_WORD = re.compile(r"\b(?:why|how|what|when|where|which|who|whom|whose)\b|为什么|为何|为啥|怎么|如何|什么|哪|谁", re.ASCII)
-_NO_ANSWER = re.compile(r"\s*(?:no\b|nope\b|not really\b|not at all\b|not quite\b|not mainly\b|不[，,。！!]|不是|不会|不能|没有|并不|并非|否|主要不是|也不是)", re.ASCII)
-_ZH_WITH = re.compile(r"(?:与|和|跟|同)")
-_ZH_DIFFERENT = re.compile(r"(?:不同|不一样|有别|相反|区别)")
 _LIST_ITEM = re.compile(r"\s*(?:[-*•·]|\d{1,2}[.)、]|[①-⑩])\s*")
-_RELATIVE = re.compile(r"\s*(?:which|that|where|who|whose)\b|\s*那(?:是|个|种|样)", re.ASCII)
-# Warning words hedge a claim anywhere in its sentence ("common slip: ...", "avoid ...", "don't ...");
-# verdict words only after its start ("x.std() is wrong here", "..., which is a bug"): "the main bug:
-# the code reduces over C" still says what the code does.
-_WARNING = re.compile(
-    r"\b(?:avoid|mistakes?|mistaken|pitfalls?|myths?|beware|careful|misconceptions?|traps?|slips?|gotchas?|caveat|"
-    r"not match|doesn't match|won't match|wouldn't match|mismatch|don't use|do not use|shouldn't|should not|"
-    r"common (?:error|bug)|easy to (?:get wrong|miss|forget)|people (?:often )?(?:miss|forget|think|believe|assume)|"
-    # A self-correction takes back what its sentence started to say: "wait, no, I was about to say ..."
-    r"wait,? no|no,? wait|scratch that|(?:was|am) (?:about|going) to say|almost said|nearly said)\b"
-    r"|(?:^|[:;,]\s*)(?:but |so |and )?(?:please )?(?:don't|do not|never|avoid)\b"
-    r"|避免|误以为|误认为|陷阱|不要用|别用|不应|不匹配|对不上|不一致|误区|常见的错|以为|小心|注意别|注意不要"
-    r"|(?:会|就会)[^，。；,;]{0,12}有(?:细微|一点|些许|一些)?(?:偏差|出入|差异)|啊不对|我刚(?:才)?想说|差点说(?:成)?|说错了|口误|更正一下"
-    r"|(?:^|[，,：:；;]\s*)(?:千万|可|但|也)?(?:别|不要)(?:直接|再|去|拿|把|用|写成|当成)",
-    re.ASCII,
-)
-_VERDICT = re.compile(
-    r"(?<!not )(?<!n't )(?<![=_.])\b(?:wrong|incorrect|bug|buggy|false|untrue|an error|a mismatch|a different (?:function|formula|layer|operation|computation|module|thing))\b"
-
-    r"|\bnot true\b|(?<!不是)(?:错误|是错的|有误)|(?<![没并])不对|(?:是|就成了)(?:另一个|不同的)(?:函数|公式)",
-    re.ASCII)
-# A mistake's consequence told to the reader, anywhere later in the sentence: "the default torch.std
-# divides by C-1 and you'll see a small but consistent error".
-_CONSEQUENCE = re.compile(r"\byou(?:'ll| will) (?:see|get|notice) (?:a |an )?[a-z ,]{0,40}?\b(?:error|mismatch|discrepanc)", re.ASCII)
-_IMPERATIVE = re.compile(r"\s*(?:skip|drop|remove|omit|use|push|raise|try|turn off|set|take away|forget)\b", re.ASCII)
-_CONSEQUENT = re.compile(r"\band (?:the )?(?:loss|training|model|it|run|network|things)\b[^.;]{0,30}\b(?:diverg|blows? up|explod|fail|break|nan|crash)", re.ASCII)
-_BUT = re.compile(r"(?:but|yet)\b", re.ASCII)
-_REFERS_BACK = re.compile(r"\s*(?:which|that|this|it|and that|and this)\b|\s*(?:这|这样|这是|那)", re.ASCII)
 # A single quote opens and closes only beside a non-letter: "that's" and "torch.std's" quote nothing.
 _QUOTE = re.compile(r'"[^"\n]{1,300}"|(?<![a-z0-9])\'[^\'\n]{8,300}\'(?![a-z0-9])')
 
@@ -328,18 +264,6 @@ class Reading:
         end = ends[i] if i < len(ends) else len(self.text)
         return start, end
 
-    def yes_no_question(self, start: int) -> tuple[bool, bool]:
-        """(whether the match sits in a yes/no question, whether the next sentence answers it no):
-        "是过拟合吗？不是，…", "Does it fix vanishing gradients? No." A question asserts nothing;
-        answered no, it denies what it asks."""
-        s0, s1 = self.span_of(self.sentence_ends, start)
-        if s1 >= len(self.text) or self.text[s1] not in "?？":
-            return False, False
-        asked = self.text[s0:s1]
-        if not _YES_NO.search(asked) or _WH_WORD.search(asked):
-            return False, False
-        return True, _NO_ANSWER.match(self.text, s1 + 1) is not None
-
     def negated(self, start: int, end: int, pattern: re.Pattern) -> bool:
         """A negation before the match in its clause, a fused one (不一致) over its start, one
         inside a gap the matcher did not spell, a negated predicate right after it, or a yes/no
@@ -435,77 +359,18 @@ class Reading:
             blanked[cue.start : end] = " " * (end - cue.start)
         return pattern.match("".join(blanked), start) is not None
 
+    # Hedges, conditions and questions: grader.practice.hedges reads them off this reading.
+    def yes_no_question(self, start: int) -> tuple[bool, bool]:
+        return hedges.yes_no_question(self, start)
+
     def conditional(self, start: int) -> bool:
-        """The match sits in a condition ("if the norm does not exceed c, nothing happens", "如果长度
-        没超过上限，就什么都不做"): a negation there denies nothing the answer claims."""
-        c0, _ = self.span_of(self.clause_ends, start)
-        return _CONDITION.search(self.text[c0:start]) is not None
+        return hedges.conditional(self, start)
 
     def supposed(self, start: int) -> bool:
-        """The match sits in an imperative that states a condition: "Skip the warm-up or push the
-        learning rate and the loss diverges"."""
-        s0, s1 = self.span_of(self.sentence_ends, start)
-        return _IMPERATIVE.match(self.text, s0) is not None and _CONSEQUENT.search(self.text, start, s1) is not None
+        return hedges.supposed(self, start)
 
     def hedged(self, start: int, end: int) -> bool:
-        """A claim said as a hypothetical (its clause), a warning (its sentence), a quote, a topic
-        weighed ("减均值的作用很小") or a yes/no question ("去掉减均值会不会掉点？")."""
-        if any(a <= start and end <= b for a, b in self.quotes):
-            return True
-        if self.yes_no_question(start)[0]:
-            return True
-        c0, c1 = self.span_of(self.clause_ends, start)
-        if _HYPOTHETICAL.search(self.text, c0, max(c1, end)):
-            return True
-        if self._in_contrast_frame(start):
-            return True
-        if _TOPIC_AFTER.match(self.text, end) or _TOPIC_BEFORE.search(self.text, max(c0, start - 40), start):
-            return True
-        if self._verdict_after(start, max(c1, end)):
-            return True
-        s0, s1 = self.span_of(self.sentence_ends, start)
-        if self._other_view(s0, start):
-            return True
-        return _WARNING.search(self.text[s0 : max(s1, end)].lstrip()) is not None
-
-    def _other_view(self, s0: int, start: int) -> bool:
-        """"It is not the only explanation. Liu et al. (RAdam) attribute it to ...": a view reported
-        as someone else's, right after the answer says there are others."""
-        p0 = self.span_of(self.sentence_ends, max(s0 - 2, 0))[0] if s0 > 1 else s0
-        return (_OTHER_VIEWS.search(self.text, p0, start) is not None
-                and _REPORTED.search(self.text, s0, start) is not None)
-
-    def _verdict_after(self, start: int, clause_end: int) -> bool:
-        """"x.std() is wrong here", "x.std() applies Bessel's correction, which is a bug": a verdict
-        in the claim's clause or in a clause right after it that refers back to it."""
-        if _VERDICT.search(self.text, start, clause_end):
-            return True
-        if _CONSEQUENCE.search(self.text, start, self.span_of(self.sentence_ends, start)[1]):
-            return True
-        if _BUT.match(self.text, clause_end):  # "(x - mu) / (std + eps) looks similar but is a different function"
-            return _VERDICT.search(self.text, clause_end, self.span_of(self.clause_ends, clause_end + 1)[1]) is not None
-        after = clause_end + 1
-        if after < len(self.text) and _REFERS_BACK.match(self.text, after):
-            return _VERDICT.search(self.text, after, self.span_of(self.clause_ends, after + 1)[1]) is not None
-        return False
-
-    def _in_contrast_frame(self, start: int) -> bool:
-        c0, c1 = self.span_of(self.clause_ends, start)
-        if _CONTRAST_FRAME.search(self.text, c0, start):
-            return True
-        # "区别于按值裁剪：那是逐元素截断，会改变方向": after a contrast and a colon, the rest of the
-        # sentence says what the contrasted thing does.
-        s0, _ = self.span_of(self.sentence_ends, start)
-        frame = _CONTRAST_FRAME.search(self.text, s0, start)
-        if frame and _COLON.search(self.text, frame.end(), start):
-            return True
-        # "这一点与逐元素截断的 clip by value 不同": what 与 … 不同 frames is set against.
-        if _ZH_WITH.search(self.text, c0, start) and _ZH_DIFFERENT.search(self.text, start, c1):
-            return True
-        if c0 > 1 and _RELATIVE.match(self.text, c0):  # "unlike X, which ...": the clause before
-            p0, _ = self.span_of(self.clause_ends, c0 - 1)
-            return _CONTRAST_FRAME.search(self.text, p0, c0) is not None
-        return False
+        return hedges.hedged(self, start, end)
 
     def matches(self, matchers: Matchers | None):
         """Each (start, end, pattern) where one of the matchers occurs."""
