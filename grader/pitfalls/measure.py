@@ -60,7 +60,8 @@ def error(got: torch.Tensor, want: torch.Tensor) -> float:
 def kept(memo, key, compute):
     """compute(), or in the judge process (`memo`, Evidence.memo) its value kept from an earlier job
     of the same task and seed. Only for values made of the truth's inputs and trusted code alone: a
-    formula variant's output on a probe (a failing submission's search tries most of them)."""
+    formula variant's output on a probe (a failing submission's search tries most of them), a
+    mutant's whole run (grader.pitfalls.mutantmatch)."""
     if memo is None:
         return compute()
     if key not in memo:

@@ -14,7 +14,7 @@ import contextlib
 import torch
 
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
-from grader.pitfalls.measure import construction, error, fmt, out_of, tol
+from grader.pitfalls.measure import construction, error, fmt, kept, out_of, tol
 from grader.grading.probes import backward, key_base, key_kind, present
 from grader.grading.stateful import run_steps
 
@@ -85,13 +85,8 @@ def _run(ev: Evidence, mutant_id: str, probe: ProbeEvidence, out_agrees) -> dict
     (half a failing submission's diagnosis) then need not run."""
     if ev.memo is None:
         held, found = _whole_run(ev, mutant_id, probe, out_agrees)
-    else:  # the judge process: every mutant's whole run, once per task and seed
-        key = ("mutant", mutant_id, probe.name)
-        if key in ev.memo:
-            held, found = ev.memo[key]
-        else:
-            held, found = _whole_run(ev, mutant_id, probe)
-            ev.memo.keep(key, (held, found))  # unless past the memo's byte budget
+    else:  # the judge process: every mutant's whole run, once per task and seed (within the memo's budget)
+        held, found = kept(ev.memo, ("mutant", mutant_id, probe.name), lambda: _whole_run(ev, mutant_id, probe))
     if found is None or not _holds_the_same(ev, held, probe) or not out_agrees(found["out"]):
         return None
     return found
