@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+# A clause that states a condition, up to the match.
 _CONDITION = re.compile(r"^\W*(?:(?:and|but|so|or|only)\s+)?(?:if|when|whenever|unless|as long as|once)\b"
                         r"|(?:如果|若|要是|假如|只要|一旦|倘若)", re.ASCII)
 # "Not the only explanation", "another view": what introduces someone else's view.

@@ -74,7 +74,6 @@ _POST_NEGATION = re.compile(
     r"|^(?:也|都|就|并|还|却)?(?:并没有|并不|并未|没有|没|不会|不再|未|不)(?:变|更|升|增|降|减|(?:出现|发生)(?![\u4e00-\u9fff])|上升|下降|提高|降低|增大|减小|消失|爆炸)",
     re.ASCII,
 )
-# A clause that states a condition, up to the match.
 # What comes between a privative and the colon that introduces its objects.
 _PRIVATIVE_HEADING = re.compile(r"(?:了?(?:什么|哪些)(?:东西)?)?[?？]?[:：]")
 _LIST_ITEM = re.compile(r"\s*(?:[-*•·]|\d{1,2}[.)、]|[①-⑩])\s*")
@@ -165,7 +164,6 @@ def _gap_length(gap: str, cjk: bool) -> int:
     return len(_ASCII_RUN.sub("x", gap)) if cjk else len(gap)
 
 
-
 def _parentheses_allow(gap: str) -> bool:
     """A negation reaches past a whole aside, and into one that only adds to its object ("removes
     the mean (and beta)"), not into one that explains ("without warm-up (large gradients")."""
@@ -176,12 +174,14 @@ def _parentheses_allow(gap: str) -> bool:
         r"\s*(?:(?:and|or|plus|also)\b|及|和|与|以及|还有|连同|包括|也)", closed.split("(")[1]) is not None
 
 
-# "with no nonlinearity is just one linear map", "without an activation they amount to one layer":
-# a prepositional negation negates its own noun phrase; the verb after it starts the claim.
-# "with no", "without", "rather than", "instead of": each negates its own object, not the verb after it
-# ("adding it to the std rather than to the variance is a cosmetic difference").
+# "What's left out is X, and with it Y": a privative after "what" and before "is" takes away its
+# whole sentence, as one before a colon does.
 _WHAT_BEFORE = re.compile(r"\bwhat(?:'s| is| gets| it| they| rmsnorm)?\s*$", re.ASCII)
 _IS_AFTER = re.compile(r"\s*(?:is|are)\b", re.ASCII)
+# "with no nonlinearity is just one linear map", "without an activation they amount to one layer",
+# "adding it to the std rather than to the variance is a cosmetic difference": a prepositional
+# negation ("with no", "without", "rather than", "instead of") negates its own noun phrase; the verb
+# after it starts the claim.
 _PREPOSITIONAL_NEGATION = re.compile(r"(?:\bwith\s+(?:no|nothing)|\bwithout|\brather than|\binstead of|\bas opposed to)\s*$", re.ASCII)
 _FINITE_VERB = re.compile(
     r"\b(?:is|are|was|were|becomes?|gives?|means?|equals?|collapses?|reduces?|amounts?|composes?|stays?|remains?)\b", re.ASCII)
