@@ -501,3 +501,18 @@ def test_a_consequence_told_to_the_reader_and_an_imperative_condition():
     verdict = rubric.grade(question, "Post-LN models are touchy. Skip the warm-up and the loss diverges.")
     assert not verdict.swapped
     assert rubric.grade(question, "Post-LN models are fine. You can skip the warmup.").swapped
+
+
+def test_the_topic_carried_over_is_a_subject_named_at_the_head_of_its_sentence():
+    rms = short([point("cheaper", en=["one reduction"], zh=["少一次"], about="RMSNorm")], [],
+                subjects=[{"name": "RMSNorm", "match": {"en": ["rmsnorm"], "zh": ["rmsnorm"]}},
+                          {"name": "LayerNorm", "match": {"en": ["layernorm", "re:\\bln\\b"], "zh": ["layernorm", "re:\\bln\\b"]}}])
+    # LayerNorm is named late in its sentence: the sentence after is still about RMSNorm
+    late = ("Strictly speaking, RMSNorm keeps only the scaling. The hypothesis is that the scaling is what "
+            "actually makes LayerNorm help.\n- Cost. It needs one reduction.")
+    assert rubric.grade(rms, late).score == 1.0
+    # named at the head of its sentence, or of a clause, it is the topic: a swap
+    assert rubric.grade(rms, "RMSNorm is newer. LayerNorm is older. It needs one reduction.").swapped
+    assert rubric.grade(rms, "RMSNorm is newer. In the original Transformer paper from 2017, LN is used. "
+                             "It needs one reduction.").swapped
+    assert rubric.grade(rms, "RMSNorm 更新。Transformer 的原始论文里用的是 LN。它少一次规约。").swapped

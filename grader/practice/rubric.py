@@ -157,15 +157,39 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
     # (not one named inside someone's view: "Zhang & Sennrich 认为 LN 好用主要靠这个" sets no topic)
     earlier = [m for m in mentions if m[1] <= start and not m[3] and not _reported(reading, m[0])]
     if earlier:
-        first = reading.span_of(reading.sentence_ends, earlier[-1][0])[0]
         # A sentence that ends naming a new subject before a colon ("LayerNorm is ..., RMSNorm is:")
         # hands on that one.
         last_clause = reading.span_of(reading.clause_ends, earlier[-1][0])
         if _NAMED_BEFORE_COLON.match(reading.text, earlier[-1][1], last_clause[1] + 1):
             return earlier[-1][2]
-        return next(m[2] for m in earlier if m[0] >= first)
+        return _topic(reading, earlier)
     after = [m for m in mentions if m[0] >= end and m[0] < s1 and not m[3]]
     return after[0][2] if after else None
+
+
+# A sentence's topic is named among its first words ("Strictly speaking, RMSNorm ...") or at the head
+# of a clause ("..., so BN keeps running statistics").
+TOPIC_WORDS, CLAUSE_LEAD_WORDS = 6, 2
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"[a-z0-9]+", text)) + len(re.findall(r"[\u4e00-\u9fff]", text)) // 2
+
+
+def _topic(reading: Reading, earlier) -> str:
+    """The subject carried over into a sentence naming none: the first one named in the last
+    sentence naming one near its start. A subject named late in a sentence is rarely what the next
+    one is about ("... is what makes LayerNorm help. It needs one reduction" is about RMSNorm),
+    unless at the head of a clause, so such sentences are passed over for an earlier one; if every one is, the last one's first."""
+    for sentence_start in sorted({reading.span_of(reading.sentence_ends, m[0])[0] for m in earlier}, reverse=True):
+        first = next(m for m in earlier if m[0] >= sentence_start)
+        clause_start = reading.span_of(reading.clause_ends, first[0])[0]
+        if (_words(reading.text[sentence_start : first[0]]) <= TOPIC_WORDS
+                or _words(reading.text[clause_start : first[0]]) <= CLAUSE_LEAD_WORDS
+                or reading.text[: first[0]].rstrip().endswith(("(", "（"))):  # "... the FFN (pre-LN)": a label
+            return first[2]
+    last = reading.span_of(reading.sentence_ends, earlier[-1][0])[0]
+    return next(m[2] for m in earlier if m[0] >= last)
 
 
 # ---- grading ----------------------------------------------------------------------------------
