@@ -64,6 +64,9 @@ BAD = [
     ("bad id", "id: q-num", "id: Q Num", "25: id=Q Num: id: 'Q Num' must be lowercase letters, digits, '.', '_' or '-'"),
     ("no tolerance", "    abs_tol: 0\n", "", "25: id=q-num: a numeric question needs abs_tol and/or rel_tol"),
     ("bad regex", "match: {en: [identity]", "match: {en: ['re:(open']", "22: id=q-short: rubric[0].match.en: bad regex '(open': missing ), unterminated subpattern at position 0"),
+    ("backspace in a regex", "match: {en: [identity]", 'match: {en: ["re:(?:one)\\b"]',
+     "22: id=q-short: rubric[0].match.en: bad regex '(?:one)\\x08': it holds the control character U+0008; in a double-quoted "
+     "YAML string write \\\\b for a word boundary (or quote it with ' ')"),
     ("model answer misses its rubric", "model_answer: {en: The identity path.", "model_answer: {en: The skip path.", "23: id=q-short: model_answer.en scores 0.00 against its own rubric (missed: identity)"),
     ("yaml syntax", "    choices:\n", "    choices: [\n", "10: YAML syntax error: did not find expected node content (while parsing a flow node)"),
     ("duplicate key", "    answer: B\n", "    answer: B\n    answer: A\n", "13: duplicate key 'answer' (first on line 12)"),

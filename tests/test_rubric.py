@@ -516,3 +516,29 @@ def test_the_topic_carried_over_is_a_subject_named_at_the_head_of_its_sentence()
     assert rubric.grade(rms, "RMSNorm is newer. In the original Transformer paper from 2017, LN is used. "
                              "It needs one reduction.").swapped
     assert rubric.grade(rms, "RMSNorm 更新。Transformer 的原始论文里用的是 LN。它少一次规约。").swapped
+
+
+def test_a_belief_set_up_to_be_refuted_is_not_asserted():
+    question = short([point("biased", en=["biased variance"])],
+                     [{"claim": {"en": "unbiased"}, "match": {"en": ["re:unbiased estimat", "re:std\\+eps"]}},
+                      {"claim": {"en": "overfitting"}, "match": {"en": ["overfit"]}},
+                      {"claim": {"en": "changes direction"}, "match": {"en": ["changes direction"]}}])
+    refuted = [
+        "Another wrong belief is that ResNets fix overfitting.",
+        "The common story is that deeper nets overfit. They do not.",
+        "The author seems to believe the net overfits.",
+        "Second misconception: using x.std(). That is the unbiased estimator, while LN uses the biased variance.",
+        "A common mistake is to think the net overfits. Second: forgetting eps. Third: writing (x - m)/(std + eps).",
+        "Direction preserved; vs clip-by-value g <- clamp(g), which changes direction.",
+    ]
+    for text in refuted:
+        assert rubric.grade(question, text).misconceptions == [], text
+    asserted = [
+        "Xiong et al. argue the opposite of the usual story: the net overfits.",
+        "The net overfits. That is why we need dropout.",
+        "Use the unbiased estimator.",
+        "Clip by value vs clip by norm: clipping by norm changes direction.",
+        "First: compute the mean. Second: divide by (std + eps).",
+    ]
+    for text in asserted:
+        assert rubric.grade(question, text).misconceptions, text

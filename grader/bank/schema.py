@@ -31,7 +31,13 @@ Difficulty = Literal["easy", "medium", "hard"]
 
 
 def check_regex(pattern: str) -> None:
-    """ValueError, with re's own reason, for a pattern that does not compile."""
+    """ValueError, with re's own reason, for a pattern that does not compile, or that holds a control
+    character: "\\b" in a double-quoted YAML string is a backspace, not a word boundary, and never
+    matches an answer."""
+    control = next((c for c in pattern if ord(c) < 32 and c not in "\t\n"), None)
+    if control is not None:
+        raise ValueError(f"bad regex {pattern!r}: it holds the control character U+{ord(control):04X}; in a "
+                         "double-quoted YAML string write \\\\b for a word boundary (or quote it with ' ')")
     try:
         re.compile(pattern)
     except re.error as exc:

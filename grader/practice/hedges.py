@@ -43,6 +43,7 @@ _CONTRAST_FRAME = re.compile(
 _TOPIC_AFTER = re.compile(r"(?:这一步|这步|这个操作|本身)?的?(?:作用|贡献|意义|价值|好处|效果|影响|必要性|收益|功劳)")
 _TOPIC_BEFORE = re.compile(r"\b(?:the\s+)?(?:role|contribution|effect|impact|benefit|value|importance|merit)\s+of\s+(?:the\s+)?(?:[a-z-]+\s+){0,2}$", re.ASCII)
 _COLON = re.compile(r"[:：]")
+_VERSUS = re.compile(r"(?:^|\s)(?:vs\.?|versus)\s", re.ASCII)
 # A yes/no question (not a wh-question, whose content it presupposes) and a "no" answering it.
 _YES_NO = re.compile(r"^\W*(?:(?:so|and|but|then|ok|okay)\W+)?(?:is|are|was|were|does|do|did|can|could|will|would|should|has|have|isn't|doesn't|won't|can't)\b"
                      r"|吗\s*$|是否|会不会|能不能|是不是|有没有|要不要|需不需要|可不可以", re.ASCII)
@@ -57,7 +58,12 @@ _RELATIVE = re.compile(r"\s*(?:which|that|where|who|whose)\b|\s*那(?:是|个|�
 _WARNING = re.compile(
     r"\b(?:avoid|mistakes?|mistaken|pitfalls?|myths?|beware|careful|misconceptions?|traps?|slips?|gotchas?|caveat|"
     r"not match|doesn't match|won't match|wouldn't match|mismatch|don't use|do not use|shouldn't|should not|"
-    r"common (?:error|bug)|easy to (?:get wrong|miss|forget)|people (?:often )?(?:miss|forget|think|believe|assume)|"
+    r"common (?:error|bug)|easy to (?:get wrong|miss|forget)|people (?:often |sometimes |commonly |usually )?(?:miss|forget|think|believe|assume|say|claim)|"
+    # someone's belief, told to be refuted: "another wrong belief is that ...", "the common story is
+    # that ...", "the author seems to believe dim=1 is the feature axis"
+    r"(?<!opposite of the )(?<!contrary to the )(?<!against the )(?:wrong|mistaken|false|common|popular|naive|frequent|widespread|usual|standard|folk) (?:belief|assumption|story|reading|"
+    r"view|idea|claim|intuition|explanation|narrative|notion|misreading|misunderstanding)s?|"
+    r"(?:seems?|appears?) to (?:believe|think|assume)|(?:the )?authors? (?:believes?|thinks?|assumes?)|"
     # A self-correction takes back what its sentence started to say: "wait, no, I was about to say ..."
     r"wait,? no|no,? wait|scratch that|(?:was|am) (?:about|going) to say|almost said|nearly said)\b"
     r"|(?:^|[:;,]\s*)(?:but |so |and )?(?:please )?(?:don't|do not|never|avoid)\b"
@@ -76,6 +82,8 @@ _VERDICT = re.compile(
 _CONSEQUENCE = re.compile(r"\byou(?:'ll| will) (?:see|get|notice) (?:a |an )?[a-z ,]{0,40}?\b(?:error|mismatch|discrepanc)", re.ASCII)
 _IMPERATIVE = re.compile(r"\s*(?:skip|drop|remove|omit|use|push|raise|try|turn off|set|take away|forget)\b", re.ASCII)
 _CONSEQUENT = re.compile(r"\band (?:the )?(?:loss|training|model|it|run|network|things)\b[^.;]{0,30}\b(?:diverg|blows? up|explod|fail|break|nan|crash)", re.ASCII)
+_REFERS_TO_LAST = re.compile(r"(?:that|this|which)\b|(?:这|那)(?:是|就是|个|种)", re.ASCII)
+_NEXT_IN_LIST = re.compile(r"(?:second|third|fourth|fifth|next|another|also|finally|lastly|last)\b[^.:;]{0,25}[:：]|(?:第[二三四五]|其[二三四五]|再者|另外|还有|最后)[^。：:；]{0,8}[:：]", re.ASCII)
 _BUT = re.compile(r"(?:but|yet)\b", re.ASCII)
 _REFERS_BACK = re.compile(r"\s*(?:which|that|this|it|and that|and this)\b|\s*(?:这|这样|这是|那)", re.ASCII)
 
@@ -126,7 +134,21 @@ def hedged(r, start: int, end: int) -> bool:
     s0, s1 = r.span_of(r.sentence_ends, start)
     if _other_view(r, s0, start):
         return True
-    return _WARNING.search(r.text[s0 : max(s1, end)].lstrip()) is not None
+    return _WARNING.search(r.text[s0 : max(s1, end)].lstrip()) is not None or _warned_before(r, s0)
+
+
+def _warned_before(r, s0: int) -> bool:
+    """A sentence that goes on with a warning before it: "Second misconception: using x.std(). That
+    is the unbiased estimator", "... Third: writing (x - mean)/(std + eps)" (a list of them)."""
+    lead = r.text[s0 : s0 + 40].lstrip()
+    back = 1 if _REFERS_TO_LAST.match(lead) else 3 if _NEXT_IN_LIST.match(lead) else 0
+    for _ in range(back):
+        if s0 < 2:
+            return False
+        s0, s1 = r.span_of(r.sentence_ends, s0 - 2)
+        if _WARNING.search(r.text[s0:s1].lstrip()):
+            return True
+    return False
 
 
 def _other_view(r, s0: int, start: int) -> bool:
@@ -156,9 +178,14 @@ def _in_contrast_frame(r, start: int) -> bool:
     c0, c1 = r.span_of(r.clause_ends, start)
     if _CONTRAST_FRAME.search(r.text, c0, start):
         return True
+    # "direction preserved; vs clip-by-value g ← clip(g, -c, c), which changes direction": the rest
+    # of a sentence after "vs" (not "pre-LN vs post-LN: post-LN ...", a heading).
+    s0, _ = r.span_of(r.sentence_ends, start)
+    versus = _VERSUS.search(r.text, s0, start)
+    if versus and not _COLON.search(r.text, versus.end(), start):
+        return True
     # "区别于按值裁剪：那是逐元素截断，会改变方向": after a contrast and a colon, the rest of the
     # sentence says what the contrasted thing does.
-    s0, _ = r.span_of(r.sentence_ends, start)
     frame = _CONTRAST_FRAME.search(r.text, s0, start)
     if frame and _COLON.search(r.text, frame.end(), start):
         return True
