@@ -542,3 +542,9 @@ def test_a_belief_set_up_to_be_refuted_is_not_asserted():
     ]
     for text in asserted:
         assert rubric.grade(question, text).misconceptions, text
+
+
+def test_a_chinese_privative_the_matcher_spells_takes_away_rather_than_negates():
+    question = short([point("no centering", zh=["re:把均值(?:这一项)?(?:整个)?去掉"])])
+    assert rubric.grade(question, "于是把均值这一项整个去掉。").score == 1.0
+    assert rubric.grade(question, "它并没有把均值去掉。").contradicted

@@ -354,8 +354,9 @@ class Reading:
             return False
         blanked = list(self.text)
         for cue in inside:
-            # Only the negating part of a word: 并不大 keeps its 大.
-            end = cue.start + len(_ZH_NEGATION_PREFIX.match(self.text, cue.start).group()) if cue.zh else cue.end
+            # Only the negating part of a word: 并不大 keeps its 大 (a privative such as 去掉 is whole).
+            prefix = len(_ZH_NEGATION_PREFIX.match(self.text, cue.start).group()) if cue.zh else 0
+            end = cue.start + prefix if prefix else cue.end
             blanked[cue.start : end] = " " * (end - cue.start)
         return pattern.match("".join(blanked), start) is not None
 
