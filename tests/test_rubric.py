@@ -548,3 +548,9 @@ def test_a_chinese_privative_the_matcher_spells_takes_away_rather_than_negates()
     question = short([point("no centering", zh=["re:把均值(?:这一项)?(?:整个)?去掉"])])
     assert rubric.grade(question, "于是把均值这一项整个去掉。").score == 1.0
     assert rubric.grade(question, "它并没有把均值去掉。").contradicted
+
+
+def test_a_term_said_to_drop_out_is_not_asserted():
+    question = short([point("identity term passes the gradient", en=["identity term"])])
+    assert rubric.grade(question, "The identity term drops out because x is a constant.").contradicted
+    assert rubric.grade(question, "The identity term passes the gradient straight down.").score == 1.0

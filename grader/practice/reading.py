@@ -66,6 +66,8 @@ _POST_NEGATION = re.compile(
     # "μ and b are gone", "the bias is dropped too": taken away, said after the thing.
     rf"|^{_WORD_BREAK}{{0,12}}?\b(?:is|are|was|were|gets?|got|has been|have been)\s+(?:(?:also|then|simply|just|both|entirely|completely|customarily|usually|typically|normally|often|generally|commonly)\s+)?"
     r"(?:gone|dropped|removed|eliminated|omitted|discarded|skipped|left out|thrown away|ditched|absent|missing)\b"
+    # "the identity term drops out because ...": gone from a formula
+    rf"|^{_WORD_BREAK}{{0,4}}?\b(?:drops?|dropped|dropping|cancels?|cancelled|canceled) out\b"
     r"|^[^，。；,;]{0,4}?(?:也|都|就)?(?:不要了|不需要了|省了|没了|(?:去掉|省掉|拿掉|删掉|扔掉|砍掉|丢掉|干掉|拿走)了?|一并省去|也省去)"
     r"|^[^，。；,;]{0,4}?(?:不会出现|不会发生|不存在|不成立|是错的|是错误的|并不成立|不对|没有发生|并不存在|并非如此|没有帮助|没有用|没用|无济于事|帮助不大"
     r"|(?:没有|并没有|没)(?:什么|直接|太大)?(?:的)?(?:关系|联系))"
