@@ -554,3 +554,17 @@ def test_a_term_said_to_drop_out_is_not_asserted():
     question = short([point("identity term passes the gradient", en=["identity term"])])
     assert rubric.grade(question, "The identity term drops out because x is a constant.").contradicted
     assert rubric.grade(question, "The identity term passes the gradient straight down.").score == 1.0
+
+
+def test_of_x_that_and_a_fronted_whereas_clause_leave_the_subject_with_the_main_clause():
+    rms = short([point("no centering", en=["re:drops the re-?cent"], about="RMSNorm"),
+                 point("cheaper", en=["efficiency"], about="RMSNorm")], [],
+                subjects=[{"name": "RMSNorm", "match": {"en": ["rmsnorm"]}},
+                          {"name": "LayerNorm", "match": {"en": ["layernorm", "layer normalization"]}}])
+    verdict = rubric.grade(rms, "RMSNorm is a simplification of layer normalization that drops the re-centering. "
+                                "Whereas LayerNorm subtracts the mean, RMSNorm divides by the RMS. LLaMA adopts it for efficiency.")
+    assert verdict.score == 1.0 and not verdict.swapped
+    # named in contrast, X is still the subject of "which ..." right after it
+    assert rubric.grade(rms, "RMSNorm differs from LayerNorm, which drops the re-centering.").swapped
+    assert rubric.grade(rms, "LayerNorm subtracts the mean, while RMSNorm divides by the RMS. "
+                             "LayerNorm is older. It is used for efficiency.").swapped

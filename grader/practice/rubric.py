@@ -120,8 +120,18 @@ def _possessive_object(reading: Reading, start: int, end: int) -> bool:
 _CONTRAST_SCOPE = re.compile(r"^\s*,?\s*(?:which|that|where|who)\b[^,.;:!?，。；：！？]*$", re.ASCII)
 
 
-def _in_contrast(reading: Reading, mention_end: int, start: int) -> bool:
-    return _CONTRAST_SCOPE.match(reading.text[mention_end:start]) is not None
+_PART_OF = re.compile(r"\bof\s+(?:the\s+|a\s+|plain\s+)?$", re.ASCII)
+_RESTRICTIVE = re.compile(r"\s+that\b", re.ASCII)
+
+
+def _in_contrast(reading: Reading, mention, start: int) -> bool:
+    """Whether a "which ..." clause right after X named in contrast is about X: "unlike LayerNorm,
+    which subtracts the mean" and "the difference from value clipping, which clamps" are; "a
+    simplification of layer normalization that drops the re-centering" is about the simplification,
+    the head of "of X"."""
+    if _PART_OF.search(reading.text, max(0, mention[0] - 12), mention[0]) and _RESTRICTIVE.match(reading.text, mention[1]):
+        return False
+    return _CONTRAST_SCOPE.match(reading.text[mention[1]:start]) is not None
 
 
 _REPORTING = re.compile(r"\b(?:argue[sd]?|believe[sd]?|claim(?:s|ed)?|suggest(?:s|ed)?|think|thinks|thought)\b|认为|觉得|指出|表示", re.ASCII)
@@ -149,7 +159,7 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
     if owner:
         return owner[-1][2]
     s0, s1 = reading.span_of(reading.sentence_ends, start)
-    before = [m for m in mentions if m[1] <= start and (not m[3] or _in_contrast(reading, m[1], start))]
+    before = [m for m in mentions if m[1] <= start and (not m[3] or _in_contrast(reading, m, start))]
     if before and before[-1][0] >= s0:
         return before[-1][2]
     # Carried over from an earlier sentence: that sentence's first subject ("RMSNorm keeps ... of
@@ -172,6 +182,9 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
 TOPIC_WORDS, CLAUSE_LEAD_WORDS = 6, 2
 
 
+_FRONTED = re.compile(r"\W*(?:whereas|while|although|though)\b|\W*(?:虽然|尽管)", re.ASCII)
+
+
 def _words(text: str) -> int:
     return len(re.findall(r"[a-z0-9]+", text)) + len(re.findall(r"[\u4e00-\u9fff]", text)) // 2
 
@@ -180,9 +193,16 @@ def _topic(reading: Reading, earlier) -> str:
     """The subject carried over into a sentence naming none: the first one named in the last
     sentence naming one near its start. A subject named late in a sentence is rarely what the next
     one is about ("... is what makes LayerNorm help. It needs one reduction" is about RMSNorm),
-    unless at the head of a clause, so such sentences are passed over for an earlier one; if every one is, the last one's first."""
+    unless at the head of a clause, so such sentences are passed over for an earlier one; if every
+    one is, the last one's first."""
     for sentence_start in sorted({reading.span_of(reading.sentence_ends, m[0])[0] for m in earlier}, reverse=True):
         first = next(m for m in earlier if m[0] >= sentence_start)
+        if _FRONTED.match(reading.text, sentence_start):
+            # "Whereas LayerNorm subtracts the mean, RMSNorm divides by the RMS": the main clause's
+            # subject is what the sentence is about.
+            clause_end = reading.span_of(reading.clause_ends, first[0])[1]
+            sentence_end = reading.span_of(reading.sentence_ends, first[0])[1]
+            first = next((m for m in earlier if clause_end < m[0] < sentence_end), first)
         clause_start = reading.span_of(reading.clause_ends, first[0])[0]
         if (_words(reading.text[sentence_start : first[0]]) <= TOPIC_WORDS
                 or _words(reading.text[clause_start : first[0]]) <= CLAUSE_LEAD_WORDS
