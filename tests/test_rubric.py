@@ -568,3 +568,9 @@ def test_of_x_that_and_a_fronted_whereas_clause_leave_the_subject_with_the_main_
     assert rubric.grade(rms, "RMSNorm differs from LayerNorm, which drops the re-centering.").swapped
     assert rubric.grade(rms, "LayerNorm subtracts the mean, while RMSNorm divides by the RMS. "
                              "LayerNorm is older. It is used for efficiency.").swapped
+
+
+def test_an_idiom_holding_a_negation_character_negates_nothing_after_it():
+    question = short([point("passes straight back", zh=["直接传"])])
+    assert rubric.grade(question, "顶层的梯度可以不打折扣地直接传到最底层。").score == 1.0
+    assert rubric.grade(question, "顶层的梯度不会直接传到最底层。").contradicted

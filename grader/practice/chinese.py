@@ -21,6 +21,7 @@ DOMAIN_WORDS = [
     "均方根", "均值", "方差", "标准差", "梯度", "梯度消失", "梯度爆炸", "残差", "恒等", "恒等映射", "雅可比",
     "链式法则", "连乘", "预热", "学习率", "归一化", "层归一化", "批归一化", "捷径", "跳连", "阈值", "范数",
     "过拟合", "退化", "偏置", "增益", "平移", "缩放", "去中心化", "中心化", "子层", "分支", "指数级",
+    "不打折扣", "不折不扣",
 ]
 # Negations that reach forward over the clause (a word, as jieba cuts it).
 FREE_NEGATIONS = {
@@ -30,7 +31,7 @@ FREE_NEGATIONS = {
 }
 # Words that start with a negation character without negating anything outside themselves.
 NOT_NEGATIONS = {"不同", "不断", "不仅", "不但", "不管", "不论", "无论", "非常", "无偏", "不少", "不久", "无限",
-                 "非零", "不只", "不光"}
+                 "非零", "不只", "不光", "不打折扣", "不折不扣"}  # 不打折扣地传回: undiminished
 _NEGATION_CHARS = ("不", "没", "无", "未", "非", "别")
 # A negation fused with a one-character verb still negates the verb's object (不减均值, 没乘权重, 不带偏置),
 # unlike one fused with a state (不变, 不够, 不好).
