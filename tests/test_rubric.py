@@ -539,6 +539,7 @@ def test_a_belief_set_up_to_be_refuted_is_not_asserted():
         "Use the unbiased estimator.",
         "Clip by value vs clip by norm: clipping by norm changes direction.",
         "First: compute the mean. Second: divide by (std + eps).",
+        "Deeper nets overfit, never generalising.",  # "never -ing" describes; "never do X" warns
     ]
     for text in asserted:
         assert rubric.grade(question, text).misconceptions, text

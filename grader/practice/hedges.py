@@ -66,7 +66,8 @@ _WARNING = re.compile(
     r"(?:seems?|appears?) to (?:believe|think|assume)|(?:the )?authors? (?:believes?|thinks?|assumes?)|"
     # A self-correction takes back what its sentence started to say: "wait, no, I was about to say ..."
     r"wait,? no|no,? wait|scratch that|(?:was|am) (?:about|going) to say|almost said|nearly said)\b"
-    r"|(?:^|[:;,]\s*)(?:but |so |and )?(?:please )?(?:don't|do not|never|avoid)\b"
+    # ("..., never dividing by the std" describes, it does not warn)
+    r"|(?:^|[:;,]\s*)(?:but |so |and )?(?:please )?(?:don't|do not|never(?!\s+[a-z]+ing\b)|avoid)\b"
     r"|避免|误以为|误认为|陷阱|不要用|别用|不应|不匹配|对不上|不一致|误区|常见的错|以为|小心|注意别|注意不要"
     r"|(?:会|就会)[^，。；,;]{0,12}有(?:细微|一点|些许|一些)?(?:偏差|出入|差异)|啊不对|我刚(?:才)?想说|差点说(?:成)?|说错了|口误|更正一下"
     r"|(?:^|[，,：:；;]\s*)(?:千万|可|但|也)?(?:别|不要)(?:直接|再|去|拿|把|用|写成|当成)",
