@@ -575,3 +575,12 @@ def test_an_idiom_holding_a_negation_character_negates_nothing_after_it():
     question = short([point("passes straight back", zh=["直接传"])])
     assert rubric.grade(question, "顶层的梯度可以不打折扣地直接传到最底层。").score == 1.0
     assert rubric.grade(question, "顶层的梯度不会直接传到最底层。").contradicted
+
+
+def test_what_a_claim_is_distinguished_from_is_not_its_subject():
+    question = short([point("keeps direction", en=["direction is kept"], about="norm clipping")], [],
+                     subjects=[{"name": "norm clipping", "match": {"en": ["clip by norm"]}},
+                               {"name": "value clipping", "match": {"en": ["clipping by value"]}}])
+    text = "The direction is kept, which distinguishes it from element-wise clipping by value."
+    assert rubric.grade(question, text).score == 1.0
+    assert rubric.grade(question, "With element-wise clipping by value the direction is kept.").swapped

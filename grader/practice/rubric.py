@@ -44,7 +44,8 @@ _CONTRAST_BEFORE = re.compile(
     r"relative to|as well as|as good as|comparable to|similar to|the same as|equivalent to|like|on par with|matches|match|"
     r"(?<!think )(?<!thinking )of|from|(?:speed-?ups?|gains?|improvements?|advantages?|savings?|edge) over)"  # "the re-centering step of LayerNorm", "differs from post-LN", "a speedup over LN": named, not the subject
     r"\s+(?:the\s+|a\s+|plain\s+)?"
-    r"|\b(?:unlike|versus|vs\.?|compared (?:to|with)|instead of|rather than|as opposed to|in contrast to)\s+(?:[a-z][a-z-]*\s+){1,2}"  # "unlike per-element value clipping"
+    r"|\b(?:unlike|versus|vs\.?|compared (?:to|with)|instead of|rather than|as opposed to|in contrast to|from)"
+    r"\s+(?:[a-z][a-z-]*\s+){1,2}"  # "unlike per-element value clipping", "distinguishes it from element-wise clipping"
     r"|不同于|区别于|有别于|相比于?|比起|较之|相较于?|比|像|(?<![也即])就是|等于|相当于|不输于?|不亚于|媲美|接近|=|≈|~)\s*$",  # "RMSNorm = LayerNorm without re-centering"
     re.ASCII,
 )
