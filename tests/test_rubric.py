@@ -63,6 +63,7 @@ def asserts_nothing(question, *texts) -> None:
     # RMSNorm's full name is RMSNorm, not layer norm; unity is 1; the error signal is the gradient
     ("Root mean square layer normalisation; values below unity", "root mean square rmsnorm; values below 1"),
     ("the error signal reaches them; 误差信号", "the gradient reaches them; 梯度"),
+    ("问题 ① dim 错了 ② 没有 gamma ⑤ 中间没激活", "问题\ndim错了\n没有gamma\n中间没激活"),  # a list item each
 ])
 def test_notation_is_folded_one_way(text, folded):
     assert normalise(text) == folded

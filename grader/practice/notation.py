@@ -212,10 +212,16 @@ def _cell_said(aspect: str, cell: str) -> str:
     return f"{aspect} {cell}"
 
 
+_LIST_MARK = re.compile("[\u2460-\u249b\u24ea-\u24ff\u2776-\u2793]")
+
+
 def normalise(text: str) -> str:
     """The folded form of an answer or a plain matcher (see the module docstring)."""
     text = symbols(_latex(tables(text)))
     text = _BOLD.sub("", text)  # **Left out:** -> Left out: (x**2 stays a power)
+    # "① dim 错了 ② 没有 gamma ③ …": a circled number starts a list item, a sentence of its own
+    # (NFKC would make it a bare digit inside one long sentence).
+    text = _LIST_MARK.sub("\n", text)
     text = unicodedata.normalize("NFKC", text).casefold()
     text = text.translate(_SYMBOL_TABLE)  # NFKC may have produced some (full-width forms)
     text = text.replace("{", "(").replace("}", ")")
