@@ -64,6 +64,9 @@ def asserts_nothing(question, *texts) -> None:
     ("Root mean square layer normalisation; values below unity", "root mean square rmsnorm; values below 1"),
     ("the error signal reaches them; 误差信号", "the gradient reaches them; 梯度"),
     ("问题 ① dim 错了 ② 没有 gamma ⑤ 中间没激活", "问题\ndim错了\n没有gamma\n中间没激活"),  # a list item each
+    # a bare "no" answers a table's aspect; "no gamma" says what is missing in its own words
+    ("| Line | Problem | Fix |\n|---|---|---|\n| (missing) | no gamma | add it |\n| x.std | no | - |",
+     "(missing): problem no gamma.\n(missing): fix add it.\nx.std: no problem.\nx.std: no fix."),
 ])
 def test_notation_is_folded_one_way(text, folded):
     assert normalise(text) == folded
@@ -531,6 +534,8 @@ def test_a_belief_set_up_to_be_refuted_is_not_asserted():
         "Second misconception: using x.std(). That is the unbiased estimator, while LN uses the biased variance.",
         "A common mistake is to think the net overfits. Second: forgetting eps. Third: writing (x - m)/(std + eps).",
         "Direction preserved; vs clip-by-value g <- clamp(g), which changes direction.",
+        "I used to assume the net overfits.",
+        "You take the unbiased estimator. Actually, let me correct that: LN uses the biased variance.",
     ]
     for text in refuted:
         assert rubric.grade(question, text).misconceptions == [], text
@@ -541,6 +546,7 @@ def test_a_belief_set_up_to_be_refuted_is_not_asserted():
         "Clip by value vs clip by norm: clipping by norm changes direction.",
         "First: compute the mean. Second: divide by (std + eps).",
         "Deeper nets overfit, never generalising.",  # "never -ing" describes; "never do X" warns
+        "The net overfits. Actually, that is the main point.",
     ]
     for text in asserted:
         assert rubric.grade(question, text).misconceptions, text

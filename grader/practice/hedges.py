@@ -65,7 +65,8 @@ _WARNING = re.compile(
     r"view|idea|claim|intuition|explanation|narrative|notion|misreading|misunderstanding)s?|"
     r"(?:seems?|appears?) to (?:believe|think|assume)|(?:the )?authors? (?:believes?|thinks?|assumes?)|"
     # A self-correction takes back what its sentence started to say: "wait, no, I was about to say ..."
-    r"wait,? no|no,? wait|scratch that|(?:was|am) (?:about|going) to say|almost said|nearly said)\b"
+    r"wait,? no|no,? wait|scratch that|(?:was|am) (?:about|going) to say|almost said|nearly said|"
+    r"used to (?:think|assume|believe|say|claim))\b"
     # ("..., never dividing by the std" describes, it does not warn)
     r"|(?:^|[:;,]\s*)(?:but |so |and )?(?:please )?(?:don't|do not|never(?!\s+[a-z]+ing\b)|avoid)\b"
     r"|避免|误以为|误认为|陷阱|不要用|别用|不应|不匹配|对不上|不一致|误区|常见的错|以为|小心|注意别|注意不要"
@@ -83,6 +84,9 @@ _VERDICT = re.compile(
 _CONSEQUENCE = re.compile(r"\byou(?:'ll| will) (?:see|get|notice) (?:a |an )?[a-z ,]{0,40}?\b(?:error|mismatch|discrepanc)", re.ASCII)
 _IMPERATIVE = re.compile(r"\s*(?:skip|drop|remove|omit|use|push|raise|try|turn off|set|take away|forget)\b", re.ASCII)
 _CONSEQUENT = re.compile(r"\band (?:the )?(?:loss|training|model|it|run|network|things)\b[^.;]{0,30}\b(?:diverg|blows? up|explod|fail|break|nan|crash)", re.ASCII)
+_TAKEN_BACK = re.compile(r"\s*(?:(?:actually|wait|hmm|sorry|no)[,.!]?\s+)*(?:let me correct (?:that|myself)|i should correct (?:that|myself)|"
+                         r"correction:|scratch that|that's (?:wrong|not right|not quite right)|that is (?:wrong|not right))"
+                         r"|\s*(?:啊)?不对[，,。]|\s*(?:更正|纠正)一下|\s*说错了", re.ASCII)
 _REFERS_TO_LAST = re.compile(r"(?:that|this|which)\b|(?:这|那)(?:是|就是|个|种)", re.ASCII)
 _NEXT_IN_LIST = re.compile(r"(?:second|third|fourth|fifth|next|another|also|finally|lastly|last)\b[^.:;]{0,25}[:：]|(?:第[二三四五]|其[二三四五]|再者|另外|还有|最后)[^。：:；]{0,8}[:：]", re.ASCII)
 _BUT = re.compile(r"(?:but|yet)\b", re.ASCII)
@@ -140,7 +144,11 @@ def hedged(r, start: int, end: int) -> bool:
 
 def _warned_before(r, s0: int) -> bool:
     """A sentence that goes on with a warning before it: "Second misconception: using x.std(). That
-    is the unbiased estimator", "... Third: writing (x - mean)/(std + eps)" (a list of them)."""
+    is the unbiased estimator", "... Third: writing (x - mean)/(std + eps)" (a list of them); or one
+    the next sentence takes back: "You clamp each element. Actually, let me correct that: ..."."""
+    _, s1 = r.span_of(r.sentence_ends, s0)
+    if s1 < len(r.text) and _TAKEN_BACK.match(r.text, s1 + 1):
+        return True
     lead = r.text[s0 : s0 + 40].lstrip()
     back = 1 if _REFERS_TO_LAST.match(lead) else 3 if _NEXT_IN_LIST.match(lead) else 0
     for _ in range(back):

@@ -123,7 +123,10 @@ _ASPECT_HEAD = re.compile(r"^(?:|aspect|aspects|feature|features|property|proper
                           r"item|point|category|comparison|difference|differences|what|"
                           r"方面|对比项|对比|比较|比较项|特性|特点|项目|维度|区别|差异|项)$", re.IGNORECASE)
 # A cell that answers its row's aspect with no or yes first ("no (works at batch size 1)", "是，…").
-_CELL_NO = re.compile(r"^(?:no|none|n/a|not needed|-|—|–|✗|✘|×|❌|无|没有|否|不需要|不用|不)(?=$|[\s,;:.(，；：。（])", re.IGNORECASE)
+# "none for identity shortcuts" answers the aspect; "no learnable gamma/beta" (a "Problem" cell) says
+# what is missing in its own words, so a bare "no" or 没有 answers only when nothing but a comment follows.
+_CELL_NO = re.compile(r"^(?:(?:none|n/a|not needed|-|—|–|✗|✘|×|❌|无|否|不需要|不用)(?=$|[\s,;:.(，；：。（])"
+                      r"|(?:no|没有|不)(?=$|\s*[,;:.(，；：。（]))", re.IGNORECASE)
 _CELL_YES = re.compile(r"^(?:yes|✓|✔|✅|有|是|需要)(?=$|[\s,;:.(，；：。（])", re.IGNORECASE)
 _ASPECT_VERB = re.compile(r"^(?:depends|needs|requires|uses|has|have|is|are|works|learns|keeps|subtracts|centers|"
                           r"centres|scales|changes|differs|matters)\b", re.IGNORECASE)
