@@ -591,3 +591,43 @@ def test_what_a_claim_is_distinguished_from_is_not_its_subject():
     text = "The direction is kept, which distinguishes it from element-wise clipping by value."
     assert rubric.grade(question, text).score == 1.0
     assert rubric.grade(question, "With element-wise clipping by value the direction is kept.").swapped
+
+
+RMS_SUBJECTS = [{"name": "RMSNorm", "match": {"en": ["rmsnorm"], "zh": ["rmsnorm"]}},
+                {"name": "LayerNorm", "match": {"en": ["layernorm", "layer normalization", "re:\\bln\\b"],
+                                                "zh": ["layernorm", "re:\\bln\\b"]}}]
+
+
+def test_who_a_claim_is_about_across_comparisons_objects_and_lists():
+    rms = short([point("no centering", en=["re:drops the re-?cent"], denies={"en": ["mean subtraction", "subtracting the mean"]},
+                       about="RMSNorm"),
+                 point("no bias", en=["re:no bias"], denies={"en": ["re:\\bbias\\b"]}, about="RMSNorm"),
+                 point("cheaper", en=["fewer reductions"], about="RMSNorm")], [], subjects=RMS_SUBJECTS)
+    # a pronoun after "X ..., while Y ..." means Y
+    assert rubric.grade(rms, "LayerNorm centres and scales, while RMSNorm only scales. It needs fewer reductions.").hit[-1:] \
+        == [rms.rubric[2]]
+    # the object of "simplifies" is named, not talked about
+    verdict = rubric.grade(rms, "RMSNorm (Zhang, 2019) simplifies layer normalization by having no bias.")
+    assert not verdict.swapped and rms.rubric[1] in verdict.hit
+    # what "removes two things:" lists is taken away; "X and Y are dropped" drops both
+    assert rms.rubric[0] in rubric.grade(rms, "RMSNorm removes two things: subtracting the mean and the bias.").hit
+    assert rms.rubric[0] in rubric.grade(rms, "In RMSNorm the mean subtraction and the bias are dropped.").hit
+    assert rms.rubric[0] not in rubric.grade(rms, "In RMSNorm the mean subtraction and the bias are kept.").hit
+
+
+def test_set_against_carried_topic_owner_after_because_and_questions_raised():
+    clip = short([point("keeps direction", en=["retains its direction"], about="norm clipping")],
+                 [{"claim": {"en": "clamps"}, "match": {"en": ["clamp each"]}, "about": "norm clipping"},
+                  {"claim": {"en": "depends on the batch"}, "match": {"en": ["depends on the batch"]}, "about": "norm clipping"}],
+                 subjects=[{"name": "norm clipping", "match": {"en": ["norm clipping"]}},
+                           {"name": "value clipping", "match": {"en": ["value clipping", "element-wise clipping"]}}])
+    text = "Norm clipping came later. Earlier, Mikolov applied element-wise clipping. The update retains its direction, in contrast to value clipping."
+    assert rubric.grade(clip, text).score == 1.0
+    assert rubric.grade(clip, "Why not just clamp each entry? That changes the direction.").misconceptions == []
+    assert rubric.grade(clip, "Norm clipping is global. Because value clipping's output depends on the batch, it is noisy.").misconceptions == []
+    assert rubric.grade(clip, "Norm clipping is the trick: you clamp each entry.").misconceptions
+    chase = short([point("biased", en=["biased variance"])], [{"claim": {"en": "std"}, "match": {"en": ["x.std("]}}])
+    assert rubric.grade(chase, "I once spent a day chasing a torch.allclose failure: someone had written x.std() + eps.").misconceptions == []
+    passes = short([point("passes straight back", zh=["直接传"])])
+    assert rubric.grade(passes, "顶层梯度不经过任何权重层直接传到第 l 层。").score == 1.0
+    assert rubric.grade(passes, "顶层梯度不会经过恒等路径直接传到第 l 层。").contradicted

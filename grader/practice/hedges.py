@@ -24,7 +24,9 @@ _HYPOTHETICAL = re.compile(
     r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会"
     r"|\bif you (?:write|use|call|do|pass|put|add)\b|如果(?:直接)?(?:写成|用|调用|使用|传)"
     # "The paper wants to explain why the Transformer needs warm-up": a question posed, not a claim.
-    r"|\b(?:explain|explains|understand|ask|asks|asked|study|studies|investigat[a-z]*|analy[sz][a-z]*) why\b|(?:解释|研究|探究|分析|搞清楚|弄清楚|想知道|回答|问题是)[^，。；]{0,20}(?:为什么|为何|为啥)"
+    r"|\b(?:explain|explains|understand|ask|asks|asked|study|studies|investigat[a-z]*|analy[sz][a-z]*) why\b|(?:解释|研究|探究|分析|搞清楚|弄清楚|想知道|回答|问题是|问题[:：])[^，。；]{0,20}(?:为什么|为何|为啥)"
+    # "Why not just clamp each entry?": a option raised to be turned down
+    r"|\bwhy not\b|为什么不|为何不"
     # A view reported as another's: "some people attribute it to ...", "也有人认为 ...". Not "X et al.
     # argue": in an answer about X's paper that is the answer's own claim.
     r"|\b(?:others|some (?:people|authors|papers|works?)|another (?:paper|view|explanation|line of work))\b[^.;]{0,40}?\b(?:argue|argued|attribute|attributed|claim|claimed|suggest|suggested|propose|proposed|believe|say|says|blame|blamed)\b"
@@ -66,7 +68,9 @@ _WARNING = re.compile(
     r"(?:seems?|appears?) to (?:believe|think|assume)|(?:the )?authors? (?:believes?|thinks?|assumes?)|"
     # A self-correction takes back what its sentence started to say: "wait, no, I was about to say ..."
     r"wait,? no|no,? wait|scratch that|(?:was|am) (?:about|going) to say|almost said|nearly said|"
-    r"used to (?:think|assume|believe|say|claim))\b"
+    r"used to (?:think|assume|believe|say|claim)|"
+    # an anecdote of a bug hunted down: "I once spent an afternoon chasing a failure: a colleague had written x.std()"
+    r"(?:chas|debugg|track)(?:e|ed|ing) (?:down )?(?:a |an |the )?(?:[^.;]|\.(?=\w)){0,40}(?:bug|failure|mismatch|discrepanc))\b"
     # ("..., never dividing by the std" describes, it does not warn)
     r"|(?:^|[:;,]\s*)(?:but |so |and )?(?:please )?(?:don't|do not|never(?!\s+[a-z]+ing\b)|avoid)\b"
     r"|避免|误以为|误认为|陷阱|不要用|别用|不应|不匹配|对不上|不一致|误区|常见的错|以为|小心|注意别|注意不要"

@@ -66,6 +66,9 @@ _POST_NEGATION = re.compile(
     # "μ and b are gone", "the bias is dropped too": taken away, said after the thing.
     rf"|^{_WORD_BREAK}{{0,12}}?\b(?:is|are|was|were|gets?|got|has been|have been)\s+(?:(?:also|then|simply|just|both|entirely|completely|customarily|usually|typically|normally|often|generally|commonly)\s+)?"
     r"(?:gone|dropped|removed|eliminated|omitted|discarded|skipped|left out|thrown away|ditched|absent|missing)\b"
+    # "the mean subtraction and the bias beta are dropped": both, by the plural
+    r"|^\s+and (?:the |its |a |an )?[a-z-]+(?: [a-z-]+)?\s+are\s+(?:(?:both|also|then|simply|just|entirely|completely)\s+)?"
+    r"(?:gone|dropped|removed|eliminated|omitted|discarded|skipped|left out|thrown away|ditched|absent|missing)\b"
     # "the identity term drops out because ...": gone from a formula
     rf"|^{_WORD_BREAK}{{0,4}}?\b(?:drops?|dropped|dropping|cancels?|cancelled|canceled) out\b"
     r"|^[^，。；,;]{0,4}?(?:也|都|就)?(?:不要了|不需要了|省了|没了|(?:去掉|省掉|拿掉|删掉|扔掉|砍掉|丢掉|干掉|拿走)了?|一并省去|也省去)"
@@ -77,7 +80,8 @@ _POST_NEGATION = re.compile(
     re.ASCII,
 )
 # What comes between a privative and the colon that introduces its objects.
-_PRIVATIVE_HEADING = re.compile(r"(?:了?(?:什么|哪些)(?:东西)?)?[?？]?[:：]")
+# "省去了什么：", "removes two things:": what follows the colon is what is taken away.
+_PRIVATIVE_HEADING = re.compile(r"(?:了?(?:什么|哪些)(?:东西)?|\s+(?:two|three|both|a few|several|some) (?:things|parts|steps|pieces))?[?？]?[:：]")
 _LIST_ITEM = re.compile(r"\s*(?:[-*•·]|\d{1,2}[.)、]|[①-⑩])\s*")
 # A single quote opens and closes only beside a non-letter: "that's" and "torch.std's" quote nothing.
 _QUOTE = re.compile(r'"[^"\n]{1,300}"|(?<![a-z0-9])\'[^\'\n]{8,300}\'(?![a-z0-9])')
@@ -320,8 +324,10 @@ class Reading:
                 return False
         if _gap_length(gap, cue.zh) > cue.reach() or not _parentheses_allow(gap):
             return False
-        if cue.zh and "就" in gap:
-            return False  # 不经过任何权重层就直接传到: 不…就… negates the condition, not what follows 就
+        if cue.zh and ("就" in gap or gap.startswith(("经过任何", "通过任何"))):
+            # 不经过任何权重就直接传到: 不…就… negates the condition, not what follows 就; 不经过任何
+            # 权重层直接传到: "without going through any" is a negation with its own object
+            return False
         if (cue.zh and not cue.privative and "的" in gap
                 and not self.text.startswith(("不是", "并不是", "并非", "没有", "并没有", "不能", "不要", "不应", "不可", "不该", "别"),
                                              cue.start)):

@@ -46,7 +46,7 @@ _CONTRAST_BEFORE = re.compile(
     r"\s+(?:the\s+|a\s+|plain\s+)?"
     r"|\b(?:unlike|versus|vs\.?|compared (?:to|with)|instead of|rather than|as opposed to|in contrast to|from)"
     r"\s+(?:[a-z][a-z-]*\s+){1,2}"  # "unlike per-element value clipping", "distinguishes it from element-wise clipping"
-    r"|不同于|区别于|有别于|相比于?|比起|较之|相较于?|比|像|(?<![也即])就是|等于|相当于|不输于?|不亚于|媲美|接近|=|≈|~)\s*$",  # "RMSNorm = LayerNorm without re-centering"
+    r"|不同于|区别于|有别于|相比于?|比起|较之|相较于?|比|像|(?<![也即这那])就是|等于|相当于|不输于?|不亚于|媲美|接近|=|≈|~)\s*$",  # "RMSNorm = LayerNorm without re-centering"
     re.ASCII,
 )
 # "RMSNorm is:", "RMSNorm 就是：" right after a subject's name: what follows is about it.
@@ -84,7 +84,17 @@ def _mentions(reading: Reading, question: ShortQuestion) -> list[tuple[int, int,
     # "区别于按值裁剪" also holds "值裁剪": a shorter name inside one named in contrast is so named.
     found = [(a, b, name, contrast or any(c and n == name and a2 <= a and b <= b2 for a2, b2, n, c, _ in found), p)
              for a, b, name, contrast, p in found]
+    # "RMSNorm (Zhang and Sennrich, 2019) simplifies layer normalization by ...": the object of a verb
+    # whose subject is the other one is named, not talked about.
+    found = [(a, b, name, contrast or any(n != name and b2 <= a and _VERB_ONLY.fullmatch(_PARENTHESIS.sub("", reading.text[b2:a]))
+                                          for _, b2, n, _, _ in found), p)
+             for a, b, name, contrast, p in found]
     return sorted(found + _former_latter(reading, sorted(found)))
+
+
+_PARENTHESIS = re.compile(r"\([^()]*\)")
+_VERB_ONLY = re.compile(r"\s*(?:simplifies|replaces|extends|modifies|generali[sz]es|approximates|beats|outperforms|improves on|"
+                        r"differs from|builds on|drops|simplified|replaced|extended)\s+(?:the\s+|plain\s+|standard\s+)?", re.ASCII)
 
 
 _FORMER_LATTER = re.compile(r"前者|后者|\bthe (?:former|latter)\b", re.ASCII)
@@ -114,7 +124,9 @@ def _possessive_object(reading: Reading, start: int, end: int) -> bool:
         return re.search(r"[\u4e00-\u9fff]{2}", re.sub(r"^(?:而|但|和|与|所以|因此|因为|对于|对|在)", "", reading.text[clause_start:start])) is not None
     if not reading.text.startswith("'s", end):
         return False
-    return re.search(r"[a-z]{3,}", re.sub(r"\b(?:the|in|for|with|and|so|in the)\b", "", reading.text[clause_start:start])) is not None
+    # "Because BN's statistics depend on the batch": a conjunction before the owner leaves it the head
+    return re.search(r"[a-z]{3,}", re.sub(r"\b(?:the|in|for|with|and|so|in the|because|since|as|when|if|but|while|whereas|although|though)\b",
+                                          "", reading.text[clause_start:start])) is not None
 
 
 # After "unlike LayerNorm", a claim binds to LayerNorm only in a "which ..." clause right after it.
@@ -173,7 +185,12 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
         last_clause = reading.span_of(reading.clause_ends, earlier[-1][0])
         if _NAMED_BEFORE_COLON.match(reading.text, earlier[-1][1], last_clause[1] + 1):
             return earlier[-1][2]
-        return _topic(reading, earlier)
+        topic = _topic(reading, earlier)
+        # "... retains its direction, in contrast to value clipping": a claim set against the topic
+        # carried over is not about it (which it is about, the sentence does not say).
+        if any(m[3] and not m[4] and m[2] == topic and s0 <= m[0] < s1 for m in mentions):
+            return None
+        return topic
     after = [m for m in mentions if m[0] >= end and m[0] < s1 and not m[3]]
     return after[0][2] if after else None
 
@@ -183,6 +200,7 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
 TOPIC_WORDS, CLAUSE_LEAD_WORDS = 6, 2
 
 
+_SET_AGAINST = re.compile(r"\b(?:while|whereas)\b|而(?!且)", re.ASCII)
 _FRONTED = re.compile(r"\W*(?:whereas|while|although|though)\b|\W*(?:虽然|尽管)", re.ASCII)
 
 
@@ -198,12 +216,17 @@ def _topic(reading: Reading, earlier) -> str:
     one is, the last one's first."""
     for sentence_start in sorted({reading.span_of(reading.sentence_ends, m[0])[0] for m in earlier}, reverse=True):
         first = next(m for m in earlier if m[0] >= sentence_start)
+        clause_end = reading.span_of(reading.clause_ends, first[0])[1]
+        sentence_end = reading.span_of(reading.sentence_ends, first[0])[1]
         if _FRONTED.match(reading.text, sentence_start):
             # "Whereas LayerNorm subtracts the mean, RMSNorm divides by the RMS": the main clause's
             # subject is what the sentence is about.
-            clause_end = reading.span_of(reading.clause_ends, first[0])[1]
-            sentence_end = reading.span_of(reading.sentence_ends, first[0])[1]
             first = next((m for m in earlier if clause_end < m[0] < sentence_end), first)
+        else:
+            # "LayerNorm computes ..., while RMSNorm computes ...": a pronoun after it means the
+            # one set against the first, the last one named.
+            first = next((m for m in earlier if clause_end < m[0] < sentence_end and m[2] != first[2]
+                          and _SET_AGAINST.search(reading.text, clause_end, m[0])), first)
         clause_start = reading.span_of(reading.clause_ends, first[0])[0]
         if (_words(reading.text[sentence_start : first[0]]) <= TOPIC_WORDS
                 or _words(reading.text[clause_start : first[0]]) <= CLAUSE_LEAD_WORDS
