@@ -631,3 +631,10 @@ def test_set_against_carried_topic_owner_after_because_and_questions_raised():
     passes = short([point("passes straight back", zh=["直接传"])])
     assert rubric.grade(passes, "顶层梯度不经过任何权重层直接传到第 l 层。").score == 1.0
     assert rubric.grade(passes, "顶层梯度不会经过恒等路径直接传到第 l 层。").contradicted
+
+
+def test_a_question_raised_with_wei_he_asserts_nothing():
+    question = short([point("no warm-up", zh=["去掉预热"])],
+                     [{"claim": {"en": "needs warm-up", "zh": "需要预热"}, "match": {"en": ["needs warmup"], "zh": ["需要学习率预热"]}}])
+    assert rubric.grade(question, "他们想回答一个问题：Transformer 训练为何需要学习率预热。").misconceptions == []
+    assert rubric.grade(question, "pre-LN 仍然需要学习率预热。").misconceptions

@@ -26,7 +26,7 @@ _HYPOTHETICAL = re.compile(
     # "The paper wants to explain why the Transformer needs warm-up": a question posed, not a claim.
     r"|\b(?:explain|explains|understand|ask|asks|asked|study|studies|investigat[a-z]*|analy[sz][a-z]*) why\b|(?:解释|研究|探究|分析|搞清楚|弄清楚|想知道|回答|问题是|问题[:：])[^，。；]{0,20}(?:为什么|为何|为啥)"
     # "Why not just clamp each entry?": a option raised to be turned down
-    r"|\bwhy not\b|为什么不|为何不"
+    r"|\bwhy not\b|为什么不|为何"  # 为何 (literary "why") only asks, as in "回答…的问题：Transformer 训练为何需要预热"
     # A view reported as another's: "some people attribute it to ...", "也有人认为 ...". Not "X et al.
     # argue": in an answer about X's paper that is the answer's own claim.
     r"|\b(?:others|some (?:people|authors|papers|works?)|another (?:paper|view|explanation|line of work))\b[^.;]{0,40}?\b(?:argue|argued|attribute|attributed|claim|claimed|suggest|suggested|propose|proposed|believe|say|says|blame|blamed)\b"
