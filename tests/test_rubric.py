@@ -638,3 +638,16 @@ def test_a_question_raised_with_wei_he_asserts_nothing():
                      [{"claim": {"en": "needs warm-up", "zh": "需要预热"}, "match": {"en": ["needs warmup"], "zh": ["需要学习率预热"]}}])
     assert rubric.grade(question, "他们想回答一个问题：Transformer 训练为何需要学习率预热。").misconceptions == []
     assert rubric.grade(question, "pre-LN 仍然需要学习率预热。").misconceptions
+
+
+def test_what_that_is_names_and_a_just_claim_denied_with_not_just():
+    clip = short([point("keeps direction", en=["points the same way"], about="norm clipping")], [],
+                 subjects=[{"name": "norm clipping", "match": {"en": ["norm clipping"]}},
+                           {"name": "value clipping", "match": {"en": ["value clipping"]}}])
+    text = "It is not clamping each entry; that is value clipping. What it does: rescale, so the update still points the same way."
+    assert rubric.grade(clip, text).score == 1.0
+    just = short([point("sum", en=["re:not (?:only )?a product"])],
+                 [{"claim": {"en": "just dF/dx"}, "match": {"en": ["re:derivative[^.;]{0,30}just the jacobian of f"]}}])
+    assert rubric.grade(just, "The derivative is not just the Jacobian of F.").misconceptions == []
+    assert rubric.grade(just, "The derivative is just the Jacobian of F.").misconceptions
+    assert rubric.grade(just, "It is not only a product of matrices.").score == 1.0

@@ -53,6 +53,7 @@ _PRIVATIVE_STOP = re.compile(
     re.ASCII,
 )
 PRIVATIVE_REACH = {"en": 40, "zh": 8}
+_NOT_JUST = re.compile(r"\bnot (just|only|merely|simply)\b", re.ASCII)
 _EN_NOT_NEGATION = re.compile(r"\bnot only\b|\bno matter\b|\bnot just\b|\bno longer than\b|\bnothing but\b", re.ASCII)
 _CJK_RUN = re.compile(r"[^\s,.;:!?，。；：！？、]*[\u4e00-\u9fff][^\s,.;:!?，。；：！？、]*")
 _WORD_BREAK = r"(?:(?!\b(?:and|but|so|which|that|while|because|since|when|if|then|as)\b)[^.;:!?,])"  # ASCII
@@ -276,6 +277,16 @@ class Reading:
         question answered no."""
         if self.yes_no_question(start)[1]:
             return True
+        # "the derivative is not just the Jacobian of F" denies a claim whose matcher spells "just":
+        # "not just" counts as no negation only where the claim itself has no "just" in it.
+        for m in _NOT_JUST.finditer(self.text, max(0, start - 4), end):
+            if start <= m.start(1) < end:
+                if m.start() < start:
+                    return True
+                # inside the match: a negation unless the matcher spelled it ("not only a product")
+                blanked = self.text[: m.start()] + "   " + self.text[m.start() + 3 :]
+                if pattern.match(blanked, start):
+                    return True
         item = next((a for a, b in self.taken_away if a <= start < b), None)
         if item is not None and not any(item <= c.start <= start for c in self.cues):
             return True  # the head of an item under "Left out:", unless it spells its own negation

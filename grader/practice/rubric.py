@@ -42,7 +42,8 @@ UNSURE_UNEXPLAINED = 20
 _CONTRAST_BEFORE = re.compile(
     r"(?:\b(?:unlike|than|versus|vs\.?|compared (?:to|with)|instead of|rather than|as opposed to|in contrast to|"
     r"relative to|as well as|as good as|comparable to|similar to|the same as|equivalent to|like|on par with|matches|match|"
-    r"(?<!think )(?<!thinking )of|from|(?:speed-?ups?|gains?|improvements?|advantages?|savings?|edge) over)"  # "the re-centering step of LayerNorm", "differs from post-LN", "a speedup over LN": named, not the subject
+    r"(?<!think )(?<!thinking )of|from|(?:speed-?ups?|gains?|improvements?|advantages?|savings?|edge) over|"
+    r"(?:that|this|which)(?:'s| is| was))"  # "it is not clamping each entry; that is value clipping"  # "the re-centering step of LayerNorm", "differs from post-LN", "a speedup over LN": named, not the subject
     r"\s+(?:the\s+|a\s+|plain\s+)?"
     r"|\b(?:unlike|versus|vs\.?|compared (?:to|with)|instead of|rather than|as opposed to|in contrast to|from)"
     r"\s+(?:[a-z][a-z-]*\s+){1,2}"  # "unlike per-element value clipping", "distinguishes it from element-wise clipping"
