@@ -584,10 +584,15 @@ def test_an_idiom_holding_a_negation_character_negates_nothing_after_it():
     assert rubric.grade(question, "顶层的梯度不会直接传到最底层。").contradicted
 
 
+def keeps_direction(matcher: str, norm: str, value: str) -> ShortQuestion:
+    """Norm clipping's "keeps the direction" point, with norm and value clipping as subjects."""
+    return short([point("keeps direction", en=[matcher], about="norm clipping")], [],
+                 subjects=[{"name": "norm clipping", "match": {"en": [norm]}},
+                           {"name": "value clipping", "match": {"en": [value]}}])
+
+
 def test_what_a_claim_is_distinguished_from_is_not_its_subject():
-    question = short([point("keeps direction", en=["direction is kept"], about="norm clipping")], [],
-                     subjects=[{"name": "norm clipping", "match": {"en": ["clip by norm"]}},
-                               {"name": "value clipping", "match": {"en": ["clipping by value"]}}])
+    question = keeps_direction("direction is kept", "clip by norm", "clipping by value")
     text = "The direction is kept, which distinguishes it from element-wise clipping by value."
     assert rubric.grade(question, text).score == 1.0
     assert rubric.grade(question, "With element-wise clipping by value the direction is kept.").swapped
@@ -641,9 +646,7 @@ def test_a_question_raised_with_wei_he_asserts_nothing():
 
 
 def test_what_that_is_names_and_a_just_claim_denied_with_not_just():
-    clip = short([point("keeps direction", en=["points the same way"], about="norm clipping")], [],
-                 subjects=[{"name": "norm clipping", "match": {"en": ["norm clipping"]}},
-                           {"name": "value clipping", "match": {"en": ["value clipping"]}}])
+    clip = keeps_direction("points the same way", "norm clipping", "value clipping")
     text = "It is not clamping each entry; that is value clipping. What it does: rescale, so the update still points the same way."
     assert rubric.grade(clip, text).score == 1.0
     just = short([point("sum", en=["re:not (?:only )?a product"])],
