@@ -27,7 +27,7 @@ from functools import lru_cache
 
 from grader.bank.schema import KeyPoint, Misconception, ShortQuestion
 from grader.practice import notation
-from grader.practice.reading import Reading, stem
+from grader.practice.reading import _PARENTHESIS, Reading, stem
 
 # A swapped point costs what it would have earned; a contradicted one half of it.
 SWAP_COST, CONTRADICTION_COST = 1.0, 0.5
@@ -43,7 +43,9 @@ _CONTRAST_BEFORE = re.compile(
     r"(?:\b(?:unlike|than|versus|vs\.?|compared (?:to|with)|instead of|rather than|as opposed to|in contrast to|"
     r"relative to|as well as|as good as|comparable to|similar to|the same as|equivalent to|like|on par with|matches|match|"
     r"(?<!think )(?<!thinking )of|from|(?:speed-?ups?|gains?|improvements?|advantages?|savings?|edge) over|"
-    r"(?:that|this|which)(?:'s| is| was))"  # "it is not clamping each entry; that is value clipping"  # "the re-centering step of LayerNorm", "differs from post-LN", "a speedup over LN": named, not the subject
+    # "the re-centering step of LayerNorm", "differs from post-LN", "a speedup over LN", "it is not
+    # clamping each entry; that is value clipping": named, not the subject
+    r"(?:that|this|which)(?:'s| is| was))"
     r"\s+(?:the\s+|a\s+|plain\s+)?"
     r"|\b(?:unlike|versus|vs\.?|compared (?:to|with)|instead of|rather than|as opposed to|in contrast to|from)"
     r"\s+(?:[a-z][a-z-]*\s+){1,2}"  # "unlike per-element value clipping", "distinguishes it from element-wise clipping"
@@ -93,7 +95,6 @@ def _mentions(reading: Reading, question: ShortQuestion) -> list[tuple[int, int,
     return sorted(found + _former_latter(reading, sorted(found)))
 
 
-_PARENTHESIS = re.compile(r"\([^()]*\)")
 _VERB_ONLY = re.compile(r"\s*(?:simplifies|replaces|extends|modifies|generali[sz]es|approximates|beats|outperforms|improves on|"
                         r"differs from|builds on|drops|simplified|replaced|extended)\s+(?:the\s+|plain\s+|standard\s+)?", re.ASCII)
 
@@ -201,12 +202,9 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
 TOPIC_WORDS, CLAUSE_LEAD_WORDS = 6, 2
 
 
+_LABEL_OPENS = re.compile(r"[(（]\s*$")
 _SET_AGAINST = re.compile(r"\b(?:while|whereas)\b|而(?!且)", re.ASCII)
 _FRONTED = re.compile(r"\W*(?:whereas|while|although|though)\b|\W*(?:虽然|尽管)", re.ASCII)
-
-
-def _words(text: str) -> int:
-    return len(re.findall(r"[a-z0-9]+", text)) + len(re.findall(r"[\u4e00-\u9fff]", text)) // 2
 
 
 def _topic(reading: Reading, earlier) -> str:
@@ -229,9 +227,9 @@ def _topic(reading: Reading, earlier) -> str:
             first = next((m for m in earlier if clause_end < m[0] < sentence_end and m[2] != first[2]
                           and _SET_AGAINST.search(reading.text, clause_end, m[0])), first)
         clause_start = reading.span_of(reading.clause_ends, first[0])[0]
-        if (_words(reading.text[sentence_start : first[0]]) <= TOPIC_WORDS
-                or _words(reading.text[clause_start : first[0]]) <= CLAUSE_LEAD_WORDS
-                or reading.text[: first[0]].rstrip().endswith(("(", "（"))):  # "... the FFN (pre-LN)": a label
+        if (_length(reading.text[sentence_start : first[0]]) <= TOPIC_WORDS
+                or _length(reading.text[clause_start : first[0]]) <= CLAUSE_LEAD_WORDS
+                or _LABEL_OPENS.search(reading.text, max(0, first[0] - 4), first[0])):  # "... the FFN (pre-LN)": a label
             return first[2]
     last = reading.span_of(reading.sentence_ends, earlier[-1][0])[0]
     return next(m[2] for m in earlier if m[0] >= last)
