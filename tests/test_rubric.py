@@ -117,6 +117,9 @@ def test_a_point_made_by_denial():
 
 
 SUBJECTS = [{"name": "post-LN", "match": {"en": ["post-ln"]}}, {"name": "pre-LN", "match": {"en": ["pre-ln"]}}]
+RMS_SUBJECTS = [{"name": "RMSNorm", "match": {"en": ["rmsnorm"], "zh": ["rmsnorm"]}},
+                {"name": "LayerNorm", "match": {"en": ["layernorm", "layer normalization", "re:\\bln\\b"],
+                                                "zh": ["layernorm", "re:\\bln\\b"]}}]
 
 
 def test_a_claim_said_of_the_other_subject_is_a_swap():
@@ -457,8 +460,7 @@ def test_markdown_headings_lines_reported_views_and_modal_negations():
     rms = short([point("no bias", en=["re:no bias"], denies={"en": ["re:\\bbias"]}, about="RMSNorm"),
                  point("cheaper", en=["one reduction"], zh=["少一次"], about="RMSNorm")],
                 [{"claim": {"en": "learns the full mapping"}, "match": {"en": ["re:shortcut[^.;]{0,30}learns[^.;]{0,20}residual"]}}],
-                subjects=[{"name": "RMSNorm", "match": {"en": ["rmsnorm"], "zh": ["rmsnorm"]}},
-                          {"name": "LayerNorm", "match": {"en": ["layernorm", "re:\\bln\\b"], "zh": ["layernorm", "re:\\bln\\b"]}}])
+                subjects=RMS_SUBJECTS)
     # the items under a Markdown heading that takes away are taken away, as under "Left out:"
     assert len(rubric.grade(rms, "### What RMSNorm leaves out\n- **Bias β**: only a gain remains").hit) == 1
     # a matcher never spans two lines: a list item is a sentence of its own
@@ -509,8 +511,7 @@ def test_a_consequence_told_to_the_reader_and_an_imperative_condition():
 
 def test_the_topic_carried_over_is_a_subject_named_at_the_head_of_its_sentence():
     rms = short([point("cheaper", en=["one reduction"], zh=["少一次"], about="RMSNorm")], [],
-                subjects=[{"name": "RMSNorm", "match": {"en": ["rmsnorm"], "zh": ["rmsnorm"]}},
-                          {"name": "LayerNorm", "match": {"en": ["layernorm", "re:\\bln\\b"], "zh": ["layernorm", "re:\\bln\\b"]}}])
+                subjects=RMS_SUBJECTS)
     # LayerNorm is named late in its sentence: the sentence after is still about RMSNorm
     late = ("Strictly speaking, RMSNorm keeps only the scaling. The hypothesis is that the scaling is what "
             "actually makes LayerNorm help.\n- Cost. It needs one reduction.")
@@ -567,8 +568,7 @@ def test_a_term_said_to_drop_out_is_not_asserted():
 def test_of_x_that_and_a_fronted_whereas_clause_leave_the_subject_with_the_main_clause():
     rms = short([point("no centering", en=["re:drops the re-?cent"], about="RMSNorm"),
                  point("cheaper", en=["efficiency"], about="RMSNorm")], [],
-                subjects=[{"name": "RMSNorm", "match": {"en": ["rmsnorm"]}},
-                          {"name": "LayerNorm", "match": {"en": ["layernorm", "layer normalization"]}}])
+                subjects=RMS_SUBJECTS)
     verdict = rubric.grade(rms, "RMSNorm is a simplification of layer normalization that drops the re-centering. "
                                 "Whereas LayerNorm subtracts the mean, RMSNorm divides by the RMS. LLaMA adopts it for efficiency.")
     assert verdict.score == 1.0 and not verdict.swapped
@@ -596,11 +596,6 @@ def test_what_a_claim_is_distinguished_from_is_not_its_subject():
     text = "The direction is kept, which distinguishes it from element-wise clipping by value."
     assert rubric.grade(question, text).score == 1.0
     assert rubric.grade(question, "With element-wise clipping by value the direction is kept.").swapped
-
-
-RMS_SUBJECTS = [{"name": "RMSNorm", "match": {"en": ["rmsnorm"], "zh": ["rmsnorm"]}},
-                {"name": "LayerNorm", "match": {"en": ["layernorm", "layer normalization", "re:\\bln\\b"],
-                                                "zh": ["layernorm", "re:\\bln\\b"]}}]
 
 
 def test_who_a_claim_is_about_across_comparisons_objects_and_lists():
