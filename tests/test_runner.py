@@ -83,3 +83,37 @@ def test_a_gpu_out_of_memory_in_forward_is_the_memory_limit(job):
     child_main({**job, "source": oom}, lambda meta, tensors: sent.update(meta=meta))
     assert sent["meta"]["error"]["kind"] == "memory-limit"
     assert "CUDA out of memory" in sent["meta"]["error"]["message"]
+
+
+# -- the answer's bytes ------------------------------------------------------------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+ANSWER_DTYPES = [torch.float64, torch.float32, torch.float16, torch.bfloat16, torch.int64, torch.int32,
+                 torch.int8, torch.uint8, torch.bool, torch.complex64]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(ANSWER_DTYPES), st.lists(st.integers(0, 5), max_size=3)),
+                min_size=0, max_size=6))
+def test_a_childs_answer_is_byte_for_byte_what_safetensors_save_writes(specs):
+    """The child writes its tensors through safetensors' TensorSpec/serialize (no numpy path per
+    tensor); the judge reads them with safetensors' load, so the bytes must be save()'s."""
+    from safetensors.torch import load, save
+
+    from grader.sandbox.child import _serialized
+
+    tensors = {f"probe{i}/t": (torch.rand(shape) * 10).to(dtype) for i, (dtype, shape) in enumerate(specs)}
+    data = _serialized(tensors)
+    assert data == save(tensors)
+    back = load(data)
+    assert all(torch.equal(back[k], t) and back[k].dtype == t.dtype for k, t in tensors.items())
+
+
+def test_a_tensor_the_fast_path_does_not_take_falls_back_to_safetensors_save():
+    from grader.sandbox.child import _serialized
+
+    with pytest.raises(ValueError):
+        _serialized({"x": torch.zeros(4, 4).t()})  # not contiguous
+    with pytest.raises(ValueError):
+        _serialized({"x": torch.zeros(3).to_sparse()})

@@ -153,7 +153,29 @@ def make_send(fd: int) -> Callable[[dict, dict], None]:
             # serialising what nobody reads (a 300 MB answer took 2.5 s, past short deadlines).
             wire.write_all(fd, wire.LENGTH.pack(size))
             return
-        wire.write_answer(fd, meta, save({k: t.contiguous() for k, t in plain.items()}))
+        dense = {k: t.contiguous() for k, t in plain.items()}
+        try:
+            data = _serialized(dense)
+        except Exception:  # noqa: BLE001 - a layout or dtype it does not take: the library's save says why
+            data = save(dense)
+        wire.write_answer(fd, meta, data)
 
     send.record_fd = RECORD_FD  # where the entry's trusted recorders write (grader.grading.oprecord)
     return send
+
+
+def _serialized(tensors: dict) -> bytes:
+    """safetensors.torch.save's bytes, through the library's own TensorSpec and serialize: its save
+    reaches each tensor's memory through numpy and ctypes, ~0.2 ms a tensor in a fresh child (a
+    LayerNorm answer holds ~50: ~5 ms of every job's CPU), where a tensor's data_ptr is at hand.
+    Only dense CPU tensors, kept referenced by `tensors` while serialize reads them."""
+    import torch
+    from safetensors import TensorSpec, serialize
+
+    specs = {}
+    for key, t in tensors.items():
+        if t.layout != torch.strided or t.device.type != "cpu" or not t.is_contiguous():
+            raise ValueError(f"{key}: not a dense CPU tensor")
+        specs[key] = TensorSpec(dtype=str(t.dtype).split(".")[-1], shape=t.shape, data_ptr=t.data_ptr(),
+                                data_len=t.numel() * t.element_size())
+    return bytes(serialize(specs))

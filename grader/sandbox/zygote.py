@@ -63,9 +63,12 @@ def main(argv: list[str]) -> None:
     # cpuinfo reads /proc and /sys on first use; a locked-down child no longer can (and then picks
     # slow kernels), so detect the CPU here, which runs no tensor op.
     torch.backends.cpu.get_cpu_capability()
-    # Every child's answer goes through safetensors' save, whose first call in a process sets up its
-    # numpy/ctypes path: ~480 copy-on-write faults and ~3 ms of each child's CPU, paid here once.
-    safetensors.torch.save({"float32": torch.zeros(2), "float64": torch.zeros(2, dtype=torch.float64)})
+    # Every child's answer goes through safetensors' serialize (child._serialized), whose first call
+    # in a process sets it up: paid here once, not in each child. Its fallback, safetensors' save,
+    # sets up a numpy/ctypes path on first use (~480 copy-on-write faults, ~3 ms): paid here too.
+    warm = {"float32": torch.zeros(2), "float64": torch.zeros(2, dtype=torch.float64)}
+    child._serialized(warm)
+    safetensors.torch.save(warm)
     _preload(preload)
     # Source lines torch's import cached (~20k): each child's scrub would free them, touching (and
     # so copying) pages all over its heap.
