@@ -329,3 +329,24 @@ runner.child_main(job, send)
 '''
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=root)
     assert done.stdout.split() == ["refused", "refused"], done.stderr[-2000:]
+
+
+def test_the_runtime_barriers_hold_in_a_batchs_children(tmp_path):
+    """`dlprep grade` forks its children from a zygote that prepared the task and took the
+    namespaces' snapshot once (grader.grading.runner.prepare): every route still ends where it does
+    under `submit`, and a correct submission graded after them in the same batch still passes."""
+    from test_hostile import HOSTILE_DIR
+
+    from grader.grading import batch as batches
+    from tests import batch_class
+
+    layernorm = [n for n in UNFLAGGED if "class LayerNorm" in (HOSTILE_DIR / f"{n}.py").read_text()]
+    assert len(layernorm) >= 6
+    for name in layernorm:
+        (tmp_path / f"{name}.py").write_text((HOSTILE_DIR / f"{name}.py").read_text())
+    (tmp_path / "zz_correct.py").write_text(batch_class.source("correct", batch_class.CORRECT[0]))
+    result = batches.grade_paths([tmp_path], "layernorm", jobs=1, use_cache=False)
+    by_name = {s.name.removesuffix(".py"): s.result for s in result.submissions}
+    for name in layernorm:
+        check_trusted_side(name, by_name[name])
+    assert by_name["zz_correct"].verdict == "pass"

@@ -122,9 +122,20 @@ class Watch:
     answer's sender uses, once, before it runs. Cheap when nothing changed: one pass of id() over
     each namespace at C speed (~5 us for the small set, ~100 us for all)."""
 
-    def __init__(self, modules: list, classes: list, send_modules: list, send_classes: list):
-        self._often = [_Snapshot(m, False) for m in modules] + [_Snapshot(c, True) for c in classes]
-        self._once = [_Snapshot(m, False) for m in send_modules] + [_Snapshot(c, True) for c in send_classes]
+    def __init__(self, modules: list, classes: list, send_modules: list, send_classes: list,
+                 taken: "Watch | None" = None):
+        """taken: a Watch the zygote made before forking (a batch's, grader.grading.runner.prepare):
+        its snapshot of a namespace that has not changed since is this one's too (see _Snapshot.same)."""
+        earlier = {id(s.namespace): s for s in (taken._often + taken._once if taken else [])}
+
+        def snap(namespace, is_class: bool) -> _Snapshot:
+            old = earlier.get(id(namespace))
+            if old is not None and old.namespace is namespace and old.is_class == is_class and old.same():
+                return old
+            return _Snapshot(namespace, is_class)
+
+        self._often = [snap(m, False) for m in modules] + [snap(c, True) for c in classes]
+        self._once = [snap(m, False) for m in send_modules] + [snap(c, True) for c in send_classes]
 
     def restore(self) -> None:
         for snapshot in self._often:
@@ -141,10 +152,17 @@ class _Snapshot:
         self.saved = dict(vars(namespace))
         self.ids = list(map(id, self.saved.values()))
 
-    def restore(self) -> None:
+    def same(self) -> bool:
+        """Does the namespace hold what it held when the snapshot was taken (the same objects, in
+        the same order)? Reading the ids copies no dict: a snapshot the zygote took serves a child
+        without its ~2 ms of dict copies and the copy-on-write faults of every key and value touched."""
         current = vars(self.namespace)
-        if len(current) == len(self.ids) and list(map(id, current.values())) == self.ids:
+        return len(current) == len(self.ids) and list(map(id, current.values())) == self.ids
+
+    def restore(self) -> None:
+        if self.same():
             return
+        current = vars(self.namespace)
         if not self.is_class:
             for key, value in self.saved.items():
                 if current.get(key, _MISSING) is not value:
@@ -161,13 +179,13 @@ _MISSING = object()
 _THIS = sys.modules[__name__]  # harden() takes it out of sys.modules
 
 
-def watch(runner_modules: list, runner_classes: list, send_modules: list) -> Watch:
+def watch(runner_modules: list, runner_classes: list, send_modules: list, taken: Watch | None = None) -> Watch:
     """What the runner's main thread uses between calls (its own modules and classes, this one,
     builtins), and what the child's send() uses once at the end (sys, gc, json, safetensors,
-    torch, torch.Tensor, nn.Module, nn.Parameter, the sender's own modules)."""
+    torch, torch.Tensor, nn.Module, nn.Parameter, the sender's own modules). taken: see Watch."""
     return Watch([builtins, _THIS, *runner_modules], [Worker, Watch, _Snapshot, *runner_classes],
                  [sys, gc, json, json.encoder, safetensors.torch, safetensors, torch, *send_modules],
-                 [torch.Tensor, torch.nn.Module, torch.nn.Parameter])
+                 [torch.Tensor, torch.nn.Module, torch.nn.Parameter], taken)
 
 
 def dlprep_modules() -> list[str]:

@@ -96,7 +96,8 @@ def child_main(job: dict, send: Send) -> None:
             # Refused before the snapshot, as prewarm() does: restore_all() puts back what the
             # snapshot holds, and the submission's own threads may still run while send() works.
             guard.refuse_walks()
-        watch, scrub = _PREWARMED_WATCH.pop() if _PREWARMED_WATCH else (_watch(send.__module__), None)
+        watch, scrub = _PREWARMED_WATCH.pop() if _PREWARMED_WATCH else (
+            _watch(send.__module__, _PREPARED_WATCH.pop() if _PREPARED_WATCH else None), None)
         guard.harden(scrub)
     worker = _PREWARMED.pop() if _PREWARMED else guard.Worker(None)
     worker.describe, worker.watch = (lambda exc: _described(exc, job["filename"])), watch
@@ -137,6 +138,9 @@ def prepare(task: dict, seed: int, device: str, record_fd: int) -> None:
     _PREPARED_JOB[:] = [(task, seed, device, spec, _plan(spec, job))]
     if spec.forbidden.ops:
         oprecord.prepare(spec.forbidden.ops, record_fd)
+    # The namespaces' snapshot as the zygote sees them: a child reuses each one still the same when
+    # its job starts (gc's and sys's are not: the child refuses gc's walks and scrubs sys first).
+    _PREPARED_WATCH[:] = [_watch("grader.sandbox.child")]
 
 
 def _prepared_for(job: dict) -> tuple | None:
@@ -666,13 +670,14 @@ def _warm_up_function(worker, job: dict, backward: bool) -> None:
 
 _PREWARMED: list = []  # the worker thread prewarm() started, for child_main to take
 _PREWARMED_WATCH: list = []  # and the namespaces' snapshot it took, with dlprep's module names
+_PREPARED_WATCH: list = []  # a batch's zygote's snapshot (prepare), for its children to reuse
 
 
-def _watch(sender: str) -> guard.Watch:
+def _watch(sender: str, taken: guard.Watch | None = None) -> guard.Watch:
     """The snapshot of what the main thread and send() use; the sender's module and its wire are
-    named: send() looks their functions up when it runs."""
+    named: send() looks their functions up when it runs. taken: the zygote's (see guard.Watch)."""
     senders = [sys.modules[m] for m in (sender, "grader.sandbox.wire") if m in sys.modules]
-    return guard.watch([_THIS], [SubmissionError], senders)
+    return guard.watch([_THIS], [SubmissionError], senders, taken)
 
 
 def prewarm() -> None:
