@@ -50,7 +50,8 @@ STATUS_MESSAGES = {
 
 
 def judge_main(job: dict, outcome: ChildOutcome) -> dict:
-    spec = TaskSpec.model_validate(job["task"])
+    task = task_of(job)
+    spec = task.spec
     result = SubmissionResult(
         task=spec.id, file=job["filename"], verdict="error", score=0.0,
         max_score=sum(points for *_, points in plan(spec)),
@@ -66,7 +67,7 @@ def judge_main(job: dict, outcome: ChildOutcome) -> dict:
     result.error = _error_of(outcome, meta)
     if result.error is None:
         try:
-            judge = Judgement(job, spec, meta, _parse_tensors(outcome.tensors), outcome.records)
+            judge = Judgement(job, spec, meta, _parse_tensors(outcome.tensors), outcome.records, task)
             result.checks = judge.checks()
             result.pitfalls = pitfalls.diagnose(judge.evidence(job.get("exclude_mutant")))
         except Exception as exc:  # noqa: BLE001 - the data was valid: the fault is dlprep's
@@ -151,6 +152,34 @@ def load_class(reference: str, task_dir: str | None):
     return _class_from_file(Path(task_dir or ".") / target, name)
 
 
+class JobTask:
+    """A job's task as the judge uses it: the spec, and the trusted files the truth (`references`)
+    and the detectors (`trusted`: references and mutants) come from."""
+
+    def __init__(self, task: dict, task_dir: str | None):
+        self.task, self.task_dir = task, task_dir
+        self.spec = TaskSpec.model_validate(task)
+        self.references = reference_files(self.spec, task_dir)
+        self.trusted = [*self.references, *(m.path(task_dir) for m in self.spec.mutants)]
+
+
+# In the judge process (judgeserver.SERVING), the last task judged: a batch's or a --watch session's
+# jobs all carry the same one, whose validation and file lookups (~20 stat calls) cost ~1.5 ms a job.
+_LAST_TASK: list[JobTask] = []
+
+
+def task_of(job: dict) -> JobTask:
+    from grader.sandbox import judgeserver
+
+    task, task_dir = job["task"], job.get("task_dir")
+    if _LAST_TASK and _LAST_TASK[0].task_dir == task_dir and _LAST_TASK[0].task == task:
+        return _LAST_TASK[0]
+    made = JobTask(task, task_dir)
+    if judgeserver.SERVING:
+        _LAST_TASK[:] = [made]
+    return made
+
+
 def reference_files(spec: TaskSpec, task_dir: str | None) -> list[Path]:
     """The .py files beside the task's YAML that its reference classes come from (dlprep's own
     modules are imported once per process and cannot change under it)."""
@@ -179,8 +208,11 @@ _LOADED: dict = {}  # (file, its stat, class name) -> class, in the judge proces
 class Judgement:
     """One submission's data, the float64 truth for every probe, and the checks built from both."""
 
-    def __init__(self, job: dict, spec: TaskSpec, meta: dict, tensors: dict, records: bytes = b""):
-        """`meta` as the child sent it (validated here again: BadAnswer); `records` the record pipe's bytes."""
+    def __init__(self, job: dict, spec: TaskSpec, meta: dict, tensors: dict, records: bytes = b"",
+                 task: JobTask | None = None):
+        """`meta` as the child sent it (validated here again: BadAnswer); `records` the record pipe's
+        bytes; `task` the job's task and files (task_of(job) when not given)."""
+        self.files = task or task_of(job)
         meta = answer.validate(meta, [p.name for p in spec.probes])
         self.job, self.spec, self.meta, self.tensors = job, spec, meta, tensors
         self.seed = int(job["seed"])
@@ -195,7 +227,7 @@ class Judgement:
         self.maker = modargs.Maker({r: load_class(r, job.get("task_dir")) for r in spec.module_refs()}, self.seed)
         # A batch's later judges get the truth its first judge computed (grader.grading.truth).
         given = (job.get("trusted") or {}).get("truth")
-        self.truth = batch_truth.remembered(job, reference_files(spec, job.get("task_dir")), lambda: (
+        self.truth = batch_truth.remembered(job, self.files.references, lambda: (
             batch_truth.unpack(given) if given
             else {p.name: self._expected(p) for p in spec.probes if not spec.stochastic(p)}))
         dropout.settle(self)  # stochastic probes: the truth with the submission's own mask (or why not)
@@ -328,8 +360,7 @@ class Judgement:
             task=self.spec, source=self.job["source"], structure=structure,
             probes=probes, traced_ops=self.ops,
             build=self.build, exclude_mutant=exclude_mutant, lang=str(self.job.get("lang") or "en"),
-            memo=batch_truth.memo(self.job, [*reference_files(self.spec, self.job.get("task_dir")),
-                                             *(m.path(self.job.get("task_dir")) for m in self.spec.mutants)]),
+            memo=batch_truth.memo(self.job, self.files.trusted),
         )
 
 

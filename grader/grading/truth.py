@@ -94,6 +94,10 @@ def _kept(store: dict, key: str, make):
     return store[key]
 
 
+_KEYED = ("task", "seed", "task_dir", "device", "modules")
+_LAST_KEY: list = []  # [(what was keyed, its JSON)]: the truth and the memo key the same job
+
+
 def _key(job: dict, files: list) -> str | None:
     stamps = []
     for file in files:
@@ -102,8 +106,10 @@ def _key(job: dict, files: list) -> str | None:
             stamps.append((str(file), stat.st_mtime_ns, stat.st_size, stat.st_ino))
         except OSError:
             return None
-    key = json.dumps([job.get(k) for k in ("task", "seed", "task_dir", "device", "modules")], sort_keys=True)
-    return key + json.dumps(stamps)
+    keyed = [job.get(k) for k in _KEYED]
+    if not _LAST_KEY or _LAST_KEY[0][0] != keyed:
+        _LAST_KEY[:] = [(keyed, json.dumps(keyed, sort_keys=True))]
+    return _LAST_KEY[0][1] + json.dumps(stamps)
 
 
 # What the pitfall detectors compute from trusted code on the truth's inputs alone (a mutant's outputs
