@@ -58,6 +58,11 @@ TRUSTED = {
     "forge_input_by_patching_tensor_methods": ("modifies-input", "input"),
     "hide_parameter_from_named_parameters": ("extra-layers", "unreported (shape [])"),
     "forge_structure_from_a_finalizer": ("crashed", "is not a string"),  # names made plain on the main thread
+    # code of the submission's run on the main thread: a builtin it replaced, a thread it left
+    # running, a signal handler's lookup (grader.grading.guard.Worker, grader.sandbox.namespaces)
+    "forge_structure_from_a_replaced_builtin": ("extra-layers", "eps"),
+    "forge_structure_from_a_running_thread": ("crashed", "left a thread of its own running"),
+    "forge_structure_from_a_signal_handler": ("crashed", "killed by SIGTERM"),
     # the terminal (F6): failing as they should; the table test below renders them
     "ansi_fake_pass_in_output": ("", "\\u001b[2J"),  # JSON: the exact characters, escaped
     "escapes_in_exception_message": ("wrong-output", "PWNED-title"),
@@ -99,7 +104,8 @@ UNFLAGGED = ["forge_structure_through_caller_globals", "forge_input_through_call
              "forge_structure_through_frames_in_forward", "forge_structure_through_subclasses",
              "forge_structure_through_sys_modules", "forge_structure_through_gc", "forge_structure_by_patching_json",
              "forge_input_by_patching_tensor_methods", "hide_parameter_from_named_parameters",
-             "forge_structure_from_a_finalizer"]
+             "forge_structure_from_a_finalizer", "forge_structure_from_a_replaced_builtin",
+             "forge_structure_from_a_running_thread", "forge_structure_from_a_signal_handler"]
 
 
 @pytest.mark.parametrize("name", UNFLAGGED)

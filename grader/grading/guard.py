@@ -26,8 +26,15 @@ import builtins
 import gc
 import json
 import json.encoder
+import os
 import sys
+import time
 import types
+
+# What the main thread calls before builtins' namespace is put back (Watch.restore starts there):
+# bound here, out of the submission's reach, so a replaced builtins.len never runs on the main
+# thread (where it would find the runner's frames, and the report, one f_back away).
+from builtins import OSError, ValueError, id, int, len, list, map, type, vars  # noqa: A004 - bound early
 
 import safetensors.torch
 import torch
@@ -81,12 +88,39 @@ def _loop_function():
     return types.FunctionType(loop.__code__, {"__builtins__": builtins}, "loop", loop.__defaults__)
 
 
+STATUS_FD = child.STATUS_FD  # in a sandboxed child: its /proc/self/status
+_PREAD, _EXIT, _SLEEP, _COUNT = os.pread, os._exit, time.sleep, _thread._count
+# A thread that has just been joined may still be leaving the kernel's list: how long to wait for it.
+THREAD_EXIT_WAIT_S = 0.05
+
+
+def threads(status_fd: int | None) -> int:
+    """The process's threads: the kernel's count (Threads: in /proc/self/status, read through the
+    descriptor the child opened before lockdown), else Python's own (which counts a new thread only
+    once it runs); -1 when neither can be read."""
+    if status_fd is not None:
+        try:
+            text = _PREAD(status_fd, 4096, 0)
+            at = text.index(b"\nThreads:") + 9
+            return int(text[at:text.index(b"\n", at)])
+        except (OSError, ValueError):
+            pass
+    return _COUNT() + 1
+
+
 class Worker:
     """The submission's thread. `call(fn, *args)` runs fn there and returns (RESULT, value),
     (EXIT, code) or (RAISED, describe(exception)), `describe` also running there: the main thread
-    never reads an object the submission made, an exception above all (its __str__ is code)."""
+    never reads an object the submission made, an exception above all (its __str__ is code).
 
-    def __init__(self, describe, watch: "Watch | None" = None):
+    In a sandboxed child (`status_fd`: child.STATUS_FD), a call that returns with a thread of the
+    submission's still running ends the process (child.EXIT_THREADS) before the main thread runs a
+    line of Python: that thread could replace, at any moment, whatever the main thread goes on to
+    look up (a builtin, json.dumps, a signal handler's os._exit) and so run the submission's code
+    there, where the runner's frames and the report are in reach. One that ends within
+    THREAD_EXIT_WAIT_S (a joined thread still leaving the kernel's list) is let go."""
+
+    def __init__(self, describe, watch: "Watch | None" = None, status_fd: int | None = None):
         self._box: list = [None, None]
         self._ready, self._done = _thread.allocate_lock(), _thread.allocate_lock()
         self._ready.acquire()
@@ -96,17 +130,31 @@ class Worker:
         # object of the submission's whose last reference went on this thread would run its
         # __del__ here, with this thread's frames under it.
         self._kept: list = []
+        self._status_fd, self._threads = status_fd, -1
+        if status_fd is not None:
+            self._threads = threads(status_fd) + 1  # this one's thread, counted once it runs
         _thread.start_new_thread(_loop_function(), (self._box, self._ready, self._done))
 
     def call(self, fn, *args):
         self._box[0] = (fn, args, self.describe)
         self._ready.release()
         self._done.acquire()
+        if self._threads > 0 and threads(self._status_fd) > self._threads:
+            self._wait_for_threads()
         outcome = self._box[1]
         self._kept.append(outcome)
         if self.watch is not None:
             self.watch.restore()
         return outcome if type(outcome) is tuple and len(outcome) == 2 else (RAISED, None)
+
+    def _wait_for_threads(self) -> None:
+        waited = 0.0
+        while waited < THREAD_EXIT_WAIT_S:
+            _SLEEP(0.002)
+            waited += 0.002
+            if threads(self._status_fd) <= self._threads:
+                return
+        _EXIT(child.EXIT_THREADS)
 
     def close(self) -> None:
         """End the loop (a call still running, looping forever, ends with the process)."""

@@ -99,7 +99,8 @@ def child_main(job: dict, send: Send) -> None:
         watch, scrub = _PREWARMED_WATCH.pop() if _PREWARMED_WATCH else (
             _watch(send.__module__, _PREPARED_WATCH.pop() if _PREPARED_WATCH else None), None)
         guard.harden(scrub)
-    worker = _PREWARMED.pop() if _PREWARMED else guard.Worker(None)
+    worker = _PREWARMED.pop() if _PREWARMED else guard.Worker(
+        None, status_fd=guard.STATUS_FD if record_fd is not None else None)
     worker.describe, worker.watch = (lambda exc: _described(exc, job["filename"])), watch
     try:
         cls = _load_class(worker, spec, job["source"], job["filename"], meta)
@@ -605,7 +606,8 @@ def _warm_up(backward: bool = False) -> None:
     spec = TaskSpec.model_validate(task)
     job = {"seed": 0, "filename": "<warm-up>"}
     describe = lambda exc: _described(exc, "<warm-up>")  # noqa: E731
-    worker = guard.Worker(describe) if backward else Direct(describe)  # no thread in the zygote
+    # No thread in the zygote; with a backward, in a locked-down child (prewarm) only.
+    worker = guard.Worker(describe, status_fd=guard.STATUS_FD) if backward else Direct(describe)
     if backward:
         # The job's worker thread, warmed now: a thread's first ops and first backward set up its
         # thread-local state (autograd, the dispatcher's TLS), ~10 ms in a fresh thread.

@@ -20,7 +20,13 @@ ANSWER_FD, JOB_FD = 3, 4  # the pipes' numbers in the child, after the standard 
 # kernels) writes a byte the moment something happens, so nothing done afterwards can take it back.
 RECORD_FD = 5
 RULESET_FD = 6  # the zygote's prepared Landlock ruleset during lockdown only (lockdown.apply closes it)
+# The child's own /proc/self/status, opened before Landlock closes /proc: the runner reads its
+# thread count after each call into the submission (grader.grading.guard.Worker).
+STATUS_FD = 7
 EXIT_MEMORY = 113  # the entry ran out of memory (MemoryError, or torch's failed allocation)
+# The submission left a thread of its own running when its call returned: the runner's main thread
+# stops there, since such a thread could change anything it goes on to use (guard.Worker).
+EXIT_THREADS = 114
 EXIT_ERROR = 1  # the entry raised
 MEMORY_MESSAGES = ("can't allocate memory", "out of memory", "not enough memory")
 # Set by the zygote from Sandbox(prewarm=...): warm the runner up while idle (see _prewarm).
@@ -58,11 +64,17 @@ def _main(plan: lockdown.Plan, fds: tuple[int, int, int, int, int]) -> NoReturn:
     os.dup2(answer, ANSWER_FD)
     os.dup2(job, JOB_FD)
     os.dup2(record, RECORD_FD)
-    last = RECORD_FD
     if ruleset >= 0:  # the zygote's Landlock ruleset, until lockdown applies and closes it
         os.dup2(ruleset, RULESET_FD)
-        plan.landlock_fd = last = RULESET_FD
-    os.closerange(last + 1, os.sysconf("SC_OPEN_MAX"))  # the zygote's control pipes above all
+        plan.landlock_fd = RULESET_FD
+    try:
+        status = os.open("/proc/self/status", os.O_RDONLY)
+        if status != STATUS_FD:
+            os.dup2(status, STATUS_FD)
+            os.close(status)
+    except OSError:  # no /proc: guard.Worker falls back to Python's own thread count
+        pass
+    os.closerange(STATUS_FD + 1, os.sysconf("SC_OPEN_MAX"))  # the zygote's control pipes above all
     try:
         lockdown.apply(plan, IDLE_CPU_S)
         _enter_scratch(plan.scratch)

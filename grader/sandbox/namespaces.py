@@ -67,17 +67,26 @@ EXIT_SIGNALS = tuple(int(s) for s in (signal.SIGALRM, signal.SIGTERM, signal.SIG
                                       signal.SIGUSR2, signal.SIGVTALRM, signal.SIGPROF, signal.SIGQUIT,
                                       signal.SIGABRT, signal.SIGXCPU))
 SIGNAL_EXIT = 128
+HANDLED_SIGNALS = (*EXIT_SIGNALS, int(signal.SIGINT))  # exit_on_signals: SIGINT's handler too
 
 
 def exit_on_signals() -> None:
-    """In pid 1: end by the signals above as a process that is not pid 1 would (see EXIT_SIGNALS)."""
+    """In pid 1: end by the signals above as a process that is not pid 1 would (see EXIT_SIGNALS);
+    SIGINT too, whose Python handler would raise KeyboardInterrupt wherever the main thread is (a
+    submission can send it, or `_thread.interrupt_main()`), and send the runner through exception
+    handling that looks up names the submission may have replaced."""
     for sig in EXIT_SIGNALS:
         if signal.getsignal(sig) is signal.SIG_DFL:
             signal.signal(sig, _exit_by)
+    signal.signal(signal.SIGINT, _exit_by)
+
+
+# Bound now: a handler runs on the main thread, and a submission may replace os._exit by then.
+_EXIT = os._exit
 
 
 def _exit_by(sig: int, frame) -> None:
-    os._exit(SIGNAL_EXIT + sig)
+    _EXIT(SIGNAL_EXIT + sig)
 
 
 def pid_mode() -> str:

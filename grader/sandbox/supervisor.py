@@ -234,7 +234,10 @@ def _ended(answer: Answer, wait_status: int, usage, deadline_s: float, oom_kills
         code = os.WEXITSTATUS(wait_status)
         if code == child.EXIT_MEMORY:
             return "memory-limit", "ran out of memory"
-        if code - namespaces.SIGNAL_EXIT in namespaces.EXIT_SIGNALS:  # pid 1's stand-in for a signal death
+        if code == child.EXIT_THREADS:
+            return "crashed", ("left a thread of its own running when its code returned: the grader "
+                               "does not read on beside it (join every thread you start)")
+        if code - namespaces.SIGNAL_EXIT in namespaces.HANDLED_SIGNALS:  # pid 1's stand-in for a signal death
             return _signalled(code - namespaces.SIGNAL_EXIT, usage, deadline_s, oom_kills)
         sent = f" after sending {answer.received} of {answer.declared} bytes" if answer.declared else ""
         return "crashed", f"exited with code {code} before answering{sent}"
