@@ -147,6 +147,11 @@ class Worker:
             self.watch.restore()
         return outcome if type(outcome) is tuple and len(outcome) == 2 else (RAISED, None)
 
+    def count_no_threads(self) -> None:
+        """Leave the thread count unchecked: on --device cuda, where CUDA's driver starts threads of
+        its own the first time the submission's code touches the GPU."""
+        self._threads = -1
+
     def _wait_for_threads(self) -> None:
         waited = 0.0
         while waited < THREAD_EXIT_WAIT_S:

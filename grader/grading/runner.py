@@ -102,6 +102,8 @@ def child_main(job: dict, send: Send) -> None:
     worker = _PREWARMED.pop() if _PREWARMED else guard.Worker(
         None, status_fd=guard.STATUS_FD if record_fd is not None else None)
     worker.describe, worker.watch = (lambda exc: _described(exc, job["filename"])), watch
+    if job.get("device") == "cuda":
+        worker.count_no_threads()
     try:
         cls = _load_class(worker, spec, job["source"], job["filename"], meta)
         module = _call(worker, "constructor-error", _build, cls, spec, spec.build, "constructor-error", job["filename"],
