@@ -61,6 +61,13 @@ def _parse(source: str) -> _Parsed | None:
     return _Parsed(tree, nodes, frozenset(_torch_aliases(nodes)))
 
 
+def parsed_tree(source: str) -> ast.Module | None:
+    """The source's tree as this module parsed it (shared and cached: read it, never change it);
+    None when it does not parse. grader.pitfalls.static reads the same tree."""
+    parsed = _parse(source)
+    return None if parsed is None else parsed.tree
+
+
 @functools.lru_cache(maxsize=8)
 def _scan(source: str, names: tuple[str, ...]) -> tuple[Finding, ...]:
     parsed = _parse(source)

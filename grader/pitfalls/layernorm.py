@@ -215,7 +215,7 @@ def layernorm_formula(ev: Evidence):
     if v is None:
         return
     for pitfall, what in v.pitfalls():
-        yield pitfall, _formula_evidence(probes, v, pitfall, what)
+        yield pitfall, _formula_evidence(probes, v, pitfall, what, ev.memo)
     yield from _unstable(ev, v)
     if v == RIGHT:
         yield from _detached(probes)
@@ -238,13 +238,16 @@ def _wrong_backward(probes, v: Variant, memo=None):
             return
 
 
-def _formula_evidence(probes, v: Variant, pitfall: str, what: str) -> str:
+def _formula_evidence(probes, v: Variant, pitfall: str, what: str, memo=None) -> str:
     """Name the probe where the variant is furthest from the reference, with both errors."""
-    probe, s = max(probes, key=lambda ps: error(compute(ps[0], ps[1], v), ps[0].expected["out"]))
+    def formula(ps):  # as explain() computed it, kept in the judge process
+        return kept(memo, ("layernorm", ps[0].name, ps[1], v), lambda: compute(ps[0], ps[1], v))
+
+    probe, s = max(probes, key=lambda ps: error(formula(ps), ps[0].expected["out"]))
     got = out_of(probe)
     off = error(got, probe.expected["out"])
     miss = f"has {nonfinite(got)}" if off == float("inf") else f"is off the reference by {fmt(off)} (relative)"
-    text = f"probe {probe.name}: output {miss}, within {fmt(error(got, compute(probe, s, v)))} of the formula with {what}"
+    text = f"probe {probe.name}: output {miss}, within {fmt(error(got, formula((probe, s))))} of the formula with {what}"
     if pitfall == "unbiased-variance":
         n = math.prod(probe.x.shape[probe.x.ndim - s.k:])
         text += f" (n={n}: ratio sqrt((n-1)/n) = {math.sqrt((n - 1) / n):.4f})"

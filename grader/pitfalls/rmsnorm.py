@@ -197,17 +197,17 @@ def rmsnorm_formula(ev: Evidence):
     if v is None:
         return
     for pitfall, what in v.pitfalls(_has_weight(ev)):
-        yield pitfall, _formula_evidence(probes, v, what)
+        yield pitfall, _formula_evidence(probes, v, what, ev.memo)
     if v == RIGHT:
         yield from _detached(probes)
     else:
         yield from _wrong_backward(probes, v)
 
 
-def _formula_evidence(probes, v: Variant, what: str) -> str:
+def _formula_evidence(probes, v: Variant, what: str, memo=None) -> str:
     """Name the probe where the variant is furthest from the reference, with both errors."""
-    def fitted(p, s):
-        return fit(out_of(p), compute(p, s, v), v)
+    def fitted(p, s):  # the formula as explain() computed it, kept in the judge process
+        return fit(out_of(p), kept(memo, ("rmsnorm", p.name, s, v), lambda: compute(p, s, v)), v)
 
     # A fitted bias explains any single row: the evidence comes from a probe of several.
     shown = [ps for ps in probes if _rows(ps[0]) > 1] if v.bias else []

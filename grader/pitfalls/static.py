@@ -10,6 +10,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from grader.grading.forbidden import parsed_tree
+
 _STAT_CALLS = {"std", "var", "std_mean", "var_mean"}
 _REDUCTIONS = _STAT_CALLS | {"mean", "sum", "amax", "amin", "logsumexp"}
 _LAYERS = {"Linear", "Bilinear", "LazyLinear", "Conv1d", "Conv2d", "Conv3d", "Embedding"}
@@ -40,9 +42,8 @@ class Finding:
 
 def scan(source: str, class_name: str | None = None) -> list[Finding]:
     """Every finding in the task's class (all classes when it is not found), in line order."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    tree = parsed_tree(source)  # the judge's forbidden-ops check parsed it already
+    if tree is None:
         return []
     classes = [n for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
     chosen = [c for c in classes if c.name == class_name] or classes
