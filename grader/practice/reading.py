@@ -203,12 +203,39 @@ def _adjacent(first: _Cue, second: _Cue, text: str) -> bool:
     return len(gap.split()) <= 1 and not re.search(r"\b(?:and|or|nor)\b", gap)
 
 
+# Where a tensor is broadcast is no claim about what is normalised over or reduced: "broadcast
+# gamma and beta across batch and time", "γ、β 在批维和时间维上广播" say the parameters are shared.
+_BROADCAST_EN = re.compile(r"\b(broadcast(?:s|ed|ing)?\b[^.;:]{0,50}?)\b(?:across|over|along)\b", re.ASCII)
+_BROADCAST_ZH = re.compile(r"[在沿]([^。；;，,]{0,14}?)上(?=(?:进行|自动)?广播)")
+
+
+def _broadcast_said(text: str) -> str:
+    text = _BROADCAST_EN.sub(lambda m: m.group(1) + "to", text)
+    return _BROADCAST_ZH.sub("", text)
+
+
+# "What it drops: 1. the mean. 2. the bias.": numbered items run on in one line after a heading.
+_INLINE_ITEM = re.compile(r"(?<=[:：.;。；] )(?=\d{1,2}[.)] )")
+
+
+def _inline_items(text: str) -> list[str]:
+    """The text's lines, a line of inline numbered items cut before each number (pieces joined by
+    one character each, as the lines by "\n", so offsets add up)."""
+    pieces = []
+    for line in text.split("\n"):
+        cuts = [m.start() for m in _INLINE_ITEM.finditer(line)]
+        bounds = [0, *cuts, len(line) + 1]
+        # each piece but the last drops the space before the next number (the joining character)
+        pieces += [line[a:b - 1] if b - 1 < len(line) else line[a:] for a, b in zip(bounds, bounds[1:])]
+    return pieces
+
+
 class Reading:
     """An answer folded, cut into clauses and sentences, its negation cues and quotes found."""
 
     def __init__(self, text: str, borrowed: bool = False):
         """borrowed: a Chinese answer's English terms put in Chinese (chinese.english_terms_in_chinese)."""
-        self.text = notation.normalise(text)
+        self.text = _broadcast_said(notation.normalise(text))
         self.cjk = notation.has_cjk(self.text)
         if borrowed and self.cjk:
             from grader.practice import chinese
@@ -230,15 +257,17 @@ class Reading:
         a heading that takes something away is what it takes away."""
         spans, heading = [], False
         offset = 0
-        for line in self.text.split("\n"):
+        for line in _inline_items(self.text):
             item = _LIST_ITEM.match(line)
             if item and heading:
                 spans.append((offset + item.end(), offset + min(item.end() + PRIVATIVE_REACH["en"] // 2, len(line))))
-            elif not item:
+            if not item or line.rstrip().endswith(":"):  # "... 2. the bias. What it keeps: 3. ..." heads anew
                 end = offset + len(line)
+                # the heading is an item's last sentence: "2. drop the bias. What it keeps:" keeps
+                own = offset + (max(line.rfind(". "), line.rfind("。")) + 1 if item else 0)
                 # "Left out:" or a Markdown heading ("### What RMSNorm leaves out")
                 heading = ((line.rstrip().endswith(":") or line.lstrip().startswith("#"))
-                           and any(c.privative and offset <= c.start < end for c in self.cues))
+                           and any(c.privative and own <= c.start < end for c in self.cues))
             offset += len(line) + 1
         return spans
 

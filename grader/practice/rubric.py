@@ -132,9 +132,13 @@ def _possessive_object(reading: Reading, start: int, end: int) -> bool:
 
 
 # After "unlike LayerNorm", a claim binds to LayerNorm only in a "which ..." clause right after it.
-_CONTRAST_SCOPE = re.compile(r"^\s*,?\s*(?:which|that|where|who)\b[^,.;:!?，。；：！？]*$", re.ASCII)
+# "unlike value clipping, which ...", also past a formula in apposition ("unlike value clipping,
+# g <- clamp(g, -c, c), which changes direction").
+_CONTRAST_SCOPE = re.compile(r"^\s*(?:,\s*[^,.;:!?()]{0,30}\([^()]{0,40}\)[^,.;:!?()]{0,10})?,?\s*(?:which|that|where|who)\b"
+                             r"[^,.;:!?，。；：！？]*$", re.ASCII)
 
 
+_TRAILING_SUBJECT = re.compile(r"\s*(?:in|for|with|under)\s+(?:the\s+|a\s+)?", re.ASCII)
 _PART_OF = re.compile(r"\bof\s+(?:the\s+|a\s+|plain\s+)?$", re.ASCII)
 _RESTRICTIVE = re.compile(r"\s+that\b", re.ASCII)
 
@@ -177,6 +181,11 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
     before = [m for m in mentions if m[1] <= start and (not m[3] or _in_contrast(reading, m, start))]
     if before and before[-1][0] >= s0:
         return before[-1][2]
+    # Named right after it in its clause: "the gradient is large in post-LN", "... for pre-LN".
+    c1 = reading.span_of(reading.clause_ends, start)[1]
+    trailing = [m for m in mentions if end <= m[0] < c1 and not m[3] and _TRAILING_SUBJECT.fullmatch(reading.text, end, m[0])]
+    if trailing:
+        return trailing[0][2]
     # Carried over from an earlier sentence: that sentence's first subject ("RMSNorm keeps ... of
     # LayerNorm. It never centers" is about RMSNorm).
     # (not one named inside someone's view: "Zhang & Sennrich 认为 LN 好用主要靠这个" sets no topic)
