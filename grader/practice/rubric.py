@@ -153,13 +153,18 @@ def _in_contrast(reading: Reading, mention, start: int) -> bool:
     return _CONTRAST_SCOPE.match(reading.text[mention[1]:start]) is not None
 
 
-_REPORTING = re.compile(r"\b(?:argue[sd]?|believe[sd]?|claim(?:s|ed)?|suggest(?:s|ed)?|think|thinks|thought)\b|认为|觉得|指出|表示", re.ASCII)
+_REPORTED_BEFORE = re.compile(r"(?:认为|觉得|指出|表示|发现)\s*[,，:：]?\s*$")
+_REPORTING = re.compile(r"\b(?:argue[sd]?|believe[sd]?|claim(?:s|ed)?|suggest(?:s|ed)?|think|thinks|thought)\b|认为|觉得|指出|表示|发现", re.ASCII)
 
 
 def _reported(reading: Reading, pos: int) -> bool:
     """A subject named after a reporting verb in its clause ("they argue LN works because ...")."""
     c0, _ = reading.span_of(reading.clause_ends, pos)
-    return _REPORTING.search(reading.text, c0, pos) is not None
+    if _REPORTING.search(reading.text, c0, pos):
+        return True
+    # ... or ending the clause before it: "Zhang 和 Sennrich 的工作发现，LayerNorm 的好处主要来自缩放"
+    s0, _ = reading.span_of(reading.sentence_ends, pos)
+    return c0 > s0 and _REPORTED_BEFORE.search(reading.text, s0, c0) is not None
 
 
 def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
