@@ -70,6 +70,7 @@ def main(argv: list[str]) -> None:
     child._serialized(warm)
     safetensors.torch.save(warm)
     _preload(preload)
+    lockdown.quiet_cuda_probe(device)  # the children's warning filter, compiled once here
     # Source lines torch's import cached (~20k): each child's scrub would free them, touching (and
     # so copying) pages all over its heap.
     linecache.clearcache()
