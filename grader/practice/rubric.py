@@ -134,7 +134,7 @@ def _possessive_object(reading: Reading, start: int, end: int) -> bool:
 # After "unlike LayerNorm", a claim binds to LayerNorm only in a "which ..." clause right after it.
 # "unlike value clipping, which ...", also past a formula in apposition ("unlike value clipping,
 # g <- clamp(g, -c, c), which changes direction").
-_CONTRAST_SCOPE = re.compile(r"^\s*(?:,\s*[^,.;:!?()]{0,30}\([^()]{0,40}\)[^,.;:!?()]{0,10})?,?\s*(?:which|that|where|who)\b"
+_CONTRAST_SCOPE = re.compile(r"^\s*(?:,\s*[^,.;:!?()]{0,30}\([^()]{0,40}\)[^,.;:!?()]{0,10})?,?\s*(?:(?:in|by|for|under|with) )?(?:which|that|where|who)\b"
                              r"[^,.;:!?，。；：！？]*$", re.ASCII)
 
 
