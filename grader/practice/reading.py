@@ -214,6 +214,7 @@ def _broadcast_said(text: str) -> str:
     return _BROADCAST_ZH.sub("", text)
 
 
+_PASSIVE_BEFORE = re.compile(r"\b(?:is|are|was|were|been|being|be|gets?|got)\s+(?:[a-z]+ly\s+|also\s+)?$", re.ASCII)
 # "What it drops: 1. the mean. 2. the bias.": numbered items run on in one line after a heading.
 _INLINE_ITEM = re.compile(r"(?<=[:：.;。；] )(?=\d{1,2}[.)] )")
 
@@ -347,6 +348,10 @@ class Reading:
         clause, over a parenthesis only whole ("without warm-up (large gradients" stops; "drops the
         mean (re-centering) and the bias" goes on)."""
         gap = self.text[cue.end : start]
+        if cue.privative and not cue.zh and _PASSIVE_BEFORE.search(self.text, max(0, cue.start - 24), cue.start):
+            # "the re-centering is omitted: the input is divided by its RMS": a passive privative's
+            # object is its subject, before it; what follows is not taken away.
+            return False
         # "What it leaves out: the mean": a colon right after a privative introduces its object.
         heading = _PRIVATIVE_HEADING.match(gap) if cue.privative else None  # "省去了什么：减均值"
         if cue.privative and not cue.zh and heading is None and _WHAT_BEFORE.search(self.text, max(0, cue.start - 12), cue.start):

@@ -124,6 +124,10 @@ def _possessive_object(reading: Reading, start: int, end: int) -> bool:
     # as the owner of an object.
     if reading.text.startswith(("的", "中的", "里的", "里", "中"), end) or reading.text.endswith("把", 0, start):
         return re.search(r"[\u4e00-\u9fff]{2}", re.sub(r"^(?:而|但|和|与|所以|因此|因为|对于|对|在)", "", reading.text[clause_start:start])) is not None
+    if re.search(r"\bof (?:the )?$", reading.text[max(0, start - 8):start]) and _TAKEN_FROM.match(reading.text, end):
+        # "the additive bias of LayerNorm is usually dropped": what LayerNorm had is taken away,
+        # which says something of what drops it, not of LayerNorm.
+        return True
     if not reading.text.startswith("'s", end):
         return False
     # "Because BN's statistics depend on the batch": a conjunction before the owner leaves it the head
@@ -138,6 +142,8 @@ _CONTRAST_SCOPE = re.compile(r"^\s*(?:,\s*[^,.;:!?()]{0,30}\([^()]{0,40}\)[^,.;:
                              r"[^,.;:!?，。；：！？]*$", re.ASCII)
 
 
+_TAKEN_FROM = re.compile(r"\s+(?:is|are|was|were|gets?)\s+(?:[a-z]+ly\s+|also\s+)?(?:dropped|removed|omitted|eliminated|left out|discarded|skipped|gone)\b",
+                         re.ASCII)
 _TRAILING_SUBJECT = re.compile(r"\s*(?:in|for|with|under)\s+(?:the\s+|a\s+)?", re.ASCII)
 _PART_OF = re.compile(r"\bof\s+(?:the\s+|a\s+|plain\s+)?$", re.ASCII)
 _RESTRICTIVE = re.compile(r"\s+that\b", re.ASCII)
