@@ -39,7 +39,7 @@ _EN_NEGATION = re.compile(
 # Verbs that take something away: they negate only what follows them closely ("skips the mean
 # subtraction"), and two negations cancel ("does not skip the mean subtraction", "不省略减均值").
 _EN_PRIVATIVE = re.compile(
-    r"(?<!the )(?<!a )\b(?:skip(?:s|ped|ping)?(?! connection| path| link)|omit(?:s|ted|ting)?|drop(?:s|ped|ping)?|"
+    r"(?<!the )(?<!a )\b(?:skip(?:s|ped|ping)?(?![- ]?(?:conn|path|link))|omit(?:s|ted|ting)?|drop(?:s|ped|ping)?|"
     r"remov(?:e|es|ed|ing)|eliminat(?:e|es|ed|ing)|"
     r"leav(?:e|es|ing) out|left out|get(?:s|ting)? rid of|dispens(?:e|es|ed|ing) with|forgo(?:es)?|"
     r"throw(?:s|ing)? away|threw away|thrown away|discard(?:s|ed|ing)?|strip(?:s|ped|ping)? (?:out|away)|ditch(?:es|ed|ing)?|"

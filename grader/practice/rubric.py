@@ -116,6 +116,12 @@ def _former_latter(reading: Reading, found) -> list:
     return out
 
 
+def _named_before_in_clause(reading: Reading, mentions, mention) -> bool:
+    """Another subject named earlier in the mention's clause (the subject of its verb)."""
+    c0 = reading.span_of(reading.clause_ends, mention[0])[0]
+    return any(c0 <= m[0] and m[1] <= mention[0] and m[2] != mention[2] for m in mentions)
+
+
 def _possessive_object(reading: Reading, start: int, end: int) -> bool:
     """"It keeps LayerNorm's invariance" (保留了 LayerNorm 中的…) names LayerNorm but is not about it;
     "Post-LN's gradients are large" (post-LN 的梯度很大), at the head of its clause, is."""
@@ -185,7 +191,10 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
     if inside:
         return inside[0][2]
     # The claim's owner right before it: "post-LN's need for warm-up", "post-LN 的梯度很大".
-    owner = [m for m in mentions if m[1] <= start and re.fullmatch(r"'s\s*|\s*的\s*", reading.text[m[1]:start])]
+    # Not an owner that is the object of another subject's verb ("RMSNorm drops LayerNorm's mean
+    # subtraction"); "their claim is that post-LN's need for warm-up ..." is about post-LN.
+    owner = [m for m in mentions if m[1] <= start and re.fullmatch(r"'s\s*|\s*的\s*", reading.text[m[1]:start])
+             and not (m[4] and _named_before_in_clause(reading, mentions, m))]
     if owner:
         return owner[-1][2]
     s0, s1 = reading.span_of(reading.sentence_ends, start)
