@@ -89,6 +89,9 @@ def negation_kind(word: str) -> str | None:
 # each point can be found by the matchers of either language (grader.practice.rubric).
 ENGLISH_TERMS = [
     (r"residual stream", "残差流"), (r"root[- ]mean[- ]squares?|rms", "均方根"),
+    # the two kinds of clipping, whole, before "clip" alone is put in Chinese (the subjects' matchers)
+    (r"clip(?:ping|ped|s)? (?:the )?(?:gradients? )?by (?:the )?value|value[- ]clipping|clip_grad_value_?", "按值裁剪"),
+    (r"clip(?:ping|ped|s)? (?:the )?(?:gradients? )?by (?:the |global |total )?norm|norm[- ]clipping|clip_grad_norm_?", "按范数裁剪"),
     (r"running (?:mean|var|stat[a-z]*|averages?)(?:/(?:mean|var))?|moving averages?", "滑动平均"),
     (r"mean[- ]cent(?:er|re)ing|mean subtraction|subtract[a-z]* (?:the )?mean", "减均值"),
     (r"re-?cent(?:er|re)[a-z]*|cent(?:er|re)ing", "中心化"),
