@@ -98,7 +98,7 @@ THREAD_EXIT_WAIT_S = 0.05
 def threads(status_fd: int | None) -> int:
     """The process's threads: the kernel's count (Threads: in /proc/self/status, read through the
     descriptor the child opened before lockdown), else Python's own (which counts a new thread only
-    once it runs); -1 when neither can be read."""
+    once it runs)."""
     if status_fd is not None:
         try:
             text = _PREAD(status_fd, 4096, 0)

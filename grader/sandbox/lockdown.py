@@ -346,8 +346,7 @@ def apply(plan: Plan, cpu_seconds: float, strict: bool = True) -> dict[str, str]
             plan.landlock_fd = -1
     scrub()
     os.environ.update(HOME=plan.scratch, TMPDIR=plan.scratch)
-    quiet_cuda_probe(plan.device)  # set by the zygote already: a no-op (warnings keeps one copy)
-    return found
+    return found  # torch's CUDA-probe warning: filtered by the zygote (quiet_cuda_probe), inherited
 
 
 def quiet_cuda_probe(device: str) -> None:
