@@ -649,3 +649,77 @@ def test_what_that_is_names_and_a_just_claim_denied_with_not_just():
     assert rubric.grade(just, "The derivative is not just the Jacobian of F.").misconceptions == []
     assert rubric.grade(just, "The derivative is just the Jacobian of F.").misconceptions
     assert rubric.grade(just, "It is not only a product of matrices.").score == 1.0
+
+
+def test_what_is_said_of_a_third_party_counts_for_nothing_and_needs_no_swapped_example():
+    subjects = [{"name": "residual", "match": {"en": ["re:skip connections?"], "zh": ["跳跃连接"]}},
+                {"name": "highway", "other": True, "match": {"en": ["re:highway networks?"], "zh": ["highway"]}}]
+    question = short([point("adds", en=["x + f(x)"]), point("skip path clean", en=["re:no gates"], about="residual")],
+                     [{"claim": {"en": "gated"}, "match": {"en": ["re:\\bgates?\\b"], "zh": ["门控"]}, "about": "residual"}],
+                     subjects=subjects)
+    before = "A skip connection outputs x + F(x) and has no gates. Highway networks came first, which used learned gates on the shortcut."
+    assert rubric.grade(question, before).score == 1.0
+    assert rubric.grade(question, "此前的 Highway 网络用门控。").misconceptions == []
+    assert rubric.grade(question, "A skip connection multiplies its input by learned gates.").misconceptions
+    # A point said of the third party is no swap, and makes nothing.
+    told = rubric.grade(question, "A skip connection outputs x + F(x). Highway networks have no gates.")
+    assert not told.swapped and [p.point.en for p in told.missed] == ["skip path clean"]
+    # Only two subjects of its own can be swapped: this question needs no swapped example.
+    from grader.authoring import rubrics as proofs
+    assert not any("has subjects" in f.line for f in proofs._coverage(_loaded(question), builtin=True))
+    own = short(question.model_dump()["rubric"], subjects=[subjects[0], {**subjects[1], "other": False}])
+    assert any("has subjects" in f.line for f in proofs._coverage(_loaded(own), builtin=True))
+
+
+def _loaded(question):
+    from grader.bank.catalog import LoadedQuestion
+    return LoadedQuestion(question=question, file=Path("q.yaml"), line=1)
+
+
+def test_a_refutation_after_the_claim_an_apposition_a_label_sentence_and_an_explicit_statement():
+    question = short([point("biased", en=["biased variance"]),
+                      point("no running stats", en=["re:behaves (?:the same|identically)"], about="LN",
+                            denies={"en": ["running stat"]})],
+                     [{"claim": {"en": "std+eps"}, "match": {"en": ["re:std ?\\+ ?eps"]}},
+                      {"claim": {"en": "running stats"}, "match": {"en": ["running stat"]}, "about": "LN"}],
+                     subjects=[{"name": "LN", "match": {"en": ["layernorm"]}}, {"name": "BN", "match": {"en": ["batchnorm"]}}])
+    asserts_nothing(question,
+                    "People also often write (x - m) / (std + eps); that is not what PyTorch computes.",
+                    "It is also sometimes assumed that it keeps running statistics; neither is true.",
+                    "It is tempting to think that std + eps is equivalent. It is not.",
+                    "If it fails, nine times out of ten you wrote std + eps.",
+                    # named nowhere in its sentence, and stated otherwise of LayerNorm elsewhere
+                    "LayerNorm behaves identically in training and eval. Everything else, the running statistics, follows from that.")
+    assert rubric.grade(question, "Write (x - m) / (std + eps).").misconceptions
+    assert rubric.grade(question, "LayerNorm keeps running statistics.").misconceptions
+    assert rubric.grade(question, "LayerNorm normalizes each token. Everything else, the running statistics, follows from that.").misconceptions
+    clip = keeps_direction("clamps each entry", "clip by norm", "clipping by value")
+    # the apposition names what the claim is about: no swap
+    assert not rubric.grade(clip, "Clip by norm rescales. Before, people clamps each entry to [-5, 5], which is clipping by value.").hit
+    assert rubric.grade(clip, "Clip by norm rescales. Before, people clamps each entry to [-5, 5], which is clipping by value.").swapped
+    pre = short([point("pre: norm first", en=["re:normali[sz]e first"], about="pre-LN")], subjects=SUBJECTS)
+    assert rubric.grade(pre, "Post-LN adds then normalizes. GPT-2 does it the other way: normalize first. That's pre-LN.").score == 1.0
+    assert rubric.grade(pre, "Post-LN adds then normalizes. GPT-2 does it the other way: normalize first. That's how pre-LN began.").swapped
+
+
+def test_a_heading_of_what_goes_away_a_library_default_and_who_a_while_clause_or_a_subordinate_one_is_about():
+    rms = short([point("no centering", en=["no centering"], about="RMSNorm", denies={"en": ["subtracting the mean"]})],
+                [{"claim": {"en": "still centers"}, "match": {"en": ["subtracting the mean"]}, "about": "RMSNorm"}],
+                subjects=RMS_SUBJECTS)
+    for text in ("RMSNorm is simpler. Two things disappear: subtracting the mean, and the bias.",
+                 "RMSNorm is simpler. Two things are dropped: subtracting the mean, and the bias."):
+        verdict = rubric.grade(rms, text)
+        assert verdict.score == 1.0 and not verdict.misconceptions, text
+    assert rubric.grade(rms, "RMSNorm is simpler. Two things remain: subtracting the mean, and the gain.").misconceptions
+    std = short([point("biased", en=["biased"])], [{"claim": {"en": "n-1"}, "match": {"en": ["re:divides by c-1", "unbiased=true"]}}])
+    asserts_nothing(std, "LayerNorm's variance is biased, whereas torch.std applies Bessel's correction by default and divides by C-1.",
+                    "Note that torch.std defaults to unbiased=True.")
+    assert rubric.grade(std, "LayerNorm divides by C-1.").misconceptions
+    ln = short([point("last dim", en=["over the channel dim"], about="LN"), point("same in eval", en=["re:\\brnns?\\b"], about="LN")],
+               subjects=[{"name": "LN", "match": {"en": ["layernorm"]}}, {"name": "BN", "match": {"en": ["batchnorm"]}}])
+    # a subordinate clause's subject sets no topic; nn.LayerNorm is named at the head of its clause
+    text = ("LayerNorm is from 2016. It was pitched for recurrent nets, where BatchNorm was awkward. Today, "
+            "matching nn.LayerNorm is easy. For each token you normalize over the channel dimension.")
+    assert hit(ln, text) == ["last dim"]
+    assert rubric.grade(ln, "CNNs mostly use BatchNorm, while Transformers, RNNs and ConvNeXt use LayerNorm.").swapped == []
+    assert rubric.grade(ln, "CNNs mostly use LayerNorm, while Transformers, RNNs and ConvNeXt use BatchNorm.").swapped

@@ -79,7 +79,8 @@ def _coverage(loaded: LoadedQuestion, builtin: bool) -> list[Finding]:
         kinds = [example.kind for example in question.examples if example.lang == lang]
         lacking = [f"{need} {name}" for name, (accepted, need) in REQUIRED_KINDS.items()
                    if sum(kind in accepted for kind in kinds) < need]
-        if question.subjects and "swapped" not in kinds:
+        # Two subjects of its own (not third parties) can be swapped for each other.
+        if sum(not subject.other for subject in question.subjects) >= 2 and "swapped" not in kinds:
             lacking.append("1 swapped (the question has subjects)")
         if len(kinds) < MIN_EXAMPLES or lacking:
             detail = f"; needs at least {', '.join(lacking)}" if lacking else ""

@@ -119,6 +119,10 @@ class Subject(Strict):
 
     name: str = Field(min_length=1, max_length=40)
     match: Matchers
+    # A third party a long answer may bring in (Highway networks beside residual connections, RAdam
+    # beside Xiong et al.): what is said of it is neither a misconception, nor a point made, nor a
+    # swap; naming it only keeps its claims from being read as the answer's subjects'.
+    other: bool = False
 
 
 EXAMPLE_KINDS = ("correct", "partial", "negated", "swapped", "wrong", "off-topic")

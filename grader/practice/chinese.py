@@ -111,10 +111,11 @@ ENGLISH_TERMS = [
     (r"optimi[sz][a-z]*", "优化"), (r"overfit[a-z]*", "过拟合"), (r"degradation", "退化"), (r"cheap(?:er)?", "更省"),
     (r"faster|speed ?ups?", "更快"), (r"performance|quality|accuracy", "效果"), (r"initiali[sz][a-z]*|init", "初始化"),
     (r"outputs?", "输出"), (r"inputs?", "输入"), (r"large|big|huge", "大"), (r"small|tiny", "小"),
-    (r"bypass(?:es|ing)?", "绕过"), (r"highway|paths?", "通路"), (r"final", "最后"), (r"attention", "注意力"),
+    (r"bypass(?:es|ing)?", "绕过"), (r"highway(?!\s?(?:net|网络))|paths?", "通路"), (r"final", "最后"), (r"attention", "注意力"),
     (r"sub-?layers?", "子层"), (r"branch(?:es)?", "分支"), (r"feed-?forward|ffn|mlp", "前馈"), (r"add(?:ition)?", "相加"),
     (r"uniform(?:ly)?|balanced", "均衡"),
 ]
+# ("Highway Network", a name, stays as written: a subject's matchers find it in either reading.)
 _ENGLISH_TERMS = re.compile("|".join(rf"(?P<t{i}>{pattern})" for i, (pattern, _) in enumerate(ENGLISH_TERMS)))
 _ENGLISH_TERM = re.compile(rf"(?<![a-z0-9_.-])(?:{_ENGLISH_TERMS.pattern})(?![a-z0-9_(-])", re.ASCII)
 

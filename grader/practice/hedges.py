@@ -60,7 +60,11 @@ _RELATIVE = re.compile(r"\s*(?:which|that|where|who|whose)\b|\s*那(?:是|个|�
 _WARNING = re.compile(
     r"\b(?:avoid|mistakes?|mistaken|pitfalls?|myths?|beware|careful|misconceptions?|traps?|slips?|gotchas?|caveat|"
     r"not match|doesn't match|won't match|wouldn't match|mismatch|don't use|do not use|shouldn't|should not|"
-    r"common (?:error|bug)|easy to (?:get wrong|miss|forget)|people (?:often |sometimes |commonly |usually )?(?:miss|forget|think|believe|assume|say|claim)|"
+    r"common (?:error|bug)|easy to (?:get wrong|miss|forget)|people (?:also )?(?:often |sometimes |commonly |usually )?(?:miss|forget|think|believe|assume|say|claim|write|reach for)|"
+    # "It is also sometimes assumed that LayerNorm keeps running statistics", "it is tempting to think ..."
+    r"(?:is|are) (?:also )?(?:sometimes|often|commonly|widely|frequently) (?:assumed|believed|thought|claimed)|tempting to (?:think|believe|assume|say|write|use|reach for)|"
+    # a debugging tip names the usual culprits: "if it fails, nine times out of ten you used the unbiased variance"
+    r"if (?:it|this|that|they|the (?:check|test|assert(?:ion)?|comparison|outputs?)) (?:fails?|breaks?|(?:doesn't|does not|don't|do not) (?:match|agree|pass))|"
     # someone's belief, told to be refuted: "another wrong belief is that ...", "the common story is
     # that ...", "the author seems to believe dim=1 is the feature axis"
     r"(?<!opposite of the )(?<!contrary to the )(?<!against the )(?:wrong|mistaken|false|common|popular|naive|frequent|widespread|usual|standard|folk) (?:belief|assumption|story|reading|"
@@ -81,7 +85,9 @@ _WARNING = re.compile(
 _VERDICT = re.compile(
     r"(?<!not )(?<!n't )(?<![=_.])\b(?:wrong|incorrect|bug|buggy|false|untrue|an error|a mismatch|a different (?:function|formula|layer|operation|computation|module|thing))\b"
 
-    r"|\bnot true\b|(?<!不是)(?:错误|是错的|有误)|(?<![没并])不对|(?:是|就成了)(?:另一个|不同的)(?:函数|公式)",
+    # "that is not what PyTorch computes", "neither is true"
+    r"|\bnot (?:true|right|correct|the case)\b|\bnot what\b[^.;:]{0,30}\b(?:computes?|does|uses|implements?|means)\b|\bneither (?:(?:of (?:these|them|which) )?is (?:true|correct|right|the case)|holds?)\b"
+    r"|(?<!不是)(?:错误|是错的|有误)|(?<![没并])不对|(?:是|就成了)(?:另一个|不同的)(?:函数|公式)",
     re.ASCII)
 # A mistake's consequence told to the reader, anywhere later in the sentence: "the default torch.std
 # divides by C-1 and you'll see a small but consistent error".
@@ -94,7 +100,7 @@ _TAKEN_BACK = re.compile(r"\s*(?:(?:actually|wait|hmm|sorry|no)[,.!]?\s+)*(?:let
 _REFERS_TO_LAST = re.compile(r"(?:that|this|which)\b|(?:这|那)(?:是|就是|个|种)", re.ASCII)
 _NEXT_IN_LIST = re.compile(r"(?:second|third|fourth|fifth|next|another|also|finally|lastly|last)\b[^.:;]{0,25}[:：]|(?:第[二三四五]|其[二三四五]|再者|另外|还有|最后)[^。：:；]{0,8}[:：]", re.ASCII)
 _BUT = re.compile(r"(?:but|yet)\b", re.ASCII)
-_REFERS_BACK = re.compile(r"\s*(?:which|that|this|it|and that|and this)\b|\s*(?:这|这样|这是|那)", re.ASCII)
+_REFERS_BACK = re.compile(r"\s*(?:which|that|this|it|and that|and this|neither|both)\b|\s*(?:这|这样|这是|那)", re.ASCII)
 
 
 def yes_no_question(r, start: int) -> tuple[bool, bool]:
@@ -139,6 +145,8 @@ def hedged(r, start: int, end: int) -> bool:
     if _TOPIC_AFTER.match(r.text, end) or _TOPIC_BEFORE.search(r.text, max(c0, start - 40), start):
         return True
     if _verdict_after(r, start, max(c1, end)):
+        return True
+    if _library_default(r, start, max(c1, end)):
         return True
     s0, s1 = r.span_of(r.sentence_ends, start)
     if _other_view(r, s0, start):
@@ -185,6 +193,20 @@ def _verdict_after(r, start: int, clause_end: int) -> bool:
     if after < len(r.text) and _REFERS_BACK.match(r.text, after):
         return _VERDICT.search(r.text, after, r.span_of(r.clause_ends, after + 1)[1]) is not None
     return False
+
+
+def _library_default(r, start: int, clause_end: int) -> bool:
+    """"whereas torch.std applies Bessel's correction by default and divides by C-1", "torch.std
+    defaults to unbiased=True": what a library function does by default, told as what to change."""
+    s0, _ = r.span_of(r.sentence_ends, start)
+    named = [m for m in _LIBRARY_FUNCTION.finditer(r.text, s0, start) if m.end() <= start]
+    if not named or ";" in r.text[named[-1].end() : start]:
+        return False
+    return _DEFAULT.search(r.text, named[-1].end(), clause_end) is not None
+
+
+_LIBRARY_FUNCTION = re.compile(r"\b(?:torch|x|np|numpy|tensor)\.(?:std|var)\b", re.ASCII)
+_DEFAULT = re.compile(r"\b(?:by default|defaults? to|default(?:s)? is)\b", re.ASCII)
 
 
 def _in_contrast_frame(r, start: int) -> bool:

@@ -43,7 +43,9 @@ _EN_PRIVATIVE = re.compile(
     r"remov(?:e|es|ed|ing)|eliminat(?:e|es|ed|ing)|"
     r"leav(?:e|es|ing) out|left out|get(?:s|ting)? rid of|dispens(?:e|es|ed|ing) with|forgo(?:es)?|"
     r"throw(?:s|ing)? away|threw away|thrown away|discard(?:s|ed|ing)?|strip(?:s|ped|ping)? (?:out|away)|ditch(?:es|ed|ing)?|"
-    r"(?:does|do|did) without|abandon(?:s|ed|ing)?)\b",
+    r"(?:does|do|did) without|abandon(?:s|ed|ing)?)\b"
+    # what goes away, heading what it lists: "Two things disappear: subtracting the mean, and the bias"
+    r"|\b(?:disappear(?:s|ed)?|vanish(?:es|ed)?|go(?:es)? away|fall(?:s)? away|(?:is|are) gone|(?:is|are) dropped|(?:is|are) removed)(?=\s*[:：])",
     re.ASCII,
 )
 # A privative's object ends at a pronoun ("dropping it saves a pass") or at "and" + a new verb
@@ -82,6 +84,7 @@ _POST_NEGATION = re.compile(
 )
 # What comes between a privative and the colon that introduces its objects.
 # "省去了什么：", "removes two things:": what follows the colon is what is taken away.
+_LISTED_THINGS = re.compile(r"\b(?:two|three|both|a few|several|some) (?:things|parts|steps|pieces|terms|operations)\s+(?:are|were|get)?\s*$", re.ASCII)
 _PRIVATIVE_HEADING = re.compile(r"(?:了?(?:什么|哪些)(?:东西)?|\s+(?:two|three|both|a few|several|some) (?:things|parts|steps|pieces))?[?？]?[:：]")
 _LIST_ITEM = re.compile(r"\s*(?:[-*•·]|\d{1,2}[.)、]|[①-⑩])\s*")
 # A single quote opens and closes only beside a non-letter: "that's" and "torch.std's" quote nothing.
@@ -348,12 +351,14 @@ class Reading:
         clause, over a parenthesis only whole ("without warm-up (large gradients" stops; "drops the
         mean (re-centering) and the bias" goes on)."""
         gap = self.text[cue.end : start]
-        if cue.privative and not cue.zh and _PASSIVE_BEFORE.search(self.text, max(0, cue.start - 24), cue.start):
-            # "the re-centering is omitted: the input is divided by its RMS": a passive privative's
-            # object is its subject, before it; what follows is not taken away.
-            return False
         # "What it leaves out: the mean": a colon right after a privative introduces its object.
         heading = _PRIVATIVE_HEADING.match(gap) if cue.privative else None  # "省去了什么：减均值"
+        if (cue.privative and not cue.zh and _PASSIVE_BEFORE.search(self.text, max(0, cue.start - 24), cue.start)
+                and not (heading and _LISTED_THINGS.search(self.text, max(0, cue.start - 30), cue.start))):
+            # "the re-centering is omitted: the input is divided by its RMS": a passive privative's
+            # object is its subject, before it; what follows is not taken away ("Two things are
+            # dropped: ..." heads a list of them).
+            return False
         if cue.privative and not cue.zh and heading is None and _WHAT_BEFORE.search(self.text, max(0, cue.start - 12), cue.start):
             heading = _IS_AFTER.match(gap)  # "what's left out is the mean subtraction, and with it the bias"
         after_colon = cue.end + heading.end() if heading else cue.end

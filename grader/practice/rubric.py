@@ -151,6 +151,10 @@ _CONTRAST_SCOPE = re.compile(r"^\s*(?:,\s*[^,.;:!?()]{0,30}\([^()]{0,40}\)[^,.;:
 _TAKEN_FROM = re.compile(r"\s+(?:is|are|was|were|gets?)\s+(?:[a-z]+ly\s+|also\s+)?(?:dropped|removed|omitted|eliminated|left out|discarded|skipped|gone)\b",
                          re.ASCII)
 _TRAILING_SUBJECT = re.compile(r"\s*(?:in|for|with|under)\s+(?:the\s+|a\s+)?", re.ASCII)
+_APPOSITION = re.compile(r"[^.;:!?。；：！？]{0,40}?(?:,\s*(?:which|that|this)\s+(?:is|was)\s+(?:(?:called|known as|named)\s+|what\s+(?:is|'s)\s+called\s+|what\s+(?:we|people)\s+call\s+)?"
+                         r"|\s*\(\s*(?:i\.e\.,?\s*|aka\s+|that is,?\s*)?|[，,]\s*(?:也就是|即|这就是|这是|这叫|叫做|称为)(?:所谓的?)?\s*|\s*（\s*(?:即)?)(?:the\s+|a\s+|plain\s+)?")
+_LABEL_SENTENCE = re.compile(r"\s*(?:(?:that|this)(?:'s|\s+is|\s+was)\s+(?:(?:called|known as)\s+|what\s+(?:we|people)\s+call\s+)?(?:the\s+|a\s+)?"
+                             r"|(?:这|那)(?:就|便)?(?:是|叫(?:做)?|称为)\s*)")
 _PART_OF = re.compile(r"\bof\s+(?:the\s+|a\s+|plain\s+)?$", re.ASCII)
 _RESTRICTIVE = re.compile(r"\s+that\b", re.ASCII)
 
@@ -199,14 +203,34 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
     if owner:
         return owner[-1][2]
     s0, s1 = reading.span_of(reading.sentence_ends, start)
+    # Named in apposition right after it: "people clipped each component to [-5, 5], which is
+    # clipping by value", "逐元素截断到 [-c, c]，也就是按值裁剪".
+    named = [m for m in mentions if end <= m[0] < s1 and _APPOSITION.fullmatch(reading.text, end, m[0])]
+    if named:
+        return named[0][2]
     before = [m for m in mentions if m[1] <= start and (not m[3] or _in_contrast(reading, m, start))]
     if before and before[-1][0] >= s0:
+        # A clause set against the one before it names its own subject, after the claim too: "CNNs
+        # mostly use BatchNorm, while Transformers and RNNs use LayerNorm".
+        against = _SET_AGAINST_CLAUSE.search(reading.text, before[-1][1], start)
+        if against:
+            own = [m for m in mentions if end <= m[0] < s1 and not m[3]]
+            if own and not _SET_AGAINST_CLAUSE.search(reading.text, end, own[0][0]):
+                return own[0][2]
         return before[-1][2]
     # Named right after it in its clause: "the gradient is large in post-LN", "... for pre-LN".
     c1 = reading.span_of(reading.clause_ends, start)[1]
     trailing = [m for m in mentions if end <= m[0] < c1 and not m[3] and _TRAILING_SUBJECT.fullmatch(reading.text, end, m[0])]
     if trailing:
         return trailing[0][2]
+    # A sentence naming no subject, labelled by the next one: "... x plus attention of LN(x). That's
+    # pre-LN." (这就是 pre-LN。)
+    if not any(s0 <= m[0] < s1 for m in mentions) and s1 < len(reading.text):
+        t0, t1 = reading.span_of(reading.sentence_ends, s1 + 1)
+        label = [m for m in mentions if t0 <= m[0] < t1]
+        if len(label) == 1 and _LABEL_SENTENCE.fullmatch(reading.text[t0:label[0][0]]) and \
+                re.fullmatch(r"[\W_]*", reading.text[label[0][1]:t1 + 1]):
+            return label[0][2]
     # Carried over from an earlier sentence: that sentence's first subject ("RMSNorm keeps ... of
     # LayerNorm. It never centers" is about RMSNorm).
     # (not one named inside someone's view: "Zhang & Sennrich 认为 LN 好用主要靠这个" sets no topic)
@@ -230,6 +254,17 @@ def _subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
 # A sentence's topic is named among its first words ("Strictly speaking, RMSNorm ...") or at the head
 # of a clause ("..., so BN keeps running statistics").
 TOPIC_WORDS, CLAUSE_LEAD_WORDS = 6, 2
+
+
+# A subordinate clause's subject is not what the next sentence is about ("It was pitched for RNNs,
+# where BatchNorm was awkward. ..."); "nn.LayerNorm" is named by its last word.
+_SET_AGAINST_CLAUSE = re.compile(r",\s*(?:while|whereas)\b|[，,]\s*而(?!且)")
+_SUBORDINATE = re.compile(r"\W*(?:where|which|who|whose|when|because|since|as|if|unless|although|though|that)\b", re.ASCII)
+_MODULE_PREFIX = re.compile(r"\b(?:torch\.)?nn\.$", re.ASCII)
+
+
+def _lead_length(text: str) -> int:
+    return _length(_MODULE_PREFIX.sub("", text))
 
 
 _LABEL_OPENS = re.compile(r"[(（]\s*$")
@@ -257,8 +292,9 @@ def _topic(reading: Reading, earlier) -> str:
             first = next((m for m in earlier if clause_end < m[0] < sentence_end and m[2] != first[2]
                           and _SET_AGAINST.search(reading.text, clause_end, m[0])), first)
         clause_start = reading.span_of(reading.clause_ends, first[0])[0]
-        if (_length(reading.text[sentence_start : first[0]]) <= TOPIC_WORDS
-                or _length(reading.text[clause_start : first[0]]) <= CLAUSE_LEAD_WORDS
+        if (_lead_length(reading.text[sentence_start : first[0]]) <= TOPIC_WORDS
+                or (_lead_length(reading.text[clause_start : first[0]]) <= CLAUSE_LEAD_WORDS
+                    and not _SUBORDINATE.match(reading.text, clause_start))
                 or _LABEL_OPENS.search(reading.text, max(0, first[0] - 4), first[0])):  # "... the FFN (pre-LN)": a label
             return first[2]
     last = reading.span_of(reading.sentence_ends, earlier[-1][0])[0]
@@ -302,14 +338,41 @@ def _about(item, subject: str | None) -> bool:
     return item.about is None or subject is None or subject == item.about
 
 
+def _named_in_sentence(reading: Reading, mentions, start: int) -> bool:
+    s0, s1 = reading.span_of(reading.sentence_ends, start)
+    return any(s0 <= m[0] < s1 for m in mentions)
+
+
+def _stated_otherwise(question: ShortQuestion, readings, wrong, occurrence) -> bool:
+    """A misconception about X found in a sentence that names no subject (its X only carried over:
+    "Everything else, the running statistics, the train/eval gap, follows from that choice"), where
+    the answer states the point that denies it of X in a sentence naming X ("LayerNorm uses only the
+    current example and behaves identically in both"): the explicit statement is what it says of X."""
+    reading, start, end, _ = occurrence
+    mentions = next(m for r, m in readings if r is reading)
+    if wrong.about is None or _named_in_sentence(reading, mentions, start):
+        return False
+    for point in question.rubric:
+        if point.about != wrong.about or not any(a < end and start < b for a, b, _ in reading.matches(point.denies)):
+            continue
+        asserted, _ = _occurrences(readings, point)
+        if any(s == wrong.about and _named_in_sentence(r, next(m for r2, m in readings if r2 is r), a)
+               for r, a, _, s in asserted):
+            return True
+    return False
+
+
 def grade(question: ShortQuestion, text: str) -> Verdict:
     readings = [(r, _mentions(r, question) if question.subjects else []) for r in _readings(text)]
     reading = readings[0][0]
     verdict = Verdict(score=0.0)
+    # What is said of a third party (a subject marked `other`) counts for nothing.
+    others = {subject.name for subject in question.subjects if subject.other}
     penalty, wrong_spans = 0.0, []
     for wrong in question.misconceptions:
         asserted, _ = _occurrences(readings, wrong)
-        said = [(r, a, b) for r, a, b, s in asserted if _about(wrong, s) and not r.hedged(a, b)]
+        said = [(r, a, b) for r, a, b, s in asserted if s not in others and _about(wrong, s) and not r.hedged(a, b)
+                and not _stated_otherwise(question, readings, wrong, (r, a, b, s))]
         if said:
             verdict.misconceptions.append(wrong)
             penalty += wrong.penalty
@@ -320,6 +383,9 @@ def grade(question: ShortQuestion, text: str) -> Verdict:
         # Words that state a misconception make no point ("LayerNorm should normalise each channel
         # across the time steps" does not say "over the time steps" right).
         asserted = [o for o in asserted if not _overlaps(o, wrong_spans)]
+        if others:  # a point said of a third party: made only when it names no subject
+            asserted = [o for o in asserted if o[3] not in others or point.about is None]
+            negated = [o for o in negated if o[3] not in others]
         if any(_about(point, s) for *_, s in asserted):
             verdict.hit.append(point)
             earned += point.weight
