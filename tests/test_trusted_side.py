@@ -63,6 +63,11 @@ TRUSTED = {
     "forge_structure_from_a_replaced_builtin": ("extra-layers", "eps"),
     "forge_structure_from_a_running_thread": ("crashed", "left a thread of its own running"),
     "forge_structure_from_a_signal_handler": ("crashed", "killed by SIGTERM"),
+    # ... or a module it planted in sys.modules for send() to import (grader.sandbox.child binds them)
+    "forge_structure_from_a_planted_module": ("extra-layers", "eps"),
+    "forge_structure_from_a_patched_tensorspec": ("extra-layers", "eps"),
+    "forge_structure_from_a_patched_os_write": ("extra-layers", "eps"),
+    "forge_structure_from_a_patched_flush": ("extra-layers", "eps"),
     # the terminal (F6): failing as they should; the table test below renders them
     "ansi_fake_pass_in_output": ("", "\\u001b[2J"),  # JSON: the exact characters, escaped
     "escapes_in_exception_message": ("wrong-output", "PWNED-title"),
@@ -105,7 +110,9 @@ UNFLAGGED = ["forge_structure_through_caller_globals", "forge_input_through_call
              "forge_structure_through_sys_modules", "forge_structure_through_gc", "forge_structure_by_patching_json",
              "forge_input_by_patching_tensor_methods", "hide_parameter_from_named_parameters",
              "forge_structure_from_a_finalizer", "forge_structure_from_a_replaced_builtin",
-             "forge_structure_from_a_running_thread", "forge_structure_from_a_signal_handler"]
+             "forge_structure_from_a_running_thread", "forge_structure_from_a_signal_handler",
+             "forge_structure_from_a_planted_module", "forge_structure_from_a_patched_tensorspec",
+             "forge_structure_from_a_patched_os_write", "forge_structure_from_a_patched_flush"]
 
 
 @pytest.mark.parametrize("name", UNFLAGGED)
@@ -322,7 +329,7 @@ seed = loaded.spec.default_seed
 job = {{"task": job_task(loaded.spec, seed), "task_dir": str(loaded.dir), "filename": "s.py", "seed": seed,
        "device": "cpu", "mode": "grade",
        "source": Path({str(root / "grader" / "mutants" / "layernorm" / "unbiased_variance.py")!r}).read_text()}}
-def send(meta, tensors):
+def send(meta, tensors, flush=True):
     for fn in (gc.get_objects, sys._current_frames):
         try:
             fn()

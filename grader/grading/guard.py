@@ -8,10 +8,12 @@ submission's frames (sys._getframe, f_back, a traceback's tb_frame) lead to no r
 runner global and no report being built; thread-local torch state (grad mode, dispatch and function
 modes) stays the submission's own from call to call, as it would on one thread. After each call the
 main thread puts back every attribute the submission changed in the namespaces the runner and the
-answer's sender rely on (`Watch`: the runner's globals, builtins, sys, json, safetensors, torch,
-torch.Tensor, nn.Module, ...), before running a line of its own. It then touches only exact
+answer's sender rely on (`Watch`: the runner's globals, builtins, sys, json, torch.Tensor,
+nn.Module, safetensors' TensorSpec, ...), before running a line of its own. It then touches only exact
 torch.Tensor objects, through C methods taken from torch._C.TensorBase at import (an immutable
-type: they cannot be patched).
+type: they cannot be patched); what the sender calls of os, torch and safetensors it bound at import
+(grader.sandbox.child, wire), and the streams are flushed on the submission's thread (their flush
+and their buffer's take setattr).
 
 `harden()`, in a sandboxed child only: dlprep's modules leave sys.modules (a locked-down child can
 never import them again) and the zygote's entry leaves __main__, and gc's object walks and
@@ -236,11 +238,13 @@ _THIS = sys.modules[__name__]  # harden() takes it out of sys.modules
 
 def watch(runner_modules: list, runner_classes: list, send_modules: list, taken: Watch | None = None) -> Watch:
     """What the runner's main thread uses between calls (its own modules and classes, this one,
-    builtins), and what the child's send() uses once at the end (sys, gc, json, safetensors,
-    torch, torch.Tensor, nn.Module, nn.Parameter, the sender's own modules). taken: see Watch."""
+    builtins), and what the child's send() uses once at the end (sys, gc, json, torch.Tensor,
+    nn.Module, nn.Parameter, the binding's TensorSpec, the sender's own modules, which bind the
+    rest at import). Not torch's namespace: send() reads none of it, and one identity pass over its
+    ~1500 names copied ~300 pages in every child (~1.5 ms). taken: see Watch."""
     return Watch([builtins, _THIS, *runner_modules], [Worker, Watch, _Snapshot, *runner_classes],
-                 [sys, gc, json, json.encoder, safetensors.torch, safetensors, torch, *send_modules],
-                 [torch.Tensor, torch.nn.Module, torch.nn.Parameter], taken)
+                 [sys, gc, json, json.encoder, *send_modules],
+                 [torch.Tensor, torch.nn.Module, torch.nn.Parameter, safetensors.TensorSpec], taken)
 
 
 def dlprep_modules() -> list[str]:

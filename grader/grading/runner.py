@@ -118,10 +118,24 @@ def child_main(job: dict, send: Send) -> None:
     except MemoryError:
         meta["error"] = {"kind": "memory-limit", "message": "MemoryError"}
     finally:
+        if record_fd is not None:
+            # What the submission printed goes out before the answer (the child is killed once it
+            # is in), flushed on its own thread: the streams' flush may be its code.
+            worker.call(_flush_streams)
         worker.close()
-    if watch is not None:
-        watch.restore_all()  # json, safetensors, torch as they were, for send()
-    send(meta, tensors)
+    if watch is None:
+        send(meta, tensors)
+        return
+    watch.restore_all()  # json, the wire, the sender as they were, for send()
+    send(meta, tensors, flush=False)
+
+
+def _flush_streams() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001 - the submission may have replaced or closed them
+            pass
 
 
 def _plan(spec: TaskSpec, job: dict) -> list[tuple]:

@@ -55,7 +55,6 @@ def main(argv: list[str]) -> None:
     preload = [*CHILD_PRELOAD, *JUDGE_HELPERS, *start["preload"]]
     child.PREWARM = start.get("prewarm", True) is True
     import numpy  # noqa: F401  (the child's libraries, imported once)
-    import numpy.ctypeslib  # noqa: F401  (safetensors' save imports it on first use: ~1 ms a child)
     import safetensors.torch  # noqa: F401
     import torch
 
@@ -64,11 +63,9 @@ def main(argv: list[str]) -> None:
     # slow kernels), so detect the CPU here, which runs no tensor op.
     torch.backends.cpu.get_cpu_capability()
     # Every child's answer goes through safetensors' serialize (child._serialized), whose first call
-    # in a process sets it up: paid here once, not in each child. Its fallback, safetensors' save,
-    # sets up a numpy/ctypes path on first use (~480 copy-on-write faults, ~3 ms): paid here too.
-    warm = {"float32": torch.zeros(2), "float64": torch.zeros(2, dtype=torch.float64)}
-    child._serialized(warm)
-    safetensors.torch.save(warm)
+    # in a process sets it up: paid here once, not in each child.
+    child.bind_sender()
+    child._serialized({"float32": torch.zeros(2), "float64": torch.zeros(2, dtype=torch.float64)})
     _preload(preload)
     lockdown.quiet_cuda_probe(device)  # the children's warning filter, compiled once here
     # Source lines torch's import cached (~20k): each child's scrub would free them, touching (and

@@ -1,0 +1,46 @@
+"""Hostile: patches __init__ of safetensors' TensorSpec (the binding's class takes setattr) with a
+function that, once the child's send() builds the answer's specs on the main thread, walks that
+thread's frames (names computed: no static flag) to the report about to be written and takes eps, an
+extra Parameter, out of its structure. The class is now in the snapshot send() restores
+(grader.grading.guard.watch).
+Its benign twin is this file without the attack blocks (tests/test_hostile.py)."""
+import torch
+import torch.nn as nn
+
+# >>> attack
+import sys
+
+_spec = getattr(__import__("safe" + "tensors"), "Tensor" + "Spec")
+_frame = getattr(sys, "_get" + "frame")
+
+
+def _forging_init(self, *args, **kwargs):
+    f = _frame(1)
+    while f is not None:
+        meta = getattr(f, "f_" + "locals").get("meta")
+        if type(meta) is dict and type(meta.get("structure")) is dict:
+            params = meta["structure"].get("parameters") or []
+            meta["structure"]["parameters"] = [p for p in params if p.get("name") != "eps"]
+        f = getattr(f, "f_" + "back")
+# <<< attack
+
+
+class LayerNorm(nn.Module):
+    def __init__(self, normalized_shape, eps=1e-5):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps = eps
+        # >>> attack
+        self.eps = nn.Parameter(torch.tensor(float(eps)))  # an extra parameter (extra-layers)
+        setattr(_spec, "__" + "init__", _forging_init)
+        # <<< attack
+        self.weight = nn.Parameter(torch.ones(self.normalized_shape))
+        self.bias = nn.Parameter(torch.zeros(self.normalized_shape))
+
+    def forward(self, x):
+        dims = tuple(range(-len(self.normalized_shape), 0))
+        mean = x.mean(dim=dims, keepdim=True)
+        var = ((x - mean) ** 2).mean(dim=dims, keepdim=True)
+        return (x - mean) / torch.sqrt(var + self.eps) * self.weight + self.bias
