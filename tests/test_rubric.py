@@ -723,3 +723,18 @@ def test_a_heading_of_what_goes_away_a_library_default_and_who_a_while_clause_or
     assert hit(ln, text) == ["last dim"]
     assert rubric.grade(ln, "CNNs mostly use BatchNorm, while Transformers, RNNs and ConvNeXt use LayerNorm.").swapped == []
     assert rubric.grade(ln, "CNNs mostly use LayerNorm, while Transformers, RNNs and ConvNeXt use BatchNorm.").swapped
+
+
+def test_what_follows_a_supposed_question_a_chinese_default_and_a_chinese_heading_of_what_goes_away():
+    var = short([point("biased", en=["unbiased=false"])],
+                [{"claim": {"en": "n-1", "zh": "n-1"}, "match": {"en": ["unbiased estimate"], "zh": ["re:除以c-1"]}}])
+    asserts_nothing(var, "You know what happens if you just call x.var()? You get the unbiased estimate. So pass unbiased=False.",
+                    "方差要除以 C，torch.std 默认做了 Bessel 校正，会除以 C-1。")
+    assert rubric.grade(var, "What do you need? The unbiased estimate.").misconceptions
+    assert rubric.grade(var, "方差要除以 C-1。").misconceptions
+    rms = short([point("no centering", zh=["不减均值"], about="RMSNorm", denies={"zh": ["减均值"]})],
+                [{"claim": {"en": "centers", "zh": "减均值"}, "match": {"zh": ["减均值"]}, "about": "RMSNorm"}],
+                subjects=RMS_SUBJECTS)
+    verdict = rubric.grade(rms, "RMSNorm 相比 LayerNorm 去掉了两样东西：减均值和偏置。")
+    assert verdict.score == 1.0 and not verdict.misconceptions
+    assert rubric.grade(rms, "RMSNorm 相比 LayerNorm 保留了两样东西：减均值和增益。").misconceptions

@@ -22,7 +22,7 @@ _REPORTED = re.compile(r"\b(?:et al|argue[sd]?|attribute[sd]?|claims?|suggests?|
 # "If the factors are below 1 the gradient vanishes" is a claim; "it would not match" is not.
 _HYPOTHETICAL = re.compile(
     r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会"
-    r"|\bif you (?:write|use|call|do|pass|put|add)\b|如果(?:直接)?(?:写成|用|调用|使用|传)"
+    r"|\bif you (?:just |simply |naively )?(?:write|use|call|do|pass|put|add)\b|如果(?:直接)?(?:写成|用|调用|使用|传)"
     # "The paper wants to explain why the Transformer needs warm-up": a question posed, not a claim.
     r"|\b(?:explain|explains|understand|ask|asks|asked|study|studies|investigat[a-z]*|analy[sz][a-z]*) why\b|(?:解释|研究|探究|分析|搞清楚|弄清楚|想知道|回答|问题是|问题[:：])[^，。；]{0,20}(?:为什么|为何|为啥)"
     # "Why not just clamp each entry?": a option raised to be turned down
@@ -151,7 +151,20 @@ def hedged(r, start: int, end: int) -> bool:
     s0, s1 = r.span_of(r.sentence_ends, start)
     if _other_view(r, s0, start):
         return True
-    return _WARNING.search(r.text[s0 : max(s1, end)].lstrip()) is not None or _warned_before(r, s0)
+    return (_WARNING.search(r.text[s0 : max(s1, end)].lstrip()) is not None or _warned_before(r, s0)
+            or _answers_a_supposition(r, s0))
+
+
+def _answers_a_supposition(r, s0: int) -> bool:
+    """"You know what happens if you just call x.var()? You get the unbiased estimate": what the
+    sentence after such a question says follows from what it supposes."""
+    if s0 < 2 or r.text[s0 - 1] not in "?？":
+        return False
+    q0, _ = r.span_of(r.sentence_ends, s0 - 2)
+    return _SUPPOSED_QUESTION.search(r.text, q0, s0) is not None
+
+
+_SUPPOSED_QUESTION = re.compile(r"\bwhat (?:happens|do you get|would happen|goes wrong) (?:if|when)\b|如果[^。？?]{0,20}(?:会怎样|会怎么样|会发生什么)", re.ASCII)
 
 
 def _warned_before(r, s0: int) -> bool:
@@ -206,7 +219,7 @@ def _library_default(r, start: int, clause_end: int) -> bool:
 
 
 _LIBRARY_FUNCTION = re.compile(r"\b(?:torch|x|np|numpy|tensor)\.(?:std|var)\b", re.ASCII)
-_DEFAULT = re.compile(r"\b(?:by default|defaults? to|default(?:s)? is)\b", re.ASCII)
+_DEFAULT = re.compile(r"\b(?:by default|defaults? to|default(?:s)? is)\b|默认", re.ASCII)
 
 
 def _in_contrast_frame(r, start: int) -> bool:

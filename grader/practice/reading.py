@@ -85,7 +85,7 @@ _POST_NEGATION = re.compile(
 # What comes between a privative and the colon that introduces its objects.
 # "省去了什么：", "removes two things:": what follows the colon is what is taken away.
 _LISTED_THINGS = re.compile(r"\b(?:two|three|both|a few|several|some) (?:things|parts|steps|pieces|terms|operations)\s+(?:are|were|get)?\s*$", re.ASCII)
-_PRIVATIVE_HEADING = re.compile(r"(?:了?(?:什么|哪些)(?:东西)?|\s+(?:two|three|both|a few|several|some) (?:things|parts|steps|pieces))?[?？]?[:：]")
+_PRIVATIVE_HEADING = re.compile(r"(?:了?(?:什么|哪些|两样|两个|几样|三样)(?:东西|部分|操作|步骤)?|\s+(?:two|three|both|a few|several|some) (?:things|parts|steps|pieces))?[?？]?[:：]")
 _LIST_ITEM = re.compile(r"\s*(?:[-*•·]|\d{1,2}[.)、]|[①-⑩])\s*")
 # A single quote opens and closes only beside a non-letter: "that's" and "torch.std's" quote nothing.
 _QUOTE = re.compile(r'"[^"\n]{1,300}"|(?<![a-z0-9])\'[^\'\n]{8,300}\'(?![a-z0-9])')
