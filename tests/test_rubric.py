@@ -738,3 +738,15 @@ def test_what_follows_a_supposed_question_a_chinese_default_and_a_chinese_headin
     verdict = rubric.grade(rms, "RMSNorm 相比 LayerNorm 去掉了两样东西：减均值和偏置。")
     assert verdict.score == 1.0 and not verdict.misconceptions
     assert rubric.grade(rms, "RMSNorm 相比 LayerNorm 保留了两样东西：减均值和增益。").misconceptions
+
+
+def test_whether_in_chinese_and_what_candidates_get_wrong_assert_nothing():
+    vanish = short([point("shrinks", zh=["缩小"])],
+                   [{"claim": {"en": "above 1 vanishes", "zh": "大于1消失"}, "match": {"zh": ["re:大于1[^。；]{0,10}消失"]}}])
+    asserts_nothing(vanish, "谱半径是否大于 1 直接决定是消失还是爆炸。")
+    assert rubric.grade(vanish, "谱半径大于 1 直接导致消失。").misconceptions
+    clip = short([point("exploding", en=["exploding"])],
+                 [{"claim": {"en": "fixes vanishing"}, "match": {"en": ["re:solves? vanishing"]}}])
+    asserts_nothing(clip, "One thing candidates get wrong: they say clipping solves vanishing gradients too.")
+    # "gets wrong" said of something else is no warning
+    assert rubric.grade(clip, "Clipping solves vanishing gradients, whatever the branch gets wrong.").misconceptions

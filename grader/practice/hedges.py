@@ -21,7 +21,7 @@ _REPORTED = re.compile(r"\b(?:et al|argue[sd]?|attribute[sd]?|claims?|suggests?|
 # A misconception said as a warning, a hypothetical or a counter-example is not asserted.
 # "If the factors are below 1 the gradient vanishes" is a claim; "it would not match" is not.
 _HYPOTHETICAL = re.compile(
-    r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会"
+    r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会|是否"
     r"|\bif you (?:just |simply |naively )?(?:write|use|call|do|pass|put|add)\b|如果(?:直接)?(?:写成|用|调用|使用|传)"
     # "The paper wants to explain why the Transformer needs warm-up": a question posed, not a claim.
     r"|\b(?:explain|explains|understand|ask|asks|asked|study|studies|investigat[a-z]*|analy[sz][a-z]*) why\b|(?:解释|研究|探究|分析|搞清楚|弄清楚|想知道|回答|问题是|问题[:：])[^，。；]{0,20}(?:为什么|为何|为啥)"
@@ -60,7 +60,7 @@ _RELATIVE = re.compile(r"\s*(?:which|that|where|who|whose)\b|\s*那(?:是|个|�
 _WARNING = re.compile(
     r"\b(?:avoid|mistakes?|mistaken|pitfalls?|myths?|beware|careful|misconceptions?|traps?|slips?|gotchas?|caveat|"
     r"not match|doesn't match|won't match|wouldn't match|mismatch|don't use|do not use|shouldn't|should not|"
-    r"common (?:error|bug)|easy to (?:get wrong|miss|forget)|people (?:also )?(?:often |sometimes |commonly |usually )?(?:miss|forget|think|believe|assume|say|claim|write|reach for)|"
+    r"common (?:error|bug)|easy to (?:get wrong|miss|forget)|(?:candidates|people|students|folks|beginners|interviewees)[^.;:]{0,15}\bget (?:this |it |that )?wrong|people (?:also )?(?:often |sometimes |commonly |usually )?(?:miss|forget|think|believe|assume|say|claim|write|reach for)|"
     # "It is also sometimes assumed that LayerNorm keeps running statistics", "it is tempting to think ..."
     r"(?:is|are) (?:also )?(?:sometimes|often|commonly|widely|frequently) (?:assumed|believed|thought|claimed)|tempting to (?:think|believe|assume|say|write|use|reach for)|"
     # a debugging tip names the usual culprits: "if it fails, nine times out of ten you used the unbiased variance"
