@@ -750,3 +750,20 @@ def test_whether_in_chinese_and_what_candidates_get_wrong_assert_nothing():
     asserts_nothing(clip, "One thing candidates get wrong: they say clipping solves vanishing gradients too.")
     # "gets wrong" said of something else is no warning
     assert rubric.grade(clip, "Clipping solves vanishing gradients, whatever the branch gets wrong.").misconceptions
+
+
+def test_ones_own_slip_told_as_a_story_doing_nothing_and_an_aside_after_a_name_in_contrast():
+    ln = short([point("biased", en=["biased variance"])], [{"claim": {"en": "std+eps"}, "match": {"en": ["re:sigma ?\\+ ?eps"]}}])
+    asserts_nothing(ln, "Second, I had written (x - mu) / (sigma + eps), whereas PyTorch puts eps under the root.")
+    assert rubric.grade(ln, "Second, write (x - mu) / (sigma + eps).").misconceptions
+    identity = short([point("F to zero", en=["re:setting f ?≈ ?0"])])
+    assert rubric.grade(identity, "Doing nothing is as easy as setting F ≈ 0.").score == 1.0
+    assert rubric.grade(identity, "Nothing is gained by setting F ≈ 0.").contradicted
+    clip = short([point("keeps direction", zh=["方向保持不变"], about="norm clipping")],
+                 [{"claim": {"en": "per element", "zh": "逐元素"}, "match": {"zh": ["每个分量截断"]}, "about": "norm clipping"}],
+                 subjects=[{"name": "norm clipping", "match": {"zh": ["按范数裁剪"]}},
+                           {"name": "value clipping", "match": {"zh": ["逐元素裁剪", "按值裁剪"]}}])
+    text = "按范数裁剪只缩放长度，方向保持不变，这一点与逐元素裁剪（把每个分量截断到 [-c, c]，会改变方向）不同。"
+    verdict = rubric.grade(clip, text)
+    assert verdict.score == 1.0 and not verdict.misconceptions and not verdict.swapped
+    assert rubric.grade(clip, "按范数裁剪就是把每个分量截断到 [-c, c]。").misconceptions

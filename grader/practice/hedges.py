@@ -74,7 +74,9 @@ _WARNING = re.compile(
     r"wait,? no|no,? wait|scratch that|(?:was|am) (?:about|going) to say|almost said|nearly said|"
     r"used to (?:think|assume|believe|say|claim)|"
     # an anecdote of a bug hunted down: "I once spent an afternoon chasing a failure: a colleague had written x.std()"
-    r"(?:chas|debugg|track)(?:e|ed|ing) (?:down )?(?:a |an |the )?(?:[^.;]|\.(?=\w)){0,40}(?:bug|failure|mismatch|discrepanc))\b"
+    r"(?:chas|debugg|track)(?:e|ed|ing) (?:down )?(?:a |an |the )?(?:[^.;]|\.(?=\w)){0,40}(?:bug|failure|mismatch|discrepanc)|"
+    # one's own slip told as a story: "First, I'd used torch.var's default ... Second, I had written (x - mu) / (sigma + eps)"
+    r"i(?:'d| had)(?: first| originally| accidentally| mistakenly| naively)? (?:used|written|put|added|called|forgotten|left|applied))\b"
     # ("..., never dividing by the std" describes, it does not warn)
     r"|(?:^|[:;,]\s*)(?:but |so |and )?(?:please )?(?:don't|do not|never(?!\s+[a-z]+ing\b)|avoid)\b"
     r"|避免|误以为|误认为|陷阱|不要用|别用|不应|不匹配|对不上|不一致|误区|常见的错|以为|小心|注意别|注意不要"

@@ -56,7 +56,7 @@ _PRIVATIVE_STOP = re.compile(
 )
 PRIVATIVE_REACH = {"en": 40, "zh": 8}
 _NOT_JUST = re.compile(r"\bnot (just|only|merely|simply)\b", re.ASCII)
-_EN_NOT_NEGATION = re.compile(r"\bnot only\b|\bno matter\b|\bnot just\b|\bno longer than\b|\bnothing but\b", re.ASCII)
+_EN_NOT_NEGATION = re.compile(r"\bnot only\b|\bno matter\b|\bnot just\b|\bno longer than\b|\bnothing but\b|\bdoing nothing\b", re.ASCII)
 _CJK_RUN = re.compile(r"[^\s,.;:!?，。；：！？、]*[\u4e00-\u9fff][^\s,.;:!?，。；：！？、]*")
 _WORD_BREAK = r"(?:(?!\b(?:and|but|so|which|that|while|because|since|when|if|then|as)\b)[^.;:!?,])"  # ASCII
 _POST_NEGATION = re.compile(

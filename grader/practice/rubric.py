@@ -81,7 +81,8 @@ def _mentions(reading: Reading, question: ShortQuestion) -> list[tuple[int, int,
             before = reading.text[max(0, start - 24) : start]
             possessive = _possessive_object(reading, start, end)
             contrast = bool(_CONTRAST_BEFORE.search(before)) or (
-                bool(_CONTRAST_WITH.search(before)) and bool(_CONTRAST_AFTER.search(reading.text[end : end + 8]))
+                # past an aside: "和按值裁剪（clip by value，逐元素截断，会改变方向）不同"
+                bool(_CONTRAST_WITH.search(before)) and bool(_CONTRAST_AFTER.search(_PARENTHESIS.sub("", reading.text[end : end + 120])[:8]))
             ) or possessive
             found.append((start, end, subject.name, contrast, possessive))
     # "区别于按值裁剪" also holds "值裁剪": a shorter name inside one named in contrast is so named.
@@ -148,10 +149,11 @@ _CONTRAST_SCOPE = re.compile(r"^\s*(?:,\s*[^,.;:!?()]{0,30}\([^()]{0,40}\)[^,.;:
                              r"[^,.;:!?，。；：！？]*$", re.ASCII)
 
 
+_OPEN_ASIDE = re.compile(r"\s*\([^()]*")
 _TAKEN_FROM = re.compile(r"\s+(?:is|are|was|were|gets?)\s+(?:[a-z]+ly\s+|also\s+)?(?:dropped|removed|omitted|eliminated|left out|discarded|skipped|gone)\b",
                          re.ASCII)
 _TRAILING_SUBJECT = re.compile(r"\s*(?:in|for|with|under)\s+(?:the\s+|a\s+)?", re.ASCII)
-_APPOSITION = re.compile(r"[^.;:!?。；：！？]{0,40}?(?:,\s*(?:which|that|this)\s+(?:is|was)\s+(?:(?:called|known as|named)\s+|what\s+(?:is|'s)\s+called\s+|what\s+(?:we|people)\s+call\s+)?"
+_APPOSITION = re.compile(r"[^.;:!?。；：！？]{0,15}?(?:,\s*(?:which|that|this)\s+(?:is|was)\s+(?:(?:called|known as|named)\s+|what\s+(?:is|'s)\s+called\s+|what\s+(?:we|people)\s+call\s+)?"
                          r"|\s*\(\s*(?:i\.e\.,?\s*|aka\s+|that is,?\s*)?|[，,]\s*(?:也就是|即|这就是|这是|这叫|叫做|称为)(?:所谓的?)?\s*|\s*（\s*(?:即)?)(?:the\s+|a\s+|plain\s+)?")
 _LABEL_SENTENCE = re.compile(r"\s*(?:(?:that|this)(?:'s|\s+is|\s+was)\s+(?:(?:called|known as)\s+|what\s+(?:we|people)\s+call\s+)?(?:the\s+|a\s+)?"
                              r"|(?:这|那)(?:就|便)?(?:是|叫(?:做)?|称为)\s*)")
@@ -166,7 +168,8 @@ def _in_contrast(reading: Reading, mention, start: int) -> bool:
     the head of "of X"."""
     if _PART_OF.search(reading.text, max(0, mention[0] - 12), mention[0]) and _RESTRICTIVE.match(reading.text, mention[1]):
         return False
-    return _CONTRAST_SCOPE.match(reading.text[mention[1]:start]) is not None
+    # ... and what an aside right after it says: "与逐元素裁剪（把每个分量截断到 [-c, c]）不同"
+    return _CONTRAST_SCOPE.match(reading.text[mention[1]:start]) is not None or _OPEN_ASIDE.fullmatch(reading.text, mention[1], start) is not None
 
 
 _ZH_REPORTING = "认为|觉得|指出|表示|发现|结论是"
