@@ -272,3 +272,30 @@ def test_a_pitfall_saying_forward_is_right_needs_every_forward_check_passed(grad
         perturbed = grade(task, source=path.read_text() + PERTURB.format(cls=cls))
         assert not any(c.passed for c in perturbed.checks if c.kind == "forward" and c.hidden)
         assert pitfall not in named(perturbed) and perturbed.pitfalls, named(perturbed)
+
+
+def test_closeness_ruled_out_on_the_first_element_agrees_with_the_full_comparison():
+    """measure.close() rejects on the first element before comparing whole tensors: never a
+    different answer from error() <= tolerance, whatever the values (non-finite ones included)."""
+    import types
+
+    import torch
+    from hypothesis import given, settings, strategies as st
+
+    from grader.pitfalls import measure
+
+    probe = types.SimpleNamespace(spec=types.SimpleNamespace(tolerance="tight", input=types.SimpleNamespace(dtype="float32")))
+    values = st.one_of(st.floats(-4, 4, width=32), st.sampled_from([0.0, float("nan"), float("inf"), -float("inf")]))
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(values, min_size=0, max_size=6), st.lists(values, min_size=0, max_size=6),
+           st.floats(0, 2))
+    def agree(a, b, factor):
+        want = torch.tensor(b, dtype=torch.float64)
+        near = want.clone()  # its first element off by `factor` tolerances: either side of the line
+        if near.numel():
+            near[0] += factor * measure.tol(probe) * max(float(want.abs().max()), 1e-6)
+        for got in (torch.tensor(a, dtype=torch.float64), near):
+            assert measure.close(got, want, probe) == (measure.error(got, want) <= measure.tol(probe))
+
+    agree()
