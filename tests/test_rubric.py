@@ -767,3 +767,14 @@ def test_ones_own_slip_told_as_a_story_doing_nothing_and_an_aside_after_a_name_i
     verdict = rubric.grade(clip, text)
     assert verdict.score == 1.0 and not verdict.misconceptions and not verdict.swapped
     assert rubric.grade(clip, "按范数裁剪就是把每个分量截断到 [-c, c]。").misconceptions
+
+
+def test_a_belief_set_up_to_be_refuted_makes_no_point_either():
+    clip = keeps_direction("keeps the direction", "clip by norm", "clipping by value")
+    for text in ("A common misconception is that clip by norm keeps the direction; it does not.",
+                 "The myth is that clip by norm keeps the direction."):
+        assert rubric.grade(clip, text).score == 0.0, text
+    assert rubric.grade(clip, "Clip by norm keeps the direction; a common misconception is that it clamps.").score == 1.0
+    people = short([point("optimisation", en=["optimization"])],
+                   [{"claim": {"en": "regulariser"}, "match": {"en": ["regulariz"]}}])
+    asserts_nothing(people, "People sometimes describe skip connections as a regularizer, but their effect is on optimization.")

@@ -60,7 +60,7 @@ _RELATIVE = re.compile(r"\s*(?:which|that|where|who|whose)\b|\s*那(?:是|个|�
 _WARNING = re.compile(
     r"\b(?:avoid|mistakes?|mistaken|pitfalls?|myths?|beware|careful|misconceptions?|traps?|slips?|gotchas?|caveat|"
     r"not match|doesn't match|won't match|wouldn't match|mismatch|don't use|do not use|shouldn't|should not|"
-    r"common (?:error|bug)|easy to (?:get wrong|miss|forget)|(?:candidates|people|students|folks|beginners|interviewees)[^.;:]{0,15}\bget (?:this |it |that )?wrong|people (?:also )?(?:often |sometimes |commonly |usually )?(?:miss|forget|think|believe|assume|say|claim|write|reach for)|"
+    r"common (?:error|bug)|easy to (?:get wrong|miss|forget)|(?:candidates|people|students|folks|beginners|interviewees)[^.;:]{0,15}\bget (?:this |it |that )?wrong|people (?:also )?(?:often |sometimes |commonly |usually )?(?:miss|forget|think|believe|assume|say|claim|write|reach for|describe|call|treat|think of|see)|"
     # "It is also sometimes assumed that LayerNorm keeps running statistics", "it is tempting to think ..."
     r"(?:is|are) (?:also )?(?:sometimes|often|commonly|widely|frequently) (?:assumed|believed|thought|claimed)|tempting to (?:think|believe|assume|say|write|use|reach for)|"
     # a debugging tip names the usual culprits: "if it fails, nine times out of ten you used the unbiased variance"
@@ -116,6 +116,20 @@ def yes_no_question(r, start: int) -> tuple[bool, bool]:
     if not _YES_NO.search(asked) or _WH_WORD.search(asked):
         return False, False
     return True, _NO_ANSWER.match(r.text, s1 + 1) is not None
+
+
+def refuted(r, start: int) -> bool:
+    """The match sits in a belief its clause sets up to be refuted ("A common misconception is that
+    it just rescales the vector and keeps the direction; if that were true ..."): no key point is
+    made there, as no misconception is asserted."""
+    c0, _ = r.span_of(r.clause_ends, start)
+    return _BELIEF_REFUTED.search(r.text, c0, start) is not None
+
+
+_BELIEF_REFUTED = re.compile(
+    r"\b(?:(?:a |the |one |another )?(?:common |popular |widespread |frequent |usual |naive )?(?:misconception|myth|wrong belief|mistaken belief|fallacy)s?"
+    r"(?: (?:i hear|people have|is|here))* (?:is )?that|contrary to (?:popular |common )?belief,?|it is a myth that)\b"
+    r"|(?:常见的?)?(?:误解|误区|迷思)(?:是|在于)", re.ASCII)
 
 
 def conditional(r, start: int) -> bool:

@@ -425,6 +425,9 @@ class Reading:
     def conditional(self, start: int) -> bool:
         return hedges.conditional(self, start)
 
+    def refuted(self, start: int) -> bool:
+        return hedges.refuted(self, start)
+
     def supposed(self, start: int) -> bool:
         return hedges.supposed(self, start)
 

@@ -385,7 +385,7 @@ def grade(question: ShortQuestion, text: str) -> Verdict:
         asserted, negated = _occurrences(readings, point)
         # Words that state a misconception make no point ("LayerNorm should normalise each channel
         # across the time steps" does not say "over the time steps" right).
-        asserted = [o for o in asserted if not _overlaps(o, wrong_spans)]
+        asserted = [o for o in asserted if not _overlaps(o, wrong_spans) and not o[0].refuted(o[1])]
         if others:  # a point said of a third party: made only when it names no subject
             asserted = [o for o in asserted if o[3] not in others or point.about is None]
             negated = [o for o in negated if o[3] not in others]
