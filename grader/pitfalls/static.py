@@ -93,15 +93,16 @@ def _norm_module_rules(node: ast.AST, source: str) -> list[Finding]:
 
 def _forward_rules(fn: ast.FunctionDef, source: str) -> list[Finding]:
     args = {a.arg for a in fn.args.args[1:] + fn.args.kwonlyargs}
-    writes = [n for n in ast.walk(fn) if _writes_into(n, args)]
+    nodes = list(ast.walk(fn))  # walked once: a failing submission's scan is on the judge's clock
+    writes = [n for n in nodes if _writes_into(n, args)]
     # `.data` inside a write into the input (x.data.copy_(out.data)) is the vehicle of the write,
     # reported as modifies-input, not a detach.
     in_writes = {id(inner) for w in writes for inner in ast.walk(w)}
-    converting = {id(inner) for node in ast.walk(fn)
+    converting = {id(inner) for node in nodes
                   if isinstance(node, ast.Attribute) and node.attr in _LEAVES_TORCH for inner in ast.walk(node.value)}
-    converting |= _state_updates(fn)
+    converting |= _state_updates(nodes)
     found = [_finding(("modifies-input",), w, source) for w in writes]
-    for node in ast.walk(fn):
+    for node in nodes:
         if id(node) in in_writes or id(node) in converting:
             continue
         if isinstance(node, ast.Call) and _call_name(node) == "detach":
@@ -113,13 +114,13 @@ def _forward_rules(fn: ast.FunctionDef, source: str) -> list[Finding]:
     return found
 
 
-def _state_updates(fn: ast.FunctionDef) -> set[int]:
+def _state_updates(nodes: list[ast.AST]) -> set[int]:
     """What only updates the module's own state (BatchNorm's running statistics): a `with
     torch.no_grad():` whose every statement writes an attribute of self, and such a write outside
     one (`self.running_mean = ... mean.detach()`). Their detach keeps the update out of the graph;
     it detaches nothing the output is computed from."""
     found = set()
-    for node in ast.walk(fn):
+    for node in nodes:
         if isinstance(node, ast.With) and all(_writes_self(stmt) for stmt in node.body):
             found |= {id(inner) for item in node.items for inner in ast.walk(item)}
             found |= {id(inner) for stmt in node.body for inner in ast.walk(stmt)}
