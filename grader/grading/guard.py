@@ -39,7 +39,7 @@ import types
 from builtins import OSError, ValueError, all, id, int, len, list, map, type, vars  # noqa: A004 - bound early
 from operator import is_ as _IS
 
-import safetensors.torch
+import safetensors
 import torch
 
 from grader.sandbox import child

@@ -29,7 +29,7 @@ from grader.grading.guard import CLONE, DETACH, EXIT, RAISED, VERSION
 from grader.grading.probes import (
     DTYPES, backward, make_input, present, probe_params, step_input, step_prefix, step_upstream, upstream_grad,
 )
-from grader.sandbox.child import is_memory_error
+from grader.sandbox.child import flush_streams, is_memory_error
 from grader.bank.taskspec import Probe, TaskSpec
 
 Send = Callable[[dict, dict], None]
@@ -121,21 +121,13 @@ def child_main(job: dict, send: Send) -> None:
         if record_fd is not None:
             # What the submission printed goes out before the answer (the child is killed once it
             # is in), flushed on its own thread: the streams' flush may be its code.
-            worker.call(_flush_streams)
+            worker.call(flush_streams)
         worker.close()
     if watch is None:
         send(meta, tensors)
         return
     watch.restore_all()  # json, the wire, the sender as they were, for send()
     send(meta, tensors, flush=False)
-
-
-def _flush_streams() -> None:
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:  # noqa: BLE001 - the submission may have replaced or closed them
-            pass
 
 
 def _plan(spec: TaskSpec, job: dict) -> list[tuple]:

@@ -76,9 +76,10 @@ def close(got: torch.Tensor | None, want: torch.Tensor | None, probe: ProbeEvide
         return False
     # Ruled out on one element first: a failing submission's formula search tries ~300 variants
     # against it, nearly all off at the first element (~10 ms of a buggy job's judging, in tensor ops).
-    if tuple(got.shape) != tuple(want.shape) or _first_apart(got, want, tol(probe)):
+    tolerance_ = tol(probe)
+    if tuple(got.shape) != tuple(want.shape) or _first_apart(got, want, tolerance_):
         return False
-    return error(got, want) <= tol(probe)
+    return error(got, want) <= tolerance_
 
 
 def _first_apart(got: torch.Tensor, want: torch.Tensor, tolerance_: float) -> bool:

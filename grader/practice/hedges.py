@@ -228,7 +228,7 @@ def _library_default(r, start: int, clause_end: int) -> bool:
     """"whereas torch.std applies Bessel's correction by default and divides by C-1", "torch.std
     defaults to unbiased=True": what a library function does by default, told as what to change."""
     s0, _ = r.span_of(r.sentence_ends, start)
-    named = [m for m in _LIBRARY_FUNCTION.finditer(r.text, s0, start) if m.end() <= start]
+    named = list(_LIBRARY_FUNCTION.finditer(r.text, s0, start))  # each ends before the claim
     if not named or ";" in r.text[named[-1].end() : start]:
         return False
     return _DEFAULT.search(r.text, named[-1].end(), clause_end) is not None

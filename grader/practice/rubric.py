@@ -93,21 +93,19 @@ def _named_in_sentence(reading: Reading, mentions, start: int) -> bool:
     return any(s0 <= m[0] < s1 for m in mentions)
 
 
-def _stated_otherwise(question: ShortQuestion, readings, wrong, occurrence) -> bool:
+def _stated_otherwise(points, mentions_of: dict, wrong, occurrence) -> bool:
     """A misconception about X found in a sentence that names no subject (its X only carried over:
     "Everything else, the running statistics, the train/eval gap, follows from that choice"), where
     the answer states the point that denies it of X in a sentence naming X ("LayerNorm uses only the
-    current example and behaves identically in both"): the explicit statement is what it says of X."""
+    current example and behaves identically in both"): the explicit statement is what it says of X.
+    points: each key point with its occurrences (_occurrences); mentions_of: each reading's mentions."""
     reading, start, end, _ = occurrence
-    mentions = next(m for r, m in readings if r is reading)
-    if wrong.about is None or _named_in_sentence(reading, mentions, start):
+    if wrong.about is None or _named_in_sentence(reading, mentions_of[reading], start):
         return False
-    for point in question.rubric:
+    for point, (asserted, _) in points:
         if point.about != wrong.about or not any(a < end and start < b for a, b, _ in reading.matches(point.denies)):
             continue
-        asserted, _ = _occurrences(readings, point)
-        if any(s == wrong.about and _named_in_sentence(r, next(m for r2, m in readings if r2 is r), a)
-               for r, a, _, s in asserted):
+        if any(s == wrong.about and _named_in_sentence(r, mentions_of[r], a) for r, a, _, s in asserted):
             return True
     return False
 
@@ -117,18 +115,20 @@ def grade(question: ShortQuestion, text: str) -> Verdict:
     verdict = Verdict(score=0.0)
     # What is said of a third party (a subject marked `other`) counts for nothing.
     others = {subject.name for subject in question.subjects if subject.other}
+    # Each key point's occurrences, found once: a misconception may yield to one (_stated_otherwise).
+    points = [(point, _occurrences(readings, point)) for point in question.rubric]
+    mentions_of = dict(readings)
     penalty, wrong_spans = 0.0, []
     for wrong in question.misconceptions:
         asserted, _ = _occurrences(readings, wrong)
         said = [(r, a, b) for r, a, b, s in asserted if s not in others and _about(wrong, s) and not r.hedged(a, b)
-                and not _stated_otherwise(question, readings, wrong, (r, a, b, s))]
+                and not _stated_otherwise(points, mentions_of, wrong, (r, a, b, s))]
         if said:
             verdict.misconceptions.append(wrong)
             penalty += wrong.penalty
             wrong_spans += said
     earned = lost = 0.0
-    for point in question.rubric:
-        asserted, negated = _occurrences(readings, point)
+    for point, (asserted, negated) in points:
         # Words that state a misconception make no point ("LayerNorm should normalise each channel
         # across the time steps" does not say "over the time steps" right).
         asserted = [o for o in asserted if not _overlaps(o, wrong_spans) and not o[0].refuted(o[1])]

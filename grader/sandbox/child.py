@@ -144,11 +144,13 @@ def _run(entry: Callable, job: dict) -> int:
     except BaseException as exc:
         code = EXIT_MEMORY if is_memory_error(exc) else EXIT_ERROR
         traceback.print_exc()
-    _flush()
+    flush_streams()
     return code
 
 
-def _flush() -> None:
+def flush_streams() -> None:
+    """sys.stdout and sys.stderr flushed, whatever they are now (the runner calls this on the
+    submission's thread: their flush may be its code)."""
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
@@ -175,7 +177,7 @@ def make_send(fd: int) -> Callable[[dict, dict], None]:
             raise RuntimeError("send() may be called once")
         sent = True
         if flush:
-            _flush()  # the child is killed once its answer is in: what it printed must be out first
+            flush_streams()  # the child is killed once its answer is in: what it printed must be out first
         plain = {k: t.detach().cpu() for k, t in tensors.items()}
         size = sum(t.numel() * t.element_size() for t in plain.values())
         if size > wire.ANSWER_CAP:
