@@ -64,6 +64,8 @@ def asserts_nothing(question, *texts) -> None:
     ("Root mean square layer normalisation; values below unity", "root mean square rmsnorm; values below 1"),
     ("the error signal reaches them; 误差信号", "the gradient reaches them; 梯度"),
     ("问题 ① dim 错了 ② 没有 gamma ⑤ 中间没激活", "问题\ndim错了\n没有gamma\n中间没激活"),  # a list item each
+    # single asterisks around words are emphasis; a product or *args is not
+    ("worse on the *training* set; a*b*c and x * y * z; *args", "worse on the training set; a*b*c and x*y*z;*args"),
     # a bare "no" answers a table's aspect; "no gamma" says what is missing in its own words
     ("| Line | Problem | Fix |\n|---|---|---|\n| (missing) | no gamma | add it |\n| x.std | no | - |",
      "(missing): problem no gamma.\n(missing): fix add it.\nx.std: no problem.\nx.std: no fix."),
@@ -778,3 +780,27 @@ def test_a_belief_set_up_to_be_refuted_makes_no_point_either():
     people = short([point("optimisation", en=["optimization"])],
                    [{"claim": {"en": "regulariser"}, "match": {"en": ["regulariz"]}}])
     asserts_nothing(people, "People sometimes describe skip connections as a regularizer, but their effect is on optimization.")
+
+
+def test_a_reason_clause_is_said_as_a_fact_and_a_new_predicate_ends_a_negation():
+    vanishing = short([point("training error", en=["training error"])],
+                      [{"claim": {"en": "vanishing"}, "match": {"en": ["re:because (?:the )?gradients? vanish"]}}])
+    for text in ("Plain nets couldn't go past 20 layers because the gradients vanished.",
+                 "Plain nets could not go past 20 layers because the gradients vanished.",
+                 "A deeper plain net would fail because the gradients vanish."):
+        assert rubric.grade(vanishing, text).misconceptions, text
+    # what is negated is the reason itself
+    asserts_nothing(vanishing, "It was not because the gradients vanished: the training error rose.")
+    llms = short([point("pre-LN", en=["pre-ln"])],
+                 [{"claim": {"en": "LLMs use post-LN"}, "match": {"en": ["re:is what modern llms use"]}}])
+    assert rubric.grade(llms, "Post-LN trains without warm-up and is what modern LLMs use.").misconceptions
+    assert not rubric.grade(llms, "Post-LN trains without warm-up or what modern LLMs use.").misconceptions
+
+
+def test_after_a_contrast_and_a_colon_a_clause_of_its_own_is_not_the_contrasted_thing():
+    rms = short([point("no mean", en=["re:doesn't subtract the mean"], about="RMSNorm")],
+                [{"claim": {"en": "subtracts"}, "match": {"en": ["subtracts the mean"]}, "about": "RMSNorm"}],
+                subjects=[{"name": "RMSNorm", "match": {"en": ["rmsnorm"]}},
+                          {"name": "LayerNorm", "match": {"en": ["layernorm"]}}])
+    assert rubric.grade(rms, "Compared with LayerNorm, RMSNorm leaves out the scaling: it still subtracts the mean.").misconceptions
+    asserts_nothing(rms, "Compared with LayerNorm: it still subtracts the mean, which RMSNorm does not.")

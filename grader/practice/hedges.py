@@ -20,6 +20,9 @@ _OTHER_VIEWS = re.compile(r"\b(?:not the only|another|other|alternative|competin
 _REPORTED = re.compile(r"\b(?:et al|argue[sd]?|attribute[sd]?|claims?|suggests?|propose[sd]?|blames?)\b|等人|认为|归因|指出", re.ASCII)
 # A misconception said as a warning, a hypothetical or a counter-example is not asserted.
 # "If the factors are below 1 the gradient vanishes" is a claim; "it would not match" is not.
+# A reason's clause ("... because the gradients vanished") is said as a fact: a negation or a
+# hypothetical before it does not reach into it (grader.practice.reading shares it).
+REASON = re.compile(r"\b(?:because|since)\b|因为|由于")
 _HYPOTHETICAL = re.compile(
     r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会|是否"
     r"|\bif you (?:just |simply |naively )?(?:write|use|call|do|pass|put|add)\b|如果(?:直接)?(?:写成|用|调用|使用|传)"
@@ -154,7 +157,9 @@ def hedged(r, start: int, end: int) -> bool:
     if yes_no_question(r, start)[0]:
         return True
     c0, c1 = r.span_of(r.clause_ends, start)
-    if _HYPOTHETICAL.search(r.text, c0, max(c1, end)):
+    # "it would diverge because the gradients are large": the reason is said as a fact.
+    reason = REASON.search(r.text, c0, start + 7)
+    if _HYPOTHETICAL.search(r.text, reason.start() if reason and reason.start() <= start else c0, max(c1, end)):
         return True
     if _in_contrast_frame(r, start):
         return True
@@ -249,9 +254,11 @@ def _in_contrast_frame(r, start: int) -> bool:
     if versus and not _COLON.search(r.text, versus.end(), start):
         return True
     # "区别于按值裁剪：那是逐元素截断，会改变方向": after a contrast and a colon, the rest of the
-    # sentence says what the contrasted thing does.
+    # sentence says what the contrasted thing does; not when a clause of its own comes between
+    # ("Compared with LayerNorm, RMSNorm leaves out the scaling: it still ..." is about RMSNorm).
     frame = _CONTRAST_FRAME.search(r.text, s0, start)
-    if frame and _COLON.search(r.text, frame.end(), start):
+    colon = frame and _COLON.search(r.text, frame.end(), start)
+    if colon and r.span_of(r.clause_ends, frame.end())[1] >= colon.start():
         return True
     # "这一点与逐元素截断的 clip by value 不同": what 与 … 不同 frames is set against.
     if _ZH_WITH.search(r.text, c0, start) and _ZH_DIFFERENT.search(r.text, start, c1):

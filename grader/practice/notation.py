@@ -1,7 +1,7 @@
 """One spelling for what learners write many ways, so a rubric's matcher meets the answer halfway.
 
 Answers and plain matchers go through the same `normalise`: a Markdown table read as one sentence a
-cell, its subject first (`tables`), bold markers dropped, width and case folded (ＬＮ, LN),
+cell, its subject first (`tables`), bold and italic markers dropped, width and case folded (ＬＮ, LN),
 Unicode and LaTeX-like math spelled out (√ σ² ε, \\sqrt{\\sigma^2+\\epsilon} -> sqrt(sigma^2+eps)),
 one-letter subscripts dropped (x_l, x_{l+1}, xₗ, dx_l, σ²_{b,t} -> x, x, x, dx, sigma^2: the rubric
 speaks of x), a sum's bounds dropped (Σ_{i=l}^{L-1} -> sum), code squares spelled as powers
@@ -133,6 +133,8 @@ _ASPECT_VERB = re.compile(r"^(?:depends|needs|requires|uses|has|have|is|are|work
 
 
 _BOLD = re.compile(r"(?<![\w)\]])\*\*(?=[^\s*\d])|(?<=[^\s*])\*\*(?![\w(])")  # hugging words: x ** 2 and x**2 stay
+# *training* set: single asterisks around words, hugging them (a*b, x * y and *args stay).
+_ITALIC = re.compile(r"(?<![\w*\\])\*(?=[A-Za-z])([^*\n]{1,80}?)(?<=[A-Za-z.])\*(?![\w*])")
 
 
 def tables(text: str) -> str:
@@ -222,6 +224,7 @@ def normalise(text: str) -> str:
     """The folded form of an answer or a plain matcher (see the module docstring)."""
     text = symbols(_latex(tables(text)))
     text = _BOLD.sub("", text)  # **Left out:** -> Left out: (x**2 stays a power)
+    text = _ITALIC.sub(r"\1", text)
     # "① dim 错了 ② 没有 gamma ③ …": a circled number starts a list item, a sentence of its own
     # (NFKC would make it a bare digit inside one long sentence).
     text = _LIST_MARK.sub("\n", text)

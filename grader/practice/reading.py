@@ -24,6 +24,7 @@ NEGATION_REACH = {"en": 36, "zh": 14}
 # How many characters a Chinese matcher may leave between its words ("减均值" in "减去均值").
 CJK_GAP = 3
 
+_NEW_PREDICATE = re.compile(r"\band (?:is|are|was|were|has|have|does|do|did|can|will|would)\b", re.ASCII)
 _CLAUSE_END = re.compile(
     r"[;:!?,。；：！？，、\n]|\.(?=\s|$)|\b(?:but|whereas|while|although|though)\b|而是|但是|但|却|反而|然而"
     r"|\band (?=(?:it|they|this|these|there|which|so|then|also|its)\b)",
@@ -363,6 +364,13 @@ class Reading:
             heading = _IS_AFTER.match(gap)  # "what's left out is the mean subtraction, and with it the bias"
         after_colon = cue.end + heading.end() if heading else cue.end
         if cue.fused:
+            return False
+        # "couldn't go beyond 20 layers because the gradients vanished": a negated predicate's reach
+        # ends at its reason ("not because of overfitting" negates the reason itself).
+        if not cue.zh and _NEW_PREDICATE.search(self.text, cue.end, start + 6):
+            return False  # "trains without warm-up and is what modern LLMs use": a predicate of its own
+        reason = hedges.REASON.search(self.text, cue.end, start + 7)  # the match may start with it
+        if reason and reason.start() <= start and self.text[cue.end : reason.start()].strip(" ，,"):
             return False
         if after_colon > cue.end and not self.between(self.sentence_ends, after_colon, start):
             return True  # "What it leaves out: the mean subtraction and, usually, the bias": its whole sentence
