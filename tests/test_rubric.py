@@ -804,3 +804,13 @@ def test_after_a_contrast_and_a_colon_a_clause_of_its_own_is_not_the_contrasted_
                           {"name": "LayerNorm", "match": {"en": ["layernorm"]}}])
     assert rubric.grade(rms, "Compared with LayerNorm, RMSNorm leaves out the scaling: it still subtracts the mean.").misconceptions
     asserts_nothing(rms, "Compared with LayerNorm: it still subtracts the mean, which RMSNorm does not.")
+
+
+def test_a_claim_said_to_be_what_another_subject_does_is_that_subjects():
+    ln = short([point("per token", en=["each token"], about="LayerNorm")],
+               subjects=[{"name": "LayerNorm", "match": {"en": ["layernorm"]}},
+                         {"name": "BatchNorm", "match": {"en": ["batchnorm"]}}])
+    text = "LayerNorm pools over the batch. Normalising each token over its own features is what BatchNorm1d does."
+    verdict = rubric.grade(ln, text)
+    assert verdict.score < 0.5 and verdict.swapped, verdict
+    assert rubric.grade(ln, "LayerNorm normalises each token over its own features.").score == 1.0

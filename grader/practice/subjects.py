@@ -2,11 +2,12 @@
 question's subjects is named, and which one a claim at a given place binds to.
 
 The subject named inside the claim, else its owner right before it ("post-LN's need for warm-up"),
-else one named in apposition right after it, else the nearest before it in its sentence, else one
-named right after it in its clause, else the label the next sentence gives ("That's pre-LN."), else
-the topic carried over from an earlier sentence, else the first after it. A subject named in
-contrast ("unlike LayerNorm"), as a possessive object or as the object of another subject's verb is
-named, not talked about. docs/DESIGN.md's free-text section lists the cases with examples.
+else one named in apposition right after it (or as "... is what BatchNorm does"), else the nearest
+before it in its sentence, else one named right after it in its clause, else the label the next
+sentence gives ("That's pre-LN."), else the topic carried over from an earlier sentence, else the
+first after it. A subject named in contrast ("unlike LayerNorm"), as a possessive object or as the
+object of another subject's verb is named, not talked about. docs/DESIGN.md's free-text section
+lists the cases with examples.
 """
 from __future__ import annotations
 
@@ -117,6 +118,8 @@ _TAKEN_FROM = re.compile(r"\s+(?:is|are|was|were|gets?)\s+(?:[a-z]+ly\s+|also\s+
 _TRAILING_SUBJECT = re.compile(r"\s*(?:in|for|with|under)\s+(?:the\s+|a\s+)?", re.ASCII)
 _APPOSITION = re.compile(r"[^.;:!?。；：！？]{0,15}?(?:,\s*(?:which|that|this)\s+(?:is|was)\s+(?:(?:called|known as|named)\s+|what\s+(?:is|'s)\s+called\s+|what\s+(?:we|people)\s+call\s+)?"
                          r"|\s*\(\s*(?:i\.e\.,?\s*|aka\s+|that is,?\s*)?|[，,]\s*(?:也就是|即|这就是|这是|这叫|叫做|称为)(?:所谓的?)?\s*|\s*（\s*(?:即)?)(?:the\s+|a\s+|plain\s+)?")
+# "normalising each token across its features is what BatchNorm1d does": the claim is that subject's.
+_IS_WHAT = re.compile(r"[^.;:!?,。；：！？，]{0,50}?\s(?:is|are)\s+(?:exactly\s+|just\s+|precisely\s+|really\s+)?what\s+(?:the\s+)?", re.ASCII)
 _LABEL_SENTENCE = re.compile(r"\s*(?:(?:that|this)(?:'s|\s+is|\s+was)\s+(?:(?:called|known as)\s+|what\s+(?:we|people)\s+call\s+)?(?:the\s+|a\s+)?"
                              r"|(?:这|那)(?:就|便)?(?:是|叫(?:做)?|称为)\s*)")
 _PART_OF = re.compile(r"\bof\s+(?:the\s+|a\s+|plain\s+)?$", re.ASCII)
@@ -170,7 +173,8 @@ def subject_of(reading: Reading, mentions, start: int, end: int) -> str | None:
     s0, s1 = reading.span_of(reading.sentence_ends, start)
     # Named in apposition right after it: "people clipped each component to [-5, 5], which is
     # clipping by value", "逐元素截断到 [-c, c]，也就是按值裁剪".
-    named = [m for m in mentions if end <= m[0] < s1 and _APPOSITION.fullmatch(reading.text, end, m[0])]
+    named = [m for m in mentions if end <= m[0] < s1 and (_APPOSITION.fullmatch(reading.text, end, m[0])
+                                                          or _IS_WHAT.fullmatch(reading.text, end, m[0]))]
     if named:
         return named[0][2]
     before = [m for m in mentions if m[1] <= start and (not m[3] or _in_contrast(reading, m, start))]
