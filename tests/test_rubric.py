@@ -814,3 +814,20 @@ def test_a_claim_said_to_be_what_another_subject_does_is_that_subjects():
     verdict = rubric.grade(ln, text)
     assert verdict.score < 0.5 and verdict.swapped, verdict
     assert rubric.grade(ln, "LayerNorm normalises each token over its own features.").score == 1.0
+
+
+def test_a_variant_told_as_the_other_minus_something_and_chinese_words_that_only_look_like_hedges():
+    rms = short([point("no mean", en=["without the mean"], about="RMSNorm")],
+                subjects=[{"name": "RMSNorm", "match": {"en": ["rmsnorm"]}},
+                          {"name": "LayerNorm", "match": {"en": ["layernorm"]}}])
+    assert rubric.grade(rms, "So RMSNorm... basically it's LayerNorm without the mean.").score == 1.0
+    assert rubric.grade(rms, "LayerNorm works without the mean.").swapped
+    reg = short([point("deep", zh=["深层"])], [{"claim": {"zh": "正则化"}, "match": {"zh": ["正则化"]}}])
+    # 主要是 holds 要是 ("if"); 起…的作用 (plays the role of) asserts, 的作用很小 weighs a topic
+    assert rubric.grade(reg, "它对深层网络有帮助，主要是起正则化的作用。").misconceptions
+    asserts_nothing(reg, "正则化的作用很小，深层网络靠的是优化。")
+    eps = short([point("sqrt", en=["inside the root"])],
+                [{"claim": {"en": "equivalent"}, "match": {"en": ["re:std[^.;]{0,40}equivalent"]}}])
+    # "a way to avoid division by zero" is a purpose, not a warning; "avoid x.std()" still warns
+    assert rubric.grade(eps, "Adding eps to the std is an equivalent way to avoid division by zero.").misconceptions
+    asserts_nothing(eps, "Avoid this: adding eps to the std, as if it were equivalent.")

@@ -24,7 +24,7 @@ _REPORTED = re.compile(r"\b(?:et al|argue[sd]?|attribute[sd]?|claims?|suggests?|
 # hypothetical before it does not reach into it (grader.practice.reading shares it).
 REASON = re.compile(r"\b(?:because|since)\b|因为|由于")
 _HYPOTHETICAL = re.compile(
-    r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|要是|否则|可能会|是否"
+    r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|(?<![主需还总只])要是|否则|可能会|是否"
     r"|\bif you (?:just |simply |naively )?(?:write|use|call|do|pass|put|add)\b|如果(?:直接)?(?:写成|用|调用|使用|传)"
     # "The paper wants to explain why the Transformer needs warm-up": a question posed, not a claim.
     r"|\b(?:explain|explains|understand|ask|asks|asked|study|studies|investigat[a-z]*|analy[sz][a-z]*) why\b|(?:解释|研究|探究|分析|搞清楚|弄清楚|想知道|回答|问题是|问题[:：])[^，。；]{0,20}(?:为什么|为何|为啥)"
@@ -46,6 +46,7 @@ _CONTRAST_FRAME = re.compile(
 # "减均值的作用很小", "the contribution of re-centering is small": the claim's words name a topic
 # the sentence weighs (its role, its effect), not something the subject is said to do.
 _TOPIC_AFTER = re.compile(r"(?:这一步|这步|这个操作|本身)?的?(?:作用|贡献|意义|价值|好处|效果|影响|必要性|收益|功劳)")
+_PLAYS_ROLE = re.compile(r"(?:起|起到|起了|发挥|发挥了)[^，。；,;]{0,10}$")
 _TOPIC_BEFORE = re.compile(r"\b(?:the\s+)?(?:role|contribution|effect|impact|benefit|value|importance|merit)\s+of\s+(?:the\s+)?(?:[a-z-]+\s+){0,2}$", re.ASCII)
 _COLON = re.compile(r"[:：]")
 _VERSUS = re.compile(r"(?:^|\s)(?:vs\.?|versus)\s", re.ASCII)
@@ -61,7 +62,7 @@ _RELATIVE = re.compile(r"\s*(?:which|that|where|who|whose)\b|\s*那(?:是|个|�
 # verdict words only after its start ("x.std() is wrong here", "..., which is a bug"): "the main bug:
 # the code reduces over C" still says what the code does.
 _WARNING = re.compile(
-    r"\b(?:avoid|mistakes?|mistaken|pitfalls?|myths?|beware|careful|misconceptions?|traps?|slips?|gotchas?|caveat|"
+    r"\b(?:(?<!\bto )avoid|mistakes?|mistaken|pitfalls?|myths?|beware|careful|misconceptions?|traps?|slips?|gotchas?|caveat|"
     r"not match|doesn't match|won't match|wouldn't match|mismatch|don't use|do not use|shouldn't|should not|"
     r"common (?:error|bug)|easy to (?:get wrong|miss|forget)|(?:candidates|people|students|folks|beginners|interviewees)[^.;:]{0,15}\bget (?:this |it |that )?wrong|people (?:also )?(?:often |sometimes |commonly |usually )?(?:miss|forget|think|believe|assume|say|claim|write|reach for|describe|call|treat|think of|see)|"
     # "It is also sometimes assumed that LayerNorm keeps running statistics", "it is tempting to think ..."
@@ -163,7 +164,9 @@ def hedged(r, start: int, end: int) -> bool:
         return True
     if _in_contrast_frame(r, start):
         return True
-    if _TOPIC_AFTER.match(r.text, end) or _TOPIC_BEFORE.search(r.text, max(c0, start - 40), start):
+    # "减均值的作用很小" weighs a topic; "起正则化的作用" (plays the role of) asserts it.
+    if (_TOPIC_AFTER.match(r.text, end) and not _PLAYS_ROLE.search(r.text, max(c0, start - 12), start)) \
+            or _TOPIC_BEFORE.search(r.text, max(c0, start - 40), start):
         return True
     if _verdict_after(r, start, max(c1, end)):
         return True

@@ -56,7 +56,15 @@ def mentions(reading: Reading, question: ShortQuestion) -> list[tuple[int, int, 
     found = [(a, b, name, contrast or any(n != name and b2 <= a and _VERB_ONLY.fullmatch(_PARENTHESIS.sub("", reading.text[b2:a]))
                                           for _, b2, n, _, _ in found), p)
              for a, b, name, contrast, p in found]
+    # "RMSNorm is basically LayerNorm without the mean": a variant described by the other subject minus
+    # something names that one; what is missing is the variant's.
+    found = [(a, b, name, contrast or bool(_VARIANT_AFTER.match(reading.text, b) and _IS_BEFORE.search(reading.text[max(0, a - 30):a])), p)
+             for a, b, name, contrast, p in found]
     return sorted(found + _former_latter(reading, sorted(found)))
+
+
+_VARIANT_AFTER = re.compile(r"\s+(?:without|minus|sans|with no|stripped of|but without)\b", re.ASCII)
+_IS_BEFORE = re.compile(r"\b(?:is|it's|it is|'s|was)\s+(?:(?:basically|just|simply|essentially|really|like)\s+)*(?:a\s+|an\s+|the\s+|plain\s+)?$", re.ASCII)
 
 
 _VERB_ONLY = re.compile(r"\s*(?:simplifies|replaces|extends|modifies|generali[sz]es|approximates|beats|outperforms|improves on|"
