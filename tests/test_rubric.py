@@ -66,6 +66,9 @@ def asserts_nothing(question, *texts) -> None:
     ("问题 ① dim 错了 ② 没有 gamma ⑤ 中间没激活", "问题\ndim错了\n没有gamma\n中间没激活"),  # a list item each
     # single asterisks around words are emphasis; a product or *args is not
     ("worse on the *training* set; a*b*c and x * y * z; *args", "worse on the training set; a*b*c and x*y*z;*args"),
+    # a table pasted onto one line gets its rows back
+    ("| | Norm | Value | |---|---|---| | Direction | kept | changed | Then step.",
+     "norm: direction kept.\nvalue: direction changed.\nthen step."),
     # a bare "no" answers a table's aspect; "no gamma" says what is missing in its own words
     ("| Line | Problem | Fix |\n|---|---|---|\n| (missing) | no gamma | add it |\n| x.std | no | - |",
      "(missing): problem no gamma.\n(missing): fix add it.\nx.std: no problem.\nx.std: no fix."),
@@ -831,3 +834,21 @@ def test_a_variant_told_as_the_other_minus_something_and_chinese_words_that_only
     # "a way to avoid division by zero" is a purpose, not a warning; "avoid x.std()" still warns
     assert rubric.grade(eps, "Adding eps to the std is an equivalent way to avoid division by zero.").misconceptions
     asserts_nothing(eps, "Avoid this: adding eps to the std, as if it were equivalent.")
+
+
+def test_a_label_answered_none_an_aside_past_the_window_and_a_plain_networks_frame():
+    running = short([point("per token", en=["per token"])],
+                    [{"claim": {"en": "running stats"}, "match": {"en": ["re:running stat"]}}])
+    asserts_nothing(running, "Dimension: last, per token. Running stats: none; same in train and eval.")
+    assert rubric.grade(running, "Running stats: kept for eval.").misconceptions
+    large = short([point("large", en=["near the output are large"])])
+    text = "The gradients near the output are large (they don't shrink with depth and grow toward the top), so warm-up helps."
+    assert rubric.grade(large, text).score == 1.0
+    warmup = short([point("warm-up", en=["warm-up"])])
+    assert rubric.grade(warmup, "Warm-up (a linear ramp over the first few thousand steps) doesn't help here.").contradicted
+    through = short([point("identity", en=["identity term"])],
+                    [{"claim": {"en": "through every layer"}, "match": {"en": ["re:has to [a-z ]+ through every layer"]}}])
+    for text in ("In a plain deep net the gradient has to squeeze through every layer. The identity term fixes it.",
+                 "The problem with stacking layers is that the gradient has to go through every layer. The identity term fixes it."):
+        asserts_nothing(through, text)
+    assert rubric.grade(through, "Even with the identity term the gradient has to go through every layer.").misconceptions

@@ -48,6 +48,12 @@ _CONTRAST_FRAME = re.compile(
 _TOPIC_AFTER = re.compile(r"(?:这一步|这步|这个操作|本身)?的?(?:作用|贡献|意义|价值|好处|效果|影响|必要性|收益|功劳)")
 _PLAYS_ROLE = re.compile(r"(?:起|起到|起了|发挥|发挥了)[^，。；,;]{0,10}$")
 _TOPIC_BEFORE = re.compile(r"\b(?:the\s+)?(?:role|contribution|effect|impact|benefit|value|importance|merit)\s+of\s+(?:the\s+)?(?:[a-z-]+\s+){0,2}$", re.ASCII)
+# "In a plain deep net the gradient has to squeeze through every layer", "The problem with stacking
+# layers is that ...": a clause opening on the plain network a residual one is set against says what
+# the plain one does.
+_PLAIN_FRAME = re.compile(r"\s*(?:(?:so|but|and|whereas|while)\s+)?in\s+an?\s+(?:plain|vanilla|ordinary|non-residual)\s+(?:deep\s+)?(?:net|network|stack|mlp|cnn|model)s?\b"
+                          r"|\s*the\s+(?:problem|issue|trouble|difficulty)\s+with\s+(?:stacking|very\s+deep|deep|plain|training\s+deep)\b"
+                          r"|\s*在(?:普通|plain)(?:的)?(?:深层)?(?:网络|堆叠)(?:中|里)", re.ASCII)
 _COLON = re.compile(r"[:：]")
 _VERSUS = re.compile(r"(?:^|\s)(?:vs\.?|versus)\s", re.ASCII)
 # A yes/no question (not a wh-question, whose content it presupposes) and a "no" answering it.
@@ -248,7 +254,7 @@ _DEFAULT = re.compile(r"\b(?:by default|defaults? to|default(?:s)? is)\b|默认"
 
 def _in_contrast_frame(r, start: int) -> bool:
     c0, c1 = r.span_of(r.clause_ends, start)
-    if _CONTRAST_FRAME.search(r.text, c0, start):
+    if _CONTRAST_FRAME.search(r.text, c0, start) or _PLAIN_FRAME.match(r.text, c0):
         return True
     # "direction preserved; vs clip-by-value g ← clip(g, -c, c), which changes direction": the rest
     # of a sentence after "vs" (not "pre-LN vs post-LN: post-LN ...", a heading).

@@ -1,7 +1,8 @@
 """One spelling for what learners write many ways, so a rubric's matcher meets the answer halfway.
 
 Answers and plain matchers go through the same `normalise`: a Markdown table read as one sentence a
-cell, its subject first (`tables`), bold and italic markers dropped, width and case folded (ＬＮ, LN),
+cell, its subject first (`tables`; one pasted onto a single line too), bold and italic markers
+dropped, width and case folded (ＬＮ, LN),
 Unicode and LaTeX-like math spelled out (√ σ² ε, \\sqrt{\\sigma^2+\\epsilon} -> sqrt(sigma^2+eps)),
 one-letter subscripts dropped (x_l, x_{l+1}, xₗ, dx_l, σ²_{b,t} -> x, x, x, dx, sigma^2: the rubric
 speaks of x), a sum's bounds dropped (Σ_{i=l}^{L-1} -> sum), code squares spelled as powers
@@ -145,7 +146,7 @@ def tables(text: str) -> str:
     row's aspect>", one of "yes" or a tick says the aspect."""
     if "|" not in text or "-" not in text:
         return text
-    lines = text.split("\n")
+    lines = "\n".join(map(_unflatten_table, text.split("\n"))).split("\n")
     out, i = [], 0
     budget = 2 * len(text) + 2000  # what the sentences may add: a head repeated per row stays bounded
     while i < len(lines):
@@ -166,6 +167,33 @@ def tables(text: str) -> str:
         out.append(lines[i])
         i += 1
     return "\n".join(out)
+
+
+_INLINE_RULE = re.compile(r"\|(?:\s*:?-{3,}:?\s*\|){2,}")
+
+
+def _unflatten_table(line: str) -> str:
+    """A table pasted onto one line ("| | A | B | |---|---|---| | row | a | b | trailing text"), its
+    rows back on lines of their own: the rule gives the number of columns, and each row is that many
+    cells after an empty one (the "| |" between two rows). Anything else is left as it is."""
+    rule = _INLINE_RULE.search(line)
+    if rule is None or _TABLE_RULE.match(line):
+        return line
+    n = rule.group().count("|") - 1
+    head = line[: rule.start()].split("|")
+    if len(head) < n + 1 or head[-1].strip():
+        return line
+    cells = line[rule.end():].split("|")
+    rows, i = [], 0
+    while i + n < len(cells) and not cells[i].strip():
+        rows.append(cells[i + 1 : i + 1 + n])
+        i += n + 1
+    if not rows:
+        return line
+    before, header = "|".join(head[: -n - 1]), head[-n - 1 : -1]
+    rest = "|".join(cells[i:]).strip()
+    table = ["|" + "|".join(header) + "|", "|" + "---|" * n] + ["|" + "|".join(r) + "|" for r in rows]
+    return "\n".join(([before.strip()] if before.strip() else []) + table + ([rest] if rest else []))
 
 
 def _cells(line: str) -> list[str]:

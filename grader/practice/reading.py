@@ -163,6 +163,7 @@ class _Cue:
 _ZH_NEGATION_PREFIX = re.compile(r"并没有|并没|并不|并非|从不|从未|不|没有|没|无|未|非|别|")
 
 
+_LABEL_NONE = re.compile(r"[a-z]*\s*[:：]\s*(?:none|no|n/a|nothing|无|没有|不需要)(?=$|[\s,;.。；，])")
 _PARENTHESIS = re.compile(r"\([^()]*\)")  # an aside does not count towards a negation's reach
 _CODE_SPAN = re.compile(r"`[^`\n]{1,80}`")  # nor does inline code ("drops the `x - x.mean(-1)` step")
 _ASCII_RUN = re.compile(r"[a-z0-9_.+\-]+", re.ASCII)
@@ -342,9 +343,13 @@ class Reading:
             return True
         if inside and self._gap_negated(start, inside, pattern):
             return True
+        if _LABEL_NONE.match(self.text, end):
+            return True  # "Running stats: none; the same in train and eval" (a table row read as a sentence)
         clause_end = self.span_of(self.clause_ends, end)[1]
-        after = self.text[end : min(clause_end, end + 40)] if clause_end > end else ""
-        after = _PARENTHESIS.sub("", after)  # "减均值（re-centering）砍掉了": past an aside
+        # "减均值（re-centering）砍掉了": past an aside, whole even when it runs past the 40 characters
+        # looked at ("are large (they don't shrink with depth ...)" is not negated by its aside)
+        after = _PARENTHESIS.sub("", self.text[end : min(clause_end, end + 400)]) if clause_end > end else ""
+        after = after.split("(", 1)[0][:40]
         return bool(after) and _POST_NEGATION.search(after) is not None
 
     def _reaches(self, cue: _Cue, start: int) -> bool:
