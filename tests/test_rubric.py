@@ -852,3 +852,10 @@ def test_a_label_answered_none_an_aside_past_the_window_and_a_plain_networks_fra
                  "The problem with stacking layers is that the gradient has to go through every layer. The identity term fixes it."):
         asserts_nothing(through, text)
     assert rubric.grade(through, "Even with the identity term the gradient has to go through every layer.").misconceptions
+
+
+def test_a_negation_reaches_into_a_formulas_operand():
+    eps = short([point("sqrt", en=["sqrt(var+eps)"])],
+                [{"claim": {"en": "eps on the std"}, "match": {"en": ["std+eps"]}}])
+    asserts_nothing(eps, "Normalise with (x - mean) / sqrt(var + eps), not (x - mean) / (std + eps).")
+    assert rubric.grade(eps, "Normalise with (x - mean) / (std + eps).").misconceptions

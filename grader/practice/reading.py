@@ -182,6 +182,8 @@ def _parentheses_allow(gap: str) -> bool:
     closed = _PARENTHESIS.sub("", gap)
     if "(" not in closed and ")" not in closed:
         return True
+    if closed.count("(") == 1 and ")" not in closed and re.search(r"[/*]\($", closed):
+        return True  # "not (x-mean)/(std+eps)": into a formula's operand
     return closed.count("(") == 1 and ")" not in closed and re.match(
         r"\s*(?:(?:and|or|plus|also)\b|及|和|与|以及|还有|连同|包括|也)", closed.split("(")[1]) is not None
 

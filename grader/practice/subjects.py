@@ -145,7 +145,7 @@ def _in_contrast(reading: Reading, mention, start: int) -> bool:
     return _CONTRAST_SCOPE.match(reading.text[mention[1]:start]) is not None or _OPEN_ASIDE.fullmatch(reading.text, mention[1], start) is not None
 
 
-_ZH_REPORTING = "认为|觉得|指出|表示|发现|结论是"
+_ZH_REPORTING = "认为|觉得|指出|表示|发现|结论是|观点是|看法是"
 _REPORTED_BEFORE = re.compile(rf"(?:{_ZH_REPORTING})\s*[,，:：]?\s*$")
 _REPORTING = re.compile(rf"\b(?:argue[sd]?|believe[sd]?|claim(?:s|ed)?|suggest(?:s|ed)?|think|thinks|thought)\b|{_ZH_REPORTING}", re.ASCII)
 
