@@ -21,8 +21,8 @@ _REPORTED = re.compile(r"\b(?:et al|argue[sd]?|attribute[sd]?|claims?|suggests?|
 # A misconception said as a warning, a hypothetical or a counter-example is not asserted.
 # "If the factors are below 1 the gradient vanishes" is a claim; "it would not match" is not.
 # A reason's clause ("... because the gradients vanished") is said as a fact: a negation or a
-# hypothetical before it does not reach into it (grader.practice.reading shares it).
-REASON = re.compile(r"\b(?:because|since)\b|因为|由于")
+# hypothetical before it does not reach into it (reason_at; grader.practice.reading uses it too).
+_REASON = re.compile(r"\b(?:because|since)\b|因为|由于")
 _HYPOTHETICAL = re.compile(
     r"\b(?:would|could|might|suppose|supposing|whether|otherwise|won't|wouldn't)\b|假如|假设|(?<![主需还总只])要是|否则|可能会|是否"
     r"|\bif you (?:just |simply |naively )?(?:write|use|call|do|pass|put|add)\b|如果(?:直接)?(?:写成|用|调用|使用|传)"
@@ -128,6 +128,13 @@ def yes_no_question(r, start: int) -> tuple[bool, bool]:
     return True, _NO_ANSWER.match(r.text, s1 + 1) is not None
 
 
+def reason_at(text: str, lo: int, start: int) -> int | None:
+    """Where a reason word ("because", 因为) between lo and a match at `start` begins, the match
+    itself starting with one included; None if there is none."""
+    reason = _REASON.search(text, lo, start + len("because"))
+    return reason.start() if reason and reason.start() <= start else None
+
+
 def refuted(r, start: int) -> bool:
     """The match sits in a belief its clause sets up to be refuted ("A common misconception is that
     it just rescales the vector and keeps the direction; if that were true ..."): no key point is
@@ -165,8 +172,8 @@ def hedged(r, start: int, end: int) -> bool:
         return True
     c0, c1 = r.span_of(r.clause_ends, start)
     # "it would diverge because the gradients are large": the reason is said as a fact.
-    reason = REASON.search(r.text, c0, start + 7)
-    if _HYPOTHETICAL.search(r.text, reason.start() if reason and reason.start() <= start else c0, max(c1, end)):
+    reason = reason_at(r.text, c0, start)
+    if _HYPOTHETICAL.search(r.text, c0 if reason is None else reason, max(c1, end)):
         return True
     if _in_contrast_frame(r, start):
         return True

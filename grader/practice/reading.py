@@ -182,10 +182,12 @@ def _parentheses_allow(gap: str) -> bool:
     closed = _PARENTHESIS.sub("", gap)
     if "(" not in closed and ")" not in closed:
         return True
-    if closed.count("(") == 1 and ")" not in closed and re.search(r"[/*]\($", closed):
+    if closed.count("(") != 1 or ")" in closed:
+        return False
+    before, inside = closed.split("(")
+    if not inside and before.endswith(("/", "*")):
         return True  # "not (x-mean)/(std+eps)": into a formula's operand
-    return closed.count("(") == 1 and ")" not in closed and re.match(
-        r"\s*(?:(?:and|or|plus|also)\b|及|和|与|以及|还有|连同|包括|也)", closed.split("(")[1]) is not None
+    return re.match(r"\s*(?:(?:and|or|plus|also)\b|及|和|与|以及|还有|连同|包括|也)", inside) is not None
 
 
 # "What's left out is X, and with it Y": a privative after "what" and before "is" takes away its
@@ -372,12 +374,13 @@ class Reading:
         after_colon = cue.end + heading.end() if heading else cue.end
         if cue.fused:
             return False
+        # "trains without warm-up and is what modern LLMs use": a predicate of its own.
+        if not cue.zh and _NEW_PREDICATE.search(self.text, cue.end, start + 6):
+            return False
         # "couldn't go beyond 20 layers because the gradients vanished": a negated predicate's reach
         # ends at its reason ("not because of overfitting" negates the reason itself).
-        if not cue.zh and _NEW_PREDICATE.search(self.text, cue.end, start + 6):
-            return False  # "trains without warm-up and is what modern LLMs use": a predicate of its own
-        reason = hedges.REASON.search(self.text, cue.end, start + 7)  # the match may start with it
-        if reason and reason.start() <= start and self.text[cue.end : reason.start()].strip(" ，,"):
+        reason = hedges.reason_at(self.text, cue.end, start)
+        if reason is not None and self.text[cue.end : reason].strip(" ，,"):
             return False
         if after_colon > cue.end and not self.between(self.sentence_ends, after_colon, start):
             return True  # "What it leaves out: the mean subtraction and, usually, the bias": its whole sentence

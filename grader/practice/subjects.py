@@ -46,7 +46,10 @@ def mentions(reading: Reading, question: ShortQuestion) -> list[tuple[int, int, 
             contrast = bool(_CONTRAST_BEFORE.search(before)) or (
                 # past an aside: "和按值裁剪（clip by value，逐元素截断，会改变方向）不同"
                 bool(_CONTRAST_WITH.search(before)) and bool(_CONTRAST_AFTER.search(_PARENTHESIS.sub("", reading.text[end : end + 120])[:8]))
-            ) or possessive
+            ) or possessive or (
+                # "RMSNorm is basically LayerNorm without the mean": a variant described as the other
+                # subject minus something names that one; what is missing is the variant's.
+                bool(_VARIANT_AFTER.match(reading.text, end)) and bool(_IS_BEFORE.search(reading.text, max(0, start - 30), start)))
             found.append((start, end, subject.name, contrast, possessive))
     # "区别于按值裁剪" also holds "值裁剪": a shorter name inside one named in contrast is so named.
     found = [(a, b, name, contrast or any(c and n == name and a2 <= a and b <= b2 for a2, b2, n, c, _ in found), p)
@@ -55,10 +58,6 @@ def mentions(reading: Reading, question: ShortQuestion) -> list[tuple[int, int, 
     # whose subject is the other one is named, not talked about.
     found = [(a, b, name, contrast or any(n != name and b2 <= a and _VERB_ONLY.fullmatch(_PARENTHESIS.sub("", reading.text[b2:a]))
                                           for _, b2, n, _, _ in found), p)
-             for a, b, name, contrast, p in found]
-    # "RMSNorm is basically LayerNorm without the mean": a variant described by the other subject minus
-    # something names that one; what is missing is the variant's.
-    found = [(a, b, name, contrast or bool(_VARIANT_AFTER.match(reading.text, b) and _IS_BEFORE.search(reading.text[max(0, a - 30):a])), p)
              for a, b, name, contrast, p in found]
     return sorted(found + _former_latter(reading, sorted(found)))
 
