@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -384,6 +385,72 @@ def test_a_job_the_zygote_did_not_prepare_for_gets_its_own_kernels(builtin_tasks
         assert not next(c for c in other_seed.checks if c.name == "forbidden-ops").passed
         prepared = grade_source(FUSED, "fused.py", layernorm, sandbox, seed=seed)
         assert not next(c for c in prepared.checks if c.name == "forbidden-ops").passed
+
+
+def _huge_pages_offered() -> bool:
+    try:
+        enabled = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()
+    except OSError:
+        return False
+    release = tuple(int(part) for part in os.uname().release.split(".")[:2] if part.isdigit())
+    return "[never]" not in enabled and release >= (6, 1)  # MADV_COLLAPSE came in 6.1
+
+
+def _anonymous_huge_kb(pid: int | str) -> int:
+    """AnonHugePages over the process's anonymous mappings with no name (not its heap): Python's
+    arenas, which glibc's huge-page tunable never reaches."""
+    total = 0
+    for block in re.split(r"\n(?=[0-9a-f]+-[0-9a-f]+ )", Path(f"/proc/{pid}/smaps").read_text()):
+        if len(block.split("\n", 1)[0].split()) == 5:
+            total += int(re.search(r"^AnonHugePages:\s+(\d+)", block, re.M).group(1))
+    return total
+
+
+@pytest.mark.skipif(not _huge_pages_offered(), reason="no transparent huge pages, or no MADV_COLLAPSE (Linux 6.1)")
+def test_collapsing_puts_anonymous_memory_in_huge_pages():
+    """grader.sandbox.zygote.collapse_memory, in a process of its own: 64 MiB written in 4 KiB
+    pages (nothing asked for huge ones) end up in 2 MiB pages."""
+    import subprocess
+    import sys
+
+    code = '''
+import mmap, sys
+from tests.test_batch import _anonymous_huge_kb
+from grader.sandbox.zygote import collapse_memory
+block = mmap.mmap(-1, 80 << 20, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+for offset in range(0, len(block), 4096):
+    block[offset] = 1
+before = _anonymous_huge_kb("self")
+collapse_memory()
+print(before, _anonymous_huge_kb("self"))
+'''
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          cwd=Path(__file__).resolve().parent.parent)
+    before, after = map(int, done.stdout.split())
+    assert after - before >= 64 * 1024, (done.stdout, done.stderr[-2000:])
+
+
+@pytest.mark.skipif(not _huge_pages_offered(), reason="no transparent huge pages, or no MADV_COLLAPSE (Linux 6.1)")
+def test_a_big_batchs_zygote_collapses_its_memory_before_it_serves(builtin_tasks):
+    """From HUGE_PAGES_FROM jobs a sandbox, the batch's zygote gathers its memory into huge pages
+    before forking anything (~4 ms of CPU less a job: docs/DESIGN.md, "Sandbox layers"). Python's
+    arenas are the witness: only a collapse puts any of them in huge pages (what the zygote goes
+    on writing splits some back)."""
+    from grader.grading.submit import grade_source, job_task
+    from grader.sandbox import Sandbox
+
+    layernorm = builtin_tasks["layernorm"]
+    assert batches.sandbox_settings(layernorm, batches.Options(), jobs_each=batches.HUGE_PAGES_FROM)["huge_pages"]
+    assert not batches.sandbox_settings(layernorm, batches.Options(), jobs_each=batches.HUGE_PAGES_FROM - 1)["huge_pages"]
+    seed = layernorm.spec.default_seed
+    prepare = {"task": job_task(layernorm.spec, seed), "seed": seed, "device": "cpu"}
+    arenas_kb = {}
+    for huge in (False, True):
+        with Sandbox(prewarm=False, prepare=prepare, huge_pages=huge) as sandbox:
+            for i in range(3):
+                assert grade_source(CORRECT, f"s{i}.py", layernorm, sandbox, seed=seed).verdict == "pass"
+            arenas_kb[huge] = _anonymous_huge_kb(sandbox._proc.pid)
+    assert arenas_kb[False] == 0 and arenas_kb[True] >= 2048, arenas_kb
 
 
 def test_a_judge_or_warden_forked_after_the_preparation_gets_the_real_kernels_back():

@@ -3,11 +3,15 @@ wrong, the worst elements in pytest.approx's order, and tolerances that separate
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from grader.grading import compare as cmp
+from grader.pitfalls import measure
 
 
 def test_float32_rounding_of_the_truth_passes_tight():
@@ -71,3 +75,34 @@ def test_every_named_tolerance_family_covers_both_dtypes():
     for family in ("tight", "offset"):
         assert cmp.tolerance(family, "float64") < cmp.tolerance(family, "float32")
     assert cmp.tolerance("offset", "float32") == pytest.approx(1e-2)
+
+
+def test_worst_elements_are_found_only_when_asked():
+    """A hidden probe's check never shows its elements, so the judge does not look for them; the
+    verdict and the counts stay the same."""
+    truth = torch.linspace(-1, 1, 64, dtype=torch.float64)
+    got = (truth + torch.where(torch.arange(64) % 5 == 0, 0.5, 0.0)).float()
+    shown, hidden = cmp.compare(got, truth, cmp.FLOAT32_TIGHT), cmp.compare(got, truth, cmp.FLOAT32_TIGHT, worst=False)
+    assert shown.worst and hidden.worst == []
+    assert (shown.passed, shown.mismatched, shown.max_rel_err) == (hidden.passed, hidden.mismatched, hidden.max_rel_err)
+
+
+_ELEMENTS = st.one_of(st.floats(-1e3, 1e3, width=32), st.sampled_from([0.0, 1e-30, 3e38, -3e38]),
+                      st.sampled_from([math.nan, math.inf, -math.inf]))
+
+
+@settings(max_examples=300, deadline=None)
+@given(truth=st.lists(st.floats(-1e3, 1e3), min_size=0, max_size=6), noise=st.lists(_ELEMENTS, min_size=6, max_size=6),
+       scale=st.sampled_from([0.0, 1e-9, 1e-7, 1e-5, 1e-3, 1.0]), name=st.sampled_from(sorted({n for n, _ in cmp.TOLERANCES})),
+       dtype=st.sampled_from(["float32", "float64"]))
+def test_a_checks_comparison_decides_as_the_detectors_closeness_does(truth, noise, scale, name, dtype):
+    """The judge hands each probe's forward/backward verdict from its checks to the pitfall
+    detectors (grader.grading.checks._measured) instead of their measuring every tensor again with
+    measure.close: the two must agree on every tensor, at the tolerance's edge, with NaN and inf."""
+    want = torch.tensor(truth, dtype=torch.float64)
+    got = (want + scale * torch.tensor(noise[:len(truth)], dtype=torch.float64)).to(getattr(torch, dtype))
+    probe = SimpleNamespace(spec=SimpleNamespace(tolerance=name, input=SimpleNamespace(dtype=dtype)))
+    rel = cmp.tolerance(name, dtype)
+    c = cmp.compare(got, want, rel, worst=False)
+    assert (c.max_rel_err is not None and c.max_rel_err <= rel) == measure.close(got, want, probe)
+    assert c.passed == measure.close(got, want, probe)

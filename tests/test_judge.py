@@ -202,3 +202,41 @@ def test_input_mutation_is_checked_on_every_probe_diagnostic_ones_too(job):
     result = judge(sneaky, *run_child(sneaky))
     unchanged = check(result, "input-unchanged")
     assert not unchanged["passed"] and "skip-only" in unchanged["message"]
+
+
+@pytest.mark.parametrize("tamper", ["none", "forward-off", "gradient-off", "gradient-missing", "output-float64",
+                                    "output-nan"])
+def test_the_detectors_get_the_checks_verdicts_as_they_would_measure_them(job, monkeypatch, tamper):
+    """The checks' forward/backward verdicts go to the pitfall detectors with the evidence
+    (grader.grading.checks._measured), so a passing grade does not compare every tensor twice; each
+    must be what measure.forward_ok/backward_ok would find on their own."""
+    from grader.pitfalls import measure
+
+    seen = {}
+
+    def diagnose(ev):
+        seen["ev"] = ev
+        return []
+
+    import grader.pitfalls
+
+    monkeypatch.setattr(grader.pitfalls, "diagnose", diagnose, raising=False)
+    meta, tensors = run_child(job)
+    if tamper == "forward-off":
+        tensors["rows-2d/out"] = tensors["rows-2d/out"] * 1.01
+    elif tamper == "gradient-off":
+        tensors["batch-3d/grad/fc1.weight"] = tensors["batch-3d/grad/fc1.weight"] + 1e-2
+    elif tamper == "gradient-missing":
+        del tensors["wide/grad_input"]
+    elif tamper == "output-float64":
+        tensors["float64/out"] = tensors["float64/out"].float()
+    elif tamper == "output-nan":
+        tensors["batch-of-one/out"] = tensors["batch-of-one/out"].clone().fill_(float("nan"))
+    judge(job, meta, tensors)
+    handed = {name: dict(p.verdicts) for name, p in seen["ev"].probes.items()}
+    graded = [p for p in seen["ev"].probes.values() if not p.spec.diagnostic and p.got is not None]
+    assert graded and all(handed[p.name] for p in graded)
+    for p in graded:
+        p.verdicts.clear()
+        assert handed[p.name] == {"forward": measure.forward_ok(p), "backward": measure.backward_ok(p)}, p.name
+    assert any(False in v.values() for v in handed.values()) == (tamper not in ("none", "output-float64"))

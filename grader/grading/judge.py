@@ -215,6 +215,9 @@ class Judgement:
         self.files = task or task_of(job)
         meta = answer.validate(meta, [p.name for p in spec.probes])
         self.job, self.spec, self.meta, self.tensors = job, spec, meta, tensors
+        # probe name -> {"forward"/"backward"/"state": within tolerance}, as the checks measured it
+        # (grader.grading.checks._measured), handed to the detectors with the evidence.
+        self.verdicts: dict[str, dict[str, bool]] = {}
         self.seed = int(job["seed"])
         # Forbidden ops the child called, as recorded by the dispatcher at the moment of the call.
         self.ops = oprecord.decode(records, spec.forbidden.ops)
@@ -348,6 +351,7 @@ class Judgement:
                 steps=self._steps(probe, truth["expected"]),
                 mask=self.masks.get(probe.name),
                 autograd=autograd_sign(report, self.spec.class_name) or None,
+                verdicts=dict(self.verdicts.get(probe.name, {})),
             )
             if probe.name in self.mask_problems:  # no mask to judge this probe by: it failed
                 probes[probe.name].mask_problem = self.mask_problems[probe.name]

@@ -42,13 +42,16 @@ class Sandbox:
     """sb = Sandbox(device="cpu"); sb.run(job, deadline_s) -> the judge's dict; sb.close()."""
 
     def __init__(self, device: str = "cpu", insecure: bool = False, preload: tuple[str, ...] = (),
-                 prewarm: bool = True, prepare: dict | None = None):
+                 prewarm: bool = True, prepare: dict | None = None, huge_pages: bool = False):
         """preload: modules holding child entries besides grader.grading.runner (a locked-down child
         cannot import anything of dlprep's, so the zygote imports them first). prewarm: each idle
         child warms the runner up while it waits (one job's latency); batch grading, where every
         core is busy grading, turns it off (that warm-up costs more CPU than it saves). prepare
         ({"task", "seed", "device"} as its jobs will carry them; with prewarm off): a batch's task,
-        read once by the zygote rather than by every child (grader.sandbox.zygote.serve)."""
+        read once by the zygote rather than by every child (grader.sandbox.zygote.serve). huge_pages:
+        the zygote's memory gathered into transparent huge pages before it serves (~0.2 s of CPU
+        once, ~4 ms less per job: grader.sandbox.zygote.collapse_memory), for a batch with many
+        jobs per sandbox."""
         if device not in ("cpu", "cuda"):
             raise ValueError(f"device must be cpu or cuda, not {device!r}")
         self.device, self.insecure = device, insecure
@@ -70,7 +73,7 @@ class Sandbox:
         os.close(reply_w)
         # The rest through the pipe, not the command line, which every child inherits in memory.
         start = {"device": device, "base": self._base, "preload": list(preload), "prewarm": bool(prewarm),
-                 "prepare": prepare}
+                 "prepare": prepare, "huge_pages": bool(huge_pages)}
         wire.write_json(self._control, start)
 
     def layers(self) -> dict[str, str]:

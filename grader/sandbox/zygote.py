@@ -76,7 +76,7 @@ def main(argv: list[str]) -> None:
     lockdown.precompile(plan)
     wire.write_json(reply, {"layers": plan.layers, "facts": facts, "pid": os.getpid()})
     child.list_modules()
-    serve(control, reply, plan, start.get("prepare"))
+    serve(control, reply, plan, start.get("prepare"), start.get("huge_pages") is True)
 
 
 def _follow(parent: int) -> None:
@@ -214,21 +214,24 @@ class Ward:
             self.end.close()
 
 
-def serve(control: int, reply: int, plan: lockdown.Plan, prepare: dict | None = None) -> None:
+def serve(control: int, reply: int, plan: lockdown.Plan, prepare: dict | None = None, huge_pages: bool = False) -> None:
     """Keep a child waiting for the next job (forked here, locked down, its pipes with the warden)
     until the CLI closes the control pipe. When the warden takes a job the next child is forked at
     once, so back-to-back jobs do not wait for a fork and a lockdown. The warden writes each job's
     answer; this process reaps the child, tells the warden how it ended and, once the warden has
     answered, says the job is reaped (so run() returns with no process of that job left). A judge
     or warden that ends is replaced. prepare ({"task", "seed", "device"}: a batch's, from the CLI):
-    the children's task read once, here (grader.grading.runner.prepare), once the first judge and
-    warden are forked; one forked later drops its kernels as it starts (judgeserver.release_prepared)."""
-    judge = judgeserver.Doorbell((control, reply), (USUAL_JUDGE,))
-    ward = Ward(control, reply, plan, judge)
-    judge.start()
+    the children's task read once, here (grader.grading.runner.prepare), before the judge and the
+    warden are forked (they drop its kernels as they start: judgeserver.release_prepared).
+    huge_pages: collapse_memory() next, while no other process shares this one's pages."""
     if prepare and not child.PREWARM:  # a prewarm runs the stand-in's ops, forbidden ones among them
         runner = importlib.import_module(CHILD_PRELOAD[0])
         runner.prepare(prepare["task"], prepare["seed"], prepare["device"], child.RECORD_FD)
+    if huge_pages:
+        collapse_memory()
+    judge = judgeserver.Doorbell((control, reply), (USUAL_JUDGE,))
+    ward = Ward(control, reply, plan, judge)
+    judge.start()
     children = itertools.count()
     idle = _fork_child(plan, next(children), ward)
     while True:
@@ -250,6 +253,40 @@ def serve(control: int, reply: int, plan: lockdown.Plan, prepare: dict | None = 
     _end_child(idle, plan)
     ward.close()
     judge.close()
+
+
+MADV_COLLAPSE = 25  # Linux 6.1
+_HUGE = 1 << 21
+
+
+def collapse_memory() -> None:
+    """Gather this process's anonymous memory (glibc's heap, Python's arenas: ~150 MB with torch
+    loaded) into 2 MiB pages. Each fork copies the page table of every page this process has written,
+    and each child's exit tears it down: ~40000 entries of 4 KiB pages, one page at a time. glibc's
+    heap starts out in huge pages (client.ZYGOTE_ENV), but Python's arenas never are, and a write to
+    a huge page that a child (or the warden, or the judge) shares splits it here for good. After the
+    collapse the pages this process goes on writing are split again (heap and arenas end at ~75 MB
+    of huge pages either way), but each stays one large folio, which the kernel copies and frees a
+    batch of entries at a time. Measured on a batch's zygote (one sandbox, 80 correct LayerNorms,
+    Linux 6.18): ~0.2 s of CPU once; per job the zygote's CPU 8.1 -> 6.3 ms (the fork) and the
+    child's 41-42 -> 40-41 ms (its exit). Best effort: a kernel without MADV_COLLAPSE (before 6.1),
+    or with transparent huge pages off, refuses and nothing changes."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
+    try:
+        with open("/proc/self/maps") as maps:
+            regions = maps.read().splitlines()
+    except OSError:
+        return
+    for line in regions:
+        fields = line.split()
+        # Private writable memory with no file behind it: anonymous mappings and the heap.
+        if len(fields) < 5 or fields[1][:2] != "rw" or fields[1][3] != "p" or (len(fields) > 5 and fields[5] != "[heap]"):
+            continue
+        low, high = (int(end, 16) for end in fields[0].split("-"))
+        low, high = -(-low // _HUGE) * _HUGE, high // _HUGE * _HUGE
+        if high > low:  # a region refused (EINVAL: not offered here, or not for this mapping) stays as it is
+            libc.madvise(low, high - low, MADV_COLLAPSE)
 
 
 def _fork_child(plan: lockdown.Plan, n: int, ward: Ward) -> Waiting:
