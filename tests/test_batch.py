@@ -433,7 +433,7 @@ print(before, _anonymous_huge_kb("self"))
 @pytest.mark.skipif(not _huge_pages_offered(), reason="no transparent huge pages, or no MADV_COLLAPSE (Linux 6.1)")
 def test_a_big_batchs_zygote_collapses_its_memory_before_it_serves(builtin_tasks):
     """From HUGE_PAGES_FROM jobs a sandbox, the batch's zygote gathers its memory into huge pages
-    before forking anything (~4 ms of CPU less a job: docs/DESIGN.md, "Sandbox layers"). Python's
+    before forking anything (~2.8 ms of CPU less a job: docs/DESIGN.md, "Sandbox layers"). Python's
     arenas are the witness: only a collapse puts any of them in huge pages (what the zygote goes
     on writing splits some back)."""
     from grader.grading.submit import grade_source, job_task

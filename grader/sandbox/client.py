@@ -50,7 +50,7 @@ class Sandbox:
         ({"task", "seed", "device"} as its jobs will carry them; with prewarm off): a batch's task,
         read once by the zygote rather than by every child (grader.sandbox.zygote.serve). huge_pages:
         the zygote's memory gathered into transparent huge pages before it serves (~0.2 s of CPU
-        once, ~4 ms less per job: grader.sandbox.zygote.collapse_memory), for a batch with many
+        once, ~2.8 ms less per job: grader.sandbox.zygote.collapse_memory), for a batch with many
         jobs per sandbox."""
         if device not in ("cpu", "cuda"):
             raise ValueError(f"device must be cpu or cuda, not {device!r}")

@@ -267,10 +267,10 @@ def collapse_memory() -> None:
     a huge page that a child (or the warden, or the judge) shares splits it here for good. After the
     collapse the pages this process goes on writing are split again (heap and arenas end at ~75 MB
     of huge pages either way), but each stays one large folio, which the kernel copies and frees a
-    batch of entries at a time. Measured on a batch's zygote (one sandbox, 80 correct LayerNorms,
-    Linux 6.18): ~0.2 s of CPU once; per job the zygote's CPU 8.1 -> 6.3 ms (the fork) and the
-    child's 41-42 -> 40-41 ms (its exit). Best effort: a kernel without MADV_COLLAPSE (before 6.1),
-    or with transparent huge pages off, refuses and nothing changes."""
+    batch of entries at a time. Measured on a batch's zygote (one sandbox, 80 LayerNorms, correct
+    or buggy, three alternating runs, Linux 6.18): ~0.2 s of CPU once; per job the zygote's CPU
+    6.3 -> 5.0 ms (the fork) and the child's ~1.5 ms less (its exit). Best effort: a kernel without
+    MADV_COLLAPSE (before 6.1), or with transparent huge pages off, refuses and nothing changes."""
     libc = ctypes.CDLL(None, use_errno=True)
     libc.madvise.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int)
     try:
