@@ -68,7 +68,9 @@ def test_on_a_terminal_a_progress_bar_shows_and_ctrl_c_writes_the_partial_report
         (folder / name).write_text(f"# {name}\n" + CORRECT)
     (folder / "z-sleeps.py").write_text("import time\ntime.sleep(120)\n" + CORRECT)
     report = tmp_path / "report.json"
-    env = os.environ | {"DLPREP_HOME": str(tmp_path / "home"), "TERM": "xterm", "COLUMNS": "100"}
+    scratch = tmp_path / "tmp"  # where the sandboxes' directories go (tempfile follows TMPDIR)
+    scratch.mkdir()
+    env = os.environ | {"DLPREP_HOME": str(tmp_path / "home"), "TERM": "xterm", "COLUMNS": "100", "TMPDIR": str(scratch)}
     child = pexpect.spawn(sys.executable, [str(ROOT / "cli.py"), "grade", str(folder), "--task", "layernorm",
                                            "--format", "json", "--out", str(report), "--jobs", "1", "--deadline", "120"],
                           env=env, cwd=str(tmp_path), encoding="utf-8", timeout=180, dimensions=(24, 100))
@@ -81,3 +83,23 @@ def test_on_a_terminal_a_progress_bar_shows_and_ctrl_c_writes_the_partial_report
     doc = json.loads(report.read_text(encoding="utf-8"))
     assert doc["summary"]["partial"] is True
     assert [s["name"] for s in doc["submissions"]] == ["a.py", "b.py", "c.py"]
+    assert not list(scratch.glob("dlprep-sandbox-*"))
+
+
+def test_a_finished_batch_leaves_no_sandbox_behind(tmp_path, folder):
+    """Each worker closes its own sandbox when it runs out of work; the command waits for them, so
+    no sandbox directory is left in TMPDIR (one or two were, per run, when it did not)."""
+    import subprocess
+
+    for name in ("b.py", "c.py", "d.py"):
+        (folder / name).write_text(f"# {name}\n" + CORRECT)
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    env = os.environ | {"DLPREP_HOME": str(tmp_path / "home"), "TMPDIR": str(scratch)}
+    for _ in range(2):
+        done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "grade", str(folder), "--task", "layernorm",
+                               "--format", "json", "--jobs", "2", "--no-cache"],
+                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert json.loads(done.stdout)["summary"]["passed"] == 4
+        assert not list(scratch.glob("dlprep-sandbox-*"))

@@ -31,7 +31,8 @@ from grader.results import BatchResult, ErrorInfo, NamedResult, SubmissionResult
 FORMATS = ("table", "json", "csv", "junit", "markdown", "html")
 # How often the main thread wakes while it waits for results, so Ctrl-C is handled at once.
 WAIT_S = 0.2
-# After Ctrl-C, how long the workers get to notice their sandbox is gone.
+# How long each worker gets to close its sandbox: at the end of a batch, and after Ctrl-C (to
+# notice its sandbox is gone).
 STOP_JOIN_S = 5.0
 
 
@@ -231,6 +232,11 @@ class _Pool:
             return True
         finally:
             self.stop.set()
+            # Each worker closes its own sandbox as it runs out of work; without waiting for them, a
+            # `dlprep grade` that exits at once left one or two sandbox directories behind in TMPDIR
+            # per run (the last worker's close still under way when the interpreter stopped).
+            for t in self.threads:
+                t.join(STOP_JOIN_S)
 
     def _start_all(self, workers: int) -> list:
         started = []
