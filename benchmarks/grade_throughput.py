@@ -180,8 +180,9 @@ def main() -> None:
                    else "buggy"].append((name, text))
 
         # The naive grader's files, half graded before the batch and half after: these machines'
-        # speed drifts by a fifth within minutes, and one sample on one side of the batch made the
-        # ratio swing by as much (30.8x and 39.6x for one tree within five minutes).
+        # speed drifts (the naive rate measured 0.51-0.77/s within an hour), and one sample taken
+        # after the batch moved the ratio as much: the tree using less CPU in two alternating pairs
+        # of runs showed the lower ratio in both.
         naive_files = sorted(mix.iterdir())[:args.naive]
         half = len(naive_files) // 2 // jobs * jobs  # whole rounds of `jobs` at a time on each side
         naive_s = naive(naive_files[:half], jobs) if half else 0.0
