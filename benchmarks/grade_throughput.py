@@ -123,11 +123,8 @@ def grade(folder: Path, jobs: int, deadline: float | None = None, cache: bool = 
     own = own_cpu()
     start = time.perf_counter()
     options = batches.Options(deadline_s=deadline)
-    count = sum(1 for _ in folder.iterdir())
-    settings = batches.sandbox_settings(batches.find_task("layernorm"), options,  # as `dlprep grade` starts them
-                                        jobs_each=-(-count // min(jobs, count)))
     result = batches.grade_paths([folder], "layernorm", jobs=jobs, options=options, use_cache=cache,
-                                 start_sandbox=lambda: Metered(**settings),
+                                 start_sandbox=lambda settings: Metered(**settings),  # as `dlprep grade` starts them
                                  on_done=lambda done, total: FIRST_DONE or FIRST_DONE.append(time.perf_counter() - start))
     wall = time.perf_counter() - start
     return result, wall, own_cpu() - own, sum(z for z, _ in Metered.spent), sum(c for _, c in Metered.spent)

@@ -168,7 +168,7 @@ def test_a_dead_zygote_is_replaced_and_its_submission_regraded_once(tmp_path):
     plan = iter([1, 1, 0])  # the first sandbox dies, its replacement too (internal-error), then all is well
     _Killing.kills = []
     result = batches.grade_paths([folder], "layernorm", jobs=1, use_cache=False,
-                                 start_sandbox=lambda: _Killing(next(plan, 0)))
+                                 start_sandbox=lambda settings: _Killing(next(plan, 0)))
     verdicts = {s.name: (s.result.verdict, s.result.error and s.result.error.kind) for s in result.submissions}
     assert _Killing.kills == ["a.py", "a.py"]
     assert verdicts == {"a.py": ("error", "internal-error"), "b.py": ("pass", None)}
@@ -185,7 +185,7 @@ def test_a_machine_that_cannot_grade_stops_the_batch(tmp_path):
 
     with pytest.raises(CannotGrade, match="no isolation"):
         batches.grade_paths([_folder(tmp_path, {"a.py": CORRECT})], "layernorm", use_cache=False,
-                            start_sandbox=NoIsolation)
+                            start_sandbox=lambda settings: NoIsolation())
 
 
 def test_a_worker_grades_as_soon_as_its_own_sandbox_is_ready_and_a_refusing_one_takes_no_job(tmp_path):
@@ -217,7 +217,7 @@ def test_a_worker_grades_as_soon_as_its_own_sandbox_is_ready_and_a_refusing_one_
             graded.set()
             return result
 
-    def start():
+    def start(settings):
         made.append(Slow() if not made else Quick(0))
         return made[-1]
 

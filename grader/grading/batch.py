@@ -71,10 +71,11 @@ def grade_paths(
     use_cache: bool = True,
     cache: results_cache.ResultsCache | None = None,
     on_done: Callable[[int, int], None] | None = None,
-    start_sandbox: Callable[[], object] | None = None,
+    start_sandbox: Callable[[dict], object] | None = None,
 ) -> BatchResult:
     """Grade every submission under `paths` against task `task_id`. on_done(finished, total) after
-    each; start_sandbox() makes one warm sandbox (tests pass their own)."""
+    each; start_sandbox(settings) makes one warm sandbox from the batch's Sandbox settings
+    (sandbox_settings; tests and the throughput benchmark pass their own)."""
     options = options or Options()
     if jobs is not None and jobs < 1:
         raise UsageError(f"--jobs must be at least 1, not {jobs}")
@@ -122,7 +123,8 @@ def grade_paths(
 
         workers = min(jobs or usable_cores(), len(todo))
         settings = sandbox_settings(loaded, options, jobs_each=-(-len(todo) // workers))
-        pool = _Pool(start_sandbox or (lambda: _new_sandbox(settings)), grade,
+        start = start_sandbox or _new_sandbox
+        pool = _Pool(lambda: start(settings), grade,
                      lambda f, exc: internal_error(f, loaded.spec.id, exc))
         batch.partial = pool.run([(i, found[i]) for i in todo], workers, deliver)
     top = max((r.max_score for r in results if r is not None), default=0.0)
@@ -147,8 +149,8 @@ def render(batch: BatchResult, fmt: str, lang: str = "en") -> str:
 
 
 def sandbox_settings(loaded, options: Options, jobs_each: int = 0) -> dict:
-    """Sandbox(**settings) for a batch of this task (a benchmark starts its own metered ones with
-    them). Every core grades: an idle child warming up would only take CPU from a running one.
+    """Sandbox(**settings) for a batch of this task (grade_paths hands them to start_sandbox). Every
+    core grades: an idle child warming up would only take CPU from a running one.
     Every job is the same task and seed: the zygote reads it once for all its children. A function
     task's gradcheck imports once per zygote rather than per child. jobs_each: about how many jobs
     each sandbox will run; from HUGE_PAGES_FROM on, its zygote's memory goes into huge pages first
