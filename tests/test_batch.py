@@ -387,6 +387,73 @@ def test_a_job_the_zygote_did_not_prepare_for_gets_its_own_kernels(builtin_tasks
         assert not next(c for c in prepared.checks if c.name == "forbidden-ops").passed
 
 
+def test_a_batch_sends_the_prepared_task_as_a_marker_and_grades_the_same(builtin_tasks, monkeypatch):
+    """The prepared task travels as prepared.MARKER (its ~11 KB of JSON no longer goes through four
+    processes each job); the child and the judge read it back from the zygote's memory, so the
+    reports equal a sandbox's that was told nothing. Another seed still carries the whole task."""
+    from grader.grading.submit import grade_source, job_task
+    from grader.sandbox import Sandbox, client, prepared
+
+    layernorm = builtin_tasks["layernorm"]
+    seed = layernorm.spec.default_seed
+    buggy = batch_class.source("buggy", batch_class.BUGGY[0])
+    sent: list[dict] = []
+    write_json = client.wire.write_json
+    monkeypatch.setattr(client.wire, "write_json",
+                        lambda fd, message: (sent.append(message), write_json(fd, message))[1])
+
+    def reports(sandbox, seeds=(seed,)) -> list[dict]:
+        return [{**grade_source(src, "s.py", layernorm, sandbox, seed=s).to_dict(), "duration_s": 0}
+                for s in seeds for src in (CORRECT, buggy)]
+
+    with Sandbox(prewarm=False) as plain:
+        expected = reports(plain, (seed, seed + 1))
+    assert not any(m.get("job", {}).get("task") == prepared.MARKER for m in sent)
+    sent.clear()
+    prepare = {"task": job_task(layernorm.spec, seed), "seed": seed, "device": "cpu"}
+    with Sandbox(prewarm=False, prepare=prepare) as sandbox:
+        assert reports(sandbox, (seed, seed + 1)) == expected
+    tasks = [m["job"]["task"] for m in sent if "job" in m]
+    assert tasks[:2] == [prepared.MARKER] * 2 and all(isinstance(t, dict) for t in tasks[2:]), tasks
+    assert expected[0]["verdict"] == "pass" and expected[1]["verdict"] == "fail"
+
+
+def test_a_marked_job_grades_nothing_where_no_task_was_prepared(builtin_tasks):
+    """A marker reaching a zygote that prepared no task (only a bug would send one) is dlprep's
+    failure, never a grade against some other task."""
+    from grader.grading.submit import CHILD_ENTRY, JUDGE_ENTRY
+    from grader.sandbox import Sandbox, prepared
+
+    layernorm = builtin_tasks["layernorm"]
+    job = {"task": prepared.MARKER, "task_dir": str(layernorm.dir), "source": CORRECT, "filename": "s.py",
+           "seed": layernorm.spec.default_seed, "device": "cpu", "mode": "grade", "child_entry": CHILD_ENTRY,
+           "judge_entry": JUDGE_ENTRY, "lang": "en"}
+    with Sandbox(prewarm=False) as sandbox:
+        with pytest.raises(CannotGrade, match="prepared task"):
+            sandbox.run(job)
+
+
+def test_resolving_the_marker_needs_the_same_seed_and_device():
+    from grader.sandbox import prepared
+
+    task = {"id": "t"}
+    assert prepared.resolve({"task": task}) is task
+    saved = list(prepared._KEPT)
+    try:
+        prepared._KEPT.clear()
+        with pytest.raises(ValueError):
+            prepared.resolve({"task": prepared.MARKER, "seed": 1})
+        prepared.keep(task, 1, "cpu")
+        assert prepared.resolve({"task": prepared.MARKER, "seed": 1}) is task
+        for other in ({"seed": 2}, {"seed": 1, "device": "cuda"}):
+            with pytest.raises(ValueError):
+                prepared.resolve({"task": prepared.MARKER, **other})
+        assert prepared.matches({"task": dict(task), "seed": 1}, {"task": task, "seed": 1, "device": "cpu"})
+        assert not prepared.matches({"task": task, "seed": 2}, {"task": task, "seed": 1, "device": "cpu"})
+    finally:
+        prepared._KEPT[:] = saved
+
+
 def _huge_pages_offered() -> bool:
     try:
         enabled = Path("/sys/kernel/mm/transparent_hugepage/enabled").read_text()

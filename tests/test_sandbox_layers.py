@@ -396,6 +396,47 @@ def test_a_memory_cgroup_kill_is_reported_as_memory_limit(job_cgroup):
     assert supervisor._ended(answer, status, usage, 5.0, cgroups.oom_kills(paths))[0] == "memory-limit"
 
 
+def _cgroups_of_every_thread(paths: list[str], threads: int) -> dict:
+    """In a forked process with `threads` threads (this one and threads - 1 waiting ones): join,
+    then which of the job's cgroups each thread's /proc entry names."""
+    stop = threading.Event()
+    for _ in range(threads - 1):
+        threading.Thread(target=stop.wait, daemon=True).start()
+    try:
+        cgroups.join(paths)
+        name = paths[0].rsplit("/", 1)[-1]
+        found = {}
+        for tid in os.listdir("/proc/self/task"):
+            lines = Path(f"/proc/self/task/{tid}/cgroup").read_text().splitlines()
+            # "id:controllers:path" (v2: "0::path"): the controllers whose cgroup is the job's
+            found[tid] = sorted(c or "v2" for _, names, path in (line.split(":", 2) for line in lines)
+                                if path.rsplit("/", 1)[-1] == name for c in names.split(","))
+        return found
+    finally:
+        stop.set()
+
+
+@pytest.mark.parametrize("threads", [1, 3])
+def test_joining_moves_every_thread_of_the_process(job_cgroup, threads):
+    """One thread joins through v1's `tasks` (no cgroup_threadgroup_rwsem, whose write waits a
+    grace period holding the cgroup lock); with more threads the whole process must still move, or
+    a thread left outside would escape the pids and memory limits."""
+    paths = job_cgroup()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(w, json.dumps(_cgroups_of_every_thread(paths, threads)).encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    with os.fdopen(r, "rb") as f:
+        got = json.loads(f.read() or b"{}")
+    os.waitpid(pid, 0)
+    expected = ["v2"] if cgroups.find().version == 2 else sorted(cgroups.CONTROLLERS)
+    assert len(got) == threads and all(found == expected for found in got.values()), got
+
+
 def test_stale_cgroups_are_swept_only_when_their_zygote_is_gone():
     hierarchy = cgroups.find()
     gone = subprocess_pid_that_exited()

@@ -29,6 +29,7 @@ from grader.grading import answer, dropout, functiontask, modargs, oprecord, sta
 from grader.grading import truth as batch_truth
 from grader.grading.checks import build_checks, plan, shown_why
 from grader.grading.functionchecks import autograd_sign
+from grader.sandbox import prepared
 from grader.sandbox.outcome import ChildOutcome
 from grader.pitfalls.evidence import Evidence, ProbeEvidence
 from grader.grading.probes import (
@@ -171,8 +172,8 @@ _LAST_TASK: list[JobTask] = []
 def task_of(job: dict) -> JobTask:
     from grader.sandbox import judgeserver
 
-    task, task_dir = job["task"], job.get("task_dir")
-    if _LAST_TASK and _LAST_TASK[0].task_dir == task_dir and _LAST_TASK[0].task == task:
+    task, task_dir = prepared.resolve(job), job.get("task_dir")  # a batch's: the zygote's (forked after it)
+    if _LAST_TASK and _LAST_TASK[0].task_dir == task_dir and (_LAST_TASK[0].task is task or _LAST_TASK[0].task == task):
         return _LAST_TASK[0]
     made = JobTask(task, task_dir)
     if judgeserver.SERVING:

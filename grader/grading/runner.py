@@ -29,6 +29,7 @@ from grader.grading.guard import CLONE, DETACH, EXIT, RAISED, VERSION
 from grader.grading.probes import (
     DTYPES, backward, make_input, present, probe_params, step_input, step_prefix, step_upstream, upstream_grad,
 )
+from grader.sandbox import prepared as prepared_task
 from grader.sandbox.child import flush_streams, is_memory_error
 from grader.bank.taskspec import Probe, TaskSpec
 
@@ -71,7 +72,7 @@ class Direct:
 def child_main(job: dict, send: Send) -> None:
     """Grade nothing, observe everything: import, build, run the probes, send once."""
     prepared = _prepared_for(job)
-    spec = prepared[0] if prepared else TaskSpec.model_validate(job["task"])
+    spec = prepared[0] if prepared else TaskSpec.model_validate(prepared_task.resolve(job))
     # A sublayer the task passes to the constructor: its class compiled from the job's source now,
     # before the submission is imported (grader.grading.modargs).
     job = {**job, "maker": modargs.child_maker(job, spec)}
@@ -145,6 +146,7 @@ def prepare(task: dict, seed: int, device: str, record_fd: int) -> None:
     spec = TaskSpec.model_validate(task)
     job = {"seed": seed, "device": device}
     _PREPARED_JOB[:] = [(task, seed, device, spec, _plan(spec, job))]
+    prepared_task.keep(task, seed, device)  # the jobs then carry its marker (grader.sandbox.prepared)
     if spec.forbidden.ops:
         oprecord.prepare(spec.forbidden.ops, record_fd)
     # The namespaces' snapshot as the zygote sees them: a child reuses each one still the same when
@@ -157,7 +159,8 @@ def _prepared_for(job: dict) -> tuple | None:
     None, with the zygote's kernels released (the job installs its own)."""
     if _PREPARED_JOB:
         task, seed, device, spec, plan = _PREPARED_JOB.pop()
-        if (seed, device) == (job["seed"], job.get("device", "cpu")) and task == job["task"]:
+        if (seed, device) == (job["seed"], job.get("device", "cpu")) and (
+                prepared_task.is_marked(job) or task == job["task"]):
             return spec, plan
         oprecord.release_prepared()
     return None

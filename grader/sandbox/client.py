@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 from grader.errors import CannotGrade
-from grader.sandbox import cgroups, wire
+from grader.sandbox import cgroups, prepared, wire
 from grader.sandbox.lockdown import ISOLATING, isolating_on
 
 START_DEADLINE_S = 120.0  # torch's import plus the probe; ~2 s here, far more on a cold disk
@@ -56,6 +56,7 @@ class Sandbox:
             raise ValueError(f"device must be cpu or cuda, not {device!r}")
         self.device, self.insecure = device, insecure
         self._hello: dict | None = None
+        self._prepare = prepare
         self._base = tempfile.mkdtemp(prefix="dlprep-sandbox-")
         os.chmod(self._base, 0o711)  # a child under the uid layer must reach its scratch; no listing
         self._log = open(Path(self._base, "zygote.log"), "w+b")
@@ -99,6 +100,8 @@ class Sandbox:
         `trusted`: for the judge alone, added to its copy of the job as job["trusted"] once the
         child has its own (a batch's float64 truth: grader.grading.truth)."""
         self.check()
+        if self._prepare and self._hello.get("prepared") and prepared.matches(job, self._prepare):
+            job = {**job, "task": prepared.MARKER}  # the zygote's task: its child and judge hold it
         request = {"job": job, "deadline_s": deadline_s, "judge_deadline_s": JUDGE_DEADLINE_S}
         if trusted is not None:
             request["trusted"] = trusted

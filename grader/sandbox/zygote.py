@@ -74,9 +74,11 @@ def main(argv: list[str]) -> None:
     plan = make_plan(device, base)
     plan.layers, facts = probe_layers.probe(plan, secret_file=str(Path(__file__).resolve()))
     lockdown.precompile(plan)
-    wire.write_json(reply, {"layers": plan.layers, "facts": facts, "pid": os.getpid()})
+    prepare = start.get("prepare") if not child.PREWARM else None  # see serve()
+    # "prepared": the CLI may send this task as prepared.MARKER (grader.sandbox.prepared)
+    wire.write_json(reply, {"layers": plan.layers, "facts": facts, "pid": os.getpid(), "prepared": bool(prepare)})
     child.list_modules()
-    serve(control, reply, plan, start.get("prepare"), start.get("huge_pages") is True)
+    serve(control, reply, plan, prepare, start.get("huge_pages") is True)
 
 
 def _follow(parent: int) -> None:
