@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -173,6 +174,48 @@ def test_a_dead_zygote_is_replaced_and_its_submission_regraded_once(tmp_path):
     assert _Killing.kills == ["a.py", "a.py"]
     assert verdicts == {"a.py": ("error", "internal-error"), "b.py": ("pass", None)}
     assert result.submissions[0].result.max_score == result.submissions[1].result.max_score > 0
+
+
+def test_each_sandbox_gets_a_core_of_its_own_and_a_replacement_the_same_one(tmp_path, monkeypatch):
+    """Two workers on two usable cores: distinct cores; the replacement of a sandbox whose zygote
+    died is started on the dead one's core. One worker, or more workers than cores: left to the
+    kernel."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3, 5})
+    assert batches.sandbox_cores(2) == [(3,), (5,)]
+    assert batches.sandbox_cores(1) is None and batches.sandbox_cores(3) is None
+    monkeypatch.undo()
+
+    started: list = []
+    plan = iter([1, 0, 0])  # the first sandbox started dies before its first job
+
+    def start(settings):
+        started.append(settings.get("cpus"))
+        return _Killing(next(plan, 0))
+
+    folder = _folder(tmp_path, {f"{n}.py": f"# {n}\n" + CORRECT for n in "abcd"})
+    result = batches.grade_paths([folder], "layernorm", jobs=2, use_cache=False, start_sandbox=start)
+    assert [s.result.verdict for s in result.submissions] == ["pass"] * 4
+    if batches.sandbox_cores(2) is None:
+        pytest.skip("fewer than two usable cores: the kernel places the sandboxes")
+    assert len(started) == 3 and started[0] != started[1] and started[2] == started[0], started
+
+
+def test_a_pinned_sandbox_runs_its_zygote_judge_warden_and_children_on_its_core():
+    from grader.sandbox import Sandbox, judgeserver, warden
+
+    core = max(os.sched_getaffinity(0))
+    with Sandbox(prewarm=False, cpus=(core,)) as sandbox:
+        sandbox.check()
+        zygote, wanted = sandbox._proc.pid, {judgeserver.NAME.decode(), warden.NAME.decode()}
+        deadline = time.monotonic() + 30
+        while True:  # the judge, the warden and the first idle child come once the zygote serves
+            family = [zygote, *map(int, Path(f"/proc/{zygote}/task/{zygote}/children").read_text().split())]
+            names = {Path(f"/proc/{pid}/comm").read_text().strip() for pid in family}
+            if (wanted <= names and len(family) >= 4) or time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+        assert wanted <= names and len(family) >= 4, names
+        assert all(os.sched_getaffinity(pid) == {core} for pid in family)
 
 
 def test_a_machine_that_cannot_grade_stops_the_batch(tmp_path):

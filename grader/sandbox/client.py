@@ -42,7 +42,8 @@ class Sandbox:
     """sb = Sandbox(device="cpu"); sb.run(job, deadline_s) -> the judge's dict; sb.close()."""
 
     def __init__(self, device: str = "cpu", insecure: bool = False, preload: tuple[str, ...] = (),
-                 prewarm: bool = True, prepare: dict | None = None, huge_pages: bool = False):
+                 prewarm: bool = True, prepare: dict | None = None, huge_pages: bool = False,
+                 cpus: tuple[int, ...] | None = None):
         """preload: modules holding child entries besides grader.grading.runner (a locked-down child
         cannot import anything of dlprep's, so the zygote imports them first). prewarm: each idle
         child warms the runner up while it waits (one job's latency); batch grading, where every
@@ -51,7 +52,9 @@ class Sandbox:
         read once by the zygote rather than by every child (grader.sandbox.zygote.serve). huge_pages:
         the zygote's memory gathered into transparent huge pages before it serves (~0.2 s of CPU
         once, ~2.8 ms less per job: grader.sandbox.zygote.collapse_memory), for a batch with many
-        jobs per sandbox."""
+        jobs per sandbox. cpus: the cores the zygote and every process it starts run on (a batch
+        gives each of its sandboxes a core of its own: grader.grading.batch.sandbox_cores); None:
+        wherever the CLI may run."""
         if device not in ("cpu", "cuda"):
             raise ValueError(f"device must be cpu or cuda, not {device!r}")
         self.device, self.insecure = device, insecure
@@ -74,7 +77,7 @@ class Sandbox:
         os.close(reply_w)
         # The rest through the pipe, not the command line, which every child inherits in memory.
         start = {"device": device, "base": self._base, "preload": list(preload), "prewarm": bool(prewarm),
-                 "prepare": prepare, "huge_pages": bool(huge_pages)}
+                 "prepare": prepare, "huge_pages": bool(huge_pages), "cpus": list(cpus) if cpus else None}
         wire.write_json(self._control, start)
 
     def layers(self) -> dict[str, str]:

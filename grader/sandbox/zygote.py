@@ -52,6 +52,7 @@ def main(argv: list[str]) -> None:
     _follow(os.getppid())
     start = wire.read_json(control)
     device, base = start["device"], start["base"]
+    _pin(start.get("cpus"))
     preload = [*CHILD_PRELOAD, *JUDGE_HELPERS, *start["preload"]]
     child.PREWARM = start.get("prewarm", True) is True
     import numpy  # noqa: F401  (the child's libraries, imported once)
@@ -86,6 +87,18 @@ def _follow(parent: int) -> None:
     _die_with_parent()
     if os.getppid() != parent:
         os._exit(1)
+
+
+def _pin(cpus) -> None:
+    """Run on these cores only, and so do the judge, the warden and every child forked from here.
+    Best effort: a core this process may not use (a cpuset changed since the CLI looked) leaves it
+    where it was."""
+    if not cpus:
+        return
+    try:
+        os.sched_setaffinity(0, [int(c) for c in cpus])
+    except (OSError, ValueError, TypeError):
+        pass
 
 
 def _die_with_parent() -> None:
