@@ -165,8 +165,8 @@ def sandbox_settings(loaded, options: Options, jobs_each: int = 0) -> dict:
 
 def sandbox_cores(workers: int) -> list[tuple[int]] | None:
     """A core of its own for each worker's sandbox (its zygote, judge, warden and children), when
-    there are at least as many usable cores as workers and more than one worker; else None (the
-    kernel places them). On 2 cores, 2 sandboxes left to the scheduler kept a core idle 7-10 % of a
+    there are two or more workers, one per usable core (the default --jobs); else None (the kernel
+    places them: with fewer workers, the cores picked could be two hyperthreads of one core). On 2 cores, 2 sandboxes left to the scheduler kept a core idle 7-10 % of a
     steady batch: a wakeup lands on the busy core while the other one idles until the load is
     balanced, and each process finds caches the other sandbox's processes filled. Pinned, that idle
     was under 1 % and the batch graded 10-20 % more submissions a second (three alternating pairs
@@ -175,9 +175,9 @@ def sandbox_cores(workers: int) -> list[tuple[int]] | None:
         usable = sorted(os.sched_getaffinity(0))
     except (AttributeError, OSError):
         return None
-    if workers < 2 or workers > len(usable):
+    if workers < 2 or workers != len(usable):
         return None
-    return [(core,) for core in usable[:workers]]
+    return [(core,) for core in usable]
 
 
 # Jobs per sandbox from which the collapse pays: ~0.2 s of CPU once against ~2.8 ms less per job
