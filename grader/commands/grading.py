@@ -109,7 +109,7 @@ def grade(
     paths: List[Path] = typer.Argument(..., metavar="PATH...", help="Submission files, or folders of them "
                                        "(a .py file or a folder per student)."),
     task_id: str = typer.Option(..., "--task", help="The task every submission is graded against."),
-    jobs: Optional[int] = typer.Option(None, "--jobs", help="Sandboxes grading at once (default: the usable cores)."),
+    jobs: Optional[int] = typer.Option(None, "--jobs", help="Sandboxes grading at once (default: the usable cores, one sandbox on each)."),
     fmt: str = typer.Option("table", "--format", help="table, json, csv, junit, markdown or html."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write the report to this file instead of stdout."),
     feedback: Optional[Path] = typer.Option(None, "--feedback", help="Also write each student's report as "
