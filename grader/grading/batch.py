@@ -165,12 +165,13 @@ def sandbox_settings(loaded, options: Options, jobs_each: int = 0) -> dict:
 
 def sandbox_cores(workers: int) -> list[tuple[int]] | None:
     """A core of its own for each worker's sandbox (its zygote, judge, warden and children), when
-    there are two or more workers, one per usable core (the default --jobs); else None (the kernel
-    places them: with fewer workers, the cores picked could be two hyperthreads of one core). On 2 cores, 2 sandboxes left to the scheduler kept a core idle 7-10 % of a
-    steady batch: a wakeup lands on the busy core while the other one idles until the load is
-    balanced, and each process finds caches the other sandbox's processes filled. Pinned, that idle
-    was under 1 % and the batch graded 10-20 % more submissions a second (three alternating pairs
-    of 300). A replacement sandbox takes the core of the one it replaces."""
+    there are two or more workers, one per usable core (the default --jobs); else None, and the
+    kernel places them (with fewer workers, the cores picked could be two hyperthreads of one core).
+    On 2 cores, 2 sandboxes left to the scheduler kept a core idle 7-10 % of a steady batch: a
+    wakeup lands on the busy core while the other one idles until the load is balanced, and each
+    process finds caches the other sandbox's processes filled. Pinned, that idle was under 1 % and
+    the batch graded 7-32 % more submissions a second (median 25 %, four alternating pairs of 240).
+    A replacement sandbox takes the core of the one it replaces."""
     try:
         usable = sorted(os.sched_getaffinity(0))
     except (AttributeError, OSError):

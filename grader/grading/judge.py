@@ -173,8 +173,9 @@ def task_of(job: dict) -> JobTask:
     from grader.sandbox import judgeserver
 
     task, task_dir = prepared.resolve(job), job.get("task_dir")  # a batch's: the zygote's (forked after it)
-    if _LAST_TASK and _LAST_TASK[0].task_dir == task_dir and (_LAST_TASK[0].task is task or _LAST_TASK[0].task == task):
-        return _LAST_TASK[0]
+    last = _LAST_TASK[0] if _LAST_TASK else None
+    if last is not None and last.task_dir == task_dir and (last.task is task or last.task == task):
+        return last
     made = JobTask(task, task_dir)
     if judgeserver.SERVING:
         _LAST_TASK[:] = [made]
