@@ -504,6 +504,8 @@ def test_resolving_the_marker_needs_the_same_seed_and_device():
         for other in ({"seed": 2}, {"seed": 1, "device": "cuda"}):
             with pytest.raises(ValueError):
                 prepared.resolve({"task": prepared.MARKER, **other})
+        assert prepared.holds({"task": prepared.MARKER, "seed": 1}) and prepared.holds({"task": dict(task), "seed": 1})
+        assert not prepared.holds({"task": prepared.MARKER, "seed": 2}) and not prepared.holds({"task": {}, "seed": 1})
         assert prepared.matches({"task": dict(task), "seed": 1}, {"task": task, "seed": 1, "device": "cpu"})
         assert not prepared.matches({"task": task, "seed": 2}, {"task": task, "seed": 1, "device": "cpu"})
     finally:

@@ -145,8 +145,8 @@ def prepare(task: dict, seed: int, device: str, record_fd: int) -> None:
     forbidden kernels raise), and a child of a different job drops it all (_prepared_for)."""
     spec = TaskSpec.model_validate(task)
     job = {"seed": seed, "device": device}
-    _PREPARED_JOB[:] = [(task, seed, device, spec, _plan(spec, job))]
-    prepared_task.keep(task, seed, device)  # the jobs then carry its marker (grader.sandbox.prepared)
+    _PREPARED_JOB[:] = [(spec, _plan(spec, job))]
+    prepared_task.keep(task, seed, device)  # which job it serves; the jobs then carry its marker
     if spec.forbidden.ops:
         oprecord.prepare(spec.forbidden.ops, record_fd)
     # The namespaces' snapshot as the zygote sees them: a child reuses each one still the same when
@@ -158,9 +158,8 @@ def _prepared_for(job: dict) -> tuple | None:
     """(spec, plan) as the zygote prepared them, when this job is the one it prepared for; else
     None, with the zygote's kernels released (the job installs its own)."""
     if _PREPARED_JOB:
-        task, seed, device, spec, plan = _PREPARED_JOB.pop()
-        if (seed, device) == (job["seed"], job.get("device", "cpu")) and (
-                prepared_task.is_marked(job) or task == job["task"]):
+        spec, plan = _PREPARED_JOB.pop()
+        if prepared_task.holds(job):
             return spec, plan
         oprecord.release_prepared()
     return None

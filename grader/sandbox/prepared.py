@@ -15,16 +15,29 @@ from __future__ import annotations
 # job["task"] of a job whose task is the zygote's prepared one.
 MARKER = "prepared"
 
-_KEPT: list = []  # [(task, seed, device)] in a zygote told its batch's task, and in its forks
+# [{"task", "seed", "device"}] (Sandbox's `prepare`) in a zygote told its batch's task, and in its forks
+_KEPT: list = []
 
 
 def keep(task: dict, seed: int, device: str) -> None:
     """In the zygote, before its first fork."""
-    _KEPT[:] = [(task, seed, device)]
+    _KEPT[:] = [{"task": task, "seed": seed, "device": device}]
 
 
-def is_marked(job: dict) -> bool:
-    return job.get("task") == MARKER
+def matches(job: dict, prepare: dict) -> bool:
+    """Is this job's task, whole, the one prepared with `prepare` ({"task", "seed", "device"}), for
+    its seed and device? (In the CLI: may it carry MARKER?) job_task() hands out one dict per task
+    and seed, so the identity test is the usual one and the comparison a fallback."""
+    task = job.get("task")
+    return (task is prepare["task"] or task == prepare["task"]) and _same_run(job, prepare)
+
+
+def holds(job: dict) -> bool:
+    """In a fork of a zygote that kept its task: is this job's task the kept one, whole or as
+    MARKER, for the same seed and device?"""
+    if not _KEPT:
+        return False
+    return _same_run(job, _KEPT[0]) if job.get("task") == MARKER else matches(job, _KEPT[0])
 
 
 def resolve(job: dict) -> dict:
@@ -36,16 +49,10 @@ def resolve(job: dict) -> dict:
         return task
     if not _KEPT:
         raise ValueError("the job names the prepared task, but this process has none")
-    kept, seed, device = _KEPT[0]
-    if (seed, device) != (job.get("seed"), job.get("device", "cpu")):
+    if not holds(job):
         raise ValueError("the job names the prepared task with another seed or device")
-    return kept
+    return _KEPT[0]["task"]
 
 
-def matches(job: dict, prepare: dict) -> bool:
-    """In the CLI: may this job carry MARKER to a zygote prepared with `prepare` ({"task", "seed",
-    "device"})? job_task() hands out one dict per task and seed, so the identity test is the usual
-    one and the comparison a fallback."""
-    task = job.get("task")
-    return ((task is prepare["task"] or task == prepare["task"]) and job.get("seed") == prepare["seed"]
-            and job.get("device", "cpu") == prepare["device"])
+def _same_run(job: dict, prepare: dict) -> bool:
+    return job.get("seed") == prepare["seed"] and job.get("device", "cpu") == prepare["device"]

@@ -75,7 +75,8 @@ def main(argv: list[str]) -> None:
     plan = make_plan(device, base)
     plan.layers, facts = probe_layers.probe(plan, secret_file=str(Path(__file__).resolve()))
     lockdown.precompile(plan)
-    prepare = start.get("prepare") if not child.PREWARM else None  # see serve()
+    # Not with a prewarm, which runs the stand-in's ops, forbidden ones among them.
+    prepare = start.get("prepare") if not child.PREWARM else None
     # "prepared": the CLI may send this task as prepared.MARKER (grader.sandbox.prepared)
     wire.write_json(reply, {"layers": plan.layers, "facts": facts, "pid": os.getpid(), "prepared": bool(prepare)})
     child.list_modules()
@@ -239,7 +240,7 @@ def serve(control: int, reply: int, plan: lockdown.Plan, prepare: dict | None = 
     the children's task read once, here (grader.grading.runner.prepare), before the judge and the
     warden are forked (they drop its kernels as they start: judgeserver.release_prepared).
     huge_pages: collapse_memory() next, while no other process shares this one's pages."""
-    if prepare and not child.PREWARM:  # a prewarm runs the stand-in's ops, forbidden ones among them
+    if prepare:  # main() passes none to a prewarming zygote
         runner = importlib.import_module(CHILD_PRELOAD[0])
         runner.prepare(prepare["task"], prepare["seed"], prepare["device"], child.RECORD_FD)
     if huge_pages:
