@@ -103,3 +103,22 @@ def test_a_finished_batch_leaves_no_sandbox_behind(tmp_path, folder):
         assert done.returncode == 0, done.stderr[-2000:]
         assert json.loads(done.stdout)["summary"]["passed"] == 4
         assert not list(scratch.glob("dlprep-sandbox-*"))
+
+
+def test_a_source_nested_past_pythons_limits_is_its_own_syntax_error_not_the_batchs(tmp_path, folder):
+    """`x = 1+1+...+1` with 100000 terms makes ast.parse raise RecursionError, not SyntaxError. It
+    once ended the whole batch as dlprep's internal error (reading a folder submission's classes),
+    and `submit` likewise; in the child it was a crash. Now it is that submission's syntax-error."""
+    deep = CORRECT + "\nX = " + "1+" * 100_000 + "1\n"
+    (folder / "alice").mkdir()
+    (folder / "alice" / "layernorm.py").write_text(deep)  # a folder submission: its classes are read
+    (folder / "deep.py").write_text(deep)
+    done = CliRunner().invoke(app, ["grade", str(folder), "--task", "layernorm", "--format", "json"])
+    assert done.exit_code == 0, done.output
+    found = {s["name"]: (s["verdict"], (s["error"] or {}).get("kind"), (s["error"] or {}).get("message"))
+             for s in json.loads(done.stdout)["submissions"]}
+    too_deep = "Python cannot compile this source: it is nested too deeply (RecursionError)"
+    assert found == {"a.py": ("pass", None, None), "alice": ("error", "syntax-error", too_deep),
+                     "deep.py": ("error", "syntax-error", too_deep)}
+    done = CliRunner().invoke(app, ["submit", str(folder / "deep.py"), "--json", "--no-record"])  # task inferred
+    assert done.exit_code == 1 and json.loads(done.stdout)["error"] == {"kind": "syntax-error", "message": too_deep}

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from grader.grading.forbidden import scan, traced_matches
+from grader.grading.forbidden import autograd_uses, scan, tampering, traced_matches
+from grader.grading.submit import defined_classes
 
 NAMES = ["layer_norm", "LayerNorm", "group_norm", "rms_norm", "RMSNorm", "native_layer_norm"]
 
@@ -45,6 +46,27 @@ def test_own_class_and_other_objects_are_fine():
 
 def test_unparsable_source_has_no_findings():
     assert scan("def f(:\n", NAMES) == []
+
+
+# Past the parser's limits: ast.parse raises RecursionError for the first, MemoryError for the
+# second (Python 3.11), neither a SyntaxError.
+TOO_DEEP = ["x = " + "1+" * 100_000 + "1\n", "x = " + "-" * 100_000 + "1\n"]
+
+
+@pytest.mark.parametrize("deep", TOO_DEEP, ids=["binop", "unary"])
+def test_a_source_nested_past_the_parsers_limits_has_no_findings_and_its_classes_are_read(deep):
+    source = "import torch\nclass LayerNorm(torch.nn.Module):\n    pass\n" + deep
+    assert scan(source, NAMES) == [] and tampering(source) == [] and autograd_uses(source) == []
+    assert defined_classes(source) == {"LayerNorm"}  # read line by line, as for a syntax error
+
+
+def test_a_finding_too_deeply_nested_to_spell_is_still_a_finding():
+    """ast.parse takes an expression a few thousand levels deep; ast.unparse recurses per level."""
+    deep = "(a" + " + a" * 1500 + ")"
+    source = f"import torch\n\ndef f(a):\n    return {deep}.f_back, torch.relu({deep}).layer_norm\n"
+    too_deep = "<attribute nested too deeply to show>"
+    assert [(f.line, f.text) for f in tampering(source)] == [(4, too_deep)]
+    assert [(f.line, f.name, f.text) for f in scan(source, NAMES)] == [(4, "layer_norm", too_deep)]
 
 
 def test_traced_ops_match_by_regex():

@@ -307,3 +307,21 @@ def test_reports_are_deterministic_even_for_a_submissions_own_random_init(sandbo
     source = (Path(__file__).parent / "golden/article-layernorm/submission.py").read_text()
     first, second = (grade_source(source, "a.py", builtin_tasks["layernorm"], sandbox, deadline_s=20) for _ in range(2))
     assert [(c.name, c.max_abs_err) for c in first.checks] == [(c.name, c.max_abs_err) for c in second.checks]
+
+
+@pytest.mark.parametrize("deep, raised", [("1+" * 100_000 + "1", "RecursionError"), ("-" * 100_000 + "1", "MemoryError")],
+                         ids=["binop", "unary"])
+def test_a_source_nested_past_pythons_limits_is_a_syntax_error(deep, raised, sandbox, builtin_tasks):
+    result = grade_source(HEADER + VAR_BIASED + f"\nX = {deep}\n", "deep.py", builtin_tasks["layernorm"], sandbox)
+    assert (result.error.kind, result.error.message) == (
+        "syntax-error", f"Python cannot compile this source: it is nested too deeply ({raised})")
+
+
+def test_tampering_nested_too_deeply_to_spell_is_judged_not_an_internal_error(sandbox, builtin_tasks):
+    """ast.parse takes an expression ~2000 levels deep; ast.unparse, which spells a finding, recurses
+    per level. Such a reach for a frame ended the judgement as dlprep's internal error."""
+    source = HEADER + VAR_BIASED + "\n\ndef peek(a):\n    return (a" + " + a" * 2000 + ").f_back\n"
+    result = grade_source(source, "deep.py", builtin_tasks["layernorm"], sandbox)
+    assert result.error is None and result.verdict == "fail"
+    assert any("<attribute nested too deeply to show> reaches into the grader's own state" in c.message
+               for c in result.checks if not c.passed)

@@ -26,6 +26,12 @@ import re
 from dataclasses import dataclass
 
 
+# What ast.parse and compile raise for a source Python cannot read: a syntax error, a NUL byte
+# (ValueError), and nesting past the parser's limits (`x = 1+1+...+1` with 100000 terms raises
+# RecursionError, 100000 unary minus signs MemoryError). Submitted text: never dlprep's failure.
+UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
+
+
 @dataclass(frozen=True)
 class Finding:
     line: int
@@ -55,7 +61,7 @@ class _Parsed:
 def _parse(source: str) -> _Parsed | None:
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except UNPARSABLE:
         return None
     nodes = tuple(ast.walk(tree))
     return _Parsed(tree, nodes, frozenset(_torch_aliases(nodes)))
@@ -84,9 +90,9 @@ def _scan(source: str, names: tuple[str, ...]) -> tuple[Finding, ...]:
             findings += [Finding(node.lineno, a.name, f"from {node.module} import {a.name}")
                          for a in node.names if a.name in forbidden and id(a) not in skipped]
         elif isinstance(node, ast.Attribute) and node.attr in forbidden and _root(node) in aliases:
-            findings.append(Finding(node.lineno, node.attr, ast.unparse(node)))
+            findings.append(Finding(node.lineno, node.attr, _spelled(node)))
         elif isinstance(node, ast.Call) and _is_getattr_of_torch(node, aliases, forbidden):
-            findings.append(Finding(node.lineno, node.args[1].value, ast.unparse(node)))
+            findings.append(Finding(node.lineno, node.args[1].value, _spelled(node)))
     if forbidden:
         findings += _tampering(parsed)
     return tuple(sorted(set(findings), key=lambda f: (f.line, f.text)))
@@ -155,7 +161,7 @@ def _tampering(parsed: _Parsed, names: set[str] = _TRACE_SWITCHES, torch_only: s
         else:
             hit = False
         if hit:
-            found.append(Finding(node.lineno, TAMPERING, ast.unparse(node)[:70]))
+            found.append(Finding(node.lineno, TAMPERING, _spelled(node, 70)))
     return found
 
 
@@ -191,11 +197,11 @@ def _autograd_uses(source: str) -> tuple[Finding, ...]:
         if id(node) in skipped:
             continue
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "backward":
-            found.append(Finding(node.lineno, "backward", ast.unparse(node.func)[:70]))
+            found.append(Finding(node.lineno, "backward", _spelled(node.func, 70)))
         elif isinstance(node, ast.Import) and any(a.name.split(".")[0] == "functorch" for a in node.names):
-            found.append(Finding(node.lineno, "functorch", ast.unparse(node)[:70]))
+            found.append(Finding(node.lineno, "functorch", _spelled(node, 70)))
         elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "functorch":
-            found.append(Finding(node.lineno, "functorch", ast.unparse(node)[:70]))
+            found.append(Finding(node.lineno, "functorch", _spelled(node, 70)))
     # One finding per spelling: `torch.func.vjp` is also found as `torch.func` on its line.
     texts = {(f.line, f.text) for f in found}
     unique = {(f.line, f.text): f for f in found
@@ -277,6 +283,16 @@ def _is_main_test(test: ast.AST) -> bool:
     sides = (test.left, test.comparators[0])
     return any(isinstance(a, ast.Name) and a.id == "__name__" and isinstance(b, ast.Constant) and b.value == "__main__"
                for a, b in (sides, sides[::-1]))
+
+
+def _spelled(node: ast.AST, limit: int | None = None) -> str:
+    """The node as source text (ast.unparse), cut to `limit` characters. unparse recurses once per
+    level: an expression nested a few hundred levels deep (which ast.parse accepts) is named, not
+    spelled, rather than failing the judgement."""
+    try:
+        return ast.unparse(node)[:limit]
+    except RecursionError:
+        return f"<{type(node).__name__.lower()} nested too deeply to show>"[:limit]
 
 
 def _root(node: ast.AST) -> str | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from grader.bank import tasks as tasks_module
 from grader.bank.taskfiles import module_sources
 from grader.errors import CannotGrade, UsageError
+from grader.grading.forbidden import UNPARSABLE
 from grader.results import ErrorInfo, SubmissionResult
 
 # A submission is one source file; anything bigger is not a hand-written module (and would only
@@ -181,7 +182,7 @@ def defined_classes(source: str) -> set[str]:
     line by line, so a syntax error still finds its task (and is reported as a syntax error)."""
     try:
         tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    except UNPARSABLE:
         return set(re.findall(r"^class\s+([A-Za-z_]\w*)", source, flags=re.MULTILINE))
     return {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
 
