@@ -365,7 +365,10 @@ def _measured(j, probe: Probe, kind: str, comparisons: dict, problems: list) -> 
 def _finite_truth(j, probe: Probe, check: CheckResult) -> bool:
     """A probe whose float64 truth has NaN or inf judges nothing: it fails as the task's own
     fault (`bank validate` refuses a family that can draw one)."""
-    if all(_finite(t) for t in j.truth[probe.name]["expected"].values() if t is not None):
+    finite = j.finite.get(probe.name)
+    if finite is None:  # asked by each check of the probe: its forward, backward, state
+        finite = j.finite[probe.name] = all(_finite(t) for t in j.truth[probe.name]["expected"].values() if t is not None)
+    if finite:
         return True
     families = _t(j, " (families: {names})", names=", ".join(probe.families)) if probe.families else ""
     check.message = _t(j, NONFINITE_TRUTH) + families

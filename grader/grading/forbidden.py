@@ -52,6 +52,13 @@ class _Parsed:
     tree: ast.Module
     nodes: tuple[ast.AST, ...]  # ast.walk's order
     aliases: frozenset[str]  # the local names bound to torch or one of its submodules
+    kinds: dict[type, list]  # the nodes of each type, in ast.walk's order
+    prose: frozenset[int]  # docstrings and other bare string statements (ids of their constants)
+
+    def of(self, kind: type) -> list:
+        """The nodes of one type: a scan whose findings are sorted afterwards reads only the types
+        it tests, not every node (a LayerNorm's tree has ~200, a third of them Load contexts)."""
+        return self.kinds.get(kind, [])
 
 
 # The judge reads each submission several times (the forbidden-ops check, the forbidden-builtin
@@ -63,8 +70,28 @@ def _parse(source: str) -> _Parsed | None:
         tree = ast.parse(source)
     except UNPARSABLE:
         return None
-    nodes = tuple(ast.walk(tree))
-    return _Parsed(tree, nodes, frozenset(_torch_aliases(nodes)))
+    nodes = walk(tree)
+    kinds: dict[type, list] = {}
+    for node in nodes:
+        kinds.setdefault(type(node), []).append(node)
+    prose = frozenset(id(n.value) for n in kinds.get(ast.Expr, ()) if isinstance(n.value, ast.Constant))
+    imports = kinds.get(ast.Import, []) + kinds.get(ast.ImportFrom, [])
+    return _Parsed(tree, tuple(nodes), frozenset(_torch_aliases(imports)), kinds, prose)
+
+
+def walk(node: ast.AST) -> list[ast.AST]:
+    """ast.walk(node) as a list, in its order (breadth first, each node's children in field order),
+    at under half its cost: a batch's judge walks a new submission's tree, and parts of it, every
+    job (~90 µs against ~200 for a LayerNorm's ~190 nodes)."""
+    found = [node]
+    for item in found:  # the list grows while it is read
+        for field in item._fields:
+            value = getattr(item, field, None)
+            if isinstance(value, ast.AST):
+                found.append(value)
+            elif isinstance(value, list):
+                found.extend([v for v in value if isinstance(v, ast.AST)])
+    return found
 
 
 def parsed_tree(source: str) -> ast.Module | None:
@@ -72,6 +99,13 @@ def parsed_tree(source: str) -> ast.Module | None:
     None when it does not parse. grader.pitfalls.static reads the same tree."""
     parsed = _parse(source)
     return None if parsed is None else parsed.tree
+
+
+def parsed_nodes(source: str, kind: type) -> list:
+    """The nodes of one type in the source's tree, in ast.walk's order (shared: never change them);
+    [] when it does not parse."""
+    parsed = _parse(source)
+    return [] if parsed is None else parsed.of(kind)
 
 
 @functools.lru_cache(maxsize=8)
@@ -83,19 +117,19 @@ def _scan(source: str, names: tuple[str, ...]) -> tuple[Finding, ...]:
     aliases = parsed.aliases
     skipped = _main_block_nodes(parsed)
     findings = []
-    for node in parsed.nodes:
-        if id(node) in skipped:
-            continue
-        if isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "torch":
+    for node in parsed.of(ast.ImportFrom):
+        if id(node) not in skipped and (node.module or "").split(".")[0] == "torch":
             findings += [Finding(node.lineno, a.name, f"from {node.module} import {a.name}")
                          for a in node.names if a.name in forbidden and id(a) not in skipped]
-        elif isinstance(node, ast.Attribute) and node.attr in forbidden and _root(node) in aliases:
+    for node in parsed.of(ast.Attribute):
+        if id(node) not in skipped and node.attr in forbidden and _root(node) in aliases:
             findings.append(Finding(node.lineno, node.attr, _spelled(node)))
-        elif isinstance(node, ast.Call) and _is_getattr_of_torch(node, aliases, forbidden):
+    for node in parsed.of(ast.Call):
+        if id(node) not in skipped and _is_getattr_of_torch(node, aliases, forbidden):
             findings.append(Finding(node.lineno, node.args[1].value, _spelled(node)))
     if forbidden:
         findings += _tampering(parsed)
-    return tuple(sorted(set(findings), key=lambda f: (f.line, f.text)))
+    return tuple(sorted(set(findings), key=_order))
 
 
 # What only a submission hiding a call from the op record reaches for: torch's switches for
@@ -129,7 +163,7 @@ def _state_reach(source: str) -> tuple[Finding, ...]:
     parsed = _parse(source)
     if parsed is None:
         return ()
-    return tuple(sorted(set(_tampering(parsed, _STATE_REACH, torch_only={"library"})), key=lambda f: (f.line, f.text)))
+    return tuple(sorted(set(_tampering(parsed, _STATE_REACH, torch_only={"library"})), key=_order))
 
 
 def _tampering(parsed: _Parsed, names: set[str] = _TRACE_SWITCHES, torch_only: set[str] = frozenset({"library"})) -> list[Finding]:
@@ -138,31 +172,23 @@ def _tampering(parsed: _Parsed, names: set[str] = _TRACE_SWITCHES, torch_only: s
     `names` as an attribute, a name, an import or a string; those in `torch_only` only where they
     hang off torch (`torch.library`, not `self.library`), and any `_dispatch_*` attribute of torch.
     Docstrings and other bare string statements are prose, not access."""
-    prose = {id(n.value) for n in parsed.nodes if isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant)}
-    aliases = parsed.aliases
+    prose, aliases = parsed.prose, parsed.aliases
     plain = names - torch_only
-    found = []
-    for node in parsed.nodes:
-        if isinstance(node, ast.Import):
-            hit = any(_GRADER_MODULE.match(a.name) or _module_hit(a.name, names) for a in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            module = node.module or ""
-            hit = bool(_GRADER_MODULE.match(module)) or _module_hit(module, names) or (
-                any(a.name in plain for a in node.names)
-                or (module.split(".")[0] == "torch" and any(a.name in names for a in node.names)))
-        elif isinstance(node, ast.Attribute):
-            hit = node.attr in plain or ((node.attr in torch_only or node.attr.startswith("_dispatch_"))
-                                         and _root(node) in aliases)
-        elif isinstance(node, ast.Name):
-            hit = node.id in plain and node.id not in ("gc",)  # a variable named gc is not the module
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in prose:
-            hit = (bool(_GRADER_MODULE.match(node.value)) or node.value in plain
-                   or _module_hit(node.value, names) or node.value.startswith("_dispatch_"))
-        else:
-            hit = False
-        if hit:
-            found.append(Finding(node.lineno, TAMPERING, _spelled(node, 70)))
-    return found
+    hits = [node for node in parsed.of(ast.Import)
+            if any(_GRADER_MODULE.match(a.name) or _module_hit(a.name, names) for a in node.names)]
+    for node in parsed.of(ast.ImportFrom):
+        module = node.module or ""
+        if (_GRADER_MODULE.match(module) or _module_hit(module, names) or any(a.name in plain for a in node.names)
+                or (module.split(".")[0] == "torch" and any(a.name in names for a in node.names))):
+            hits.append(node)
+    hits += [node for node in parsed.of(ast.Attribute) if node.attr in plain or (
+        (node.attr in torch_only or node.attr.startswith("_dispatch_")) and _root(node) in aliases)]
+    # A variable named gc is not the module.
+    hits += [node for node in parsed.of(ast.Name) if node.id in plain and node.id != "gc"]
+    hits += [node for node in parsed.of(ast.Constant) if isinstance(node.value, str) and id(node) not in prose and (
+        _GRADER_MODULE.match(node.value) or node.value in plain or _module_hit(node.value, names)
+        or node.value.startswith("_dispatch_"))]
+    return [Finding(node.lineno, TAMPERING, _spelled(node, 70)) for node in hits]
 
 
 def _module_hit(module: str, names: set[str]) -> bool:
@@ -236,15 +262,15 @@ def _main_block_nodes(parsed: _Parsed) -> frozenset[int]:
     `from torch.nn import LayerNorm` it alone uses). None when the source assigns `__name__`.
     Forward's real calls are the op record's to judge, whatever this exempts."""
     tree = parsed.tree
-    if any(isinstance(n, ast.Name) and n.id == "__name__" and not isinstance(n.ctx, ast.Load) for n in parsed.nodes):
+    if any(n.id == "__name__" and not isinstance(n.ctx, ast.Load) for n in parsed.of(ast.Name)):
         return frozenset()
     exempt = {id(inner) for node in tree.body if isinstance(node, ast.If) and _is_main_test(node.test)
-              for stmt in node.body for inner in ast.walk(stmt)}
+              for stmt in node.body for inner in walk(stmt)}
     if not exempt:
         return frozenset()
     uses: dict[str, list[ast.Name]] = {}
-    for node in parsed.nodes:
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+    for node in parsed.of(ast.Name):
+        if isinstance(node.ctx, ast.Load):
             uses.setdefault(node.id, []).append(node)
     bindings = _top_level_bindings(tree)
     changed = True
@@ -253,10 +279,10 @@ def _main_block_nodes(parsed: _Parsed) -> frozenset[int]:
         for name, (owner, nodes) in bindings.items():
             if id(nodes[0]) in exempt:
                 continue
-            own = {id(n) for n in ast.walk(owner)} if not isinstance(owner, (ast.Import, ast.ImportFrom)) else set()
+            own = {id(n) for n in walk(owner)} if not isinstance(owner, (ast.Import, ast.ImportFrom)) else set()
             found = [u for u in uses.get(name, []) if id(u) not in own]
             if found and all(id(u) in exempt for u in found):
-                exempt |= {id(n) for node in nodes for n in ast.walk(node)}
+                exempt |= {id(n) for node in nodes for n in walk(node)}
                 changed = True
     return frozenset(exempt)
 
@@ -283,6 +309,12 @@ def _is_main_test(test: ast.AST) -> bool:
     sides = (test.left, test.comparators[0])
     return any(isinstance(a, ast.Name) and a.id == "__name__" and isinstance(b, ast.Constant) and b.value == "__main__"
                for a, b in (sides, sides[::-1]))
+
+
+def _order(finding: Finding) -> tuple:
+    """Source order, then the text and name: a total order, so findings made in a set (whose order
+    follows string hashes, seeded afresh in each process) come out the same in every judge."""
+    return finding.line, finding.text, finding.name
 
 
 def _spelled(node: ast.AST, limit: int | None = None) -> str:

@@ -220,6 +220,8 @@ class Judgement:
         # probe name -> {"forward"/"backward"/"state": within tolerance}, as the checks measured it
         # (grader.grading.checks._measured), handed to the detectors with the evidence.
         self.verdicts: dict[str, dict[str, bool]] = {}
+        # probe name -> is every value of its truth finite (grader.grading.checks._finite_truth)
+        self.finite: dict[str, bool] = {}
         self.seed = int(job["seed"])
         # Forbidden ops the child called, as recorded by the dispatcher at the moment of the call.
         self.ops = oprecord.decode(records, spec.forbidden.ops)
