@@ -58,6 +58,19 @@ def test_a_symlink_is_reported_not_followed(tmp_path):
     assert "no .py file" in found["folder"].problem
 
 
+def test_a_pipe_or_device_named_py_is_reported_never_opened(tmp_path):
+    """Opening a FIFO waits for a writer (the batch hung); a device never ends. Each is that
+    submission's bad-file, whether in the class folder or named on the command line."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    os.mkfifo(subs / "fifo.py")
+    (subs / "ok.py").write_text(CORRECT)
+    found = {f.name: f for f in discover([subs, subs / "fifo.py"], "LayerNorm")}
+    assert found["ok.py"].problem == "" and set(found) == {"fifo.py", "ok.py", "fifo.py (2)"}
+    for name in ("fifo.py", "fifo.py (2)"):
+        assert found[name].problem == "fifo.py is not a regular file (a pipe, socket or device); submit the .py file itself"
+
+
 def test_a_huge_folder_is_a_bad_file_not_a_long_walk(tmp_path):
     big = tmp_path / "subs" / "venv-student"
     big.mkdir(parents=True)

@@ -2,6 +2,7 @@
 fail with the check that shows it, and a file is refused or its task inferred before any grading."""
 from __future__ import annotations
 
+import os
 import re
 import textwrap
 
@@ -258,6 +259,24 @@ def test_bad_file_is_refused_before_any_sandbox_work(tmp_path, content, why):
     result = grade_file(path, "layernorm", sandbox=object())  # a sandbox that cannot run anything
     assert result.verdict == "error" and result.error.kind == "bad-file" and why in result.error.message
     assert read_submission(path)[1]
+
+
+def test_a_pipe_or_device_is_a_bad_file_and_nothing_to_watch(tmp_path):
+    """Never opened: a FIFO's open waits for a writer, /dev/zero never ends. It was reported as
+    "no such file" (and --watch of one would have waited for ever)."""
+    from grader.grading.watch import watch
+
+    fifo = tmp_path / "sub.py"
+    os.mkfifo(fifo)
+    device = tmp_path / "zero.py"
+    device.symlink_to("/dev/zero")
+    for path in (fifo, device):
+        why = f"{path.name} is not a regular file (a pipe, socket or device); submit the .py file itself"
+        assert read_submission(path) == ("", why)
+        result = grade_file(path, "layernorm", sandbox=object())  # a sandbox that cannot run anything
+        assert (result.verdict, result.error.kind, result.error.message) == ("error", "bad-file", why)
+        with pytest.raises(UsageError, match="not a regular file"):
+            watch(path, lambda result, since: 0, task_id="layernorm", sandbox=object())
 
 
 def test_a_byte_order_mark_is_not_part_of_the_source(tmp_path):

@@ -60,13 +60,14 @@ def _is_submission(child: Path) -> bool:
         return False
     if child.is_symlink():  # reported, not followed: it may point at anything on this machine
         return child.suffix == ".py" or child.is_dir()
-    return child.is_dir() or (child.is_file() and child.suffix == ".py")
+    # A .py that is a pipe or a device is reported too (read_submission refuses it unopened).
+    return child.is_dir() or child.suffix == ".py"
 
 
 def _one(child: Path, class_name: str) -> Found:
     if child.is_symlink():
         return Found(child.name, None, f"{child.name} is a symbolic link; submit the file itself")
-    if child.is_file():
+    if not child.is_dir():  # a file, or a pipe or device that _read reports unopened
         return _read(Found(child.name, child))
     matches, searched = _matching_files(child, class_name)
     if searched > MAX_FOLDER_ENTRIES:

@@ -136,8 +136,12 @@ def start_sandbox(device: str, insecure: bool, preload: tuple[str, ...] = ()):
 
 def read_submission(path: Path) -> tuple[str, str]:
     """The source text, or "" and why the file cannot be graded. A missing path is a usage error."""
-    if not path.is_file():
-        raise UsageError(f"{path} is a directory; submit one .py file" if path.is_dir() else f"no such file: {path}")
+    if path.is_dir():
+        raise UsageError(f"{path} is a directory; submit one .py file")
+    if not path.exists():
+        raise UsageError(f"no such file: {path}")
+    if not path.is_file():  # never opened: a FIFO's open would wait for a writer, a device never ends
+        return "", f"{path.name} is not a regular file (a pipe, socket or device); submit the .py file itself"
     size = path.stat().st_size
     if size > MAX_SOURCE_BYTES:
         return "", f"{path.name} is {size} bytes; a submission may be at most {MAX_SOURCE_BYTES} bytes"

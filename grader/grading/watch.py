@@ -75,8 +75,8 @@ def watch(path: Path | str, report, *, task_id=None, device="cpu", insecure=Fals
     its classes yet) is passed to `warn` and watching goes on. Ctrl-C ends it with the last grade's
     exit code."""
     path = Path(path)
-    if not path.is_file():
-        submitting.read_submission(path)  # the usage error a missing file or a directory gets (exit 2)
+    if not path.is_file():  # the usage error (exit 2) of a missing file or a directory, else of a pipe or device
+        raise UsageError(submitting.read_submission(path)[1])
     code, previous, graded = 0, None, None
     saves = Saves(path)  # before the first grade: a save made while it runs is not missed
     try:
