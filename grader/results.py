@@ -6,7 +6,8 @@ Every output format (table, JSON, Gradescope, exercism) is a function of Submiss
 Much of a result's text comes from the submission (its output, exception messages, parameter
 names), so it may hold terminal escapes or bidi overrides. `visible` (for everything a human reads:
 the table, and later markdown, JUnit, CSV, HTML) and `json_safe` (for JSON) are the one place that
-makes such text harmless; every renderer goes through them.
+makes such text harmless; every renderer goes through them. `encodable` comes first: a result read
+back (from the judge or the cache) and a file name hold only text that encodes as UTF-8.
 """
 from __future__ import annotations
 
@@ -25,6 +26,33 @@ _FORMAT = ("\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-
            "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f")
 _UNSAFE = re.compile(f"[{_CONTROLS}{_FORMAT}]")
 _JSON_UNSAFE = re.compile(f"[\x7f-\x9f{_FORMAT}]")  # json.dumps escapes C0 itself
+
+
+# Code points no UTF-8 text may hold: a file name's undecodable byte (os.fsdecode's surrogate
+# escape, U+DC80-U+DCFF) and any lone surrogate an exception message built with chr().
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def encodable(text: str) -> str:
+    """Text that encodes as UTF-8, as every report, the results cache and the terminal need: a file
+    name's undecodable byte written as \\xNN (`bad\\xffname.py`), any other surrogate as \\uXXXX. One
+    student's Windows-encoded file name, or a message holding chr(0xD800), ended a whole batch as
+    dlprep's internal error when the first report or cache entry was written."""
+    if not isinstance(text, str) or not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub(lambda m: f"\\x{ord(m.group()) - 0xdc00:02x}" if "\udc80" <= m.group() <= "\udcff"
+                          else f"\\u{ord(m.group()):04x}", text)
+
+
+def _encodable_all(value):
+    """Every string in a JSON-shaped value (dict keys too) made encodable."""
+    if isinstance(value, str):
+        return encodable(value)
+    if isinstance(value, list):
+        return [_encodable_all(v) for v in value]
+    if isinstance(value, dict):
+        return {_encodable_all(k): _encodable_all(v) for k, v in value.items()}
+    return value
 
 
 def _escape(match: re.Match) -> str:
@@ -176,7 +204,9 @@ class SubmissionResult:
 
     @classmethod
     def from_dict(cls, data: dict) -> "SubmissionResult":
-        data = dict(data)
+        """From the judge's answer or a cache entry: every string made encodable (the submission's
+        exception messages and names reach them)."""
+        data = _encodable_all(dict(data))
         checks = []
         for c in data.pop("checks", []):
             c = dict(c)

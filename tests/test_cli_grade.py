@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from grader.errors import CannotGrade
+from grader.grading.reports import md
 from tests import batch_class
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,3 +124,36 @@ def test_a_source_nested_past_pythons_limits_is_its_own_syntax_error_not_the_bat
                      "deep.py": ("error", "syntax-error", too_deep)}
     done = CliRunner().invoke(app, ["submit", str(folder / "deep.py"), "--json", "--no-record"])  # task inferred
     assert done.exit_code == 1 and json.loads(done.stdout)["error"] == {"kind": "syntax-error", "message": too_deep}
+
+
+def test_a_foreign_encoded_file_name_and_a_lone_surrogate_are_shown_not_fatal(tmp_path, folder):
+    """A file or folder name in a foreign encoding (a Windows zip unpacked here: os.fsdecode keeps its
+    bytes as surrogates) and an exception message holding chr(0xD800) cannot be encoded as UTF-8:
+    the first cache entry or report written ended the whole batch as dlprep's internal error. Now
+    the byte shows as \\xNN and the surrogate as \\uXXXX, in every format and the feedback files."""
+    raw = os.fsencode(folder)
+    with open(raw + b"/bad\xffname.py", "w") as f:
+        f.write(CORRECT)
+    os.mkdir(raw + b"/stu\xfedent")
+    with open(raw + b"/stu\xfedent/layernorm.py", "w") as f:
+        f.write(CORRECT)
+    (folder / "raises.py").write_text(CORRECT.replace("def forward(self, x):", "def forward(self, x):\n"
+                                                      "        raise ValueError('bad ' + chr(0xD800))", 1))
+    env = os.environ | {"DLPREP_HOME": str(tmp_path / "home")}
+    reports = {}
+    for fmt in ("json", "csv", "junit", "markdown", "html", "table"):  # the first grades, the others read the cache
+        out = tmp_path / f"report.{fmt}"
+        done = subprocess.run([sys.executable, str(ROOT / "cli.py"), "grade", str(folder), "--task", "layernorm",
+                               "--format", fmt, "--out", str(out), "--feedback", str(tmp_path / "fb")],
+                              env=env, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, (fmt, done.stderr[-2000:])
+        reports[fmt] = out.read_text(encoding="utf-8")
+    doc = json.loads(reports["json"])
+    assert [s["name"] for s in doc["submissions"]] == ["a.py", "bad\\xffname.py", "raises.py", "stu\\xfedent"]
+    assert [s["verdict"] for s in doc["submissions"]] == ["pass", "pass", "fail", "pass"]
+    raised = [c["message"] for c in doc["submissions"][2]["checks"] if not c["passed"]]
+    assert raised and all("ValueError: bad \\ud800" in m for m in raised)
+    for fmt in ("csv", "junit", "markdown", "html", "table"):
+        shown = md if fmt == "markdown" else str  # Markdown escapes the backslash, which then renders as one
+        assert shown("bad\\xffname.py") in reports[fmt] and shown("stu\\xfedent") in reports[fmt], fmt
+    assert sorted(p.name for p in (tmp_path / "fb").iterdir()) == ["a.md", "bad_xffname.md", "raises.md", "stu_xfedent.md"]

@@ -3,6 +3,7 @@ of one SubmissionResult; strict JSON even when an error was NaN."""
 from __future__ import annotations
 
 import json
+import os
 
 from grader.grading import formats
 from grader.results import CheckResult, ErrorInfo, Mismatch, PitfallResult, SubmissionResult
@@ -121,3 +122,18 @@ def test_to_dict_is_asdict_and_round_trips():
         assert json.dumps(r.to_dict()) == json.dumps(asdict(r))
         assert SubmissionResult.from_dict(r.to_dict()) == r
     assert "checks" not in result().to_dict(checks=False)
+
+
+def test_a_result_read_back_holds_only_encodable_text():
+    """What the judge sends (or the cache holds) may carry a lone surrogate from the submission
+    (raise ValueError(chr(0xD800))) or a file name's undecodable byte: from_dict writes them out as
+    escapes, so every writer can encode the result; valid text, emoji and CJK included, is kept."""
+    doc = result(file=os.fsdecode(b"ln\xff.py"), output="ok \U0001F600 中文 " + chr(0xDFFF)).to_dict()
+    doc["checks"][0]["message"] = "ValueError: " + chr(0xD800)
+    doc["pitfalls"][0]["evidence"] = "line 3: " + chr(0xDBFF) + chr(0xDC00)  # a pair never joined: two escapes
+    back = SubmissionResult.from_dict(doc)
+    assert back.file == "ln\\xff.py" and back.output == "ok \U0001F600 中文 \\udfff"
+    assert back.checks[0].message == "ValueError: \\ud800" and back.pitfalls[0].evidence == "line 3: \\udbff\\udc00"
+    json.dumps(back.to_dict(), ensure_ascii=False).encode("utf-8")  # would raise before
+    plain = result().to_dict()  # nothing else changes (NaN != NaN: compared as JSON)
+    assert json.dumps(SubmissionResult.from_dict(plain).to_dict()) == json.dumps(plain)

@@ -26,7 +26,7 @@ from grader.grading import htmlreport, reports
 from grader.grading import truth as batch_truth
 from grader.grading.discover import Found, discover
 from grader.grading.submit import FUNCTION_TASK_PRELOAD, bad_file, grade_source, job_task, task_catalog
-from grader.results import BatchResult, ErrorInfo, NamedResult, SubmissionResult
+from grader.results import BatchResult, ErrorInfo, NamedResult, SubmissionResult, encodable
 
 FORMATS = ("table", "json", "csv", "junit", "markdown", "html")
 # How often the main thread wakes while it waits for results, so Ctrl-C is handled at once.
@@ -92,7 +92,7 @@ def grade_paths(
         if f.problem:
             results[i] = bad_file(f.path or Path(f.name), loaded.spec.id, f.problem)
         elif use_cache:
-            keys[i] = results_cache.key(digest, f.source.encode("utf-8"), f.path.name,
+            keys[i] = results_cache.key(digest, f.source.encode("utf-8"), encodable(f.path.name),
                                         lang=options.lang, device=options.device, seed=seed)
             results[i] = cache.get(keys[i])
     finished = sum(r is not None for r in results)
@@ -112,7 +112,7 @@ def grade_paths(
             # A sandbox's judge process keeps the truth once it has judged a submission: later jobs
             # there carry none (the truth of a 512-wide residual block is ~10 MB of base64).
             truth = None if sandbox in judged else shared
-            result = grade_source(f.source, f.path.name, loaded, sandbox, seed=seed, deadline_s=options.deadline_s,
+            result = grade_source(f.source, encodable(f.path.name), loaded, sandbox, seed=seed, deadline_s=options.deadline_s,
                                   device=options.device, lang=options.lang, truth=truth)
             if result.error is None:  # judged, so its judge holds the truth now
                 judged.add(sandbox)
@@ -198,8 +198,8 @@ def _new_sandbox(settings: dict):
 
 def internal_error(found: Found, task_id: str, exc: Exception) -> SubmissionResult:
     return SubmissionResult(
-        task=task_id, file=found.path.name if found.path else found.name, verdict="error", score=0.0,
-        max_score=0.0, error=ErrorInfo("internal-error", f"dlprep could not grade this submission ({exc})"),
+        task=task_id, file=encodable(found.path.name) if found.path else found.name, verdict="error", score=0.0,
+        max_score=0.0, error=ErrorInfo("internal-error", encodable(f"dlprep could not grade this submission ({exc})")),
     )
 
 

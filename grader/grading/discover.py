@@ -13,6 +13,7 @@ from pathlib import Path
 
 from grader.errors import UsageError
 from grader.grading.submit import MAX_SOURCE_BYTES, defined_classes, read_submission
+from grader.results import encodable
 
 # A student's folder is a few files; one holding a virtualenv or a dataset is searched this far.
 MAX_FOLDER_ENTRIES = 5000
@@ -41,7 +42,7 @@ def discover(paths: list[Path], class_name: str) -> list[Found]:
             found += [_one(child, class_name) for child in sorted(path.iterdir(), key=lambda p: p.name)
                       if _is_submission(child)]
         else:
-            found.append(_read(Found(path.name, path)))
+            found.append(_read(Found(encodable(path.name), path)))
     if not found:
         where = ", ".join(str(p) for p in paths)
         raise UsageError(f"no submissions in {where} (a .py file, or a folder holding one, per student)")
@@ -65,21 +66,22 @@ def _is_submission(child: Path) -> bool:
 
 
 def _one(child: Path, class_name: str) -> Found:
+    name = encodable(child.name)  # a name in a foreign encoding keeps its bytes as \xNN
     if child.is_symlink():
-        return Found(child.name, None, f"{child.name} is a symbolic link; submit the file itself")
+        return Found(name, None, f"{name} is a symbolic link; submit the file itself")
     if not child.is_dir():  # a file, or a pipe or device that _read reports unopened
-        return _read(Found(child.name, child))
+        return _read(Found(name, child))
     matches, searched = _matching_files(child, class_name)
     if searched > MAX_FOLDER_ENTRIES:
-        return Found(child.name, None, f"the folder {child.name} holds over {MAX_FOLDER_ENTRIES} entries; "
-                                       f"submit the file that defines {class_name}")
+        return Found(name, None, f"the folder {name} holds over {MAX_FOLDER_ENTRIES} entries; "
+                                 f"submit the file that defines {class_name}")
     if len(matches) == 1:
-        return _read(Found(child.name, matches[0]))
+        return _read(Found(name, matches[0]))
     if not matches:
-        return Found(child.name, None, f"no .py file in the folder {child.name} defines class {class_name}")
-    listed = ", ".join(str(m.relative_to(child)) for m in matches[:5]) + (", ..." if len(matches) > 5 else "")
-    return Found(child.name, None, f"several .py files in the folder {child.name} define class "
-                                   f"{class_name} ({listed}); keep one")
+        return Found(name, None, f"no .py file in the folder {name} defines class {class_name}")
+    listed = ", ".join(encodable(str(m.relative_to(child))) for m in matches[:5]) + (", ..." if len(matches) > 5 else "")
+    return Found(name, None, f"several .py files in the folder {name} define class "
+                             f"{class_name} ({listed}); keep one")
 
 
 def _matching_files(folder: Path, class_name: str) -> tuple[list[Path], int]:

@@ -17,7 +17,7 @@ from grader.bank import tasks as tasks_module
 from grader.bank.taskfiles import module_sources
 from grader.errors import CannotGrade, UsageError
 from grader.grading.forbidden import UNPARSABLE
-from grader.results import ErrorInfo, SubmissionResult
+from grader.results import ErrorInfo, SubmissionResult, encodable
 
 # A submission is one source file; anything bigger is not a hand-written module (and would only
 # slow the child and the AST scan down).
@@ -49,7 +49,7 @@ def grade_file(
         sandbox = start_sandbox(device, insecure)
     try:
         loaded = find_task(source, task_id, bank_paths)
-        return grade_source(source, path.name, loaded, sandbox, seed=seed, deadline_s=deadline_s, device=device,
+        return grade_source(source, encodable(path.name), loaded, sandbox, seed=seed, deadline_s=deadline_s, device=device,
                             lang=lang)
     finally:
         if own:
@@ -141,26 +141,26 @@ def read_submission(path: Path) -> tuple[str, str]:
     if not path.exists():
         raise UsageError(f"no such file: {path}")
     if not path.is_file():  # never opened: a FIFO's open would wait for a writer, a device never ends
-        return "", f"{path.name} is not a regular file (a pipe, socket or device); submit the .py file itself"
+        return "", f"{encodable(path.name)} is not a regular file (a pipe, socket or device); submit the .py file itself"
     size = path.stat().st_size
     if size > MAX_SOURCE_BYTES:
-        return "", f"{path.name} is {size} bytes; a submission may be at most {MAX_SOURCE_BYTES} bytes"
+        return "", f"{encodable(path.name)} is {size} bytes; a submission may be at most {MAX_SOURCE_BYTES} bytes"
     return decode_submission(path, path.read_bytes())
 
 
 def decode_submission(path: Path, data: bytes) -> tuple[str, str]:
     """The source text of a file's bytes, or "" and why it cannot be graded."""
     if len(data) > MAX_SOURCE_BYTES:  # --watch reads one byte past the limit, not the whole file
-        return "", f"{path.name} is over {MAX_SOURCE_BYTES} bytes; a submission may be at most {MAX_SOURCE_BYTES} bytes"
+        return "", f"{encodable(path.name)} is over {MAX_SOURCE_BYTES} bytes; a submission may be at most {MAX_SOURCE_BYTES} bytes"
     try:
         return data.decode("utf-8-sig"), ""  # an editor's BOM is not part of the source
     except UnicodeDecodeError as exc:
-        return "", f"{path.name} is not UTF-8 text (byte {exc.start})"
+        return "", f"{encodable(path.name)} is not UTF-8 text (byte {exc.start})"
 
 
 def bad_file(path: Path, task_id: str, message: str) -> SubmissionResult:
     return SubmissionResult(
-        task=task_id, file=path.name, verdict="error", score=0.0, max_score=0.0,
+        task=task_id, file=encodable(path.name), verdict="error", score=0.0, max_score=0.0,
         error=ErrorInfo("bad-file", message),
     )
 

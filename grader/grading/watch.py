@@ -16,7 +16,7 @@ from pathlib import Path
 
 from grader.errors import UsageError
 from grader.grading import submit as submitting
-from grader.results import SubmissionResult
+from grader.results import SubmissionResult, encodable
 
 # How long watchfiles waits for more events after one before it hands the burst over: a save is
 # several events (truncate, writes, rename) within a millisecond or two. The default 50 ms made a
@@ -121,7 +121,7 @@ def _grade(path: Path, data: bytes, task_id, bank_paths, sandbox, device: str, l
     if problem:
         return submitting.bad_file(path, task_id or "", problem)
     loaded = submitting.find_task(source, task_id, bank_paths)
-    return submitting.grade_source(source, path.name, loaded, sandbox, device=device, lang=lang)
+    return submitting.grade_source(source, encodable(path.name), loaded, sandbox, device=device, lang=lang)
 
 
 def flips(before: SubmissionResult | None, after: SubmissionResult) -> tuple[list[str], list[str]]:
