@@ -204,3 +204,30 @@ def test_interactive_quiz_asks_the_learner_to_rate_an_unsure_answer():
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
+
+
+@pytest.mark.parametrize("decoding", ["", "utf-8:strict"], ids=["locale-default", "strict"])
+def test_bytes_typed_that_are_not_utf8_are_read_not_fatal(decoding):
+    """A terminal set to Latin-1 sends é as the byte 0xE9. Python decodes stdin strictly under most
+    locales (the quiz died of UnicodeDecodeError) and with surrogate escapes under C and POSIX (the
+    answer then could not be stored: UnicodeEncodeError). Now such a byte reads as U+FFFD."""
+    from grader.practice.store import Store
+
+    env = dict(os.environ, TERM="xterm-256color", COLUMNS="120", LINES="40", PYTHONIOENCODING=decoding)
+    child = pexpect.spawn(sys.executable, [str(ROOT / "cli.py"), "quiz", "--seed", "5", "--bank", str(FIXTURES),
+                                           "--topic", "fx-residual"], env=env, timeout=30, dimensions=(40, 120))
+    child.expect(rb"1/2 \xc2\xb7 t-short")
+    child.expect(rb"\): ")
+    child.send(b"the identity path \xe9 carries gradients\r")
+    child.expect(b"Key points")
+    child.expect(rb"Enter = \w+ \xc2\xb7 a again")
+    child.sendline(b"h")
+    child.expect(rb"2/2 \xc2\xb7 t-tf")
+    child.expect(rb"\): ")
+    child.sendline(b"t")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0 and b"internal error" not in child.before
+    with Store.open() as store:
+        assert [(r.question_id, r.answer) for r in store.answers()] == [
+            ("t-short", "the identity path \ufffd carries gradients"), ("t-tf", True)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import re
+import sys
 import time
 from typing import Any
 
@@ -242,6 +243,7 @@ def play(session: QuizSession, *, shuffle_seed: int | None = None, shuffle: bool
     graded, then settled with the learner's rating: asked after every free-text answer, and after
     every answer when `ask_rating` (the review)."""
     out = console()
+    _readable_input()
     rng = random.Random(shuffle_seed) if shuffle else None
     lang = session.lang
     try:
@@ -267,6 +269,18 @@ def play(session: QuizSession, *, shuffle_seed: int | None = None, shuffle: bool
     summary = session.summary()
     out.print(summary_table(summary, lang))
     return summary
+
+
+def _readable_input() -> None:
+    """Bytes typed that are not UTF-8 (a terminal set to Latin-1, a pasted binary) read as U+FFFD.
+    Python decodes stdin strictly under most locales (the quiz died of UnicodeDecodeError) and with
+    surrogate escapes under C and POSIX (the answer then failed to encode into the store)."""
+    reconfigure = getattr(sys.stdin, "reconfigure", None)
+    if reconfigure is not None:
+        try:
+            reconfigure(errors="replace")
+        except (ValueError, OSError):  # a stream that cannot change: its own decoding stands
+            pass
 
 
 def _ask(out: Console, session: QuizSession, question: Any, order: list[int]) -> AnswerResult:
