@@ -1,6 +1,11 @@
 """YAML loading with line numbers, and pydantic errors mapped back onto those lines."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from pydantic import ValidationError
 
@@ -78,3 +83,26 @@ questions:
         "f.yaml:4: id=q1: difficulty: must be one of easy, medium, hard",
         "f.yaml:9: id=q1: unknown field 'explanaton'",
     ]
+
+
+DEEP = {"flow-sequences": "questions: " + "[" * 40_000 + "]" * 40_000 + "\n",
+        "flow-mappings": "questions: " + "{a: " * 40_000 + "1" + "}" * 40_000 + "\n",
+        "compact-sequences": "questions:\n  - " + "- " * 40_000 + "x\n",
+        "unclosed": "questions: " + "[" * 40_000 + "\n"}
+
+
+@pytest.mark.parametrize("text", DEEP.values(), ids=DEEP.keys())
+def test_nesting_past_the_limit_is_a_problem_not_a_crash(tmp_path, text):
+    """libyaml's composer recurses in C: 40 000 levels overflowed the stack and killed the process
+    (a segfault: no message, no report), as `bank validate` and as an answers file. Run as a real
+    process, so a crash fails the test instead of ending the suite."""
+    bank = tmp_path / "deep.yaml"
+    bank.write_text(text, encoding="utf-8")
+    cli = str(Path(__file__).resolve().parent.parent / "cli.py")
+    for args in (["bank", "validate", str(bank)], ["quiz", "--answers", str(bank), "--json"]):
+        done = subprocess.run([sys.executable, cli, *args], capture_output=True, text=True, timeout=120,
+                              env={**os.environ, "DLPREP_HOME": str(tmp_path / "home")})
+        assert done.returncode in (1, 2), (args, done.returncode, done.stderr[-500:])
+        assert "nested more than 64 levels deep" in done.stdout + done.stderr, (args, done.stdout, done.stderr)
+    with pytest.raises(yamlsrc.SourceError, match="nested more than 64 levels deep"):
+        yamlsrc.parse(text)

@@ -80,6 +80,9 @@ def parse(text: str, path: Path | str = "<string>") -> Source:
     """Safe-load YAML text (see `read`)."""
     loader = _Loader(text)
     try:
+        too_deep = _nested_past_limit(text)
+        if too_deep:
+            raise SourceError([problem(path, too_deep, f"nested more than {MAX_DEPTH} levels deep")])
         node = loader.get_single_node()
         data = loader.construct_document(node) if node is not None else None
     except yaml.MarkedYAMLError as exc:
@@ -123,6 +126,29 @@ def _syntax_problem(path: Path | str, exc: yaml.MarkedYAMLError) -> str:
 # ("billion laughs": aliases of aliases expand exponentially) before validation walks them.
 MAX_DEPTH = 64
 MAX_NODES = 200_000
+# libyaml's composer (CSafeLoader) recurses in C, past Python's recursion limit: 30 000 nested `[`
+# (30 KB of text) overflowed the stack and killed the process (a segfault); 10 000 did not. Each
+# level takes a `[`, `{`, `-` or `?`, or else one more column of indentation than the last, so a
+# text with fewer of those characters and under SAFE_LENGTH cannot come near (the shipped banks
+# hold at most ~2900); past either bound, libyaml's parser (which keeps its own stack) counts the
+# depth first.
+SAFE_INDICATORS = 3000
+SAFE_LENGTH = 8_000_000
+
+
+def _nested_past_limit(text: str) -> int:
+    """The line where the text nests past MAX_DEPTH, or 0."""
+    if sum(map(text.count, "[{-?")) < SAFE_INDICATORS and len(text) < SAFE_LENGTH:
+        return 0
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH:
+                return event.start_mark.line + 1
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
+    return 0
 
 
 def _record_lines(root: yaml.Node, lines: dict, file) -> None:
