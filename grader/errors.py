@@ -36,3 +36,10 @@ class CannotGrade(DlprepError):
     """dlprep cannot grade here (no isolation, a broken zygote, an internal fault)."""
 
     exit_code = EXIT_CANNOT
+
+
+# What ast.parse and compile raise for Python source they cannot read: a syntax error, a NUL byte
+# (ValueError), and nesting past the parser's limits (`x = 1+1+...+1` with 100000 terms raises
+# RecursionError, 100000 unary minus signs MemoryError). A submission's or a task file's fault,
+# never dlprep's.
+UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)

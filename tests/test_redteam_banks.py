@@ -221,6 +221,8 @@ def broken_task(tmp_path: Path, yaml_edit=("", ""), files: dict[str, str | None]
         (("", ""), {"scale_ref.py": "class Scale(:\n"},
          "9: id=scale: reference: scale_ref.py has a syntax error on line 1: invalid syntax"),
         (("", ""), {"scale_ref.py": "class Other:\n    pass\n"}, "9: id=scale: reference: scale_ref.py does not define Scale"),
+        (("", ""), {"scale_ref.py": "class Scale:\n    pass\nX = " + "1+" * 100_000 + "1\n"},
+         "9: id=scale: reference: Python cannot parse scale_ref.py: it is nested too deeply (RecursionError)"),
         (('reference: "scale_ref.py:Scale"', 'reference: "nosuchpkg.refs:Scale"'), None,
          "9: id=scale: reference: no Python module nosuchpkg.refs"),
         (("", ""), {"scale_doubled.py": None},
@@ -236,7 +238,8 @@ def broken_task(tmp_path: Path, yaml_edit=("", ""), files: dict[str, str | None]
          "23: id=scale: probes[0].input.shape: shape needs at least one dimension, each >= 1"),
         (("  signature: \"Scale(n)\"\n", ""), None, "3: id=scale: missing field 'signature'"),
     ],
-    ids=["reference missing", "reference syntax error", "reference without the class", "reference module missing",
+    ids=["reference missing", "reference syntax error", "reference without the class", "reference nested too deeply",
+         "reference module missing",
          "mutant missing", "mutant without the class", "unknown pitfall", "mutant not a declared pitfall",
          "probe shape", "missing field"],
 )

@@ -14,6 +14,7 @@ import importlib.util
 from pathlib import Path
 
 from grader.bank import yamlsrc
+from grader.errors import UNPARSABLE
 from grader.pitfalls.registry import PITFALLS  # torch-free
 
 
@@ -130,7 +131,7 @@ def _code(path: Path) -> str | None:
     """A file's code with comments and formatting aside (its AST), None if unreadable."""
     try:
         return ast.dump(ast.parse(path.read_bytes()))
-    except (OSError, SyntaxError, ValueError):
+    except (OSError, *UNPARSABLE):
         return None
 
 
@@ -157,6 +158,8 @@ def _defines(path: Path, name: str) -> str | None:
         return f"{path.name} has a syntax error on line {exc.lineno}: {exc.msg}"
     except (OSError, ValueError) as exc:  # unreadable, or a NUL byte
         return f"cannot read {path.name}: {exc}"
+    except (RecursionError, MemoryError) as exc:  # nesting past the parser's limits (errors.UNPARSABLE)
+        return f"Python cannot parse {path.name}: it is nested too deeply ({type(exc).__name__})"
     if any(isinstance(node, ast.ClassDef) and node.name == name for node in tree.body):
         return None  # the usual case, found without walking the whole tree (~2 ms a file)
     names = _bound_names(tree)

@@ -25,11 +25,7 @@ import functools
 import re
 from dataclasses import dataclass
 
-
-# What ast.parse and compile raise for a source Python cannot read: a syntax error, a NUL byte
-# (ValueError), and nesting past the parser's limits (`x = 1+1+...+1` with 100000 terms raises
-# RecursionError, 100000 unary minus signs MemoryError). Submitted text: never dlprep's failure.
-UNPARSABLE = (SyntaxError, ValueError, RecursionError, MemoryError)
+from grader.errors import UNPARSABLE
 
 
 @dataclass(frozen=True)

@@ -213,7 +213,7 @@ def _load_class(worker, spec: TaskSpec, source: str, filename: str, meta: dict) 
         raise SubmissionError("syntax-error", f"line {exc.lineno}: {exc.msg}") from None
     except ValueError as exc:  # e.g. a NUL byte in the source
         raise SubmissionError("syntax-error", str(exc)) from None
-    except (RecursionError, MemoryError) as exc:  # nesting past the parser's limits (forbidden.UNPARSABLE)
+    except (RecursionError, MemoryError) as exc:  # nesting past the parser's limits (errors.UNPARSABLE)
         raise SubmissionError("syntax-error", f"Python cannot compile this source: it is nested too deeply "
                                               f"({type(exc).__name__})") from None
     module = types.ModuleType("submission")

@@ -15,8 +15,7 @@ from pathlib import Path
 
 from grader.bank import tasks as tasks_module
 from grader.bank.taskfiles import module_sources
-from grader.errors import CannotGrade, UsageError
-from grader.grading.forbidden import UNPARSABLE
+from grader.errors import UNPARSABLE, CannotGrade, UsageError
 from grader.results import ErrorInfo, SubmissionResult, encodable
 
 # A submission is one source file; anything bigger is not a hand-written module (and would only
