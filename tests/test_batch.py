@@ -131,7 +131,8 @@ def test_a_corrupt_entry_is_a_miss(tmp_path):
     assert cache.get(key).score == 1.0
     path = next(tmp_path.rglob("*.json"))
     for garbage in ("{not json", json.dumps({"layout": 1, "key": key, "result": {"task": 1}}),
-                    json.dumps({"layout": 1, "key": "other", "result": _result().to_dict()})):
+                    json.dumps({"layout": 1, "key": "other", "result": _result().to_dict()}),
+                    "[" * 100_000 + "]" * 100_000, "\ufeff{}", "[]"):  # too deep for json (RecursionError)
         path.write_text(garbage)
         assert cache.get(key) is None
 

@@ -96,8 +96,8 @@ class ResultsCache:
             if doc.get("key") != key or doc.get("layout") != LAYOUT:
                 return None
             result = SubmissionResult.from_dict(doc["result"])
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
-            return None  # missing, or corrupt: graded again and written over
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            return None  # missing, or corrupt (nested too deep for json too): graded again and written over
         return result if cacheable(result) else None
 
     def put(self, key: str, result: SubmissionResult) -> None:
@@ -115,7 +115,7 @@ class ResultsCache:
             with os.fdopen(fd, "w", encoding="utf-8") as f:
                 f.write(text)
             os.replace(tmp, path)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: text that cannot be encoded (results.encodable's job)
             try:
                 os.unlink(tmp)
             except (OSError, UnboundLocalError):
