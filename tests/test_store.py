@@ -148,6 +148,18 @@ def test_cli_reports_a_corrupt_store_with_exit_3(tmp_path, monkeypatch):
     assert "Traceback" not in result.output
 
 
+def test_a_home_that_cannot_hold_the_store_says_how_to_go_on(tmp_path, monkeypatch):
+    """DLPREP_HOME under a file: the quiz stops before asking anything, names the folder and the two
+    ways on; with --no-record it runs."""
+    (tmp_path / "a-file").write_text("")
+    monkeypatch.setenv("DLPREP_HOME", str(tmp_path / "a-file" / "dlprep"))
+    result = CliRunner().invoke(app, ["quiz", "--count", "1"], input="A\n")
+    assert result.exit_code == 3 and "Traceback" not in result.output
+    assert "cannot create the progress store's folder" in result.stderr and "`--no-record`" in result.stderr
+    result = CliRunner().invoke(app, ["quiz", "--count", "1", "--topic", "residual", "--no-record"], input="A\n")
+    assert result.exit_code == 0, result.output
+
+
 def test_progress_export_import_reset_from_the_cli(tmp_path, monkeypatch):
     monkeypatch.setenv("DLPREP_HOME", str(tmp_path / "one"))
     with Store.open() as store:

@@ -123,7 +123,8 @@ class Store:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"cannot create the progress store's folder {path.parent}: {exc.strerror}") from None
+                raise StoreError(f"cannot create the progress store's folder {path.parent}: {exc.strerror}. Point "
+                                 "DLPREP_HOME at a folder you can write, or run with `--no-record`.") from None
         try:
             db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except sqlite3.Error as exc:
