@@ -344,3 +344,16 @@ def test_tampering_nested_too_deeply_to_spell_is_judged_not_an_internal_error(sa
     assert result.error is None and result.verdict == "fail"
     assert any("<attribute nested too deeply to show> reaches into the grader's own state" in c.message
                for c in result.checks if not c.passed)
+
+
+def test_many_helper_classes_are_graded_and_a_lookalike_name_is_spelled_out(sandbox, builtin_tasks):
+    """5000 helper classes beside the LayerNorm were reported as a malformed answer (the judge takes
+    200 class names); a class named with a Cyrillic о reads, in the message, just like the name it
+    misses, so it is spelled out."""
+    many = HEADER + VAR_BIASED + "\n" + "\n".join(f"class Helper{i}: pass" for i in range(5000)) + "\n"
+    assert grade_source(many, "many.py", builtin_tasks["layernorm"], sandbox).verdict == "pass"
+    lookalike = (HEADER + VAR_BIASED).replace("class LayerNorm", "class LayerN\u043erm")
+    result = grade_source(lookalike, "cyrillic.py", builtin_tasks["layernorm"], sandbox)
+    assert result.error.kind == "missing-class"
+    assert result.error.message == ("class LayerNorm is not defined (classes found: LayerN\u043erm "
+                                    "(written 'LayerN\\u043erm'))")

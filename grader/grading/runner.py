@@ -38,6 +38,7 @@ _THIS = sys.modules[__name__]  # this module, after guard.harden() has taken it 
 # An error message longer than this is clipped: it is shown, and a submission controls its length.
 MAX_MESSAGE = 2000
 MAX_UNREPORTED = 16  # shapes of unreported gradient leaves sent per probe
+MAX_CLASSES = 200  # class names sent: the judge refuses more (grader.grading.answer.MAX_CLASSES)
 # Elements of a parameter the reference lacks that a probe loads seeded values into: a bias or a
 # gate is far below; a bigger one (an extra Linear) already shows with its own random init, and
 # drawing its values on every probe would only slow a failing grade.
@@ -230,7 +231,10 @@ def _load_class(worker, spec: TaskSpec, source: str, filename: str, meta: dict) 
         raise SubmissionError("memory-limit" if kind == "memory-limit" else "import-error",
                               message if type(message) is str else "the import failed with an unreadable exception")
     classes, cls = _call(worker, "import-error", _find_class, module, spec.class_name, spec.kind == "function")
-    meta["classes"] = guard.plain(classes)
+    classes = guard.plain(classes)
+    # At most what the judge accepts (grader.grading.answer): a file defining 5000 helper classes
+    # was "crashed: the answer was malformed".
+    meta["classes"] = classes[:MAX_CLASSES] if type(classes) is list else []
     return functiontask.wrap(cls, spec)  # a Function is graded as the module around it
 
 
@@ -240,7 +244,9 @@ def _find_class(module: types.ModuleType, class_name: str, function: bool = Fals
     spec_name = class_name
     cls = vars(module).get(spec_name)
     if not isinstance(cls, type):
-        found = ", ".join(classes) or "none"
+        # A name with a letter that only looks like ASCII (a Cyrillic о pasted from a document) is
+        # spelled out, or "LayerNorm is not defined (classes found: LayerNоrm)" reads as nonsense.
+        found = ", ".join(n if n.isascii() else f"{n} (written {ascii(n)})" for n in classes) or "none"
         raise SubmissionError("missing-class", f"class {spec_name} is not defined (classes found: {found})")
     if function and not issubclass(cls, torch.autograd.Function):
         raise SubmissionError("missing-class", f"{spec_name} is defined but is not a torch.autograd.Function")
