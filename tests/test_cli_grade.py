@@ -157,3 +157,16 @@ def test_a_foreign_encoded_file_name_and_a_lone_surrogate_are_shown_not_fatal(tm
         shown = md if fmt == "markdown" else str  # Markdown escapes the backslash, which then renders as one
         assert shown("bad\\xffname.py") in reports[fmt] and shown("stu\\xfedent") in reports[fmt], fmt
     assert sorted(p.name for p in (tmp_path / "fb").iterdir()) == ["a.md", "bad_xffname.md", "raises.md", "stu_xfedent.md"]
+
+
+def test_out_never_writes_over_a_submission(tmp_path, folder):
+    """`--out subs/a.py` replaced the student's file with the report (grade and submit alike), and a
+    new .py in the class folder would be graded as a submission next time: both refused, before
+    any grading, the file untouched."""
+    before = (folder / "a.py").read_text()
+    for args, message in ((["grade", str(folder), "--task", "layernorm", "--out", str(folder / "a.py")], "would replace a submission"),
+                          (["grade", str(folder), "--task", "layernorm", "--out", str(folder / "new.py")], "is a .py file in"),
+                          (["submit", str(folder / "a.py"), "--out", str(folder / "a.py"), "--no-record"], "is a submission")):
+        done = CliRunner().invoke(app, args)
+        assert done.exit_code == 2 and message in done.output, (args, done.output)
+    assert (folder / "a.py").read_text() == before and not (folder / "new.py").exists()

@@ -6,7 +6,7 @@ import functools
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 
 import typer
 
@@ -73,11 +73,22 @@ def warn(message: str) -> None:
     print(f"dlprep: {message}", file=sys.stderr)
 
 
-def check_out(out: Optional[Path]) -> None:
-    """Refuse an --out that cannot be written before grading, not after."""
-    if out is not None and (out.is_dir() or not out.parent.is_dir()):
+def check_out(out: Optional[Path], graded: Sequence[Path] = ()) -> None:
+    """Refuse an --out that cannot be written before grading, not after, and one that would write
+    over a submission being graded (`dlprep grade subs --out subs/alice.py` replaced Alice's file
+    with the report), or put a .py into a class folder, where the next run would grade it."""
+    if out is None:
+        return
+    if out.is_dir() or not out.parent.is_dir():
         raise UsageError(f"cannot write the report to {out}: " + ("it is a directory" if out.is_dir()
                          else f"no directory {out.parent}"))
+    target = out.resolve()
+    for path in graded:
+        if path.exists() and target == path.resolve():
+            raise UsageError(f"--out {out} is a submission being graded; write the report elsewhere")
+        if path.is_dir() and out.suffix == ".py" and path.resolve() in target.parents:
+            raise UsageError(f"--out {out} is a .py file in {path}, where it would replace a submission or be "
+                             "graded as one; write the report elsewhere")
 
 
 # The store (grader.practice.store) lives under DLPREP_HOME or the platform's user-data directory.

@@ -45,7 +45,7 @@ def submit(
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(FORMATS)})")
     check_device(device)
-    check_out(out)
+    check_out(out, [file])
     store = None if no_record else open_store()  # a store that cannot be used stops us before grading
     report = functools.partial(report_submission, fmt=fmt, out=out, lang=lang, store=store, path=file,
                                distinct=watch, verbose=verbose, bank=bank)
@@ -132,7 +132,7 @@ def grade(
     if fmt not in batches.FORMATS:
         raise UsageError(f"unknown format {fmt!r} (choose from {', '.join(batches.FORMATS)})")
     check_device(device)
-    check_out(out)
+    check_out(out, paths)
     if deadline is not None and not 0 < deadline <= 3600:
         raise UsageError(f"--deadline must be between 0 and 3600 seconds, not {deadline:g}")
     if feedback is not None and feedback.exists() and not feedback.is_dir():
