@@ -584,7 +584,11 @@ def test_a_big_batchs_zygote_collapses_its_memory_before_it_serves(builtin_tasks
     seed = layernorm.spec.default_seed
     prepare = {"task": job_task(layernorm.spec, seed), "seed": seed, "device": "cpu"}
     arenas_kb = {}
-    for huge in (False, True):
+    # The collapse is the kernel's best effort: with memory fragmented (late in a full suite, once in
+    # five runs) it can find no free 2 MiB page at that moment. Up to three zygotes asked, then.
+    for huge in (False, True, True, True):
+        if arenas_kb.get(True, 0) >= 2048:
+            break
         with Sandbox(prewarm=False, prepare=prepare, huge_pages=huge) as sandbox:
             for i in range(3):
                 assert grade_source(CORRECT, f"s{i}.py", layernorm, sandbox, seed=seed).verdict == "pass"
