@@ -90,13 +90,6 @@ def walk(node: ast.AST) -> list[ast.AST]:
     return found
 
 
-def parsed_tree(source: str) -> ast.Module | None:
-    """The source's tree as this module parsed it (shared and cached: read it, never change it);
-    None when it does not parse. grader.pitfalls.static reads the same tree."""
-    parsed = _parse(source)
-    return None if parsed is None else parsed.tree
-
-
 def parsed_nodes(source: str, kind: type) -> list:
     """The nodes of one type in the source's tree, in ast.walk's order (shared: never change them);
     [] when it does not parse."""

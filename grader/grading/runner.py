@@ -25,6 +25,7 @@ from typing import Callable
 import torch
 
 from grader.grading import functiontask, guard, modargs, oprecord, probes, stateful
+from grader.grading.answer import MAX_CLASSES  # the class names the judge takes
 from grader.grading.guard import CLONE, DETACH, EXIT, RAISED, VERSION
 from grader.grading.probes import (
     DTYPES, backward, make_input, present, probe_params, step_input, step_prefix, step_upstream, upstream_grad,
@@ -38,7 +39,6 @@ _THIS = sys.modules[__name__]  # this module, after guard.harden() has taken it 
 # An error message longer than this is clipped: it is shown, and a submission controls its length.
 MAX_MESSAGE = 2000
 MAX_UNREPORTED = 16  # shapes of unreported gradient leaves sent per probe
-MAX_CLASSES = 200  # class names sent: the judge refuses more (grader.grading.answer.MAX_CLASSES)
 # Elements of a parameter the reference lacks that a probe loads seeded values into: a bias or a
 # gate is far below; a bigger one (an extra Linear) already shows with its own random init, and
 # drawing its values on every probe would only slow a failing grade.
